@@ -1,0 +1,55 @@
+/** The CLI: commander wiring only. Returns the exit code; never calls process.exit (piped output flushes). */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, type ExitCode } from '../lib/errors.js';
+import { VERSION } from '../lib/version.js';
+import { budgetCommand } from './commands/budget.js';
+import { reportError } from './errors.js';
+import type { GlobalOptions, Io } from './io.js';
+
+type Action = (opts: Record<string, unknown>, args: string[]) => Promise<ExitCode>;
+
+/** Runs the CLI with `argv` (as process.argv: node, script, ...args). */
+export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.OK;
+  let globals: GlobalOptions = {};
+  const program = new Command('lambda-ml')
+    .description('Get image-classification models into AWS Lambda despite its size limits.')
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <path>', 'config file (default: lambda-ml.config.json, or the "lambda-ml" key of package.json)')
+    .option('--json', 'one JSON document on stdout, nothing else')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'more detail, including error causes')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showSuggestionAfterError(true);
+
+  const wrap = (action: Action) => async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const opts = command.optsWithGlobals();
+    globals = opts as GlobalOptions;
+    exitCode = await action(opts, command.args);
+  };
+
+  program
+    .command('budget')
+    .description('measure code, deps, layers and models against every Lambda limit and pick the plan (exit 1 if nothing fits)')
+    .option('--markdown [file]', 'write a markdown report (to stdout, or appended to FILE, e.g. $GITHUB_STEP_SUMMARY)')
+    .option('--top <n>', 'packages to list', '8')
+    .option('--account-limits', "use the account's own code size limits (lambda:GetAccountSettings)")
+    .addOption(new Option('--region <region>', 'AWS region'))
+    .addOption(new Option('--profile <name>', 'AWS profile'))
+    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
+    .action(wrap((opts) => budgetCommand(io, opts)));
+
+  try {
+    await program.parseAsync([...argv], { from: 'node' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+      return EXIT.BAD_INPUT; // commander already printed its one-line message
+    }
+    return reportError(error, io, globals);
+  }
+  return exitCode;
+}

@@ -1,0 +1,147 @@
+/** validateConfig(raw) -> frozen Config, or a config error naming the field and the fix (SPEC §8). */
+import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { configError } from '../lib/errors.js';
+import { LAMBDA_LIMITS, MAX_LAYERS, MEMORY_MAX_MB, MEMORY_MIN_MB, TMP_DEFAULT_MB, TMP_MAX_MB, TMP_MIN_MB } from '../lib/limits.js';
+import type { Backend, Config, FunctionConfig, LayerConfig, ModelConfig, PlanChoice, PruneMode } from '../types.js';
+import { arrayAt, booleanAt, enumAt, numberAt, objectAt, s3UrlAt, stringArrayAt, stringAt, type Raw } from './schema.js';
+
+const TOP_KEYS = ['$schema', 'function', 'region', 'code', 'deps', 'layers', 'models', 'colors', 'tags', 'results', 'artifacts', 'trigger', 'plan', 'prune', 'backend', 'allowSecrets', 'maxImageBytes', 'limits'] as const;
+const FUNCTION_KEYS = ['name', 'runtime', 'architecture', 'memoryMb', 'ephemeralStorageMb', 'timeoutS', 'role', 'handler', 'environment', 'alias'];
+const LAYER_KEYS = ['name', 'zip', 'dir', 'arn'];
+const MODEL_KEYS = ['name', 'path', 's3', 'labels', 'input', 'topK', 'threshold', 'tag', 'bundle'];
+const LIMIT_KEYS = Object.keys(LAMBDA_LIMITS);
+const LAYER_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const RUNTIME = /^(nodejs\d+\.x|python3\.\d+)$/;
+
+/** Validates parsed JSON against SPEC §8; relative paths resolve against `rootDir`. */
+export function validateConfig(input: unknown, rootDir: string, configPath: string | null = null): Config {
+  const raw = objectAt(input, '', TOP_KEYS);
+  const path = (value: string | null) => (value === null ? null : isAbsolute(value) ? value : resolve(rootDir, value));
+  const fn = validateFunction(raw.function);
+  const layers = arrayAt(raw, 'layers', '').map((layer, i) => validateLayer(layer, `layers[${i}]`, path));
+  if (layers.length > MAX_LAYERS) throw configError(`layers has ${layers.length} entries; Lambda allows ${MAX_LAYERS} per function`, 'merge layers or move packages into deps');
+  const models = arrayAt(raw, 'models', '').map((model, i) => validateModel(model, `models[${i}]`, path));
+  const names = new Set<string>();
+  for (const [i, model] of models.entries()) {
+    if (names.has(model.name)) throw configError(`models[${i}].name "${model.name}" is used twice`, 'give each model a unique name');
+    names.add(model.name);
+  }
+  const colors = raw.colors === undefined ? {} : objectAt(raw.colors, 'colors', ['count']);
+  const tags = raw.tags === undefined ? {} : objectAt(raw.tags, 'tags', ['prefix']);
+  const artifacts = raw.artifacts === undefined ? {} : objectAt(raw.artifacts, 'artifacts', ['bucket', 'prefix']);
+  const limits = raw.limits === undefined ? {} : objectAt(raw.limits, 'limits', LIMIT_KEYS);
+  const limitValues = Object.fromEntries(LIMIT_KEYS.map((key) => [key, numberAt(limits, key, 'limits', LAMBDA_LIMITS[key as keyof typeof LAMBDA_LIMITS], [1, Number.MAX_SAFE_INTEGER])]));
+  return deepFreeze({
+    configPath,
+    rootDir,
+    function: fn,
+    region: stringAt(raw, 'region', '', null),
+    code: path(stringAt(raw, 'code', '', null)),
+    deps: path(stringAt(raw, 'deps', '', null)),
+    layers,
+    models,
+    colors: { count: numberAt(colors, 'count', 'colors', 3, [0, 10]) },
+    tags: { prefix: tagPrefix(tags) },
+    results: s3UrlAt(raw, 'results', ''),
+    artifacts: { bucket: stringAt(artifacts, 'bucket', 'artifacts', null), prefix: stringAt(artifacts, 'prefix', 'artifacts', 'lambda-ml/') ?? 'lambda-ml/' },
+    trigger: validateTrigger(raw.trigger),
+    plan: enumAt<PlanChoice>(raw, 'plan', '', ['auto', 'bundle', 'sideload-bundled', 'sideload-s3'], 'auto'),
+    prune: enumAt<PruneMode>(raw, 'prune', '', ['off', 'safe', 'trace'], 'safe'),
+    backend: enumAt<Backend>(raw, 'backend', '', ['wasm', 'cpu', 'tensorflow'], 'wasm'),
+    allowSecrets: stringArrayAt(raw, 'allowSecrets', '', []),
+    maxImageBytes: numberAt(raw, 'maxImageBytes', '', 50 * 1_048_576, [1, Number.MAX_SAFE_INTEGER]),
+    limits: limitValues as unknown as Config['limits'],
+  });
+}
+
+function validateFunction(value: unknown): FunctionConfig {
+  if (value === undefined) throw configError('function is required', 'add "function": { "name": "asset-classifier", "runtime": "nodejs20.x", ... }');
+  const raw = objectAt(value, 'function', FUNCTION_KEYS);
+  const name = stringAt(raw, 'name', 'function') as string;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw configError(`function.name "${name}" is not a valid Lambda name`, 'use 1–64 letters, digits, - or _');
+  const runtime = stringAt(raw, 'runtime', 'function', 'nodejs20.x') as string;
+  if (!RUNTIME.test(runtime)) throw configError(`function.runtime "${runtime}" is not supported`, 'use "nodejs20.x" (or another nodejsNN.x) or a "python3.X" runtime');
+  const role = stringAt(raw, 'role', 'function', null);
+  if (role !== null && !ROLE_ARN.test(role)) throw configError(`function.role "${role}" is not an IAM role ARN`, 'write it as "arn:aws:iam::123456789012:role/NAME"');
+  const environment = raw.environment === undefined ? {} : objectAt(raw.environment, 'function.environment', Object.keys(raw.environment as object));
+  for (const [key, v] of Object.entries(environment)) {
+    if (typeof v !== 'string') throw configError(`function.environment.${key} must be a string`, `quote the value: "${key}": "${String(v)}"`);
+  }
+  return {
+    name,
+    runtime,
+    architecture: enumAt(raw, 'architecture', 'function', ['x86_64', 'arm64'] as const, 'x86_64'),
+    memoryMb: numberAt(raw, 'memoryMb', 'function', 3008, [MEMORY_MIN_MB, MEMORY_MAX_MB]),
+    ephemeralStorageMb: numberAt(raw, 'ephemeralStorageMb', 'function', TMP_DEFAULT_MB, [TMP_MIN_MB, TMP_MAX_MB]),
+    timeoutS: numberAt(raw, 'timeoutS', 'function', 60, [1, 900]),
+    role,
+    handler: stringAt(raw, 'handler', 'function', null),
+    environment: environment as Record<string, string>,
+    alias: stringAt(raw, 'alias', 'function', 'live') as string,
+  };
+}
+
+function validateLayer(value: unknown, at: string, path: (p: string | null) => string | null): LayerConfig {
+  const raw = objectAt(value, at, LAYER_KEYS);
+  const zip = path(stringAt(raw, 'zip', at, null));
+  const dir = path(stringAt(raw, 'dir', at, null));
+  const arn = stringAt(raw, 'arn', at, null);
+  if (zip === null && dir === null && arn === null) throw configError(`${at} needs "zip", "dir" or "arn"`, 'point it at a local zip, a local folder, or a layer version ARN');
+  if (zip !== null && dir !== null) throw configError(`${at} has both "zip" and "dir"`, 'keep one of them');
+  if (arn !== null && !LAYER_ARN.test(arn)) throw configError(`${at}.arn "${arn}" is not a layer version ARN`, 'write it as "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"');
+  const fallback = arn !== null ? (arn.split(':')[6] ?? 'layer') : basename(zip ?? dir ?? 'layer', extname(zip ?? dir ?? ''));
+  return { name: stringAt(raw, 'name', at, fallback) as string, zip, dir, arn };
+}
+
+function validateModel(value: unknown, at: string, path: (p: string | null) => string | null): ModelConfig {
+  const raw = objectAt(value, at, MODEL_KEYS);
+  const name = stringAt(raw, 'name', at) as string;
+  const modelPath = path(stringAt(raw, 'path', at, null));
+  const s3 = s3UrlAt(raw, 's3', at);
+  if (modelPath === null && s3 === null) throw configError(`${at} needs "path" or "s3"`, 'point "path" at a TF.js model folder or an .h5/.keras file, or "s3" at where it is stored');
+  const input = raw.input === undefined ? {} : objectAt(raw.input, `${at}.input`, ['width', 'height', 'range']);
+  const range = input.range === undefined ? [0, 1] : input.range;
+  if (!Array.isArray(range) || range.length !== 2 || !range.every((n) => typeof n === 'number') || range[0] >= range[1]) {
+    throw configError(`${at}.input.range must be [min, max] with min < max`, 'use [0, 1] for pixel/255 or [-1, 1] for MobileNet-style inputs');
+  }
+  return {
+    name,
+    path: modelPath,
+    s3,
+    labels: path(stringAt(raw, 'labels', at, null)),
+    input: {
+      width: numberAt(input, 'width', `${at}.input`, 224, [1, 4096]),
+      height: numberAt(input, 'height', `${at}.input`, 224, [1, 4096]),
+      range: [range[0], range[1]] as const,
+    },
+    topK: numberAt(raw, 'topK', at, 3, [1, 100]),
+    threshold: numberAt(raw, 'threshold', at, 0, [0, 1], false),
+    tag: stringAt(raw, 'tag', at, name) as string,
+    bundle: booleanAt(raw, 'bundle', at, false),
+  };
+}
+
+function validateTrigger(value: unknown): Config['trigger'] {
+  if (value === undefined) return null;
+  const raw = objectAt(value, 'trigger', ['bucket', 'prefix', 'suffixes']);
+  return {
+    bucket: stringAt(raw, 'bucket', 'trigger') as string,
+    prefix: stringAt(raw, 'prefix', 'trigger', '') ?? '',
+    suffixes: stringArrayAt(raw, 'suffixes', 'trigger', ['.jpg', '.jpeg', '.png', '.webp']),
+  };
+}
+
+function tagPrefix(tags: Raw): string {
+  const prefix = stringAt(tags, 'prefix', 'tags', 'ml:') as string;
+  if (prefix.toLowerCase().startsWith('aws:')) throw configError('tags.prefix must not start with "aws:"', 'S3 reserves aws: tag keys; use e.g. "ml:"');
+  return prefix;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,51 @@
+/** Error codes map one-to-one to exit codes (SPEC §3). */
+export type ErrorCode = 'usage' | 'config' | 'input' | 'over-budget' | 'aws' | 'internal';
+
+/** Exit codes of every command (SPEC §3). */
+export const EXIT = { OK: 0, OVER_BUDGET: 1, BAD_INPUT: 2, REMOTE: 3, BUG: 4 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The one error class of lambda-ml: a message, a hint that says how to fix it, and the cause chain. */
+export class LambdaMlError extends Error {
+  override name = 'LambdaMlError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  constructor(code: ErrorCode, message: string, hint?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+/** Shorthand for bad input (exit 2). */
+export const inputError = (message: string, hint?: string, cause?: unknown) =>
+  new LambdaMlError('input', message, hint, cause === undefined ? undefined : { cause });
+
+/** Shorthand for a config error (exit 2). */
+export const configError = (message: string, hint?: string) => new LambdaMlError('config', message, hint);
+
+/** Shorthand for an AWS/S3 failure (exit 3). */
+export const awsError = (message: string, hint?: string, cause?: unknown) =>
+  new LambdaMlError('aws', message, hint, cause === undefined ? undefined : { cause });
+
+/** Exit code for any thrown value: known errors map by code, anything else is a bug (4). */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (!(error instanceof LambdaMlError)) return EXIT.BUG;
+  switch (error.code) {
+    case 'over-budget': return EXIT.OVER_BUDGET;
+    case 'aws': return EXIT.REMOTE;
+    case 'internal': return EXIT.BUG;
+    default: return EXIT.BAD_INPUT;
+  }
+}
+
+/** Wraps a Node fs error into a one-line input error naming the file. */
+export function fsError(error: unknown, path: string, what = 'read'): LambdaMlError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return inputError(`${path}: not found`, 'check the path in your config (relative paths resolve against the config file\'s folder)', error);
+  if (code === 'EACCES' || code === 'EPERM') return inputError(`${path}: permission denied (cannot ${what})`, 'make it readable by the current user (chmod/chown)', error);
+  if (code === 'ENOTDIR') return inputError(`${path}: not a folder`, 'point the config at a folder', error);
+  if (code === 'ENOSPC') return inputError(`${path}: no space left on device`, 'free disk space or choose another --out folder', error);
+  if (code === 'EDQUOT' || code === 'EFBIG') return inputError(`${path}: disk quota or file size limit reached`, 'free disk space or raise the limit', error);
+  return inputError(`${path}: cannot ${what} (${code ?? (error as Error)?.message})`, undefined, error);
+}

@@ -1,0 +1,62 @@
+/** `budget`: scan + strip + prune + exact zip measurement where a decision needs it + plan. */
+import type { Budget, Config, Scan } from '../types.js';
+import { scanProject, type ScanOptions } from '../scan/scan-project.js';
+import { stripLayers, type StripResult } from '../plan/strip.js';
+import { attempt, planBudget, type PlanInput } from '../plan/plan-budget.js';
+import { pruneOff, pruneSafe, type PruneResult } from '../pack/prune.js';
+import { measureZip } from '../pack/zip-writer.js';
+import { entriesToInputs } from '../pack/zip-inputs.js';
+import { emittedInputs } from '../pack/emitted.js';
+import { inputBytes } from '../pack/handler-files.js';
+import { STRATEGY } from '../types.js';
+
+export interface BudgetRun {
+  readonly budget: Budget;
+  readonly scan: Scan;
+  readonly strip: StripResult;
+  readonly prune: PruneResult;
+}
+
+export interface BudgetOptions extends ScanOptions {
+  readonly onZipProgress?: (done: number, total: number) => void;
+}
+
+/** Runs the whole budget; the zip sizes it reports are measured by deflating at level 9 in a stream, nothing written. */
+export async function runBudget(config: Config, options: BudgetOptions = {}): Promise<BudgetRun> {
+  const scan = await scanProject(config, options);
+  return planFromScan(config, scan, options);
+}
+
+/** The budget for an existing scan (package reuses it). */
+export async function planFromScan(config: Config, scan: Scan, options: BudgetOptions = {}): Promise<BudgetRun> {
+  const runtime = config.function.runtime.startsWith('python') ? 'python' : 'node';
+  const strip = stripLayers(scan);
+  // Trace pruning needs the emitted handler and runs in `package`; budget estimates it with the safe rules.
+  const prune = config.prune === 'off' ? pruneOff(strip.kept) : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
+  const emitted = emittedInputs(config, runtime);
+  const handlerBytes = inputBytes(emitted);
+  const codeInputs = [...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []), ...emitted];
+  const codeZip = await measureZip(codeInputs);
+  const base: PlanInput = {
+    scan, config, strip, handlerBytes,
+    prune: { mode: prune.mode, savedBytes: prune.savedBytes, rules: prune.rules },
+    codeZipBytes: codeZip.bytes, depsZipBytes: null, bundleZipBytes: null,
+  };
+  const depsInputs = scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : [];
+  let input = base;
+  const bundle = attempt(STRATEGY.BUNDLE, base, runtime);
+  const unzippedOk = bundle.checks.every((c) => c.ok || c.limit === 'zipDirect');
+  const forcedSideload = config.plan === STRATEGY.SIDELOAD_BUNDLED || config.plan === STRATEGY.SIDELOAD_S3;
+  if ((!bundle.fits || !unzippedOk || forcedSideload) && depsInputs.length > 0) {
+    const depsZip = await measureZip(depsInputs, { onProgress: options.onZipProgress });
+    input = { ...input, depsZipBytes: depsZip.bytes };
+  }
+  // zipDirect for bundle: when the unzipped bundle is under 50 MiB its zip is too; otherwise measure it exactly.
+  const bundleUnzipped = bundle.checks.find((c) => c.limit === 'zipDirect')!.used;
+  if (unzippedOk && config.plan !== STRATEGY.SIDELOAD_BUNDLED && config.plan !== STRATEGY.SIDELOAD_S3 && bundleUnzipped > config.limits.zipDirectBytes) {
+    const bundleZip = await measureZip([...codeInputs, ...depsInputs], { onProgress: options.onZipProgress });
+    input = { ...input, bundleZipBytes: bundleZip.bytes };
+  }
+  return { budget: planBudget(input), scan, strip, prune };
+}
+

@@ -1,0 +1,94 @@
+/** Measures layers given as local zips (central directory only, never extracted) or folders (SPEC §4). */
+import { readFileSync, statSync } from 'node:fs';
+import yauzl from 'yauzl';
+import { fsError, inputError, LambdaMlError } from '../lib/errors.js';
+import type { LayerConfig, LayerScan } from '../types.js';
+import { fastWalk } from './find-walk.js';
+import { isMetadataPath, providedPackages } from './layer-provides.js';
+import { absPath } from './walk.js';
+
+/** Scans one configured layer. ARN-only layers are measured by the remote scanner (src/remote). */
+export async function scanLayer(layer: LayerConfig): Promise<LayerScan> {
+  if (layer.zip) return scanLayerZip(layer.name, layer.zip);
+  if (layer.dir) {
+    const walked = await fastWalk(layer.dir);
+    const paths = walked.entries.map((e) => e.path);
+    const provides = providedPackages(paths, (path) => {
+      try {
+        return readFileSync(absPath(layer.dir as string, path), 'utf8');
+      } catch {
+        return undefined;
+      }
+    });
+    return { name: layer.name, source: 'dir', location: layer.dir, bytes: walked.bytes, zipBytes: null, files: walked.files, provides };
+  }
+  throw new LambdaMlError('input', `layer "${layer.name}" is given only by ARN (${layer.arn})`, 'add "zip" or "dir" with a local copy, or run with AWS access so lambda-ml can read it by ARN');
+}
+
+/** Reads a layer zip's central directory; reads only the small metadata entries' contents. */
+export async function scanLayerZip(name: string, file: string): Promise<LayerScan> {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (error) {
+    throw fsError(error, file);
+  }
+  const zip = await openZip(file);
+  const paths: string[] = [];
+  const meta = new Map<string, string>();
+  let bytes = 0;
+  let files = 0;
+  try {
+    await new Promise<void>((done, fail) => {
+      zip.on('error', fail);
+      zip.on('end', () => done());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const reason = badEntryName(entry.fileName);
+        if (reason) return fail(inputError(`${file}: entry "${entry.fileName}" ${reason}`, 'rebuild the layer zip with relative paths inside the archive'));
+        const isDir = entry.fileName.endsWith('/');
+        if (!isDir) {
+          bytes += entry.uncompressedSize;
+          files++;
+          paths.push(entry.fileName);
+        }
+        if (!isDir && isMetadataPath(entry.fileName) && entry.uncompressedSize < 1_000_000) {
+          zip.openReadStream(entry, (error, stream) => {
+            if (error) return fail(error);
+            const chunks: Buffer[] = [];
+            stream.on('data', (c: Buffer) => chunks.push(c));
+            stream.on('error', fail);
+            stream.on('end', () => {
+              meta.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
+              zip.readEntry();
+            });
+          });
+        } else zip.readEntry();
+      });
+      zip.readEntry();
+    });
+  } catch (error) {
+    if (error instanceof LambdaMlError) throw error;
+    const message = (error as Error).message;
+    if (/^(invalid relative path|absolute path)/.test(message)) throw inputError(`${file}: ${message}: the entry escapes the archive`, 'rebuild the layer zip with relative paths inside the archive');
+    throw inputError(`${file}: corrupt or truncated zip (${(error as Error).message})`, 'rebuild or re-download the layer zip', error);
+  } finally {
+    zip.close();
+  }
+  return { name, source: 'zip', location: file, bytes, zipBytes: size, files, provides: providedPackages(paths, (p) => meta.get(p)) };
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((done, fail) => {
+    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (error, zip) => {
+      if (error || !zip) fail(inputError(`${file}: not a zip file or truncated (${error?.message})`, 'give a layer zip as built by `zip -r` (or point "dir" at a folder)', error));
+      else done(zip);
+    });
+  });
+}
+
+/** Why an entry name is unsafe (absolute, drive letter, `..` segment), or null. */
+export function badEntryName(name: string): string | null {
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) return 'is an absolute path';
+  if (name.split(/[\\/]/).includes('..')) return 'escapes the archive (..)';
+  return null;
+}

@@ -1,0 +1,268 @@
+/** Stage contracts: readonly, JSON-safe plain objects passed scan -> plan -> pack -> deploy. Sizes are integer bytes. */
+import type { Limits } from './lib/limits.js';
+
+export const STRATEGY = { BUNDLE: 'bundle', SIDELOAD_BUNDLED: 'sideload-bundled', SIDELOAD_S3: 'sideload-s3' } as const;
+export type Strategy = (typeof STRATEGY)[keyof typeof STRATEGY];
+export type PlanChoice = Strategy | 'auto';
+export type Architecture = 'x86_64' | 'arm64';
+export type PruneMode = 'off' | 'safe' | 'trace';
+export type Backend = 'wasm' | 'cpu' | 'tensorflow';
+
+export interface FunctionConfig {
+  readonly name: string;
+  readonly runtime: string;               // nodejs20.x, python3.11, ...
+  readonly architecture: Architecture;
+  readonly memoryMb: number;
+  readonly ephemeralStorageMb: number;
+  readonly timeoutS: number;
+  readonly role: string | null;
+  readonly handler: string | null;        // default index.handler (Node) / user's own (Python)
+  readonly environment: Readonly<Record<string, string>>;
+  readonly alias: string;
+}
+
+export interface LayerConfig {
+  readonly name: string;
+  readonly zip: string | null;            // absolute path
+  readonly dir: string | null;            // absolute path
+  readonly arn: string | null;
+}
+
+export interface ModelInputConfig {
+  readonly width: number;
+  readonly height: number;
+  readonly range: readonly [number, number];
+}
+
+export interface ModelConfig {
+  readonly name: string;
+  readonly path: string | null;           // absolute: a TF.js folder / model.json, or an .h5/.keras file
+  readonly s3: string | null;             // s3://bucket/prefix/ where it lives at run time
+  readonly labels: string | null;         // absolute path of a JSON array (or {index: label})
+  readonly input: ModelInputConfig;
+  readonly topK: number;
+  readonly threshold: number;
+  readonly tag: string;
+  readonly bundle: boolean;               // ship inside the function zip instead of S3
+}
+
+export interface Config {
+  readonly configPath: string | null;     // absolute; null when built from defaults
+  readonly rootDir: string;               // folder that relative paths resolve against
+  readonly function: FunctionConfig;
+  readonly region: string | null;
+  readonly code: string | null;
+  readonly deps: string | null;
+  readonly layers: readonly LayerConfig[];
+  readonly models: readonly ModelConfig[];
+  readonly colors: { readonly count: number };
+  readonly tags: { readonly prefix: string };
+  readonly results: string | null;
+  readonly artifacts: { readonly bucket: string | null; readonly prefix: string };
+  readonly trigger: { readonly bucket: string; readonly prefix: string; readonly suffixes: readonly string[] } | null;
+  readonly plan: PlanChoice;
+  readonly prune: PruneMode;
+  readonly backend: Backend;
+  readonly allowSecrets: readonly string[];
+  readonly maxImageBytes: number;
+  readonly limits: Limits;
+}
+
+export type DepsKind = 'node' | 'python' | 'none';
+
+/** One installed package: a Node package folder or a Python distribution. */
+export interface PackageInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly path: string;                  // relative to the deps root, '/'-separated (Node: the package folder)
+  readonly bytes: number;                 // its own files; nested node_modules are counted under the nested package
+  readonly files: number;
+  readonly topLevel: readonly string[];   // Python: import names (top_level.txt); Node: [name]
+}
+
+/** A regular file or symlink under a scanned root. */
+export interface FileEntry {
+  readonly path: string;                  // relative, '/'-separated
+  readonly bytes: number;                 // regular file size; symlinks count their own size (as zip stores them)
+  readonly mode: number;                  // st_mode
+  readonly link: string | null;           // symlink target, when a symlink
+  readonly owner: string | null;          // index key "name@version" of the owning package, or null
+}
+
+export interface DepsScan {
+  readonly root: string | null;
+  readonly kind: DepsKind;
+  readonly bytes: number;
+  readonly files: number;
+  readonly packages: readonly PackageInfo[];
+  readonly unowned: { readonly bytes: number; readonly files: number; readonly sample: readonly string[] };
+  readonly entries: readonly FileEntry[];
+}
+
+export interface ProvidedPackage {
+  readonly name: string;
+  readonly version: string | null;
+  readonly kind: 'node' | 'python';
+  readonly topLevel: readonly string[];
+}
+
+export interface LayerScan {
+  readonly name: string;
+  readonly source: 'zip' | 'dir' | 'arn';
+  readonly location: string;
+  readonly bytes: number;                 // unzipped
+  readonly zipBytes: number | null;
+  readonly files: number;
+  readonly provides: readonly ProvidedPackage[];
+}
+
+export type ModelFormat = 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'keras-v3';
+
+export interface ModelScan {
+  readonly name: string;
+  readonly format: ModelFormat;
+  readonly bytes: number;                 // download / on-disk bytes
+  readonly memoryBytes: number;           // weights as float32
+  readonly location: 's3' | 'bundle';
+  readonly quantization: 'uint8' | 'uint16' | 'float16' | null;
+  readonly files: readonly { readonly path: string; readonly bytes: number }[];
+}
+
+export interface CodeScan {
+  readonly root: string | null;
+  readonly bytes: number;
+  readonly files: number;
+  readonly entries: readonly FileEntry[];
+}
+
+export interface Scan {
+  readonly code: CodeScan;
+  readonly deps: DepsScan;
+  readonly layers: readonly LayerScan[];
+  readonly models: readonly ModelScan[];
+}
+
+export type LimitName = 'unzipped' | 'zipDirect' | 'tmp' | 'memory' | 'layers';
+
+export interface Check {
+  readonly limit: LimitName;
+  readonly used: number;
+  readonly max: number;
+  readonly ok: boolean;
+  readonly blocking: boolean;             // zipDirect is not: a larger zip deploys through S3
+}
+
+export interface PlanAttempt {
+  readonly strategy: Strategy;
+  readonly fits: boolean;
+  readonly checks: readonly Check[];
+}
+
+export interface Suggestion {
+  readonly kind: 'ephemeral-storage' | 'memory' | 'move-to-layer' | 'quantize' | 'sideload' | 'prune' | 'layers';
+  readonly message: string;
+  readonly savesBytes: number | null;
+  readonly value: number | string | null;
+}
+
+export interface PackageReport extends PackageInfo {
+  readonly providedBy: string | null;     // layer name
+  readonly layerVersion: string | null;
+}
+
+/** The result of `budget` (SPEC §9), also the plan `package` follows. */
+export interface Budget {
+  readonly fits: boolean;
+  readonly plan: Strategy | null;
+  readonly reason: string;
+  readonly runtime: 'node' | 'python';
+  readonly components: {
+    readonly code: { readonly bytes: number; readonly files: number };
+    readonly deps: {
+      readonly kind: DepsKind;
+      readonly bytes: number;
+      readonly files: number;
+      readonly afterStrip: number;
+      readonly afterPrune: number;
+      readonly zipBytes: number | null;
+      readonly packages: readonly PackageReport[];
+      readonly unowned: { readonly bytes: number; readonly files: number };
+    };
+    readonly layers: readonly { readonly name: string; readonly bytes: number; readonly source: string; readonly provides: readonly string[] }[];
+    readonly models: readonly { readonly name: string; readonly format: ModelFormat; readonly bytes: number; readonly memoryBytes: number; readonly location: 's3' | 'bundle'; readonly quantization: string | null }[];
+  };
+  readonly checks: readonly Check[];
+  readonly attempts: readonly PlanAttempt[];
+  readonly suggestions: readonly Suggestion[];
+  readonly warnings: readonly string[];
+  readonly prune: { readonly mode: PruneMode; readonly savedBytes: number; readonly rules: readonly { readonly rule: string; readonly files: number; readonly bytes: number }[] };
+}
+
+/** Runtime config that `package` writes beside the handler as `lambda-ml.runtime.json`. */
+export interface RuntimeConfig {
+  readonly version: 1;
+  readonly strategy: Strategy;
+  readonly sideload: null | {
+    readonly zip: string | null;          // file name in the task root when bundled
+    readonly s3: string | null;           // s3://bucket/key when fetched
+    readonly sha256: string;
+    readonly zipBytes: number;
+    readonly unzippedBytes: number;
+    readonly files: number;
+  };
+  readonly layerNodeModules: readonly string[];   // e.g. /opt/nodejs/node_modules
+  readonly backend: Backend;
+  readonly models: readonly {
+    readonly name: string;
+    readonly tag: string;
+    readonly format: 'tfjs-layers' | 'tfjs-graph';
+    readonly dir: string | null;          // folder in the task root when bundled
+    readonly s3: string | null;           // s3://bucket/prefix/ when fetched
+    readonly files: readonly { readonly name: string; readonly bytes: number; readonly sha256: string }[];
+    readonly labels: readonly string[];
+    readonly input: ModelInputConfig;
+    readonly topK: number;
+    readonly threshold: number;
+  }[];
+  readonly colors: { readonly count: number };
+  readonly tags: { readonly prefix: string };
+  readonly results: string | null;
+  readonly maxImageBytes: number;
+}
+
+/** One file `package` wrote. sha256Base64 is what Lambda reports as CodeSha256. */
+export interface ArtifactInfo {
+  readonly file: string;                  // relative to the --out folder
+  readonly bytes: number;                 // zipped size
+  readonly unzippedBytes: number;
+  readonly files: number;
+  readonly sha256: string;                // hex
+  readonly sha256Base64: string;
+}
+
+export interface StagedModel {
+  readonly name: string;
+  readonly dir: string;                   // relative to --out, e.g. models/category
+  readonly s3: string | null;             // where deploy uploads it (s3://bucket/prefix/)
+  readonly files: readonly { readonly name: string; readonly bytes: number; readonly sha256: string }[];
+}
+
+/** `manifest.json` in the --out folder: what `package` built and why; `deploy` reads it. */
+export interface Manifest {
+  readonly schemaVersion: 1;
+  readonly tool: string;                  // "lambda-ml 0.1.0"
+  readonly function: FunctionConfig;
+  readonly region: string | null;
+  readonly plan: Strategy;
+  readonly reason: string;
+  readonly checks: readonly Check[];
+  readonly artifacts: {
+    readonly function: ArtifactInfo;
+    readonly deps: (ArtifactInfo & { readonly s3: string | null }) | null;
+    readonly models: readonly StagedModel[];
+  };
+  readonly layers: readonly { readonly name: string; readonly arn: string | null }[];
+  readonly trigger: Config['trigger'];
+  readonly artifactsBucket: { readonly bucket: string | null; readonly prefix: string };
+  readonly runtime: RuntimeConfig;
+}
