@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, type ExitCode } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { budgetCommand } from './commands/budget.js';
+import { packageCommand } from './commands/package.js';
 import { reportError } from './errors.js';
 import type { GlobalOptions, Io } from './io.js';
 
@@ -42,6 +43,17 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
     .action(wrap((opts) => budgetCommand(io, opts)));
 
+  program
+    .command('package')
+    .description('strip, prune, audit and zip at level 9 into --out (function.zip, deps.zip, models, manifest.json)')
+    .option('-o, --out <dir>', 'output folder', undefined)
+    .option('--prune <mode>', 'off | safe | trace (default: config "prune", else safe)')
+    .option('--strict', 'a layer/deps version mismatch is an error')
+    .addOption(new Option('--region <region>', 'AWS region'))
+    .addOption(new Option('--profile <name>', 'AWS profile'))
+    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
+    .action(wrap((opts) => withAbort((signal) => packageCommand(io, opts, signal))));
+
   try {
     await program.parseAsync([...argv], { from: 'node' });
   } catch (error) {
@@ -52,4 +64,18 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     return reportError(error, io, globals);
   }
   return exitCode;
+}
+
+/** Ctrl-C / SIGTERM abort the work in flight so temp files are removed before exiting. */
+async function withAbort<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

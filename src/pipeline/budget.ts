@@ -4,7 +4,8 @@ import { scanProject, type ScanOptions } from '../scan/scan-project.js';
 import { stripLayers, type StripResult } from '../plan/strip.js';
 import { attempt, planBudget, type PlanInput } from '../plan/plan-budget.js';
 import { pruneOff, pruneSafe, type PruneResult } from '../pack/prune.js';
-import { measureZip } from '../pack/zip-writer.js';
+import { measureZip, writeZip, type ZipResult } from '../pack/zip-writer.js';
+import { pruneTrace } from '../pack/trace.js';
 import { entriesToInputs } from '../pack/zip-inputs.js';
 import { emittedInputs } from '../pack/emitted.js';
 import { inputBytes } from '../pack/handler-files.js';
@@ -15,10 +16,15 @@ export interface BudgetRun {
   readonly scan: Scan;
   readonly strip: StripResult;
   readonly prune: PruneResult;
+  /** The deps.zip written to options.depsZipPath (or only measured), when a decision needed it. */
+  readonly depsZip: ZipResult | null;
 }
 
 export interface BudgetOptions extends ScanOptions {
   readonly onZipProgress?: (done: number, total: number) => void;
+  /** When set, deps.zip is written here instead of only measured (package reuses it: one deflate pass, not two). */
+  readonly depsZipPath?: string;
+  readonly signal?: AbortSignal;
 }
 
 /** Runs the whole budget; the zip sizes it reports are measured by deflating at level 9 in a stream, nothing written. */
@@ -31,8 +37,11 @@ export async function runBudget(config: Config, options: BudgetOptions = {}): Pr
 export async function planFromScan(config: Config, scan: Scan, options: BudgetOptions = {}): Promise<BudgetRun> {
   const runtime = config.function.runtime.startsWith('python') ? 'python' : 'node';
   const strip = stripLayers(scan);
-  // Trace pruning needs the emitted handler and runs in `package`; budget estimates it with the safe rules.
-  const prune = config.prune === 'off' ? pruneOff(strip.kept) : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
+  const prune = config.prune === 'off'
+    ? pruneOff(strip.kept)
+    : config.prune === 'trace' && scan.deps.kind === 'node' && scan.deps.root
+      ? await pruneTrace(scan.deps.root, strip.kept)
+      : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
   const emitted = emittedInputs(config, runtime);
   const handlerBytes = inputBytes(emitted);
   const codeInputs = [...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []), ...emitted];
@@ -44,19 +53,21 @@ export async function planFromScan(config: Config, scan: Scan, options: BudgetOp
   };
   const depsInputs = scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : [];
   let input = base;
+  let depsZip: ZipResult | null = null;
   const bundle = attempt(STRATEGY.BUNDLE, base, runtime);
   const unzippedOk = bundle.checks.every((c) => c.ok || c.limit === 'zipDirect');
   const forcedSideload = config.plan === STRATEGY.SIDELOAD_BUNDLED || config.plan === STRATEGY.SIDELOAD_S3;
   if ((!bundle.fits || !unzippedOk || forcedSideload) && depsInputs.length > 0) {
-    const depsZip = await measureZip(depsInputs, { onProgress: options.onZipProgress });
+    const zipOptions = { onProgress: options.onZipProgress, signal: options.signal };
+    depsZip = options.depsZipPath ? await writeZip(depsInputs, options.depsZipPath, zipOptions) : await measureZip(depsInputs, zipOptions);
     input = { ...input, depsZipBytes: depsZip.bytes };
   }
   // zipDirect for bundle: when the unzipped bundle is under 50 MiB its zip is too; otherwise measure it exactly.
   const bundleUnzipped = bundle.checks.find((c) => c.limit === 'zipDirect')!.used;
   if (unzippedOk && config.plan !== STRATEGY.SIDELOAD_BUNDLED && config.plan !== STRATEGY.SIDELOAD_S3 && bundleUnzipped > config.limits.zipDirectBytes) {
-    const bundleZip = await measureZip([...codeInputs, ...depsInputs], { onProgress: options.onZipProgress });
+    const bundleZip = await measureZip([...codeInputs, ...depsInputs], { onProgress: options.onZipProgress, signal: options.signal });
     input = { ...input, bundleZipBytes: bundleZip.bytes };
   }
-  return { budget: planBudget(input), scan, strip, prune };
+  return { budget: planBudget(input), scan, strip, prune, depsZip };
 }
 

@@ -1,0 +1,42 @@
+/** `--prune trace`: keep only the files the handler's imports reach (@vercel/nft), plus native and wasm assets. */
+import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { nodeFileTrace } from '@vercel/nft';
+import type { FileEntry } from '../types.js';
+import type { PruneResult } from './prune.js';
+
+/** The packages the emitted handler loads by name (src/handler/index.ts), in CommonJS form through createRequire. */
+export const HANDLER_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3'] as const;
+const OPTIONAL_PACKAGES = ['@tensorflow/tfjs-node'] as const;
+/** Assets loaded by computed paths that a tracer cannot see: always kept inside a reached package. */
+const ASSET = /\.(node|so(\.\d+)*|wasm)$|(^|\/)package\.json$|(^|\/)licen[cs]e[^/]*$/i;
+
+/** Traces from each handler package's entry; `root` is the folder holding node_modules. */
+export async function pruneTrace(root: string, entries: readonly FileEntry[], extraPackages: readonly string[] = []): Promise<PruneResult> {
+  const resolveFrom = createRequire(join(root, 'noop.js'));
+  const starts: string[] = [];
+  for (const name of [...HANDLER_PACKAGES, ...OPTIONAL_PACKAGES, ...extraPackages]) {
+    try {
+      starts.push(resolveFrom.resolve(name));
+    } catch {
+      // not installed (optional backend, or provided by a layer): nothing to trace
+    }
+  }
+  const base = realpathSync(root);
+  const { fileList } = await nodeFileTrace(starts, { base, processCwd: base, conditions: ['node', 'require'], exportsOnly: false });
+  const reached = new Set<string>();
+  for (const file of fileList) reached.add(file.split(sep).join('/'));
+  // A package is "reached" when any of its files is; its native/wasm assets and manifest stay with it.
+  const reachedOwners = new Set(entries.filter((e) => reached.has(e.path)).map((e) => e.owner));
+  const kept: FileEntry[] = [];
+  const removed: FileEntry[] = [];
+  for (const entry of entries) {
+    const keep = reached.has(entry.path) || (entry.owner !== null && reachedOwners.has(entry.owner) && ASSET.test(entry.path)) || entry.owner === null && !entry.path.includes('/node_modules/');
+    (keep ? kept : removed).push(entry);
+  }
+  const bytes = removed.reduce((t, e) => t + e.bytes, 0);
+  return { mode: 'trace', kept, removed, savedBytes: bytes, rules: [{ rule: 'not reached from the handler', files: removed.length, bytes }] };
+}
+
+export const relativeTo = (root: string, abs: string) => relative(root, abs).split(sep).join('/');

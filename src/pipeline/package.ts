@@ -1,0 +1,183 @@
+/** `package`: budget, then strip, prune, audit and zip at level 9 into --out, atomically (SPEC §3, §6). */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fsError, inputError, LambdaMlError } from '../lib/errors.js';
+import { VERSION } from '../lib/version.js';
+import { auditBinaries } from '../pack/audit-native.js';
+import { emittedInputs } from '../pack/emitted.js';
+import { stageModels, type KerasConverter } from '../pack/models-stage.js';
+import type { PruneResult } from '../pack/prune.js';
+import { checkSecrets } from '../pack/secrets.js';
+import { entriesToInputs } from '../pack/zip-inputs.js';
+import { writeZip, type ZipInput, type ZipResult } from '../pack/zip-writer.js';
+import { absPath } from '../scan/walk.js';
+import { STRATEGY, type ArtifactInfo, type Budget, type Config, type FileEntry, type Manifest, type PruneMode, type RuntimeConfig } from '../types.js';
+import { runBudget, type BudgetOptions } from './budget.js';
+
+export interface PackageOptions extends BudgetOptions {
+  readonly out: string;
+  readonly prune?: PruneMode;
+  readonly strict?: boolean;
+  readonly signal?: AbortSignal;
+  readonly convert?: KerasConverter;
+  readonly onPackProgress?: (label: string, done: number, total: number) => void;
+}
+
+export interface PackageRun {
+  readonly manifest: Manifest;
+  readonly budget: Budget;
+  readonly out: string;
+  readonly prune: PruneResult;
+  readonly binariesAudited: number;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+export const RUNTIME_FILE = 'lambda-ml.runtime.json';
+
+/** Builds every artifact in a temp folder beside `out`, then swaps it in: a failed run leaves `out` untouched. */
+export async function runPackage(baseConfig: Config, options: PackageOptions): Promise<PackageRun> {
+  const config: Config = options.prune ? { ...baseConfig, prune: options.prune } : baseConfig;
+  const out = resolve(options.out);
+  const parent = dirname(out);
+  await mkdir(parent, { recursive: true }).catch((error) => { throw fsError(error, parent, 'create'); });
+  await cleanStaleTemps(parent, basename(out));
+  const temp = join(parent, `.${basename(out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(temp).catch((error) => { throw fsError(error, temp, 'create'); });
+  try {
+    // The budget writes deps.zip straight into the temp folder when a sideload plan needs it: one deflate pass.
+    const run = await runBudget(config, { ...options, depsZipPath: join(temp, 'deps.zip') });
+    const { budget, scan, strip, prune } = run;
+    if (!budget.fits || budget.plan === null) {
+      throw new LambdaMlError('over-budget', `does not fit: ${budget.reason}`, budget.suggestions[0]?.message ?? 'run lambda-ml budget for the numbers');
+    }
+    if (options.strict && strip.mismatches.length > 0) {
+      const m = strip.mismatches[0];
+      throw inputError(`--strict: ${m.name} is ${m.ours} in deps but ${m.layerVersion} in layer ${m.layer}`, `pin ${m.name}==${m.layerVersion} in your deps, or rebuild the layer`);
+    }
+    const depsRoot = scan.deps.root ?? '';
+    const shipped: [string, string][] = [
+      ...scan.code.entries.filter((e) => e.link === null).map((e) => [e.path, absPath(scan.code.root as string, e.path)] as [string, string]),
+      ...prune.kept.filter((e) => e.link === null).map((e) => [e.path, absPath(depsRoot, e.path)] as [string, string]),
+    ];
+    checkSecrets(shipped, config.allowSecrets);
+    const { audited } = auditBinaries(shipped, { architecture: config.function.architecture, runtime: config.function.runtime });
+    const manifest = await build(temp, config, budget, prune.kept, depsRoot, budget.runtime, scan, run.depsZip, options);
+    await swapIn(temp, out);
+    return { manifest, budget, out, prune, binariesAudited: audited };
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function build(temp: string, config: Config, budget: Budget, kept: readonly FileEntry[], depsRoot: string, runtimeKind: 'node' | 'python', scan: Awaited<ReturnType<typeof runBudget>>['scan'], written: ZipResult | null, options: PackageOptions): Promise<Manifest> {
+  const plan = budget.plan as NonNullable<Budget['plan']>;
+  const zipOptions = (label: string) => ({ signal: options.signal, onProgress: (done: number, total: number) => options.onPackProgress?.(label, done, total) });
+  const staged = await stageModels(temp, config.models, scan.models, options.convert, runtimeKind);
+  for (const model of config.models) {
+    if (!model.bundle && model.s3 === null) throw inputError(`models: "${model.name}" has no "s3" location`, 'set models[].s3 to where the function fetches it (deploy uploads it there), or "bundle": true for a small model');
+  }
+  const depsInputs = entriesToInputs(depsRoot, kept);
+  let deps: (ArtifactInfo & { s3: string | null }) | null = null;
+  if (plan !== STRATEGY.BUNDLE && depsInputs.length > 0) {
+    const depsPath = join(temp, 'deps.zip');
+    const zip = written && existsSync(depsPath) ? written : await writeZip(depsInputs, depsPath, zipOptions('deps.zip'));
+    let s3: string | null = null;
+    if (plan === STRATEGY.SIDELOAD_S3) {
+      if (!config.artifacts.bucket) throw inputError('plan sideload-s3 needs artifacts.bucket (where deps.zip is stored)', 'set "artifacts": { "bucket": "my-deploy-artifacts" }');
+      s3 = `s3://${config.artifacts.bucket}/${config.artifacts.prefix}${config.function.name}/deps-${zip.sha256}.zip`;
+    }
+    deps = { ...artifact('deps.zip', zip), s3 };
+  }
+  const providesNode = scan.layers.some((l) => l.provides.some((p) => p.kind === 'node'));
+  const runtime: RuntimeConfig = {
+    version: 1,
+    strategy: plan,
+    sideload: deps ? { zip: plan === STRATEGY.SIDELOAD_BUNDLED ? 'deps.zip' : null, s3: deps.s3, sha256: deps.sha256, zipBytes: deps.bytes, unzippedBytes: deps.unzippedBytes, files: deps.files } : null,
+    // ESM `import` ignores NODE_PATH: the handler resolves layer packages through createRequire on these folders.
+    layerNodeModules: providesNode ? ['/opt/nodejs/node20/node_modules', '/opt/nodejs/node_modules'] : [],
+    backend: config.backend,
+    models: staged.map((m) => {
+      const model = config.models.find((c) => c.name === m.name)!;
+      return { name: m.name, tag: model.tag, format: m.format, dir: model.bundle ? m.dir : null, s3: model.bundle ? null : m.s3, files: m.files, labels: m.labels, input: model.input, topK: model.topK, threshold: model.threshold };
+    }),
+    colors: config.colors,
+    tags: config.tags,
+    results: config.results,
+    maxImageBytes: config.maxImageBytes,
+  };
+  const functionInputs: ZipInput[] = [
+    ...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []),
+    ...emittedInputs(config, runtimeKind),
+    { name: RUNTIME_FILE, kind: 'file', data: Buffer.from(JSON.stringify(runtime, null, 2) + '\n') },
+    ...(plan === STRATEGY.BUNDLE ? depsInputs : []),
+    ...(plan === STRATEGY.SIDELOAD_BUNDLED && deps ? [{ name: 'deps.zip', kind: 'file' as const, source: join(temp, 'deps.zip') }] : []),
+    ...staged.filter((m) => config.models.find((c) => c.name === m.name)?.bundle).flatMap((m) => m.files.map((f) => ({ name: `${m.dir}/${f.name}`, kind: 'file' as const, source: join(temp, m.dir, f.name) }))),
+  ];
+  const fn = await writeZip(functionInputs, join(temp, 'function.zip'), zipOptions('function.zip'));
+  const layerBytes = scan.layers.reduce((t, l) => t + l.bytes, 0);
+  if (fn.unzippedBytes + layerBytes > config.limits.unzippedBytes) {
+    throw new LambdaMlError('over-budget', `function.zip unzips to ${fn.unzippedBytes} bytes; with layers (${layerBytes}) that exceeds ${config.limits.unzippedBytes}`, 'run lambda-ml budget; prune more or move packages to a layer');
+  }
+  if (plan === STRATEGY.BUNDLE) await rm(join(temp, 'deps.zip'), { force: true });
+  const manifest: Manifest = {
+    schemaVersion: 1,
+    tool: `lambda-ml ${VERSION}`,
+    function: config.function,
+    region: config.region,
+    plan,
+    reason: budget.reason,
+    checks: budget.checks,
+    artifacts: { function: artifact('function.zip', fn), deps, models: staged.map(({ name, dir, s3, files }) => ({ name, dir, s3, files })) },
+    layers: config.layers.map((l) => ({ name: l.name, arn: l.arn })),
+    trigger: config.trigger,
+    artifactsBucket: config.artifacts,
+    runtime,
+  };
+  await writeFile(join(temp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+const artifact = (file: string, zip: ZipResult): ArtifactInfo => ({ file, bytes: zip.bytes, unzippedBytes: zip.unzippedBytes, files: zip.files, sha256: zip.sha256, sha256Base64: zip.sha256Base64 });
+
+/** Replaces `out` with `temp`: the old folder moves aside first, so a crash never leaves a half-written `out`. */
+async function swapIn(temp: string, out: string): Promise<void> {
+  const old = `${temp}.old`;
+  const hadOld = existsSync(out);
+  if (hadOld) {
+    const info = await stat(out);
+    if (!info.isDirectory()) throw inputError(`${out} exists and is not a folder`, 'choose another --out');
+    await rename(out, old);
+  }
+  try {
+    await rename(temp, out);
+  } catch (error) {
+    if (hadOld) await rename(old, out);
+    throw fsError(error, out, 'write');
+  }
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}
+
+/** Removes temp folders left by runs that were killed (their pid is gone). */
+async function cleanStaleTemps(parent: string, name: string): Promise<void> {
+  const prefix = `.${name}.tmp-`;
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    // Killed between the two renames of swapIn: the previous artifacts are in `.old`; put them back.
+    if (entry.endsWith('.old') && !existsSync(join(parent, name))) await rename(join(parent, entry), join(parent, name));
+    else await rm(join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
