@@ -4,6 +4,10 @@ import { EXIT, type ExitCode } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { budgetCommand } from './commands/budget.js';
 import { packageCommand } from './commands/package.js';
+import { initCommand } from './commands/init.js';
+import { deployCommand } from './commands/deploy.js';
+import { policyCommand } from './commands/policy.js';
+import { convertCommand } from './commands/convert.js';
 import { reportError } from './errors.js';
 import type { GlobalOptions, Io } from './io.js';
 
@@ -44,6 +48,13 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .action(wrap((opts) => budgetCommand(io, opts)));
 
   program
+    .command('init [dir]')
+    .description('write a starter asset-classifier project (config, package.json with the handler deps, a model)')
+    .option('-f, --force', 'overwrite existing files')
+    .option('--name <name>', 'function name')
+    .action(wrap((opts, args) => initCommand(io, args[0], opts)));
+
+  program
     .command('package')
     .description('strip, prune, audit and zip at level 9 into --out (function.zip, deps.zip, models, manifest.json)')
     .option('-o, --out <dir>', 'output folder', undefined)
@@ -53,6 +64,29 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .addOption(new Option('--profile <name>', 'AWS profile'))
     .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
     .action(wrap((opts) => withAbort((signal) => packageCommand(io, opts, signal))));
+
+  program
+    .command('deploy')
+    .description('package (or reuse with --no-package), upload content-addressed, update the function, publish, move the alias, configure the S3 trigger')
+    .option('-o, --out <dir>', 'artifacts folder')
+    .option('--dry-run', 'print the calls it would make, make none')
+    .option('--no-package', 'reuse the manifest in --out instead of packaging again')
+    .option('--alias <name>', 'alias to move (default: function.alias, else live)')
+    .addOption(new Option('--region <region>', 'AWS region'))
+    .addOption(new Option('--profile <name>', 'AWS profile'))
+    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
+    .action(wrap((opts) => withAbort((signal) => deployCommand(io, opts, signal))));
+
+  program
+    .command('policy')
+    .description("print the least-privilege IAM policy the function's role needs")
+    .action(wrap((opts) => policyCommand(io, opts)));
+
+  program
+    .command('convert <in> <out>')
+    .description('convert a Keras .h5 (Keras 2) or .keras (Keras 3) model to a TF.js layers model')
+    .option('--quantize <dtype>', 'uint8 (-75%) or float16 (-50%)')
+    .action(wrap((opts, args) => convertCommand(io, args[0], args[1], opts)));
 
   try {
     await program.parseAsync([...argv], { from: 'node' });

@@ -1,6 +1,9 @@
 /** Wires remote measurement (layers by ARN, models in S3, account limits) into a scan when the config needs it. */
+import { makeClients, type AwsClients } from '../deploy/index.js';
+import { measureLayerArn, measureS3Model, readAccountLimits } from '../remote/index.js';
+import { isMetadataPath, providedPackages } from '../scan/layer-provides.js';
 import type { ScanOptions } from '../scan/scan-project.js';
-import type { Config } from '../types.js';
+import type { Config, LayerScan, ModelScan } from '../types.js';
 import type { GlobalOptions, Io } from './io.js';
 
 export interface RemoteFlags extends GlobalOptions {
@@ -10,7 +13,40 @@ export interface RemoteFlags extends GlobalOptions {
   readonly endpointUrl?: string;
 }
 
-/** Local-only for now: ARN layers and S3-only models are reported as input errors by the scanner. */
-export async function remoteScanOptions(config: Config, _flags: RemoteFlags, _io: Io): Promise<{ config: Config; scan: ScanOptions }> {
-  return { config, scan: {} };
+/** AWS clients from the flags, the config's region and the standard chain. */
+export function clientsFor(config: Config, flags: RemoteFlags, io: Io): AwsClients {
+  return makeClients({ region: flags.region ?? config.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? null, profile: flags.profile ?? null, endpointUrl: flags.endpointUrl ?? null, env: io.env });
+}
+
+/** Adds what only AWS can tell: ARN-only layers, S3-only models, and (with --account-limits) the account's limits. */
+export async function remoteScanOptions(config: Config, flags: RemoteFlags, io: Io): Promise<{ config: Config; scan: ScanOptions }> {
+  const needsLayers = config.layers.some((l) => !l.zip && !l.dir && l.arn);
+  const needsModels = config.models.some((m) => m.path === null && m.s3);
+  const local: ScanOptions = { readKerasInfo };
+  if (!needsLayers && !needsModels && !flags.accountLimits) return { config, scan: local };
+  const clients = clientsFor(config, flags, io);
+  let next = config;
+  if (flags.accountLimits) {
+    const account = await readAccountLimits(clients.lambda);
+    next = { ...config, limits: { ...config.limits, unzippedBytes: account.unzippedBytes, zipDirectBytes: account.zipDirectBytes } };
+  }
+  const scan: ScanOptions = {
+    ...local,
+    scanRemoteLayer: async (layer): Promise<LayerScan> => {
+      const remote = await measureLayerArn(clients.lambda, layer.arn as string, { readFiles: isMetadataPath });
+      const provides = providedPackages(remote.entries.map((e) => e.name), (path) => remote.contents[path]);
+      return { name: layer.name, source: 'arn', location: layer.arn as string, bytes: remote.bytes, zipBytes: remote.zipBytes, files: remote.files, provides };
+    },
+    scanRemoteModel: async (model): Promise<ModelScan> => {
+      const remote = await measureS3Model(clients.s3, model.s3 as string);
+      return { name: model.name, format: remote.format, bytes: remote.bytes, memoryBytes: remote.memoryBytes, location: 's3', quantization: remote.quantization, files: remote.files };
+    },
+  };
+  return { config: next, scan };
+}
+
+/** Real weight sizes of Keras files (h5wasm is loaded only when a Keras model is configured). */
+async function readKerasInfo(path: string): Promise<{ memoryBytes: number; weightBytes: number }> {
+  const { readKerasInfo: read } = await import('../convert/index.js');
+  return read(path);
 }

@@ -64,7 +64,7 @@ function validateFunction(value: unknown): FunctionConfig {
   if (!RUNTIME.test(runtime)) throw configError(`function.runtime "${runtime}" is not supported`, 'use "nodejs20.x" (or another nodejsNN.x) or a "python3.X" runtime');
   const role = stringAt(raw, 'role', 'function', null);
   if (role !== null && !ROLE_ARN.test(role)) throw configError(`function.role "${role}" is not an IAM role ARN`, 'write it as "arn:aws:iam::123456789012:role/NAME"');
-  const environment = raw.environment === undefined ? {} : objectAt(raw.environment, 'function.environment', Object.keys(raw.environment as object));
+  const environment = raw.environment === undefined ? {} : objectAt(raw.environment, 'function.environment', Object.keys(raw.environment ?? {}));
   for (const [key, v] of Object.entries(environment)) {
     if (typeof v !== 'string') throw configError(`function.environment.${key} must be a string`, `quote the value: "${key}": "${String(v)}"`);
   }

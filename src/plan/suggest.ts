@@ -28,10 +28,12 @@ export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[],
   // 2. Quantising float32 models cuts their download and /tmp bytes by ~75% (uint8) — checked by re-planning.
   for (const model of input.scan.models) {
     if (model.quantization !== null) continue;
-    const saves = Math.round(model.bytes * 0.75);
+    // uint8 stores one byte per float32 weight: the model shrinks to about memoryBytes / 4 (its real weight count).
+    const saves = Math.max(0, model.bytes - Math.ceil(model.memoryBytes / 4));
+    if (saves === 0) continue;
     const models = input.scan.models.map((m) => (m === model ? { ...m, bytes: m.bytes - saves, memoryBytes: m.memoryBytes } : m));
     const helps = attempts.some((a) => attempt(a.strategy, { ...input, scan: { ...input.scan, models } }, runtime).fits);
-    out.push({ kind: 'quantize', value: model.name, savesBytes: saves, message: `quantize model ${model.name} to uint8 (-75%: ${fmt(saves)} less to download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml convert --quantize uint8` });
+    out.push({ kind: 'quantize', value: model.name, savesBytes: saves, message: `quantize model ${model.name} to uint8 (-${Math.round((saves / model.bytes) * 100)}%: ${fmt(saves)} less to download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml convert --quantize uint8` });
   }
 
   // 3. Unzipped size: which packages to move to a layer (biggest first, until the excess is covered).

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { inputError } from '../lib/errors.js';
-import type { CodeScan, Config, DepsKind, DepsScan, LayerScan, Scan } from '../types.js';
+import type { CodeScan, Config, DepsKind, DepsScan, LayerScan, ModelScan, Scan } from '../types.js';
 import { fastWalk } from './find-walk.js';
 import { scanLayer } from './layers.js';
 import { scanModel, type KerasInfoReader } from './models.js';
@@ -13,6 +13,8 @@ export interface ScanOptions {
   /** Measures layers given only by ARN (src/remote); without it such layers are an input error. */
   readonly scanRemoteLayer?: (layer: Config['layers'][number]) => Promise<LayerScan>;
   readonly readKerasInfo?: KerasInfoReader;
+  /** Measures models given only by an s3:// location (src/remote). */
+  readonly scanRemoteModel?: (model: Config['models'][number]) => Promise<ModelScan>;
   readonly onStep?: (step: string) => void;
 }
 
@@ -30,7 +32,10 @@ export async function scanProject(config: Config, options: ScanOptions = {}): Pr
   }
   options.onStep?.('models');
   const models = [];
-  for (const model of config.models) models.push(await scanModel(model, options.readKerasInfo));
+  for (const model of config.models) {
+    if (model.path === null && model.s3 && options.scanRemoteModel) models.push(await options.scanRemoteModel(model));
+    else models.push(await scanModel(model, options.readKerasInfo));
+  }
   return { code, deps, layers, models };
 }
 

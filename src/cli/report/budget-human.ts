@@ -6,22 +6,44 @@ import type { Budget, Check, Config } from '../../types.js';
 const LABELS: Record<Check['limit'], string> = { unzipped: 'unzipped', zipDirect: 'zip direct', tmp: '/tmp', memory: 'memory', layers: 'layers' };
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const WIDTH = 80;
+const visible = (s: string) => [...s.replace(/\x1b\[[0-9;]*m/g, '')].length;
+
+/** Word-wraps `prefix + text` to 80 columns; continuation lines start with `indent` spaces. */
+function wrap(prefix: string, text: string, indent: number): string[] {
+  const lines: string[] = [];
+  let line = prefix;
+  let fresh = true; // nothing but the prefix/indent on `line` yet
+  // A number and its unit ("3.0 MB") never break apart.
+  for (const word of text.replace(/(\d) (B|kB|MB|GB|TB)\b/g, '$1\u00a0$2').split(' ').map((w) => w.replace(/\u00a0/g, ' '))) {
+    if (!fresh && visible(line) + 1 + visible(word) > WIDTH) {
+      lines.push(line);
+      line = ' '.repeat(indent) + word;
+    } else line = fresh ? line + word : `${line} ${word}`;
+    fresh = false;
+  }
+  lines.push(line);
+  return lines;
+}
 
 /** Renders a budget for a terminal; `c` is a colour-or-plain chalk instance. */
 export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, topN = 8): string {
   const lines: string[] = [];
   const { code, deps, layers, models } = budget.components;
-  lines.push(c.bold(`lambda-ml budget · ${config.function.name}`) + c.dim(` (${config.function.runtime}, ${config.function.architecture}, ${config.function.memoryMb} MB, /tmp ${config.function.ephemeralStorageMb} MB)`));
+  lines.push(...wrap(c.bold(`lambda-ml budget · ${config.function.name}`) + ' ', c.dim(`(${config.function.runtime}, ${config.function.architecture}, ${config.function.memoryMb} MB, /tmp ${config.function.ephemeralStorageMb} MB)`), 2));
   lines.push('');
   lines.push(c.bold('Components') + ' '.repeat(29) + c.dim('   unzipped'));
-  const row = (label: string, bytes: number, note = '') => lines.push(`  ${pad(label, 36)} ${lpad(formatBytes(bytes), 9)}  ${c.dim(note)}`.trimEnd());
+  const row = (label: string, bytes: number, note = '') => {
+    const head = `  ${pad(label, 36)} ${lpad(formatBytes(bytes), 9)}  `;
+    lines.push(...wrap(head, note, visible(head)).map((l) => l.trimEnd()).map((l, i) => (i === 0 ? l.slice(0, head.length) + c.dim(l.slice(head.length)) : c.dim(l))));
+  };
   row('code + handler', code.bytes, `${formatInt(code.files)} files`);
   if (deps.kind !== 'none') {
-    row(`deps (${deps.kind})`, deps.bytes, `${formatInt(deps.files)} files, ${deps.packages.length} packages`);
+    row(`deps (${deps.kind})`, deps.bytes, `${plural(deps.files, 'file')}, ${plural(deps.packages.length, 'package')}`);
     if (deps.afterStrip !== deps.bytes) row('  after layer strip', deps.afterStrip);
-    if (budget.prune.savedBytes > 0) row(`  after prune (${budget.prune.mode})`, deps.afterPrune, budget.prune.rules.slice(0, 3).map((r) => `${r.rule} -${formatBytes(r.bytes)}`).join(', '));
+    if (budget.prune.savedBytes > 0) row(`  after prune (${budget.prune.mode})`, deps.afterPrune, budget.prune.rules.slice(0, 2).map((r) => `${r.rule} -${formatBytes(r.bytes)}`).join(', '));
     if (deps.zipBytes !== null) row('  deps.zip (deflate 9)', deps.zipBytes, `${(deps.afterPrune / Math.max(1, deps.zipBytes)).toFixed(1)}x`);
-    if (deps.unowned.files > 0) row('  not owned by any package', deps.unowned.bytes, `${formatInt(deps.unowned.files)} files`);
+    if (deps.unowned.files > 0) row('  not owned by any package', deps.unowned.bytes, plural(deps.unowned.files, 'file'));
   }
   for (const layer of layers) row(`layer ${layer.name} (${layer.source})`, layer.bytes, layer.provides.length ? `provides ${summarise(layer.provides, 4)}` : '');
   for (const model of models) row(`model ${model.name} (${model.format}, ${model.location})`, model.bytes, `memory ${formatBytes(model.memoryBytes)}${model.quantization ? `, ${model.quantization}` : ''}`);
@@ -30,7 +52,7 @@ export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, t
     lines.push('', c.bold('Biggest packages'));
     for (const pkg of deps.packages.slice(0, topN)) {
       const note = pkg.providedBy ? c.dim(`layer ${pkg.providedBy}`) + (pkg.layerVersion && pkg.layerVersion !== pkg.version ? c.yellow(` (has ${pkg.layerVersion})`) : '') : '';
-      lines.push(`  ${pad(`${pkg.name} ${pkg.version}`, 36)} ${lpad(formatBytes(pkg.bytes), 9)}  ${note}`.trimEnd());
+      lines.push(`  ${pad(fit(`${pkg.name} ${pkg.version}`, 36), 36)} ${lpad(formatBytes(pkg.bytes), 9)}  ${note}`.trimEnd());
     }
     if (deps.packages.length > topN) lines.push(c.dim(`  … ${deps.packages.length - topN} more (--json lists all)`));
   }
@@ -40,16 +62,16 @@ export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, t
 
   lines.push('');
   if (budget.fits) {
-    lines.push(`${c.green('✓ fits')}  plan ${c.bold(budget.plan as string)}: ${budget.reason}`);
+    lines.push(...wrap(`${c.green('✓ fits')}  plan ${c.bold(budget.plan as string)}: `, budget.reason, 2));
   } else {
-    lines.push(`${c.red('✗ does not fit')}: ${budget.reason}`);
+    lines.push(...wrap(`${c.red('✗ does not fit')}: `, budget.reason, 2));
     for (const attempt of budget.attempts) {
       const fails = attempt.checks.filter((ch) => !ch.ok && ch.blocking);
-      lines.push(`  ${pad(attempt.strategy, 17)} ${fails.map((ch) => `${LABELS[ch.limit]} over by ${ch.limit === 'layers' ? ch.used - ch.max : formatBytes(ch.used - ch.max)}`).join(', ')}`);
+      lines.push(...wrap(`  ${pad(attempt.strategy, 17)} `, fails.map((ch) => `${LABELS[ch.limit]} over by ${ch.limit === 'layers' ? ch.used - ch.max : formatBytes(ch.used - ch.max)}`).join(', '), 20));
     }
   }
-  if (budget.warnings.length) lines.push('', c.bold('Warnings'), ...budget.warnings.map((w) => `  ${c.yellow('!')} ${w}`));
-  if (budget.suggestions.length) lines.push('', c.bold('To make it fit'), ...budget.suggestions.map((s) => `  → ${s.message}`));
+  if (budget.warnings.length) lines.push('', c.bold('Warnings'), ...budget.warnings.flatMap((w) => wrap(`  ${c.yellow('!')} `, w, 4)));
+  if (budget.suggestions.length) lines.push('', c.bold('To make it fit'), ...budget.suggestions.flatMap((s) => wrap('  → ', s.message, 4)));
   lines.push('', c.dim(budget.fits ? 'Next: lambda-ml package' : 'Next: apply a suggestion above, then run lambda-ml budget again'));
   return lines.join('\n') + '\n';
 }
@@ -63,6 +85,10 @@ function renderCheck(check: Check, c: ChalkInstance): string {
   const status = check.ok ? c.green('ok') : check.blocking ? c.red('over') : c.yellow('via S3');
   return `  ${pad(LABELS[check.limit], 10)} ${bar} ${lpad(amounts, 21)} ${lpad(formatPercent(ratio), 5)}  ${status}`;
 }
+
+/** Cuts `text` to `n` columns with an ellipsis. */
+const fit = (text: string, n: number) => (text.length <= n ? text : `${text.slice(0, n - 1)}…`);
+const plural = (n: number, word: string) => `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function summarise(names: readonly string[], n: number): string {
   return names.length <= n ? names.join(', ') : `${names.slice(0, n).join(', ')} +${names.length - n}`;

@@ -1,0 +1,61 @@
+import { inputError } from '../lib/errors.js';
+import { halfToFloat } from './float16.js';
+import type { Dataset } from './h5-file.js';
+
+/** Values of one weight in the dtypes TF.js stores. */
+export type TensorData = { readonly dtype: 'float32'; readonly values: Float32Array } | { readonly dtype: 'int32'; readonly values: Int32Array };
+
+/** Bytes a dataset occupies as stored (element size x count). */
+export function storedBytes(dataset: Dataset): number {
+  const meta = dataset.metadata;
+  return meta.size * meta.total_size;
+}
+
+/** Element count of a dataset. */
+export const elementCount = (dataset: Dataset) => dataset.metadata.total_size;
+
+/** Reads a weight dataset as float32 (floats of any width) or int32 (integers). */
+export function readTensor(dataset: Dataset, label: string): TensorData {
+  const meta = dataset.metadata;
+  if (!meta.littleEndian && meta.size > 1) throw inputError(`${label}: ${dataset.path} is big-endian`, 'save the model on a little-endian machine (x86/ARM) or convert it with h5py first');
+  const value = dataset.value;
+  if (meta.type === 1) {
+    if (value instanceof Float32Array) return { dtype: 'float32', values: value };
+    if (value instanceof Float64Array) return { dtype: 'float32', values: Float32Array.from(value) };
+    if (meta.size === 2 && value instanceof Uint8Array) return { dtype: 'float32', values: halfToFloat(new Uint16Array(value.buffer, value.byteOffset, value.byteLength / 2)) };
+  }
+  if (meta.type === 0) {
+    if (value instanceof Int32Array) return { dtype: 'int32', values: value };
+    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+      const source = value as unknown as ArrayLike<number | bigint>;
+      const out = new Int32Array(source.length);
+      for (let index = 0; index < source.length; index++) out[index] = Number(source[index]);
+      return { dtype: 'int32', values: out };
+    }
+  }
+  throw inputError(`${label}: ${dataset.path} has dtype ${String(dataset.dtype)}, which TF.js weights cannot hold`, 'cast the model weights to float32 before saving');
+}
+
+/** True when a dataset is little-endian float32, which can be copied to the shards as it is. */
+export function isPlainFloat32(dataset: Dataset): boolean {
+  const meta = dataset.metadata;
+  return meta.type === 1 && meta.size === 4 && meta.littleEndian;
+}
+
+/**
+ * Yields a float32 dataset in slices along its first axis of about `sliceBytes` each, so converting a model
+ * never holds a whole large tensor (or its garbage copies from h5wasm) at once.
+ */
+export function* float32Slices(dataset: Dataset, sliceBytes = 4_194_304): Generator<Float32Array> {
+  const shape = dataset.shape ?? [];
+  const total = dataset.metadata.total_size;
+  if (shape.length === 0 || total * 4 <= sliceBytes) {
+    yield dataset.value as Float32Array;
+    return;
+  }
+  const rowBytes = (total / shape[0]) * 4;
+  const rows = Math.max(1, Math.floor(sliceBytes / rowBytes));
+  for (let start = 0; start < shape[0]; start += rows) {
+    yield dataset.slice([[start, Math.min(shape[0], start + rows)]]) as Float32Array;
+  }
+}

@@ -1,0 +1,70 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inputError } from '../lib/errors.js';
+import { quantize as encode, type Quantization, type QuantizeMode } from './quantize.js';
+import { elementCount, float32Slices, isPlainFloat32, readTensor, storedBytes } from './read-tensor.js';
+import { createShardWriter, shardNames } from './shard-writer.js';
+import type { KerasSource, WeightBinding } from './types.js';
+
+/** A `weightsManifest` weight entry. */
+interface ManifestWeight { name: string; shape: number[]; dtype: 'float32' | 'int32'; quantization?: Quantization }
+
+/** Sizes of what was written. */
+export interface Written { readonly bytesBefore: number; readonly bytesAfter: number; readonly params: number; readonly files: string[] }
+
+/** Bytes one weight takes in the shards. */
+function encodedBytes(binding: WeightBinding, mode: QuantizeMode | undefined): number {
+  const count = elementCount(binding.dataset);
+  const isFloat = binding.dataset.metadata.type === 1;
+  if (!isFloat || !mode) return count * 4;
+  return mode === 'uint8' ? count : count * 2;
+}
+
+/**
+ * Writes a TF.js layers model (model.json + 4 MiB shards) into `dir`, reading one weight at a time
+ * from the HDF5 file so memory stays near the largest tensor, not the model.
+ */
+export async function writeTfjsModel(source: KerasSource, bindings: readonly WeightBinding[], dir: string, mode: QuantizeMode | undefined, label: string): Promise<Written> {
+  const total = bindings.reduce((sum, binding) => sum + encodedBytes(binding, mode), 0);
+  const paths = shardNames(total);
+  const writer = createShardWriter(dir, paths);
+  const weights: ManifestWeight[] = [];
+  let bytesBefore = 0;
+  let params = 0;
+  try {
+    for (const binding of bindings) {
+      bytesBefore += storedBytes(binding.dataset);
+      params += elementCount(binding.dataset);
+      if (!mode && isPlainFloat32(binding.dataset)) {
+        for (const slice of float32Slices(binding.dataset)) await writer.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength));
+        weights.push({ name: binding.name, shape: [...binding.shape], dtype: 'float32' });
+        continue;
+      }
+      const tensor = readTensor(binding.dataset, label);
+      const entry: ManifestWeight = { name: binding.name, shape: [...binding.shape], dtype: tensor.dtype };
+      if (tensor.dtype === 'float32' && mode) {
+        const encoded = encode(tensor.values, mode);
+        entry.quantization = encoded.quantization;
+        await writer.write(encoded.bytes);
+      } else {
+        await writer.write(new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
+      }
+      weights.push(entry);
+    }
+  } finally {
+    await writer.close();
+  }
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `keras v${source.kerasVersion}`,
+    convertedBy: 'lambda-ml',
+    modelTopology: { keras_version: source.kerasVersion, backend: source.backend, model_config: source.modelConfig },
+    weightsManifest: [{ paths, weights }],
+  };
+  try {
+    await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+  } catch (error) {
+    throw inputError(`${dir}: cannot write model.json (${(error as Error).message})`, 'check free space and permissions of the output folder', error);
+  }
+  return { bytesBefore, bytesAfter: total, params, files: ['model.json', ...paths] };
+}

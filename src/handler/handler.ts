@@ -1,0 +1,118 @@
+/** createHandler: the Lambda function around processRecord, with every dependency injected (tests pass s3rver, real tfjs and sharp). */
+import type { RuntimeConfig } from '../types.js';
+import { selectBackend, type BackendChoice, type Tf } from './backend.js';
+import { batchResponse, parseEvent, type BatchResponse, type BatchResultCode } from './event.js';
+import type { Sharp } from './image.js';
+import { getModel, type LoadedModel } from './models.js';
+import { processRecord, type RecordResult } from './process-record.js';
+import type { RequireFrom } from './require-from.js';
+import type { S3Ops } from './s3.js';
+
+/** The subset of the Lambda context the handler uses. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+  readonly awsRequestId?: string;
+}
+
+/** What createHandler needs. */
+export interface HandlerDeps {
+  readonly config: RuntimeConfig;
+  readonly taskRoot: string;
+  readonly tmpDir: string;
+  readonly tf: Tf;
+  readonly sharp: Sharp;
+  readonly s3: S3Ops;
+  readonly require: RequireFrom;           // resolves @tensorflow/tfjs-backend-wasm (and tfjs-node) for the backend
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: (line: Record<string, unknown>) => void;
+  readonly coldStart?: Record<string, unknown>;   // bootstrap timings (sideload extract...), logged with the first record
+}
+
+/** What an S3-notification invocation returns. */
+export interface S3Summary {
+  readonly records: number;
+  readonly tagged: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly ignored: number;
+  readonly results: readonly RecordResult[];
+}
+
+export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise<S3Summary | BatchResponse>;
+
+const defaultLog = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+
+/** Builds the handler. Backend and models load on the first invocation and stay loaded for warm ones. */
+export function createHandler(deps: HandlerDeps): LambdaHandler {
+  const log = deps.log ?? defaultLog;
+  let init: Promise<{ models: LoadedModel[]; backend: BackendChoice; ms: number }> | null = null;
+  let pendingColdStart: Record<string, unknown> | null = { ...deps.coldStart };
+
+  const initialise = async () => {
+    const t0 = performance.now();
+    const backend = await selectBackend(deps.tf, deps.require, deps.config.backend);
+    for (const warning of backend.warnings) log({ level: 'warn', msg: warning });
+    const get = (bucket: string, key: string) => deps.s3.get(bucket, key, null);
+    const opts = { taskRoot: deps.taskRoot, tmpDir: deps.tmpDir, get, env: deps.env };
+    const models: LoadedModel[] = [];
+    // One at a time: loading converts weights to float32, and peak memory matters more than a few ms.
+    for (const spec of deps.config.models) models.push(await getModel(deps.tf, spec, opts));
+    return { models, backend, ms: Math.round(performance.now() - t0) };
+  };
+
+  return async (event, _context) => {
+    const parsed = parseEvent(event);
+    if (!init) {
+      init = initialise();
+      init.catch(() => { init = null; });
+    }
+    const { models, backend, ms } = await init;
+    const results: RecordResult[] = [];
+    for (const ref of parsed.records) {
+      const result = await processRecord(ref, { config: deps.config, tf: deps.tf, sharp: deps.sharp, s3: deps.s3, models });
+      const line: Record<string, unknown> = { level: result.status === 'failed' ? 'error' : 'info', msg: 'lambda-ml record', ...result };
+      if (pendingColdStart) {
+        line.coldStart = {
+          ...pendingColdStart,
+          backend: backend.active,
+          backendInit: backend.ms,
+          init: ms,
+          modelFetch: Object.fromEntries(models.map((m) => [m.spec.name, m.timings.fetch])),
+          modelLoad: Object.fromEntries(models.map((m) => [m.spec.name, m.timings.load])),
+        };
+        pendingColdStart = null;
+      }
+      log(line);
+      results.push(result);
+    }
+    if (parsed.kind === 'batch') {
+      return batchResponse(parsed, results.map((r, i) => ({
+        taskId: parsed.records[i].taskId ?? String(i),
+        resultCode: batchCode(r),
+        resultString: r.status === 'tagged' ? `tagged: ${(r.tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(', ')}`.slice(0, 1024) : `${r.status} (${r.reason}): ${r.message ?? ''}`.slice(0, 1024),
+      })));
+    }
+    const failed = results.filter((r) => r.status === 'failed');
+    const summary: S3Summary = {
+      records: results.length,
+      tagged: results.filter((r) => r.status === 'tagged').length,
+      skipped: results.filter((r) => r.status === 'skipped').length,
+      failed: failed.length,
+      ignored: parsed.ignored,
+      results,
+    };
+    if (failed.length > 0) {
+      // Every other record was still processed; failing the invocation makes Lambda retry the event
+      // (tagging is idempotent, so the records that succeeded are simply tagged again).
+      const error = new Error(`${failed.length} of ${results.length} records failed: ${failed.map((r) => `s3://${r.bucket}/${r.key}: ${r.reason}: ${r.message}`).join('; ')}`);
+      (error as Error & { summary?: S3Summary }).summary = summary;
+      throw error;
+    }
+    return summary;
+  };
+}
+
+function batchCode(r: RecordResult): BatchResultCode {
+  if (r.status !== 'failed') return 'Succeeded';       // a skipped image is a handled task, with the reason in resultString
+  return r.transient ? 'TemporaryFailure' : 'PermanentFailure';
+}

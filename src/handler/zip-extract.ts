@@ -1,0 +1,96 @@
+/** Extracts a zip held in memory into a folder: entries inflated concurrently, CRC32 checked, modes and symlinks restored, zip-slip refused. */
+import { promisify } from 'node:util';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isAbsolute, normalize, relative, resolve, sep, dirname } from 'node:path';
+import * as zlib from 'node:zlib';
+import { entryData, readCentralDirectory, type ZipEntry } from './zip-read.js';
+
+const inflateRaw = promisify(zlib.inflateRaw);
+// zlib.crc32 arrived in Node 20.15 / 22.2; Lambda's nodejs20.x is newer.
+// Read once: modes from the zip are restored exactly, so we need to know what the umask strips.
+const UMASK = process.umask();
+const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** What extractZip did. */
+export interface ExtractStats {
+  readonly files: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly bytes: number;
+}
+
+/** Rejects absolute paths, drive letters and `..` segments: a malicious zip must not write outside `dest` (zip-slip). */
+export function safeEntryPath(dest: string, name: string): string {
+  const clean = name.replace(/\\/g, '/');
+  if (clean.startsWith('/') || /^[a-zA-Z]:/.test(clean) || clean.split('/').includes('..') || clean.includes('\0')) {
+    throw new Error(`deps.zip: refusing unsafe entry path "${name}" (absolute or "..")`);
+  }
+  const target = resolve(dest, clean);
+  const rel = relative(dest, target);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`deps.zip: refusing entry "${name}": it escapes the destination`);
+  return target;
+}
+
+async function inflate(zip: Buffer, entry: ZipEntry): Promise<Buffer> {
+  const raw = entryData(zip, entry);
+  let data: Buffer;
+  if (entry.method === 0) data = raw;
+  else if (entry.method === 8) {
+    // One output chunk of the known size: zlib's default 16 KiB chunks double the inflate time.
+    const opts = { chunkSize: Math.max(64, entry.size) };
+    data = entry.compressedSize < 8_192 ? zlib.inflateRawSync(raw, opts) : await inflateRaw(raw, opts);
+  }
+  else throw new Error(`deps.zip: ${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
+  if (data.length !== entry.size) throw new Error(`deps.zip: ${entry.name} is ${data.length} bytes, the directory says ${entry.size}`);
+  if (crc32 && crc32(data) >>> 0 !== entry.crc32) throw new Error(`deps.zip: CRC32 mismatch in ${entry.name} (corrupt zip)`);
+  return data;
+}
+
+/** Extracts every entry of `zip` under `dest` (which must exist), `concurrency` entries in flight. */
+export async function extractZip(zip: Buffer, dest: string, concurrency = 8): Promise<ExtractStats> {
+  const entries = readCentralDirectory(zip);
+  const root = resolve(dest);
+  const dirs = new Set<string>();
+  const files: { entry: ZipEntry; path: string }[] = [];
+  const links: { entry: ZipEntry; path: string }[] = [];
+  const dirModes = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.encrypted) throw new Error(`deps.zip: ${entry.name} is encrypted`);
+    const path = safeEntryPath(root, entry.name);
+    if (entry.isDirectory) {
+      dirs.add(path);
+      if (entry.mode & 0o777) dirModes.set(path, entry.mode & 0o777);
+    }
+    else (entry.isSymlink ? links : files).push({ entry, path });
+    if (!entry.isDirectory) dirs.add(dirname(path));
+  }
+  // Parents first; recursive mkdir tolerates the ones that exist.
+  for (const dir of [...dirs].sort()) if (dir !== root) mkdirSync(dir, { recursive: true });
+  let bytes = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const { entry, path } = files[next++];
+      const data = await inflate(zip, entry);
+      bytes += data.length;
+      const mode = entry.mode & 0o777 || 0o644;
+      // Synchronous writes on purpose: with a warm page cache they are memory copies, and they keep the
+      // threadpool free for the inflates in flight (async writes cost 3 threadpool hops per file).
+      writeFileSync(path, data, { mode });
+      // The mode passes through the umask: put back exactly what the zip says when it differs.
+      if ((mode & ~UMASK) !== mode) chmodSync(path, mode);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  // Symlinks last, so no file is ever written through one; a target that leaves the tree is refused.
+  for (const { entry, path } of links) {
+    const target = (await inflate(zip, entry)).toString('utf8');
+    const landing = resolve(dirname(path), target);
+    const rel = relative(root, landing);
+    if (isAbsolute(target) || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`deps.zip: symlink ${entry.name} -> ${target} points outside the extracted tree`);
+    symlinkSync(normalize(target).split(sep).join('/'), path);
+  }
+  for (const [dir, mode] of dirModes) if ((mode & ~UMASK) !== mode || mode !== 0o755) chmodSync(dir, mode);
+  return { files: files.length, dirs: dirs.size, symlinks: links.length, bytes };
+}
+

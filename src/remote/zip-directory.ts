@@ -1,0 +1,117 @@
+/**
+ * Reads a zip's central directory from its last bytes: the End Of Central Directory record (EOCD),
+ * the zip64 locator/record when present, then the directory itself. Works on byte ranges so a remote
+ * zip (a layer's pre-signed URL) is measured without being downloaded (SPEC §4).
+ */
+
+/** EOCD is 22 bytes plus a comment of at most 65,535 bytes: the tail that always contains it. */
+export const EOCD_SEARCH_BYTES = 22 + 0xffff;
+
+const EOCD_SIG = 0x06054b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
+const CD_HEADER_SIG = 0x02014b50;
+const U32_MAX = 0xffffffff;
+const U16_MAX = 0xffff;
+
+/** Where the central directory is, as the end records say. */
+export interface DirectoryLocation {
+  readonly entries: number;
+  readonly offset: number;
+  readonly size: number;
+  /** Absolute offset of the zip64 EOCD record when its locator says the tail does not hold it; else null. */
+  readonly zip64RecordOffset: number | null;
+}
+
+/** One central-directory entry. */
+export interface ZipEntryInfo {
+  readonly name: string;
+  readonly bytes: number;                 // uncompressed
+  readonly compressedBytes: number;
+  readonly method: number;
+  readonly localHeaderOffset: number;
+  readonly isDirectory: boolean;
+  readonly isSymlink: boolean;
+}
+
+const readU64 = (buf: Buffer, at: number) => Number(buf.readBigUInt64LE(at));
+
+/**
+ * Finds the EOCD in `tail` (the last bytes of a file of `fileSize` bytes) and returns where the
+ * central directory is. When the zip64 record lies before the tail, `zip64RecordOffset` says where to
+ * read 56 bytes and call `readZip64Record`.
+ */
+export function locateDirectory(tail: Buffer, fileSize: number): DirectoryLocation {
+  const tailStart = fileSize - tail.length;
+  for (let at = tail.length - 22; at >= 0; at--) {
+    if (tail.readUInt32LE(at) !== EOCD_SIG) continue;
+    const commentLength = tail.readUInt16LE(at + 20);
+    if (at + 22 + commentLength !== tail.length) continue; // a stray signature inside the comment
+    const entries = tail.readUInt16LE(at + 10);
+    const size = tail.readUInt32LE(at + 12);
+    const offset = tail.readUInt32LE(at + 16);
+    const isZip64 = entries === U16_MAX || size === U32_MAX || offset === U32_MAX;
+    const locatorAt = at - 20;
+    if (locatorAt >= 0 && tail.readUInt32LE(locatorAt) === ZIP64_LOCATOR_SIG) {
+      const recordOffset = readU64(tail, locatorAt + 8);
+      if (recordOffset >= tailStart) return readZip64Record(tail.subarray(recordOffset - tailStart));
+      return { entries, offset, size, zip64RecordOffset: recordOffset };
+    }
+    if (isZip64) throw new Error('zip64 end record announced but its locator is missing');
+    return { entries, offset, size, zip64RecordOffset: null };
+  }
+  throw new Error('not a zip file: no end of central directory record in the last 65,557 bytes');
+}
+
+/** Parses a zip64 EOCD record (at least 56 bytes). */
+export function readZip64Record(record: Buffer): DirectoryLocation {
+  if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw new Error('corrupt zip64 end of central directory record');
+  return { entries: readU64(record, 32), size: readU64(record, 40), offset: readU64(record, 48), zip64RecordOffset: null };
+}
+
+/** Parses `count` central-directory headers from `dir`, applying zip64 extra fields (id 0x0001). */
+export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[] {
+  const entries: ZipEntryInfo[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > dir.length || dir.readUInt32LE(at) !== CD_HEADER_SIG) throw new Error(`corrupt central directory at entry ${i}`);
+    const madeBy = dir.readUInt16LE(at + 4);
+    const flags = dir.readUInt16LE(at + 8);
+    const method = dir.readUInt16LE(at + 10);
+    let compressedBytes = dir.readUInt32LE(at + 20);
+    let bytes = dir.readUInt32LE(at + 24);
+    const nameLength = dir.readUInt16LE(at + 28);
+    const extraLength = dir.readUInt16LE(at + 30);
+    const commentLength = dir.readUInt16LE(at + 32);
+    const externalAttrs = dir.readUInt32LE(at + 38);
+    let localHeaderOffset = dir.readUInt32LE(at + 42);
+    const nameBytes = dir.subarray(at + 46, at + 46 + nameLength);
+    // bit 11: UTF-8 names; otherwise CP437, which is ASCII for the names that matter here
+    const name = nameBytes.toString(flags & 0x800 ? 'utf8' : 'latin1');
+    const extra = dir.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength);
+    for (let e = 0; e + 4 <= extra.length;) {
+      const id = extra.readUInt16LE(e);
+      const length = extra.readUInt16LE(e + 2);
+      if (id === 0x0001) {
+        let field = e + 4;
+        // zip64 fields appear only for the values saturated in the fixed header, in this order
+        if (bytes === U32_MAX) { bytes = readU64(extra, field); field += 8; }
+        if (compressedBytes === U32_MAX) { compressedBytes = readU64(extra, field); field += 8; }
+        if (localHeaderOffset === U32_MAX) { localHeaderOffset = readU64(extra, field); field += 8; }
+      }
+      e += 4 + length;
+    }
+    const unixMode = (madeBy >> 8) === 3 ? externalAttrs >>> 16 : 0;
+    entries.push({
+      name,
+      bytes,
+      compressedBytes,
+      method,
+      localHeaderOffset,
+      isDirectory: name.endsWith('/'),
+      isSymlink: (unixMode & 0o170000) === 0o120000,
+    });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
