@@ -1,13 +1,7 @@
-/** The CLI: commander wiring only. Returns the exit code; never calls process.exit (piped output flushes). */
+/** The CLI: commander wiring only; each command's module (and its heavy deps: AWS SDK, tracer, TF.js) loads on use. Returns the exit code; never calls process.exit (piped output flushes). */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, type ExitCode } from '../lib/errors.js';
+import { EXIT, LambdaMlError, type ExitCode } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
-import { budgetCommand } from './commands/budget.js';
-import { packageCommand } from './commands/package.js';
-import { initCommand } from './commands/init.js';
-import { deployCommand } from './commands/deploy.js';
-import { policyCommand } from './commands/policy.js';
-import { convertCommand } from './commands/convert.js';
 import { reportError } from './errors.js';
 import type { GlobalOptions, Io } from './io.js';
 
@@ -45,14 +39,14 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .addOption(new Option('--region <region>', 'AWS region'))
     .addOption(new Option('--profile <name>', 'AWS profile'))
     .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
-    .action(wrap((opts) => budgetCommand(io, opts)));
+    .action(wrap(async (opts) => (await import('./commands/budget.js')).budgetCommand(io, opts)));
 
   program
     .command('init [dir]')
     .description('write a starter asset-classifier project (config, package.json with the handler deps, a model)')
     .option('-f, --force', 'overwrite existing files')
     .option('--name <name>', 'function name')
-    .action(wrap((opts, args) => initCommand(io, args[0], opts)));
+    .action(wrap(async (opts, args) => (await import('./commands/init.js')).initCommand(io, args[0], opts)));
 
   program
     .command('package')
@@ -63,7 +57,7 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .addOption(new Option('--region <region>', 'AWS region'))
     .addOption(new Option('--profile <name>', 'AWS profile'))
     .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
-    .action(wrap((opts) => withAbort((signal) => packageCommand(io, opts, signal))));
+    .action(wrap((opts) => withAbort(async (signal) => (await import('./commands/package.js')).packageCommand(io, opts, signal))));
 
   program
     .command('deploy')
@@ -75,18 +69,18 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .addOption(new Option('--region <region>', 'AWS region'))
     .addOption(new Option('--profile <name>', 'AWS profile'))
     .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
-    .action(wrap((opts) => withAbort((signal) => deployCommand(io, opts, signal))));
+    .action(wrap((opts) => withAbort(async (signal) => (await import('./commands/deploy.js')).deployCommand(io, opts, signal))));
 
   program
     .command('policy')
     .description("print the least-privilege IAM policy the function's role needs")
-    .action(wrap((opts) => policyCommand(io, opts)));
+    .action(wrap(async (opts) => (await import('./commands/policy.js')).policyCommand(io, opts)));
 
   program
     .command('convert <in> <out>')
     .description('convert a Keras .h5 (Keras 2) or .keras (Keras 3) model to a TF.js layers model')
     .option('--quantize <dtype>', 'uint8 (-75%) or float16 (-50%)')
-    .action(wrap((opts, args) => convertCommand(io, args[0], args[1], opts)));
+    .action(wrap(async (opts, args) => (await import('./commands/convert.js')).convertCommand(io, args[0], args[1], opts)));
 
   try {
     await program.parseAsync([...argv], { from: 'node' });
@@ -103,11 +97,14 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
 /** Ctrl-C / SIGTERM abort the work in flight so temp files are removed before exiting. */
 async function withAbort<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
+  const onSignal = (name: NodeJS.Signals) => controller.abort(new LambdaMlError('input', `interrupted by ${name}; partial output was removed`, 'run the command again'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     return await work(controller.signal);
+  } catch (error) {
+    // fs and stream APIs reject with a generic AbortError: report the interruption itself (one line, not a "bug").
+    throw controller.signal.aborted ? controller.signal.reason : error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

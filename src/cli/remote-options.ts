@@ -1,6 +1,5 @@
 /** Wires remote measurement (layers by ARN, models in S3, account limits) into a scan when the config needs it. */
-import { makeClients, type AwsClients } from '../deploy/index.js';
-import { measureLayerArn, measureS3Model, readAccountLimits } from '../remote/index.js';
+import type { AwsClients } from '../deploy/index.js';
 import { isMetadataPath, providedPackages } from '../scan/layer-provides.js';
 import type { ScanOptions } from '../scan/scan-project.js';
 import type { Config, LayerScan, ModelScan } from '../types.js';
@@ -14,7 +13,8 @@ export interface RemoteFlags extends GlobalOptions {
 }
 
 /** AWS clients from the flags, the config's region and the standard chain. */
-export function clientsFor(config: Config, flags: RemoteFlags, io: Io): AwsClients {
+export async function clientsFor(config: Config, flags: RemoteFlags, io: Io): Promise<AwsClients> {
+  const { makeClients } = await import('../deploy/index.js'); // the AWS SDK loads only when AWS is needed
   return makeClients({ region: flags.region ?? config.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? null, profile: flags.profile ?? null, endpointUrl: flags.endpointUrl ?? null, env: io.env });
 }
 
@@ -24,7 +24,8 @@ export async function remoteScanOptions(config: Config, flags: RemoteFlags, io: 
   const needsModels = config.models.some((m) => m.path === null && m.s3);
   const local: ScanOptions = { readKerasInfo };
   if (!needsLayers && !needsModels && !flags.accountLimits) return { config, scan: local };
-  const clients = clientsFor(config, flags, io);
+  const clients = await clientsFor(config, flags, io);
+  const { measureLayerArn, measureS3Model, readAccountLimits } = await import('../remote/index.js');
   let next = config;
   if (flags.accountLimits) {
     const account = await readAccountLimits(clients.lambda);

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { LambdaMlError } from '../lib/errors.js';
 import type { ZipInput } from './zip-writer.js';
 
+/** The packages the emitted handler loads by name (src/handler/index.ts), in CommonJS form through createRequire. */
+export const HANDLER_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3'] as const;
+
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/handler when running compiled; from src (tsx) the sibling dist/ of the repo. */
 export const HANDLER_DIST = existsSync(join(here, '..', 'handler', 'index.js')) ? join(here, '..', 'handler') : join(here, '..', '..', 'dist', 'handler');

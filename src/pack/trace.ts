@@ -5,9 +5,8 @@ import { join, relative, sep } from 'node:path';
 import { nodeFileTrace } from '@vercel/nft';
 import type { FileEntry } from '../types.js';
 import type { PruneResult } from './prune.js';
+import { HANDLER_PACKAGES } from './handler-files.js';
 
-/** The packages the emitted handler loads by name (src/handler/index.ts), in CommonJS form through createRequire. */
-export const HANDLER_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3'] as const;
 const OPTIONAL_PACKAGES = ['@tensorflow/tfjs-node'] as const;
 /** Assets loaded by computed paths that a tracer cannot see: always kept inside a reached package. */
 const ASSET = /\.(node|so(\.\d+)*|wasm)$|(^|\/)package\.json$|(^|\/)licen[cs]e[^/]*$/i;

@@ -5,7 +5,6 @@ import { stripLayers, type StripResult } from '../plan/strip.js';
 import { attempt, planBudget, type PlanInput } from '../plan/plan-budget.js';
 import { pruneOff, pruneSafe, type PruneResult } from '../pack/prune.js';
 import { measureZip, writeZip, type ZipResult } from '../pack/zip-writer.js';
-import { pruneTrace } from '../pack/trace.js';
 import { entriesToInputs } from '../pack/zip-inputs.js';
 import { emittedInputs } from '../pack/emitted.js';
 import { inputBytes } from '../pack/handler-files.js';
@@ -40,7 +39,7 @@ export async function planFromScan(config: Config, scan: Scan, options: BudgetOp
   const prune = config.prune === 'off'
     ? pruneOff(strip.kept)
     : config.prune === 'trace' && scan.deps.kind === 'node' && scan.deps.root
-      ? await pruneTrace(scan.deps.root, strip.kept)
+      ? await (await import('../pack/trace.js')).pruneTrace(scan.deps.root, strip.kept) // @vercel/nft loads only for trace
       : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
   const emitted = emittedInputs(config, runtime);
   const handlerBytes = inputBytes(emitted);
@@ -51,21 +50,21 @@ export async function planFromScan(config: Config, scan: Scan, options: BudgetOp
     prune: { mode: prune.mode, savedBytes: prune.savedBytes, rules: prune.rules },
     codeZipBytes: codeZip.bytes, depsZipBytes: null, bundleZipBytes: null,
   };
-  const depsInputs = scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : [];
+  const depsInputs = () => (scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : []);
   let input = base;
   let depsZip: ZipResult | null = null;
   const bundle = attempt(STRATEGY.BUNDLE, base, runtime);
   const unzippedOk = bundle.checks.every((c) => c.ok || c.limit === 'zipDirect');
   const forcedSideload = config.plan === STRATEGY.SIDELOAD_BUNDLED || config.plan === STRATEGY.SIDELOAD_S3;
-  if ((!bundle.fits || !unzippedOk || forcedSideload) && depsInputs.length > 0) {
+  if ((!bundle.fits || !unzippedOk || forcedSideload) && prune.kept.length > 0) {
     const zipOptions = { onProgress: options.onZipProgress, signal: options.signal };
-    depsZip = options.depsZipPath ? await writeZip(depsInputs, options.depsZipPath, zipOptions) : await measureZip(depsInputs, zipOptions);
+    depsZip = options.depsZipPath ? await writeZip(depsInputs(), options.depsZipPath, zipOptions) : await measureZip(depsInputs(), zipOptions);
     input = { ...input, depsZipBytes: depsZip.bytes };
   }
   // zipDirect for bundle: when the unzipped bundle is under 50 MiB its zip is too; otherwise measure it exactly.
   const bundleUnzipped = bundle.checks.find((c) => c.limit === 'zipDirect')!.used;
   if (unzippedOk && config.plan !== STRATEGY.SIDELOAD_BUNDLED && config.plan !== STRATEGY.SIDELOAD_S3 && bundleUnzipped > config.limits.zipDirectBytes) {
-    const bundleZip = await measureZip([...codeInputs, ...depsInputs], { onProgress: options.onZipProgress, signal: options.signal });
+    const bundleZip = await measureZip([...codeInputs, ...depsInputs()], { onProgress: options.onZipProgress, signal: options.signal });
     input = { ...input, bundleZipBytes: bundleZip.bytes };
   }
   return { budget: planBudget(input), scan, strip, prune, depsZip };

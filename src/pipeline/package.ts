@@ -68,6 +68,12 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
     return { manifest, budget, out, prune, binariesAudited: audited };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
+    // A raw fs error (a full disk while staging models or writing the manifest) is bad input with one line, not a bug.
+    const errno = error as NodeJS.ErrnoException & { dest?: string };
+    if (!(error instanceof LambdaMlError) && typeof errno?.syscall === 'string') {
+      const full = errno.code === 'ENOSPC' || errno.code === 'EDQUOT' || errno.code === 'EFBIG';
+      throw fsError(error, (full ? errno.dest : undefined) ?? errno.path ?? out, full ? 'write' : 'read');
+    }
     throw error;
   }
 }

@@ -36,21 +36,28 @@ export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[],
     out.push({ kind: 'quantize', value: model.name, savesBytes: saves, message: `quantize model ${model.name} to uint8 (-${Math.round((saves / model.bytes) * 100)}%: ${fmt(saves)} less to download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml convert --quantize uint8` });
   }
 
-  // 3. Unzipped size: which packages to move to a layer (biggest first, until the excess is covered).
-  const unzipped = attempts[1].checks.find((c) => c.limit === 'unzipped')!;
-  const bundleUnzipped = attempts[0].checks.find((c) => c.limit === 'unzipped')!;
-  if (!bundleUnzipped.ok) {
-    const excess = bundleUnzipped.used - bundleUnzipped.max;
-    const kept = input.strip.packages.filter((p) => p.providedBy === null);
-    const chosen: string[] = [];
-    let moved = 0;
-    for (const pkg of kept) {
-      if (moved >= excess) break;
-      chosen.push(`${pkg.name}@${pkg.version}`);
-      moved += pkg.bytes;
+  // 3. Moving deps to a layer: the layer counts against the same unzipped limit, so it only helps when it frees
+  //    /tmp (sideloaded deps) or the function zip. Checked by re-planning with the biggest packages moved, one more
+  //    at a time; the deps.zip size shrinks in proportion to the bytes moved.
+  const kept = input.strip.packages.filter((p) => p.providedBy === null && p.bytes > 0);
+  const afterPrune = input.strip.afterStrip - input.prune.savedBytes;
+  let moved = 0;
+  for (let n = 1; n <= Math.min(5, kept.length); n++) {
+    moved += kept[n - 1].bytes;
+    const share = afterPrune > 0 ? Math.max(0, afterPrune - moved) / afterPrune : 0;
+    const scan = { ...input.scan, layers: [...input.scan.layers, { name: 'new-layer', source: 'dir' as const, location: '', bytes: moved, zipBytes: null, files: 0, provides: [] }] };
+    const trial: PlanInput = {
+      ...input, scan,
+      strip: { ...input.strip, afterStrip: Math.max(0, input.strip.afterStrip - moved) },
+      depsZipBytes: input.depsZipBytes === null ? null : Math.round(input.depsZipBytes * share),
+      bundleZipBytes: input.bundleZipBytes === null ? null : Math.round(input.bundleZipBytes * share),
+    };
+    const fits = attempts.map((a) => attempt(a.strategy, trial, runtime)).find((a) => a.fits);
+    if (fits && scan.layers.length <= config.limits.maxLayers) {
+      const names = kept.slice(0, n).map((p) => `${p.name}@${p.version}`);
+      out.push({ kind: 'move-to-layer', value: names.join(' '), savesBytes: moved, message: `move ${names.join(', ')} (${fmt(moved)}) into a layer: then ${fits.strategy} fits` });
+      break;
     }
-    const layerRoom = unzipped.ok ? '' : ' (the layer counts against the same 262,144,000 bytes, so this only helps if those packages also shrink: prune or quantize)';
-    if (moved >= excess && chosen.length > 0) out.push({ kind: 'move-to-layer', value: chosen.join(' '), savesBytes: moved, message: `move ${chosen.join(', ')} to a layer to bundle them (excess ${fmt(excess)})${layerRoom}` });
   }
   if (input.prune.mode === 'off' && input.prune.savedBytes > 0) out.push({ kind: 'prune', value: 'safe', savesBytes: input.prune.savedBytes, message: `enable pruning ("prune": "safe") to save ${fmt(input.prune.savedBytes)}` });
   if (input.scan.layers.length > config.limits.maxLayers) out.push({ kind: 'layers', value: config.limits.maxLayers, savesBytes: null, message: `merge layers: ${input.scan.layers.length} configured, Lambda allows ${config.limits.maxLayers}` });

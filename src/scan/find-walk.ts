@@ -24,12 +24,31 @@ export async function fastWalk(root: string): Promise<Walked> {
   } catch {
     return walkTree(rootAbs); // let the Node walker produce the precise error
   }
+  // Split one level below scopes (node_modules/@scope/*) so one big scope does not land on a single core.
+  const starts: string[] = [];
+  const scopeDirs: string[] = [];
+  for (const name of top) {
+    const abs = rootAbs + sep + name;
+    if (name.startsWith('@')) {
+      try {
+        const children = readdirSync(abs, { withFileTypes: true });
+        scopeDirs.push(abs);
+        for (const child of children) starts.push(abs + sep + child.name);
+        continue;
+      } catch {
+        // not a folder: walked as it is
+      }
+    }
+    starts.push(abs);
+  }
   const groups: string[][] = [[], []];
-  top.forEach((name, i) => groups[i % 2].push(rootAbs + sep + name));
+  starts.forEach((path, i) => groups[i % 2].push(path));
   try {
     const outputs = await Promise.all(groups.filter((g) => g.length > 0).map((g) => runFind(g)));
     findWorks = true;
-    return parse(rootAbs, outputs);
+    const walked = parse(rootAbs, outputs);
+    for (const scope of scopeDirs) walked.dirs.push(scope.slice(rootAbs.length + 1).split(sep).join('/'));
+    return walked;
   } catch (error) {
     if ((error as { lambdaMl?: boolean }).lambdaMl) throw error;
     findWorks = false;

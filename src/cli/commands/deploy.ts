@@ -38,7 +38,7 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
     } else {
       manifest = (await runPackage(config, { ...remote.scan, out, signal, convert: await kerasConverter(), onPackProgress: (label, done, total) => progress.bytes(`writing ${label}`, done, total) })).manifest;
     }
-    const { lambda, s3 } = clientsFor(config, flags, io);
+    const { lambda, s3 } = await clientsFor(config, flags, io);
     const result = await deploy(manifest, out, {
       lambda, s3, dryRun: flags.dryRun, alias: flags.alias, log,
       onProgress: (event) => {

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { EXIT, inputError, type ExitCode } from '../../lib/errors.js';
-import { HANDLER_PACKAGES } from '../../pack/trace.js';
+import { HANDLER_PACKAGES } from '../../pack/handler-files.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { makeColors } from '../io.js';
 

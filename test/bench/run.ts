@@ -1,0 +1,21 @@
+/** `npm run bench`: every benchmark against its real peer in the same run; prints one line per result. */
+const which = new Set(process.argv.slice(2));
+const wanted = (name: string) => which.size === 0 || which.has(name);
+
+if (wanted('scan')) {
+  const { runScanBench } = await import('./scan.js');
+  console.log(runScanBench().line);
+}
+if (wanted('zip')) {
+  const { runZipBench } = await import('./zip.js');
+  for (const result of await runZipBench()) console.log(result.line);
+}
+if (wanted('handler')) {
+  const mod = (await import('./handler.js')) as { runHandlerBench?: () => Promise<{ lines: string[] }> };
+  if (mod.runHandlerBench) for (const line of (await mod.runHandlerBench()).lines) console.log(line);
+}
+if (wanted('convert')) {
+  const { runConvertBench } = await import('./convert.js');
+  const result = await runConvertBench();
+  console.log(result.line);
+}
