@@ -72,6 +72,24 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .action(wrap((opts) => withAbort(async (signal) => (await import('./commands/deploy.js')).deployCommand(io, opts, signal))));
 
   program
+    .command('invoke')
+    .description('run the packaged handler in a Lambda-like child process and print its result and timings')
+    .option('--local', 'run locally (the only mode)')
+    .option('--event <file>', 'an S3 or S3 Batch Operations event (JSON)')
+    .option('--s3 <url>', 'build an S3 put event for s3://bucket/key')
+    .option('-o, --out <dir>', 'artifacts folder (as package wrote it)')
+    .option('--endpoint <url>', 'S3-compatible endpoint the handler talks to (models and deps are staged there)')
+    .option('--repeat <n>', 'invocations (the first is the cold start)', '1')
+    .option('--keep', 'keep the unpacked task root and /tmp')
+    .action(wrap(async (opts) => (await import('./commands/invoke.js')).invokeCommand(io, opts)));
+
+  program
+    .command('demo')
+    .description('the whole product on this machine: budget, package, then classify sample photos through a local S3')
+    .option('--images <dir>', 'your own photos instead of the bundled ones')
+    .action(wrap(async (opts) => (await import('./commands/demo.js')).demoCommand(io, opts)));
+
+  program
     .command('policy')
     .description("print the least-privilege IAM policy the function's role needs")
     .action(wrap(async (opts) => (await import('./commands/policy.js')).policyCommand(io, opts)));

@@ -1,0 +1,24 @@
+/** Test events shaped like the ones S3 sends Lambda. */
+
+/** S3 URL-encodes keys in notifications, with spaces as '+' (the handler decodes them back). */
+export const encodeS3EventKey = (key: string) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+
+/** An `ObjectCreated:Put` notification for one object. */
+export function s3PutEvent(bucket: string, key: string, size = 0, region = 'us-east-1'): unknown {
+  return {
+    Records: [{
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: region,
+      eventTime: new Date(0).toISOString(),
+      eventName: 'ObjectCreated:Put',
+      s3: { s3SchemaVersion: '1.0', configurationId: 'lambda-ml-local', bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key: encodeS3EventKey(key), size } },
+    }],
+  };
+}
+
+/** Splits s3://bucket/key. */
+export function parseS3Object(url: string): { bucket: string; key: string } | null {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
+  return match ? { bucket: match[1], key: match[2] } : null;
+}
