@@ -43,6 +43,7 @@ export async function invokeLocal(options: LocalInvokeOptions): Promise<LocalInv
   const tmp = join(session, 'tmp');
   try {
     await mkdir(tmp);
+    await mkdir(taskRoot); // extractZip needs it: a zip of top-level files only has no entry that creates it
     const started = performance.now();
     const zipPath = join(options.outDir, manifest.artifacts.function.file);
     if (!existsSync(zipPath)) throw inputError(`${zipPath} not found`, 'run lambda-ml package first');

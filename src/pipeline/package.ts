@@ -41,7 +41,8 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
   const config: Config = options.prune ? { ...baseConfig, prune: options.prune } : baseConfig;
   const out = resolve(options.out);
   const parent = dirname(out);
-  await mkdir(parent, { recursive: true }).catch((error) => { throw fsError(error, parent, 'create'); });
+  // mkdir returns the first folder it had to create: removed again if this run fails, so a failed run leaves nothing.
+  const createdParent = await mkdir(parent, { recursive: true }).catch((error) => { throw fsError(error, parent, 'create'); });
   await cleanStaleTemps(parent, basename(out));
   const temp = join(parent, `.${basename(out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(temp).catch((error) => { throw fsError(error, temp, 'create'); });
@@ -68,6 +69,7 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
     return { manifest, budget, out, prune, binariesAudited: audited };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
+    if (createdParent) await rm(createdParent, { recursive: true, force: true });
     // A raw fs error (a full disk while staging models or writing the manifest) is bad input with one line, not a bug.
     const errno = error as NodeJS.ErrnoException & { dest?: string };
     if (!(error instanceof LambdaMlError) && typeof errno?.syscall === 'string') {

@@ -1,7 +1,7 @@
 /** `lambda-ml invoke --local (--event FILE | --s3 s3://bucket/key) [--endpoint URL] [--repeat N]`. */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig, parseJson } from '../../config/load.js';
 import { EXIT, inputError, type ExitCode } from '../../lib/errors.js';
 import { parseS3Object, s3PutEvent } from '../../invoke/events.js';
@@ -50,8 +50,8 @@ export async function invokeCommand(io: Io, flags: InvokeFlags): Promise<ExitCod
   }
   const report = await invokeLocal({ manifest, outDir: out, event, repeat, endpoint, env: io.env, keep: flags.keep, onLog: flags.verbose && !flags.json ? (line) => io.stderr.write(`  | ${line}\n`) : undefined });
   const failed = report.invocations.some((i) => !i.ok);
-  if (flags.json) io.stdout.write(JSON.stringify({ schemaVersion: 1, ok: !failed, function: manifest.function.name, plan: manifest.plan, ...summarise(report), unpackMs: report.unpackMs, importMs: report.importMs, invocations: report.invocations, logs: report.logs }, null, 2) + '\n');
-  else if (!flags.quiet) io.stdout.write(renderInvoke(report, manifest, makeColors(io, flags)));
+  if (flags.json) io.stdout.write(JSON.stringify({ schemaVersion: 1, ok: !failed, function: manifest.function.name, plan: manifest.plan, ...summarise(report), unpackMs: report.unpackMs, importMs: report.importMs, ...(flags.keep ? { taskRoot: report.taskRoot } : {}), invocations: report.invocations, logs: report.logs }, null, 2) + '\n');
+  else if (!flags.quiet) io.stdout.write(renderInvoke(report, manifest, makeColors(io, flags), flags.keep));
   if (failed) {
     const first = report.invocations.find((i) => !i.ok);
     if (!flags.json) io.stderr.write(`error: the handler failed: ${first?.error?.message}\n`);
@@ -69,7 +69,7 @@ export function summarise(report: LocalInvokeReport) {
   return { coldStart, warm: { count: warm.length, p50Ms: pct(50), p95Ms: pct(95) } };
 }
 
-function renderInvoke(report: LocalInvokeReport, manifest: Manifest, c: ChalkInstance): string {
+function renderInvoke(report: LocalInvokeReport, manifest: Manifest, c: ChalkInstance, keep = false): string {
   const lines: string[] = [];
   const { coldStart, warm } = summarise(report);
   const first = report.invocations[0];
@@ -79,11 +79,12 @@ function renderInvoke(report: LocalInvokeReport, manifest: Manifest, c: ChalkIns
   lines.push(`  cold start ${first?.ms ?? '?'} ms: ${[part('unpack', report.unpackMs), part('import', report.importMs), part('extract deps', coldStart.extract), part('backend', coldStart.backendInit), ...modelLoad].filter(Boolean).join(', ')}`);
   for (const log of report.logs.filter((l) => l.msg === 'lambda-ml record').slice(0, 50)) {
     const t = (log.timings ?? {}) as { download?: number; decode?: number; infer?: Record<string, number>; tag?: number; total?: number };
-    const infer = Object.entries(t.infer ?? {}).map(([m, ms]) => `infer ${m} ${ms}`).join(', ');
-    lines.push(`  s3://${log.bucket}/${log.key}  ${log.status === 'tagged' ? c.green('tagged') : log.status === 'skipped' ? c.yellow(`skipped (${log.reason})`) : c.red(`failed (${log.reason})`)} ${c.dim(`${t.total ?? '?'} ms: download ${t.download ?? '-'}, decode ${t.decode ?? '-'}, ${infer}, tag ${t.tag ?? '-'}`)}`);
+    const steps = [`download ${t.download ?? '-'}`, `decode ${t.decode ?? '-'}`, ...Object.entries(t.infer ?? {}).map(([m, ms]) => `infer ${m} ${ms}`), `tag ${t.tag ?? '-'}`].join(', ');
+    lines.push(`  s3://${log.bucket}/${log.key}  ${log.status === 'tagged' ? c.green('tagged') : log.status === 'skipped' ? c.yellow(`skipped (${log.reason})`) : c.red(`failed (${log.reason})`)} ${c.dim(`${t.total ?? '?'} ms: ${steps}`)}`);
     for (const tag of (log.tags as { Key: string; Value: string }[] | undefined) ?? []) if (tag.Key.startsWith(manifest.runtime.tags.prefix)) lines.push(`    ${tag.Key} = ${tag.Value}`);
     if (Array.isArray(log.dropped) && log.dropped.length) lines.push(c.yellow(`    not written (no room among 10 tags): ${log.dropped.join(', ')}`));
   }
   if (warm.count > 0) lines.push(`  warm: ${warm.count} invocation(s), p50 ${warm.p50Ms} ms, p95 ${warm.p95Ms} ms`);
+  if (keep) lines.push(c.dim(`  kept the task root ${report.taskRoot} and its /tmp ${join(dirname(report.taskRoot), 'tmp')}`));
   return lines.join('\n') + '\n';
 }
