@@ -14,6 +14,10 @@ if (wanted('handler')) {
   const mod = (await import('./handler.js')) as { runHandlerBench?: () => Promise<{ lines: string[] }> };
   if (mod.runHandlerBench) for (const line of (await mod.runHandlerBench()).lines) console.log(line);
 }
+if (wanted('h5-readers')) {
+  const { runH5ReadersBench } = await import('./h5-readers.js');
+  for (const line of (await runH5ReadersBench()).lines) console.log(line);
+}
 if (wanted('convert')) {
   const { runConvertBench } = await import('./convert.js');
   const result = await runConvertBench();
