@@ -47,6 +47,7 @@ async function demoPhotos(images?: string): Promise<{ key: string; body: Buffer 
 
 /** Runs the demo end to end; the caller prints. */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const photos = await demoPhotos(options.images); // a bad --images fails before minutes of packaging
   const dir = await ensureNodeExample(options.log);
   const config = await loadConfig(dir);
   options.log('budget…');
@@ -70,7 +71,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     options.log(`s3rver on ${endpoint}: uploading the model and the photos…`);
     await stageToEndpoint(s3, packaged.manifest, packaged.out);
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const photos = await demoPhotos(options.images);
     for (const photo of photos) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: photo.key, Body: photo.body }));
     // A user's own tag, to show that the handler merges instead of replacing.
     await s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: photos[0].key, Tagging: { TagSet: [{ Key: 'owner', Value: 'marketing' }] } }));

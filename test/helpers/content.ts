@@ -128,7 +128,12 @@ export function makeBinaryPool(seed: number | string, bytes: number, text: Buffe
       for (let i = rng.int(24); i < len; i += 4 + rng.int(40)) out[pos + i] = 0;
     } else {
       out.fill(0, pos, pos + len);
-      for (let i = 0; i < len; i += 8) if (rng.int(3) === 0) out.writeUInt32LE(rng.next() & 0xfffff, pos + i);
+      for (let i = 0; i < len; i += 8) {
+        if (rng.int(3) !== 0) continue;
+        const value = rng.next() & 0xfffff;
+        // The last word of a chunk may be cut short: write only the bytes that fit (little-endian, as writeUInt32LE).
+        for (let k = 0; k < 4 && i + k < len; k++) out[pos + i + k] = (value >>> (8 * k)) & 0xff;
+      }
     }
     pos += len;
   }
