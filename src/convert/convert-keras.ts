@@ -10,6 +10,9 @@ import { fileModelHandler } from './tfjs-io.js';
 import type { ConvertReport } from './types.js';
 import { writeTfjsModel } from './write-tfjs.js';
 
+// PROD silences TF.js's "install tfjs-node" banner on stderr: a CLI's output is not the place for it.
+tf.env().set('PROD', true);
+
 /** Options of `convertKeras`. */
 export interface ConvertOptions {
   readonly quantize?: QuantizeMode;

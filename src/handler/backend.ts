@@ -28,6 +28,7 @@ async function tryWasm(tf: Tf, req: RequireFrom): Promise<void> {
  */
 export async function selectBackend(tf: Tf, req: RequireFrom, requested: Backend): Promise<BackendChoice> {
   const t0 = performance.now();
+  tf.env().set('PROD', true); // no "install tfjs-node" banner in every cold start's log
   const warnings: string[] = [];
   const done = () => ({ requested, active: tf.getBackend(), warnings, ms: Math.round(performance.now() - t0) });
   if (requested === 'tensorflow') {

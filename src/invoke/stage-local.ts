@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Manifest } from '../types.js';
+import { fsError } from '../lib/errors.js';
 
 const parse = (url: string) => {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
@@ -33,7 +34,8 @@ export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: 
     }
     const head = await s3.send(new HeadObjectCommand({ Bucket: item.bucket, Key: item.key })).catch(() => null);
     if (head?.ContentLength === item.bytes) continue;
-    await s3.send(new PutObjectCommand({ Bucket: item.bucket, Key: item.key, Body: await readFile(item.file) }));
+    const body = await readFile(item.file).catch((error) => { throw fsError(error, item.file); });
+    await s3.send(new PutObjectCommand({ Bucket: item.bucket, Key: item.key, Body: body }));
     written.push(`s3://${item.bucket}/${item.key}`);
   }
   return written;

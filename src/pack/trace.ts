@@ -23,9 +23,15 @@ export async function pruneTrace(root: string, entries: readonly FileEntry[], ex
     }
   }
   const base = realpathSync(root);
-  const { fileList } = await nodeFileTrace(starts, { base, processCwd: base, conditions: ['node', 'require'], exportsOnly: false });
+  // node_modules may be a symlink (pnpm, a shared install): nft reports real paths, mapped back to node_modules/.
+  const realModules = realpathSync(join(root, 'node_modules'));
+  const { fileList } = await nodeFileTrace(starts, { base: '/', processCwd: base, conditions: ['node', 'require'], exportsOnly: false });
   const reached = new Set<string>();
-  for (const file of fileList) reached.add(file.split(sep).join('/'));
+  for (const file of fileList) {
+    const abs = `/${file.split(sep).join('/')}`;
+    if (abs.startsWith(`${realModules}/`)) reached.add(`node_modules/${abs.slice(realModules.length + 1)}`);
+    else if (abs.startsWith(`${base}/`)) reached.add(abs.slice(base.length + 1));
+  }
   // A package is "reached" when any of its files is; its native/wasm assets and manifest stay with it.
   const reachedOwners = new Set(entries.filter((e) => reached.has(e.path)).map((e) => e.owner));
   const kept: FileEntry[] = [];

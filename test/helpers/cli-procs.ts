@@ -27,9 +27,20 @@ export function withoutSdkWarning(stderr: string): string {
     .replace(/^\(Use `node --trace-warnings \.\.\.`.*\n?/m, '');
 }
 
+/**
+ * Drops TF.js's "Hi, looks like you are running TensorFlow.js in Node.js" banner, which tfjs-backend-cpu prints with
+ * console.warn on its first tensor unless the PROD flag is set (the converter does not set it).
+ */
+export function withoutTfBanner(stderr: string): string {
+  return stderr.replace(/\n?=+\nHi, looks like you are running TensorFlow\.js in Node\.js\.[^\n]*\n=+\n?/, '');
+}
+
+/** stderr without the two known bits of library noise above. */
+export const cleanStderr = (stderr: string) => withoutTfBanner(withoutSdkWarning(stderr));
+
 /** An error as SPEC §3 wants it: one `error:` line naming the problem (plus at most a `hint:` line), nothing else. */
 export function assertOneLineError(stderr: string, pattern?: RegExp): string {
-  const lines = withoutSdkWarning(stderr).trim().split('\n');
+  const lines = cleanStderr(stderr).trim().split('\n');
   assert.match(lines[0] ?? '', /^error: \S/, `stderr: ${stderr}`);
   assert.ok(lines.length === 1 || (lines.length === 2 && lines[1].startsWith('hint: ')), `more than an error line and a hint:\n${stderr}`);
   if (pattern) assert.match(lines[0], pattern);

@@ -44,7 +44,8 @@ export async function packageCommand(io: Io, flags: PackageFlags, signal?: Abort
     }
     if (flags.quiet) return EXIT.OK;
     const c = makeColors(io, flags);
-    const where = relative(io.cwd, run.out) || '.';
+    const rel = relative(io.cwd, run.out);
+    const where = rel === '' ? '.' : rel.startsWith('..') ? run.out : rel;
     const lines = [`${c.green('✓')} packaged ${c.bold(config.function.name)} as ${c.bold(manifest.plan)} into ${where}/`];
     const row = (name: string, zipped: number, unzipped: number, note: string) => lines.push(`  ${name.padEnd(22)} ${formatBytes(zipped).padStart(9)} zipped ${formatBytes(unzipped).padStart(9)} unzipped  ${c.dim(note)}`);
     const fn = manifest.artifacts.function;

@@ -1,0 +1,193 @@
+/**
+ * `lambda-ml deploy`, `policy` and the remote side of `budget` as real processes against the loopback Lambda server
+ * in front of s3rver (one --endpoint-url for Lambda and S3), on a copy of the Node example's config.
+ * The deploy tests run in order on one server: dry run, a failed create, the first deploy, a no-op redeploy.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { LAMBDA_LIMITS } from '../../src/lib/limits.js';
+import { hasAnsi, runBin } from '../helpers/cli.js';
+import { assertOneLineError, AWS_TEST_ENV, cleanStderr, exampleProject, tempDir } from '../helpers/cli-procs.js';
+import { startLambdaServer, type LambdaServer } from '../helpers/lambda-server.js';
+import { makeZip } from '../helpers/s3-deploy-fixtures.js';
+import { startDeployS3, type DeployS3 } from '../helpers/s3rver-deploy.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/asset-classifier';
+const BUCKETS = { artifacts: 'lambda-ml-demo-artifacts', models: 'lambda-ml-demo-models', trigger: 'lambda-ml-demo-assets' };
+const ops = (calls: readonly { op: string }[]) => calls.map((call) => call.op);
+
+const cleanups: (() => unknown)[] = [];
+const scope = { after: (fn: () => unknown) => { cleanups.push(fn); } };
+after(async () => { for (const fn of cleanups.splice(0).reverse()) await fn(); });
+
+let s3rver: DeployS3;
+let server: LambdaServer;
+let project = '';
+let manifestSha = '';
+
+/** The Lambda server in front of s3rver, as test/helpers/s3-deploy-fixtures.ts starts them. */
+async function startServers(options: Parameters<typeof startLambdaServer>[0] = {}): Promise<{ s3rver: DeployS3; server: LambdaServer }> {
+  const s3 = await startDeployS3();
+  const lambda = await startLambdaServer({ s3Endpoint: s3.endpoint, updateDelayMs: 50, ...options });
+  scope.after(async () => { await lambda.stop(); await s3.stop(); });
+  return { s3rver: s3, server: lambda };
+}
+
+const deploy = (args: readonly string[], cwd = project) => runBin(['deploy', '--endpoint-url', server.endpoint, ...args], { cwd, env: AWS_TEST_ENV });
+
+before(async () => {
+  ({ s3rver, server } = await startServers());
+  for (const bucket of Object.values(BUCKETS)) await s3rver.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  project = await exampleProject(scope, (config) => {
+    config.region = 'us-east-1';
+    config.function.role = ROLE;
+  });
+});
+
+test('deploy --dry-run --json packages, lists the calls it would make, and writes nothing', async () => {
+  const result = await deploy(['--dry-run', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(cleanStderr(result.stderr), '');
+  const body = JSON.parse(result.stdout);
+  assert.equal(body.dryRun, true);
+  assert.deepEqual(ops(body.calls.filter((call: { write: boolean }) => call.write)), [
+    'PutObject', 'PutObject', 'CreateFunction', 'PublishVersion', 'CreateAlias', 'AddPermission', 'PutBucketNotificationConfiguration',
+  ]);
+  const create = body.calls.find((call: { op: string }) => call.op === 'CreateFunction');
+  assert.equal(create.params.Role, ROLE);
+  assert.equal(create.params.MemorySize, 2048);
+  assert.match(String(create.params.Code.ZipFile), /^<\d+ bytes>$/, 'a 26 MB zip goes as ZipFile');
+  assert.deepEqual(server.writes(), [], 'nothing reached the servers');
+  assert.ok(ops(server.calls).includes('GetFunction'), 'it did read the current state');
+  assert.equal(server.inspect('asset-classifier'), null);
+  assert.ok(existsSync(join(project, '.lambda-ml', 'manifest.json')), 'the package it made is kept for --no-package');
+  manifestSha = body.codeSha256;
+});
+
+test('deploy --dry-run (human) prints the numbered calls and says nothing changed', async () => {
+  server.clearCalls();
+  const result = await deploy(['--dry-run', '--no-package']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(!hasAnsi(result.stdout));
+  assert.match(result.stdout, /^Dry run: the calls deploy would make for asset-classifier$/m);
+  assert.match(result.stdout, /^ +\d+\. CreateFunction FunctionName=asset-classifier /m);
+  assert.match(result.stdout, /^ +\d+\. PutBucketNotificationConfiguration Bucket=lambda-ml-demo-assets/m);
+  assert.match(result.stdout, /Nothing was changed\. Run without --dry-run to apply\./);
+  assert.deepEqual(server.writes(), []);
+});
+
+test('an injected failure exits 3 with one line naming the step; nothing goes live', async () => {
+  server.clearCalls();
+  server.failNext('CreateFunction', { status: 400, type: 'InvalidParameterValueException', message: 'The role defined for the function cannot be assumed by Lambda.' });
+  const result = await deploy(['--no-package']);
+  assert.equal(result.code, 3);
+  assert.equal(result.stdout, '');
+  assertOneLineError(result.stderr, /^error: deploy failed at CreateFunction: .*cannot be assumed by Lambda.*; no version is live through alias live yet$/);
+  assert.equal(server.inspect('asset-classifier'), null);
+});
+
+test('deploy --json creates, publishes and aliases the function; the code sha matches the package', async () => {
+  server.clearCalls();
+  const result = await deploy(['--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const body = JSON.parse(result.stdout);
+  assert.equal(body.ok, true);
+  assert.equal(body.changed, true);
+  assert.equal(body.version, '1');
+  assert.equal(body.alias, 'live');
+  assert.equal(body.codeSha256, manifestSha, 'packaging again gives the same bytes');
+  const writes = ops(server.writes());
+  for (const op of ['CreateFunction', 'PublishVersion', 'CreateAlias', 'AddPermission', 'PutBucketNotificationConfiguration']) assert.ok(writes.includes(op), op);
+  assert.ok(!writes.includes('UpdateFunctionCode'));
+  const state = server.inspect('asset-classifier')!;
+  assert.equal(state.config.CodeSha256, manifestSha);
+  assert.equal(state.config.MemorySize, 2048);
+  assert.deepEqual(state.aliases, { live: '1' });
+  assert.equal(server.notification(BUCKETS.trigger)!.entries.length, 4, 'one entry per suffix');
+  // the models were uploaded by the failed run already and are not uploaded twice
+  assert.deepEqual(body.uploaded, []);
+  await s3rver.client.send(new HeadObjectCommand({ Bucket: BUCKETS.models, Key: 'content/model.json' }));
+});
+
+test('a second deploy makes no write call: changed false', async () => {
+  server.clearCalls();
+  const result = await deploy(['--no-package', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const body = JSON.parse(result.stdout);
+  assert.equal(body.changed, false);
+  assert.equal(body.version, '1');
+  assert.deepEqual(server.writes(), []);
+  const human = await deploy(['--no-package']);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^✓ asset-classifier is up to date \(CodeSha256 \S+\); nothing uploaded or changed$/m);
+  assert.deepEqual(server.writes(), []);
+});
+
+test('deploy --no-package without a manifest exits 2 with one line', async (t) => {
+  const out = await tempDir(t);
+  const result = await deploy(['--no-package', '--out', out]);
+  assert.equal(result.code, 2);
+  assertOneLineError(result.stderr, /manifest\.json not found/);
+});
+
+test('policy --json: least privilege, tagging on the trigger bucket only', async () => {
+  const result = await runBin(['policy', '--json'], { cwd: project });
+  assert.equal(result.code, 0, result.stderr);
+  const { policy } = JSON.parse(result.stdout);
+  assert.equal(policy.Version, '2012-10-17');
+  const tagging = policy.Statement.filter((s: { Action: string[] }) => s.Action.includes('s3:PutObjectTagging'));
+  assert.equal(tagging.length, 1);
+  assert.deepEqual(tagging[0].Resource, [`arn:aws:s3:::${BUCKETS.trigger}/images/*`]);
+  const reads = policy.Statement.find((s: { Sid: string }) => s.Sid === 'ReadModelsAndDeps');
+  // the model's prefix; the config's plan is "auto", so the artifacts prefix a sideloaded deps.zip would use is readable too
+  assert.deepEqual(reads.Resource, [`arn:aws:s3:::${BUCKETS.artifacts}/lambda-ml/asset-classifier/*`, `arn:aws:s3:::${BUCKETS.models}/content/*`]);
+  assert.ok(policy.Statement.every((s: { Resource: string[] }) => s.Resource.every((r) => r !== '*')), 'no wildcard resource');
+});
+
+test("budget --account-limits uses the account's GetAccountSettings; an ARN-only layer is measured through range reads", async (t) => {
+  // A project with no deps and one layer known only by its ARN, served by the Lambda server.
+  const dir = await tempDir(t);
+  const layerZip = join(dir, 'layer.zip');
+  await makeZip(layerZip, {
+    'nodejs/node_modules/left-pad/package.json': '{"name":"left-pad","version":"1.3.0","main":"index.js"}',
+    'nodejs/node_modules/left-pad/index.js': `module.exports = (s, n) => String(s).padStart(n);\n${'// padding\n'.repeat(2000)}`,
+  });
+  const budget = async (server: LambdaServer, flags: readonly string[]) => {
+    const arn = await server.addLayer('left-pad', layerZip, 3);
+    const project = join(dir, `project-${server.endpoint.split(':').pop()}`);
+    await mkdir(project);
+    await writeFile(join(project, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'tiny', runtime: 'nodejs20.x', role: ROLE }, region: 'us-east-1', layers: [{ name: 'left-pad', arn }] }));
+    const result = await runBin(['budget', '--json', ...flags, '--endpoint-url', server.endpoint], { cwd: project, env: AWS_TEST_ENV });
+    const body = JSON.parse(result.stdout);
+    return { code: result.code, stderr: result.stderr, body, check: (limit: string) => body.checks.find((c: { limit: string }) => c.limit === limit) };
+  };
+
+  const documented = await startServers();
+  const plain = await budget(documented.server, []);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.check('unzipped').max, LAMBDA_LIMITS.unzippedBytes, 'without the flag the documented limits apply');
+  assert.ok(!ops(documented.server.calls).includes('GetAccountSettings'));
+  const [layer] = plain.body.components.layers;
+  assert.equal(layer.source, 'arn');
+  assert.equal(layer.name, 'left-pad');
+  assert.ok(layer.bytes > 20_000, `${layer.bytes} unzipped bytes`);
+  assert.deepEqual(layer.provides, ['left-pad'], "what the layer provides is read from its package.json inside the zip");
+  assert.ok(ops(documented.server.calls).includes('GetLayerVersionByArn'));
+  assert.ok(documented.server.rangeRequests.length > 0, 'the layer zip was read through HTTP ranges');
+  assert.ok(documented.server.rangeRequests.every((r) => r.range !== null), 'never downloaded whole');
+
+  // An account whose unzipped limit is one byte less than this project needs: the same project no longer fits.
+  const used = plain.check('unzipped').used;
+  const tight = await startServers({ accountLimits: { CodeSizeUnzipped: used - 1, CodeSizeZipped: 40_000_000 } });
+  const limited = await budget(tight.server, ['--account-limits']);
+  assert.equal(limited.code, 1, limited.stderr);
+  assert.ok(ops(tight.server.calls).includes('GetAccountSettings'));
+  assert.equal(limited.check('unzipped').max, used - 1);
+  assert.equal(limited.check('unzipped').ok, false);
+  assert.equal(limited.check('zipDirect').max, 40_000_000);
+  assert.equal(limited.body.fits, false);
+});
