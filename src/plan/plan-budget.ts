@@ -49,7 +49,12 @@ export function planBudget(input: PlanInput): Budget {
         packages: strip.packages,
         unowned: { bytes: scan.deps.unowned.bytes, files: scan.deps.unowned.files },
       },
-      layers: scan.layers.map((l) => ({ name: l.name, bytes: l.bytes, source: l.source, provides: l.provides.map((p) => p.name) })),
+      // `provides` lists what code imports (SPEC §9: "PIL", not "Pillow"); `packages` the distributions with versions.
+      layers: scan.layers.map((l) => ({
+        name: l.name, bytes: l.bytes, source: l.source,
+        provides: [...new Set(l.provides.flatMap((p) => (p.kind === 'python' && p.topLevel.length ? p.topLevel : [p.name])))].sort(),
+        packages: l.provides.map((p) => (p.version ? `${p.name}@${p.version}` : p.name)),
+      })),
       models: scan.models.map((m) => ({ name: m.name, format: m.format, bytes: m.bytes, memoryBytes: m.memoryBytes, location: m.location, quantization: m.quantization })),
     },
     checks: shown.checks,

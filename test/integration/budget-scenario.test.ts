@@ -103,8 +103,10 @@ test('default scenario: exit 0, sideload-bundled, exact totals for deps, layer a
   assert.equal(layers[0].name, LAYER);
   assert.equal(layers[0].bytes, 230_000_000);
   assert.equal(layers[0].bytes, unzipTotal(base.layerZip as string));
-  for (const name of ['tensorflow', 'Keras', 'Pillow', 'boto3', 'botocore', 'scipy']) assert.ok(layers[0].provides.includes(name), name);
-  for (const name of KEPT) assert.ok(!layers[0].provides.includes(name), name);
+  // provides: import names, as SPEC §9 shows them (PIL, not Pillow); packages: the distributions.
+  for (const name of ['tensorflow', 'keras', 'PIL', 'boto3', 'botocore', 'scipy']) assert.ok(layers[0].provides.includes(name), name);
+  for (const name of ['tensorflow@1.8.0', 'Keras@2.2.4', 'Pillow@5.4.1', 'boto3@1.9.137']) assert.ok(layers[0].packages.includes(name), name);
+  for (const name of ['colorgram', 'numpy', 'webcolors']) assert.ok(!layers[0].provides.includes(name), name);
   // After the strip: numpy + colorgram.py + webcolors (81,000,000) plus the one file no distribution owns, which stays.
   const readme = statSync(join(base.depsDir, 'README.txt')).size;
   assert.deepEqual(deps.unowned, { bytes: readme, files: 1 });

@@ -302,6 +302,6 @@ test('strip through the planner: afterStrip feeds every check, and packages repo
   assert.equal(budget.plan, 'bundle');
   assert.equal(checkOf(budget, 'unzipped').used, 100 + 300 + 600);
   assert.deepEqual(budget.components.deps.packages.map((p) => [p.name, p.providedBy]), [['tensorflow', 'tf'], ['numpy', null]]);
-  assert.deepEqual(budget.components.layers, [{ name: 'tf', bytes: 600, source: 'zip', provides: ['tensorflow'] }]);
+  assert.deepEqual(budget.components.layers, [{ name: 'tf', bytes: 600, source: 'zip', provides: ['tensorflow'], packages: ['tensorflow@1.8.0'] }]);
   assert.equal(budget.runtime, 'python');
 });
