@@ -12,6 +12,7 @@ import type { PruneResult } from '../pack/prune.js';
 import { checkSecrets } from '../pack/secrets.js';
 import { entriesToInputs } from '../pack/zip-inputs.js';
 import { writeZip, type ZipInput, type ZipResult } from '../pack/zip-writer.js';
+import { isAlive } from '../handler/atomic-dir.js';
 import { absPath } from '../scan/walk.js';
 import { STRATEGY, type ArtifactInfo, type Budget, type Config, type FileEntry, type Manifest, type PruneMode, type RuntimeConfig } from '../types.js';
 import { runBudget, type BudgetOptions } from './budget.js';
@@ -178,14 +179,5 @@ async function cleanStaleTemps(parent: string, name: string): Promise<void> {
     // Killed between the two renames of swapIn: the previous artifacts are in `.old`; put them back.
     if (entry.endsWith('.old') && !existsSync(join(parent, name))) await rename(join(parent, entry), join(parent, name));
     else await rm(join(parent, entry), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
