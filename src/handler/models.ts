@@ -44,8 +44,10 @@ export async function ensureModelFiles(spec: ModelSpec, opts: { taskRoot: string
     await Promise.all(spec.files.map(async (file) => {
       const data = await opts.get(bucket, `${prefix}${file.name}`);
       const actual = sha256(data);
-      if (actual !== file.sha256) {
-        throw new Error(`model ${spec.name}: s3://${bucket}/${prefix}${file.name} sha256 mismatch (expected ${file.sha256}, got ${actual}); run \`lambda-ml deploy\` again`);
+      // An empty sha256 is a model that only ever lived in S3: package could not hash it, so the size is the check.
+      if (file.sha256 === '' ? data.length !== file.bytes : actual !== file.sha256) {
+        const what = file.sha256 === '' ? `size mismatch (expected ${file.bytes} bytes, got ${data.length})` : `sha256 mismatch (expected ${file.sha256}, got ${actual})`;
+        throw new Error(`model ${spec.name}: s3://${bucket}/${prefix}${file.name} ${what}; run \`lambda-ml deploy\` again`);
       }
       await writeFile(join(temp, file.name), data);
     }));

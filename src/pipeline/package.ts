@@ -7,7 +7,7 @@ import { fsError, inputError, LambdaMlError } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { auditBinaries } from '../pack/audit-native.js';
 import { emittedInputs } from '../pack/emitted.js';
-import { stageModels, type KerasConverter } from '../pack/models-stage.js';
+import { readLabels, stageModels, type KerasConverter } from '../pack/models-stage.js';
 import type { PruneResult } from '../pack/prune.js';
 import { checkSecrets } from '../pack/secrets.js';
 import { entriesToInputs } from '../pack/zip-inputs.js';
@@ -108,10 +108,13 @@ async function build(temp: string, config: Config, budget: Budget, kept: readonl
     // ESM `import` ignores NODE_PATH: the handler resolves layer packages through createRequire on these folders.
     layerNodeModules: providesNode ? ['/opt/nodejs/node20/node_modules', '/opt/nodejs/node_modules'] : [],
     backend: config.backend,
-    models: staged.map((m) => {
-      const model = config.models.find((c) => c.name === m.name)!;
-      return { name: m.name, tag: model.tag, format: m.format, dir: model.bundle ? m.dir : null, s3: model.bundle ? null : m.s3, files: m.files, labels: m.labels, input: model.input, topK: model.topK, threshold: model.threshold };
-    }),
+    models: [
+      ...staged.map((m) => {
+        const model = config.models.find((c) => c.name === m.name)!;
+        return { name: m.name, tag: model.tag, format: m.format, dir: model.bundle ? m.dir : null, s3: model.bundle ? null : m.s3, files: m.files, labels: m.labels, input: model.input, topK: model.topK, threshold: model.threshold };
+      }),
+      ...(await remoteModels(config, scan.models, runtimeKind)),
+    ],
     colors: config.colors,
     tags: config.tags,
     results: config.results,
@@ -147,6 +150,31 @@ async function build(temp: string, config: Config, budget: Budget, kept: readonl
   };
   await writeFile(join(temp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
+}
+
+/**
+ * Models that only live in S3 (no local `path`): the handler fetches them as they are. Their sha256 is unknown here
+ * (package never downloads them), so their runtime entry carries an empty sha256 and the handler checks sizes only.
+ */
+async function remoteModels(config: Config, scans: Awaited<ReturnType<typeof runBudget>>['scan']['models'], runtime: 'node' | 'python'): Promise<RuntimeConfig['models'][number][]> {
+  const out: RuntimeConfig['models'][number][] = [];
+  for (const model of config.models) {
+    if (model.path !== null || model.s3 === null) continue;
+    const scan = scans.find((s) => s.name === model.name);
+    if (!scan) continue;
+    if (runtime === 'node' && scan.format !== 'tfjs-layers' && scan.format !== 'tfjs-graph') {
+      throw inputError(`model ${model.name} in S3 is a Keras file (${model.s3}); the Node handler runs TF.js`, 'convert it first (lambda-ml convert IN OUT), upload OUT, and point models[].s3 at that folder');
+    }
+    const prefix = model.s3.replace(/^s3:\/\/[^/]+\/?/, '');
+    const folder = prefix && !prefix.endsWith('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : prefix;
+    const s3 = prefix.endsWith('/') || prefix === '' ? model.s3 : model.s3.slice(0, model.s3.length - (prefix.length - folder.length));
+    out.push({
+      name: model.name, tag: model.tag, format: scan.format === 'tfjs-graph' ? 'tfjs-graph' : 'tfjs-layers', dir: null, s3,
+      files: scan.files.map((f) => ({ name: f.path.slice(folder.length), bytes: f.bytes, sha256: '' })),
+      labels: await readLabels(model), input: model.input, topK: model.topK, threshold: model.threshold,
+    });
+  }
+  return out;
 }
 
 const artifact = (file: string, zip: ZipResult): ArtifactInfo => ({ file, bytes: zip.bytes, unzippedBytes: zip.unzippedBytes, files: zip.files, sha256: zip.sha256, sha256Base64: zip.sha256Base64 });
