@@ -186,7 +186,7 @@ export interface Budget {
       readonly afterPrune: number;
       readonly zipBytes: number | null;
       readonly packages: readonly PackageReport[];
-      readonly unowned: { readonly bytes: number; readonly files: number };
+      readonly unowned: { readonly bytes: number; readonly files: number; readonly sample: readonly string[] };
     };
     readonly layers: readonly { readonly name: string; readonly bytes: number; readonly source: string; readonly provides: readonly string[]; readonly packages: readonly string[] }[];
     readonly models: readonly { readonly name: string; readonly format: ModelFormat; readonly bytes: number; readonly memoryBytes: number; readonly location: 's3' | 'bundle'; readonly quantization: string | null }[];

@@ -47,7 +47,7 @@ export function planBudget(input: PlanInput): Budget {
         afterPrune,
         zipBytes: input.depsZipBytes,
         packages: strip.packages,
-        unowned: { bytes: scan.deps.unowned.bytes, files: scan.deps.unowned.files },
+        unowned: { bytes: scan.deps.unowned.bytes, files: scan.deps.unowned.files, sample: scan.deps.unowned.sample },
       },
       // `provides` lists what code imports (SPEC §9: "PIL", not "Pillow"); `packages` the distributions with versions.
       layers: scan.layers.map((l) => ({
