@@ -1,8 +1,7 @@
 /** Applies pruning to a deps entry list: `safe` rules, reported per rule with the bytes they save. */
-import { readFileSync } from 'node:fs';
+import { readManifestCached } from '../scan/manifest-cache.js';
 import type { DepsKind, FileEntry, PruneMode } from '../types.js';
 import { protectedPaths, ruleFor, type PruneRule } from './prune-rules.js';
-import { absPath } from '../scan/walk.js';
 
 export interface PruneResult {
   readonly mode: PruneMode;
@@ -49,11 +48,8 @@ function splitPackage(entry: FileEntry, kind: DepsKind): { pkgDir: string | null
 
 function isProtected(cache: Map<string, ReturnType<typeof protectedPaths> | null>, root: string, pkgDir: string, inner: string): boolean {
   if (!cache.has(pkgDir)) {
-    try {
-      cache.set(pkgDir, protectedPaths(JSON.parse(readFileSync(absPath(root, `${pkgDir}/package.json`), 'utf8'))));
-    } catch {
-      cache.set(pkgDir, null);
-    }
+    const manifest = readManifestCached(`${root}/${pkgDir}/package.json`);
+    cache.set(pkgDir, manifest ? protectedPaths(manifest) : null);
   }
   const guard = cache.get(pkgDir);
   return guard ? guard.exact.has(inner) || guard.patterns.some((p) => p.test(inner)) : false;

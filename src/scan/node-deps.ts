@@ -1,5 +1,5 @@
 /** Node node_modules: every package folder (scoped and nested) as name@version with its own bytes. */
-import { readFileSync } from 'node:fs';
+import { readManifestCached } from './manifest-cache.js';
 import type { FileEntry, PackageInfo } from '../types.js';
 import type { Walked } from './walk.js';
 
@@ -54,10 +54,5 @@ export function groupNodePackages(root: string, walked: Walked, prefix: string):
 }
 
 function readManifest(file: string): { name?: string; version?: string } | null {
-  try {
-    const json = JSON.parse(readFileSync(file, 'utf8'));
-    return typeof json === 'object' && json ? json : null;
-  } catch {
-    return null;
-  }
+  return readManifestCached(file) as { name?: string; version?: string } | null;
 }
