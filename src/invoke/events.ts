@@ -1,4 +1,5 @@
 /** Test events shaped like the ones S3 sends Lambda. */
+import { parseS3Url } from '../remote/s3-url.js';
 
 /** S3 URL-encodes keys in notifications, with spaces as '+' (the handler decodes them back). */
 export const encodeS3EventKey = (key: string) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
@@ -17,8 +18,12 @@ export function s3PutEvent(bucket: string, key: string, size = 0, region = 'us-e
   };
 }
 
-/** Splits s3://bucket/key. */
+/** Splits s3://bucket/key (an object: the key is not empty and not a prefix), or null. */
 export function parseS3Object(url: string): { bucket: string; key: string } | null {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  return match ? { bucket: match[1], key: match[2] } : null;
+  try {
+    const location = parseS3Url(url);
+    return location.key === '' || location.key.endsWith('/') ? null : location;
+  } catch {
+    return null;
+  }
 }

@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Manifest } from '../types.js';
 import { fsError } from '../lib/errors.js';
+import { parseS3Url } from '../remote/s3-url.js';
 
-const parse = (url: string) => {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match) throw new Error(`not an s3:// URL: ${url}`);
-  return { bucket: match[1], key: match[2] };
-};
 
 /** Uploads each object that is missing or has another size; returns the s3:// URLs written. */
 export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: string): Promise<string[]> {
@@ -17,12 +13,12 @@ export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: 
   const items: { bucket: string; key: string; file: string; bytes: number }[] = [];
   for (const model of manifest.artifacts.models) {
     if (!model.s3) continue;
-    const { bucket, key } = parse(model.s3);
+    const { bucket, key } = parseS3Url(model.s3);
     const prefix = key && !key.endsWith('/') ? `${key}/` : key;
     for (const file of model.files) items.push({ bucket, key: `${prefix}${file.name}`, file: join(outDir, model.dir, file.name), bytes: file.bytes });
   }
   const deps = manifest.artifacts.deps;
-  if (deps?.s3) items.push({ ...parse(deps.s3), file: join(outDir, deps.file), bytes: deps.bytes });
+  if (deps?.s3) items.push({ ...parseS3Url(deps.s3), file: join(outDir, deps.file), bytes: deps.bytes });
   const written: string[] = [];
   const buckets = new Set<string>();
   for (const item of items) {

@@ -5,6 +5,7 @@ import { fsError, inputError, LambdaMlError } from '../lib/errors.js';
 import type { LayerConfig, LayerScan } from '../types.js';
 import { fastWalk } from './find-walk.js';
 import { isMetadataPath, providedPackages } from './layer-provides.js';
+import { checkEntryName } from '../pack/inspect.js';
 import { absPath } from './walk.js';
 
 /** Scans one configured layer. ARN-only layers are measured by the remote scanner (src/remote). */
@@ -43,8 +44,8 @@ export async function scanLayerZip(name: string, file: string): Promise<LayerSca
       zip.on('error', fail);
       zip.on('end', () => done());
       zip.on('entry', (entry: yauzl.Entry) => {
-        const reason = badEntryName(entry.fileName);
-        if (reason) return fail(inputError(`${file}: entry "${entry.fileName}" ${reason}`, 'rebuild the layer zip with relative paths inside the archive'));
+        const reason = checkEntryName(entry.fileName);
+        if (reason) return fail(inputError(`${file}: entry "${entry.fileName}" escapes the archive (${reason})`, 'rebuild the layer zip with relative paths inside the archive'));
         const isDir = entry.fileName.endsWith('/');
         if (!isDir) {
           bytes += entry.uncompressedSize;
@@ -84,11 +85,4 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
       else done(zip);
     });
   });
-}
-
-/** Why an entry name is unsafe (absolute, drive letter, `..` segment), or null. */
-export function badEntryName(name: string): string | null {
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) return 'is an absolute path';
-  if (name.split(/[\\/]/).includes('..')) return 'escapes the archive (..)';
-  return null;
 }
