@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertReplaceable, commitDir, makeTempDir } from './atomic-dir.js';
+import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
+import { assertReplaceable } from './atomic-dir.js';
 import { buildModel, listLayers } from './build-model.js';
 import { loadBoundWeights, loadManifestWeights, seededInputs } from './compare.js';
 import { openKeras } from './open-keras.js';
@@ -30,6 +31,7 @@ export const countLayers = (modelConfig: Record<string, unknown>) => listLayers(
 export async function convertKeras(inPath: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertReport> {
   const out = resolve(outDir);
   await assertReplaceable(out);
+  await cleanStaleTemps(out);
   const source = await openKeras(inPath);
   let temp: string | undefined;
   try {
@@ -40,9 +42,9 @@ export async function convertKeras(inPath: string, outDir: string, options: Conv
     try {
       const bindings = source.bind(skeleton);
       weights = bindings.length;
-      temp = await makeTempDir(out);
+      temp = await makeTempDirBeside(out);
       written = await writeTfjsModel(source, bindings, temp, options.quantize, inPath);
-      await commitDir(temp, out);
+      await replaceDir(temp, out);
       temp = undefined;
     } finally {
       skeleton.dispose();

@@ -1,5 +1,5 @@
 /** `lambda-ml deploy`: uploads, create/update, wait, publish + alias, S3 trigger (SPEC §3). */
-import { GetAliasCommand, GetFunctionCommand, type AliasConfiguration, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionCommand, type AliasConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import type { Manifest } from '../types.js';

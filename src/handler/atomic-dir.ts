@@ -53,8 +53,8 @@ export async function atomicDir(final: string, fill: (tempDir: string) => Promis
   }
 }
 
-/** Whether a process id is running (EPERM: it exists but is not ours). Shared with package's stale-temp cleanup. */
-export function isAlive(pid: number): boolean {
+/** Whether a process id is running (EPERM: it exists but is not ours). src/lib has the CLI side's copy: this module ships alone. */
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

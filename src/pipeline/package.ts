@@ -1,8 +1,7 @@
 /** `package`: budget, then strip, prune, audit and zip at level 9 into --out, atomically (SPEC §3, §6). */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fsError, inputError, LambdaMlError } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { auditBinaries } from '../pack/audit-native.js';
@@ -12,7 +11,7 @@ import type { PruneResult } from '../pack/prune.js';
 import { checkSecrets } from '../pack/secrets.js';
 import { entriesToInputs } from '../pack/zip-inputs.js';
 import { writeZip, type ZipInput, type ZipResult } from '../pack/zip-writer.js';
-import { isAlive } from '../handler/atomic-dir.js';
+import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
 import { absPath } from '../scan/walk.js';
 import { STRATEGY, type ArtifactInfo, type Budget, type Config, type FileEntry, type Manifest, type PruneMode, type RuntimeConfig } from '../types.js';
 import { runBudget, type BudgetOptions } from './budget.js';
@@ -44,9 +43,8 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
   const parent = dirname(out);
   // mkdir returns the first folder it had to create: removed again if this run fails, so a failed run leaves nothing.
   const createdParent = await mkdir(parent, { recursive: true }).catch((error) => { throw fsError(error, parent, 'create'); });
-  await cleanStaleTemps(parent, basename(out));
-  const temp = join(parent, `.${basename(out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(temp).catch((error) => { throw fsError(error, temp, 'create'); });
+  await cleanStaleTemps(out);
+  const temp = await makeTempDirBeside(out);
   try {
     // The budget writes deps.zip straight into the temp folder when a sideload plan needs it: one deflate pass.
     const run = await runBudget(config, { ...options, depsZipPath: join(temp, 'deps.zip') });
@@ -66,7 +64,7 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
     checkSecrets(shipped, config.allowSecrets);
     const { audited } = auditBinaries(shipped, { architecture: config.function.architecture, runtime: config.function.runtime });
     const manifest = await build(temp, config, budget, prune.kept, depsRoot, budget.runtime, scan, run.depsZip, options);
-    await swapIn(temp, out);
+    await replaceDir(temp, out);
     return { manifest, budget, out, prune, binariesAudited: audited };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
@@ -178,34 +176,3 @@ async function remoteModels(config: Config, scans: Awaited<ReturnType<typeof run
 }
 
 const artifact = (file: string, zip: ZipResult): ArtifactInfo => ({ file, bytes: zip.bytes, unzippedBytes: zip.unzippedBytes, files: zip.files, sha256: zip.sha256, sha256Base64: zip.sha256Base64 });
-
-/** Replaces `out` with `temp`: the old folder moves aside first, so a crash never leaves a half-written `out`. */
-async function swapIn(temp: string, out: string): Promise<void> {
-  const old = `${temp}.old`;
-  const hadOld = existsSync(out);
-  if (hadOld) {
-    const info = await stat(out);
-    if (!info.isDirectory()) throw inputError(`${out} exists and is not a folder`, 'choose another --out');
-    await rename(out, old);
-  }
-  try {
-    await rename(temp, out);
-  } catch (error) {
-    if (hadOld) await rename(old, out);
-    throw fsError(error, out, 'write');
-  }
-  if (hadOld) await rm(old, { recursive: true, force: true });
-}
-
-/** Removes temp folders left by runs that were killed (their pid is gone). */
-async function cleanStaleTemps(parent: string, name: string): Promise<void> {
-  const prefix = `.${name}.tmp-`;
-  for (const entry of await readdir(parent).catch(() => [] as string[])) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = Number(entry.slice(prefix.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    // Killed between the two renames of swapIn: the previous artifacts are in `.old`; put them back.
-    if (entry.endsWith('.old') && !existsSync(join(parent, name))) await rename(join(parent, entry), join(parent, name));
-    else await rm(join(parent, entry), { recursive: true, force: true });
-  }
-}
