@@ -30,16 +30,13 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     exitCode = await action(opts, command.args);
   };
 
-  program
+  awsOptions(program
     .command('budget')
     .description('measure code, deps, layers and models against every Lambda limit and pick the plan (exit 1 if nothing fits)')
     .option('--markdown [file]', 'write a markdown report (to stdout, or appended to FILE, e.g. $GITHUB_STEP_SUMMARY)')
     .option('--top <n>', 'packages to list', '8')
     .option('--account-limits', "use the account's own code size limits (lambda:GetAccountSettings)")
-    .addOption(new Option('--region <region>', 'AWS region'))
-    .addOption(new Option('--profile <name>', 'AWS profile'))
-    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
-    .action(wrap(async (opts) => (await import('./commands/budget.js')).budgetCommand(io, opts)));
+  ).action(wrap(async (opts) => (await import('./commands/budget.js')).budgetCommand(io, opts)));
 
   program
     .command('init [dir]')
@@ -48,28 +45,22 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .option('--name <name>', 'function name')
     .action(wrap(async (opts, args) => (await import('./commands/init.js')).initCommand(io, args[0], opts)));
 
-  program
+  awsOptions(program
     .command('package')
     .description('strip, prune, audit and zip at level 9 into --out (function.zip, deps.zip, models, manifest.json)')
     .option('-o, --out <dir>', 'output folder', undefined)
     .option('--prune <mode>', 'off | safe | trace (default: config "prune", else safe)')
     .option('--strict', 'a layer/deps version mismatch is an error')
-    .addOption(new Option('--region <region>', 'AWS region'))
-    .addOption(new Option('--profile <name>', 'AWS profile'))
-    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
-    .action(wrap((opts) => withAbort(async (signal) => (await import('./commands/package.js')).packageCommand(io, opts, signal))));
+  ).action(wrap((opts) => withAbort(async (signal) => (await import('./commands/package.js')).packageCommand(io, opts, signal))));
 
-  program
+  awsOptions(program
     .command('deploy')
     .description('package (or reuse with --no-package), upload content-addressed, update the function, publish, move the alias, configure the S3 trigger')
     .option('-o, --out <dir>', 'artifacts folder')
     .option('--dry-run', 'print the calls it would make, make none')
     .option('--no-package', 'reuse the manifest in --out instead of packaging again')
     .option('--alias <name>', 'alias to move (default: function.alias, else live)')
-    .addOption(new Option('--region <region>', 'AWS region'))
-    .addOption(new Option('--profile <name>', 'AWS profile'))
-    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'))
-    .action(wrap((opts) => withAbort(async (signal) => (await import('./commands/deploy.js')).deployCommand(io, opts, signal))));
+  ).action(wrap((opts) => withAbort(async (signal) => (await import('./commands/deploy.js')).deployCommand(io, opts, signal))));
 
   program
     .command('invoke')
@@ -110,6 +101,14 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     return reportError(error, io, globals);
   }
   return exitCode;
+}
+
+/** The options of every command that may talk to AWS. */
+function awsOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--region <region>', 'AWS region'))
+    .addOption(new Option('--profile <name>', 'AWS profile'))
+    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'));
 }
 
 /** Ctrl-C / SIGTERM abort the work in flight so temp files are removed before exiting. */
