@@ -12,6 +12,7 @@ import { checkSecrets } from '../pack/secrets.js';
 import { entriesToInputs } from '../pack/zip-inputs.js';
 import { writeZip, type ZipInput, type ZipResult } from '../pack/zip-writer.js';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
+import { formatS3Url, parseS3Url } from '../remote/s3-url.js';
 import { absPath } from '../scan/walk.js';
 import { STRATEGY, type ArtifactInfo, type Budget, type Config, type FileEntry, type Manifest, type PruneMode, type RuntimeConfig } from '../types.js';
 import { runBudget, type BudgetOptions } from './budget.js';
@@ -163,9 +164,10 @@ async function remoteModels(config: Config, scans: Awaited<ReturnType<typeof run
     if (runtime === 'node' && scan.format !== 'tfjs-layers' && scan.format !== 'tfjs-graph') {
       throw inputError(`model ${model.name} in S3 is a Keras file (${model.s3}); the Node handler runs TF.js`, 'convert it first (lambda-ml convert IN OUT), upload OUT, and point models[].s3 at that folder');
     }
-    const prefix = model.s3.replace(/^s3:\/\/[^/]+\/?/, '');
-    const folder = prefix && !prefix.endsWith('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : prefix;
-    const s3 = prefix.endsWith('/') || prefix === '' ? model.s3 : model.s3.slice(0, model.s3.length - (prefix.length - folder.length));
+    // The handler fetches `<folder><file name>`: a model.json URL's folder, or the prefix itself.
+    const { bucket, key } = parseS3Url(model.s3);
+    const folder = key.slice(0, key.lastIndexOf('/') + 1);
+    const s3 = formatS3Url({ bucket, key: folder });
     out.push({
       name: model.name, tag: model.tag, format: scan.format === 'tfjs-graph' ? 'tfjs-graph' : 'tfjs-layers', dir: null, s3,
       files: scan.files.map((f) => ({ name: f.path.slice(folder.length), bytes: f.bytes, sha256: '' })),
