@@ -90,6 +90,8 @@ function nestedModels(): tf.LayersModel[] {
 }
 
 test('nested models (Sequential in Sequential, Sequential in functional) round-trip through .h5 and .keras', async (t) => {
+  // Each test picks its own backend: it must pass alone, in any order, and without the shared fixtures.
+  await tf.setBackend('cpu');
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-nested-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const input = tf.tensor([[0.1, -0.2, 0.3, 0.9], [1, 2, 3, 4]]);
