@@ -1,12 +1,10 @@
-import type { layers } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { inputError } from '../lib/errors.js';
-import type { Dataset } from './h5-file.js';
-import type { WeightBinding } from './types.js';
+import type { TensorValue } from './rewrite-types.js';
+import { memoryTensor } from './tensor-source.js';
+import type { StoredWeight, WeightBinding } from './types.js';
 
-type Layer = layers.Layer;
-
-/** A stored weight: its Keras name (Keras 2; Keras 3 stores none) and its dataset. */
-export interface StoredWeight { readonly name?: string; readonly dataset: Dataset }
+type Layer = tf.layers.Layer;
 
 /** Removes the `:0` variable suffix Keras 2 appends to weight names. */
 export const normalizeWeightName = (name: string) => name.replace(/:\d+$/, '');
@@ -55,4 +53,51 @@ function matchByName(expected: readonly string[], stored: readonly StoredWeight[
     result.push(found);
   }
   return result;
+}
+
+/**
+ * Binds every weight of a built TF.js model, layer by layer (nested models' layers included): values a rewrite
+ * computed (by "outer/inner" path) first, else what the file stores for the layer of that path.
+ */
+export function bindModel(
+  model: tf.LayersModel,
+  computed: ReadonlyMap<string, readonly TensorValue[]>,
+  stored: (path: readonly string[]) => StoredWeight[],
+  label: string,
+): WeightBinding[] {
+  const bindings: WeightBinding[] = [];
+  const visit = (container: tf.LayersModel, prefix: readonly string[]) => {
+    for (const layer of container.layers) {
+      const path = [...prefix, layer.name];
+      if (layer instanceof tf.LayersModel) { visitNested(layer, path); continue; }
+      if (layer.weights.length === 0) continue;
+      const key = path.join('/');
+      const values = computed.get(key);
+      const computedWeight = (value: TensorValue) => ({
+        name: `${layer.name}/${value.name}`,
+        dataset: memoryTensor(`${key}/${value.name}`, value.values, value.shape),
+      });
+      const weights = values ? values.map(computedWeight) : stored(path);
+      bindings.push(...bindLayerWeights(layer, weights, label));
+    }
+  };
+  /**
+   * A nested model's layers are bound one by one; when its stored names do not name its layers (tf.keras adds
+   * `_1` to variables of a layer name used twice, as Teachable Machine exports have), the nested model is bound
+   * as a whole, by position: Keras saves a model's trainable then non-trainable weights, the order TF.js uses.
+   */
+  const visitNested = (nested: tf.LayersModel, path: readonly string[]) => {
+    const start = bindings.length;
+    try {
+      visit(nested, path);
+    } catch (error) {
+      const key = path.join('/');
+      const rewritten = [...computed.keys()].some((name) => name.startsWith(`${key}/`));
+      if (rewritten || (error as Error).name !== 'LambdaMlError' || nested.weights.length === 0) throw error;
+      bindings.splice(start);
+      bindings.push(...bindLayerWeights(nested, stored(path), label));
+    }
+  };
+  visit(model, []);
+  return bindings;
 }

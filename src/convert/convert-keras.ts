@@ -1,23 +1,22 @@
-import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
+import { fsError, LambdaMlError } from '../lib/errors.js';
 import { assertReplaceable } from './atomic-dir.js';
 import { buildModel, listLayers } from './build-model.js';
-import { loadBoundWeights, loadManifestWeights, seededInputs } from './compare.js';
+import { loadBoundWeights } from './compare.js';
 import { openKeras } from './open-keras.js';
-import type { QuantizeMode } from './quantize.js';
-import { fileModelHandler } from './tfjs-io.js';
+import { prepareSource } from './prepared-source.js';
+import { bindingTensors, modesOf, planQuantization, type QuantizationReport, type QuantizeOptions } from './quantize-check.js';
 import type { ConvertReport } from './types.js';
-import { writeTfjsModel } from './write-tfjs.js';
+import { writeTfjsModel, type WeightModes } from './write-tfjs.js';
 
 // PROD silences TF.js's "install tfjs-node" banner on stderr: a CLI's output is not the place for it.
 tf.env().set('PROD', true);
 
 /** Options of `convertKeras`. */
-export interface ConvertOptions {
-  readonly quantize?: QuantizeMode;
-}
+export type ConvertOptions = QuantizeOptions;
 
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
@@ -26,7 +25,8 @@ export const countLayers = (modelConfig: Record<string, unknown>) => listLayers(
 
 /**
  * Converts a Keras `.h5` (Keras 2 / tf.keras) or `.keras` (Keras 3) model into a TF.js layers model folder,
- * written atomically. With `quantize`, also measures the output drift against float32 on a seeded input.
+ * written atomically. With `quantize`, the dtypes are
+ * planned or checked on calibration inputs first (quantize-check.ts), so a refused plan writes nothing.
  */
 export async function convertKeras(inPath: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertReport> {
   const out = resolve(outDir);
@@ -34,59 +34,62 @@ export async function convertKeras(inPath: string, outDir: string, options: Conv
   await cleanStaleTemps(out);
   const source = await openKeras(inPath);
   let temp: string | undefined;
+  let createdParent: string | undefined;
   try {
     await tf.ready();
-    const skeleton = await buildModel(source.modelConfig, inPath);
+    const prepared = await prepareSource(source, inPath);
+    const skeleton = await buildModel(prepared.modelConfig, inPath);
     let written;
     let weights = 0;
+    let quantization: QuantizationReport | undefined;
     try {
-      const bindings = source.bind(skeleton);
+      const bindings = prepared.bind(skeleton);
       weights = bindings.length;
+      let modes: WeightModes;
+      if (options.quantize) {
+        loadBoundWeights(skeleton, bindings, inPath);
+        const plan = await planQuantization(skeleton, bindingTensors(bindings, inPath), options, inPath);
+        quantization = plan.report;
+        modes = modesOf(plan.dtypes);
+      }
+      // mkdir returns the first folder it created: removed again if the write fails, so a failed run leaves nothing.
+      createdParent = await mkdir(dirname(out), { recursive: true })
+        .catch((error) => { throw fsError(error, dirname(out), 'create'); });
       temp = await makeTempDirBeside(out);
-      written = await writeTfjsModel(source, bindings, temp, options.quantize, inPath);
+      written = await writeTfjsModel(prepared.source, bindings, temp, modes, inPath)
+        .catch((error) => { throw writeError(error, out); });
       await replaceDir(temp, out);
       temp = undefined;
+      createdParent = undefined;
     } finally {
       skeleton.dispose();
     }
-    const maxAbsDiff = options.quantize ? await measureDrift(source, out, inPath) : 0;
     return {
       format: source.format,
       kerasVersion: source.kerasVersion,
-      layers: countLayers(source.modelConfig),
+      layers: countLayers(prepared.modelConfig),
       weights,
       params: written.params,
       bytesBefore: written.bytesBefore,
       bytesAfter: written.bytesAfter,
       quantize: options.quantize,
-      maxAbsDiff,
+      maxAbsDiff: quantization?.maxAbsDiff ?? 0,
+      quantization,
       outDir: out,
       files: written.files,
+      notes: prepared.notes,
     };
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
+    if (createdParent) await rm(createdParent, { recursive: true, force: true });
     await source.close();
   }
 }
 
-/**
- * Output drift of the written quantised model against float32 on one seeded input. One model is built and
- * its weights swapped in place, so this costs one model in memory, not three.
- */
-async function measureDrift(source: Awaited<ReturnType<typeof openKeras>>, out: string, label: string): Promise<number> {
-  const model = await buildModel(source.modelConfig, label);
-  const inputs = seededInputs(model);
-  try {
-    loadBoundWeights(model, source.bind(model), label);
-    const reference = [model.predict(inputs)].flat() as tf.Tensor[];
-    const artifacts = await fileModelHandler(out).load!();
-    loadManifestWeights(model, artifacts.weightSpecs ?? [], artifacts.weightData as ArrayBuffer);
-    const quantised = [model.predict(inputs)].flat() as tf.Tensor[];
-    const max = Math.max(...reference.map((tensor, index) => tf.tidy(() => tf.max(tf.abs(tf.sub(tensor, quantised[index]))).dataSync()[0])));
-    tf.dispose([...reference, ...quantised]);
-    return max;
-  } finally {
-    tf.dispose(inputs);
-    model.dispose();
-  }
+/** A raw fs error while writing the model (a full disk, a size limit) is one line naming OUT, not a bug. */
+function writeError(error: unknown, out: string): unknown {
+  const errno = error as NodeJS.ErrnoException;
+  if (error instanceof LambdaMlError || typeof errno?.syscall !== 'string') return error;
+  const hint = errno.code === 'ENOSPC' ? 'free disk space, or convert into a folder on another disk' : undefined;
+  return fsError(error, out, 'write', hint);
 }

@@ -5,13 +5,68 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Translates a Keras 3 model entry (`config.json` of a `.keras` archive) into a Keras 2 `model_config`. */
+/** Elementwise ops of keras/src/ops/numpy.py a Keras 3 functional model keeps as nodes (`x / 127.5`: TrueDivide). */
+const OPS = new Set(['Add', 'Subtract', 'Multiply', 'Divide', 'TrueDivide']);
+
+/**
+ * True for a Keras 3 op node (not a layer): `.keras` files name its module (keras.src.ops.*); Keras 3 `.h5` files
+ * drop modules, so an op is TrueDivide/Divide, or Add/Subtract/Multiply called with two arguments (the merge
+ * layers of those names take one list).
+ */
+export function isKeras3Op(entry: Json): boolean {
+  const module = entry.module;
+  if (typeof module === 'string') return module.startsWith('keras.src.ops');
+  const className = String(entry.class_name);
+  if (!OPS.has(className)) return false;
+  if (className === 'TrueDivide' || className === 'Divide') return true;
+  const nodes = entry.inbound_nodes;
+  const first = Array.isArray(nodes) ? nodes[0] : undefined;
+  return isObject(first) && Array.isArray(first.args) && first.args.length === 2;
+}
+
+/** Translates a Keras 3 model entry (`.keras` config.json, Keras 3 `.h5` model_config) to a Keras 2 model_config. */
 export function translateKeras3Config(entry: Json): Json {
   const className = String(entry.class_name);
-  const out: Json = { class_name: className === 'Functional' ? 'Model' : className, config: translateLayerConfig(className, entry.config) };
+  const op = isKeras3Op(entry);
+  const out: Json = {
+    class_name: op ? `ops.${className}` : className === 'Functional' ? 'Model' : className,
+    config: op ? { name: (isObject(entry.config) && entry.config.name) || entry.name }
+      : translateLayerConfig(className, entry.config),
+  };
   if (entry.name !== undefined) out.name = entry.name;
-  if (Array.isArray(entry.inbound_nodes)) out.inbound_nodes = entry.inbound_nodes.map(translateNode).filter((node) => node.length > 0);
+  if (Array.isArray(entry.inbound_nodes)) {
+    out.inbound_nodes = entry.inbound_nodes.map(op ? translateOpNode : translateNode).filter((node) => node.length > 0);
+  }
+  if (className === 'Functional' || className === 'Model') shiftSequentialRefs(out.config as Json);
   return out;
+}
+
+/** Keras 2 option names TF.js reads where Keras 3 renamed them. */
+const RENAMED: Readonly<Record<string, Readonly<Record<string, string>>>> = { LeakyReLU: { negative_slope: 'alpha' } };
+
+/**
+ * Keras 3 counts a nested Sequential's calls from node 0 (it is not a Functional, so it has no node of its own);
+ * Keras 2 and TF.js give every nested model an inner node 0, so its calls are nodes 1, 2, ...
+ */
+function shiftSequentialRefs(config: Json): void {
+  const layers = Array.isArray(config.layers) ? (config.layers as Json[]) : [];
+  const sequential = new Set(layers.filter((layer) => layer.class_name === 'Sequential')
+    .map((layer) => String((layer.config as Json)?.name ?? layer.name)));
+  if (sequential.size === 0) return;
+  const shift = (ref: unknown) => {
+    if (Array.isArray(ref) && sequential.has(ref[0] as string) && typeof ref[1] === 'number') ref[1] += 1;
+  };
+  for (const layer of layers) {
+    for (const node of (layer.inbound_nodes as unknown[][] | undefined) ?? []) {
+      for (const ref of node) {
+        shift(ref);
+        const kwargs = (ref as unknown[])[3];
+        if (isObject(kwargs)) shift(kwargs.y);
+      }
+    }
+  }
+  const outputs = config.output_layers;
+  if (Array.isArray(outputs)) (typeof outputs[0] === 'string' ? [outputs] : outputs).forEach(shift);
 }
 
 function translateLayerConfig(className: string, config: unknown): unknown {
@@ -24,6 +79,9 @@ function translateLayerConfig(className: string, config: unknown): unknown {
     else out[key] = translateValue(value);
   }
   if (className === 'InputLayer' && out.batch_input_shape === undefined && Array.isArray(out.shape)) out.batch_input_shape = [null, ...(out.shape as unknown[])];
+  for (const [from, to] of Object.entries(RENAMED[className] ?? {})) {
+    if (from in out) { out[to] = out[from]; delete out[from]; }
+  }
   return out;
 }
 
@@ -57,6 +115,23 @@ function translateNode(node: unknown): unknown[] {
   };
   collect(node.args);
   return tensors;
+}
+
+const historyOf = (value: unknown): [string, number, number] | undefined => {
+  if (!isObject(value) || value.class_name !== '__keras_tensor__' || !isObject(value.config)) return undefined;
+  return value.config.keras_history as [string, number, number];
+};
+
+/**
+ * An op node `{args: [a, b]}` -> the TFOpLambda form prepare-model.ts reads: `[[a, node, tensor, {y: b}]]`, or
+ * `[["_CONSTANT_VALUE", -1, a, {y: b}]]` when the first operand is a constant.
+ */
+function translateOpNode(node: unknown): unknown[] {
+  if (!isObject(node) || !Array.isArray(node.args)) return [];
+  const [a, b] = node.args as unknown[];
+  const y = historyOf(b) ?? b;
+  const first = historyOf(a);
+  return [first ? [...first, { y }] : ['_CONSTANT_VALUE', -1, a, { y }]];
 }
 
 function stripTensors(kwargs: Json): Json {

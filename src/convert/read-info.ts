@@ -16,6 +16,7 @@ export async function readKerasInfo(path: string): Promise<KerasInfo> {
       memoryBytes: params * 4,
       layers: countLayers(source.modelConfig),
       params,
+      modelConfig: source.modelConfig,
     };
   } finally {
     await source.close();

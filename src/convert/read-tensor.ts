@@ -1,24 +1,28 @@
 import { inputError } from '../lib/errors.js';
 import { halfToFloat } from './float16.js';
-import type { Dataset } from './h5-file.js';
+import type { TensorSource } from './tensor-source.js';
 
 /** Values of one weight in the dtypes TF.js stores. */
 export type TensorData = { readonly dtype: 'float32'; readonly values: Float32Array } | { readonly dtype: 'int32'; readonly values: Int32Array };
 
 /** Bytes a dataset occupies as stored (element size x count). */
-export function storedBytes(dataset: Dataset): number {
+export function storedBytes(dataset: TensorSource): number {
   const meta = dataset.metadata;
   return meta.size * meta.total_size;
 }
 
 /** Element count of a dataset. */
-export const elementCount = (dataset: Dataset) => dataset.metadata.total_size;
+export const elementCount = (dataset: TensorSource) => dataset.metadata.total_size;
 
 /** Reads a weight dataset as float32 (floats of any width) or int32 (integers). */
-export function readTensor(dataset: Dataset, label: string): TensorData {
+export function readTensor(dataset: TensorSource, label: string): TensorData {
   const meta = dataset.metadata;
   if (!meta.littleEndian && meta.size > 1) throw inputError(`${label}: ${dataset.path} is big-endian`, 'save the model on a little-endian machine (x86/ARM) or convert it with h5py first');
-  const value = dataset.value;
+  const raw = dataset.value;
+  // h5wasm returns a scalar dataset (Normalization's `count`, say) as a number or bigint
+  const value = typeof raw === 'number' || typeof raw === 'bigint'
+    ? (meta.type === 1 ? Float64Array.of(Number(raw)) : Int32Array.of(Number(raw)))
+    : raw;
   if (meta.type === 1) {
     if (value instanceof Float32Array) return { dtype: 'float32', values: value };
     if (value instanceof Float64Array) return { dtype: 'float32', values: Float32Array.from(value) };
@@ -37,7 +41,7 @@ export function readTensor(dataset: Dataset, label: string): TensorData {
 }
 
 /** True when a dataset is little-endian float32, which can be copied to the shards as it is. */
-export function isPlainFloat32(dataset: Dataset): boolean {
+export function isPlainFloat32(dataset: TensorSource): boolean {
   const meta = dataset.metadata;
   return meta.type === 1 && meta.size === 4 && meta.littleEndian;
 }
@@ -46,7 +50,7 @@ export function isPlainFloat32(dataset: Dataset): boolean {
  * Yields a float32 dataset in slices along its first axis of about `sliceBytes` each, so converting a model
  * never holds a whole large tensor (or its garbage copies from h5wasm) at once.
  */
-export function* float32Slices(dataset: Dataset, sliceBytes = 4_194_304): Generator<Float32Array> {
+export function* float32Slices(dataset: TensorSource, sliceBytes = 4_194_304): Generator<Float32Array> {
   const shape = dataset.shape ?? [];
   const total = dataset.metadata.total_size;
   if (shape.length === 0 || total * 4 <= sliceBytes) {

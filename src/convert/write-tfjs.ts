@@ -12,6 +12,11 @@ interface ManifestWeight { name: string; shape: number[]; dtype: 'float32' | 'in
 /** Sizes of what was written. */
 export interface Written { readonly bytesBefore: number; readonly bytesAfter: number; readonly params: number; readonly files: string[] }
 
+/** One mode for every float weight, or a per-weight choice (`--quantize auto`; undefined: float32). */
+export type WeightModes = QuantizeMode | undefined | ((binding: WeightBinding) => QuantizeMode | undefined);
+
+const modeFor = (modes: WeightModes, binding: WeightBinding) => (typeof modes === 'function' ? modes(binding) : modes);
+
 /** Bytes one weight takes in the shards. */
 function encodedBytes(binding: WeightBinding, mode: QuantizeMode | undefined): number {
   const count = elementCount(binding.dataset);
@@ -24,8 +29,8 @@ function encodedBytes(binding: WeightBinding, mode: QuantizeMode | undefined): n
  * Writes a TF.js layers model (model.json + 4 MiB shards) into `dir`, reading one weight at a time
  * from the HDF5 file so memory stays near the largest tensor, not the model.
  */
-export async function writeTfjsModel(source: KerasSource, bindings: readonly WeightBinding[], dir: string, mode: QuantizeMode | undefined, label: string): Promise<Written> {
-  const total = bindings.reduce((sum, binding) => sum + encodedBytes(binding, mode), 0);
+export async function writeTfjsModel(source: Pick<KerasSource, 'kerasVersion' | 'backend' | 'modelConfig'>, bindings: readonly WeightBinding[], dir: string, modes: WeightModes, label: string): Promise<Written> {
+  const total = bindings.reduce((sum, binding) => sum + encodedBytes(binding, modeFor(modes, binding)), 0);
   const paths = shardNames(total);
   const writer = createShardWriter(dir, paths);
   const weights: ManifestWeight[] = [];
@@ -33,6 +38,7 @@ export async function writeTfjsModel(source: KerasSource, bindings: readonly Wei
   let params = 0;
   try {
     for (const binding of bindings) {
+      const mode = modeFor(modes, binding);
       bytesBefore += storedBytes(binding.dataset);
       params += elementCount(binding.dataset);
       if (!mode && isPlainFloat32(binding.dataset)) {

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { RuntimeConfig } from '../types.js';
 import { atomicDir } from './atomic-dir.js';
+import { registerCustomLayers } from './custom-layers.js';
 import type { Tf } from './backend.js';
 import { assertTmpSpace } from './tmp-space.js';
 
@@ -104,6 +105,8 @@ export async function loadModelFromDir(tf: Tf, spec: ModelSpec, dir: string, fet
     };
     return { spec, dir, predict, dispose: () => model.dispose(), timings: { fetch: fetchMs, load: ms(t0) } };
   }
+  // Layers that `convert` writes where TF.js's own are wrong (e.g. LambdaMlResizing): registered before loading.
+  registerCustomLayers(tf);
   const model = await tf.loadLayersModel(io);
   const predict = (x: import('@tensorflow/tfjs').Tensor) => {
     const out = model.predict(x);

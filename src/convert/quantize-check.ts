@@ -1,0 +1,91 @@
+/**
+ * Quantisation with a check (docs/convert.md): `auto` searches per-tensor dtypes; `uint8`/`float16` are checked
+ * on the same calibration batch, warn when a top-1 class flips, and with `strict` refuse (exit 1, nothing written).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { LambdaMlError } from '../lib/errors.js';
+import { calibrationInputs, type CalibrationSpec } from './calibrate.js';
+import { elementCount, readTensor } from './read-tensor.js';
+import type { WeightBinding } from './types.js';
+import { checkFixed, Evaluator, searchDtypes, summarise, type SearchTensor, type TensorDtype } from './quantize-auto.js';
+
+export type QuantizeChoice = 'uint8' | 'float16' | 'auto';
+
+/** Quantisation options shared by both inputs of `convert` (Keras files and TF.js folders). */
+export interface QuantizeOptions {
+  readonly quantize?: QuantizeChoice;
+  /** Largest output difference `auto` accepts (default 0.02). */
+  readonly maxDiff?: number;
+  /** Folder of calibration images; else synthetic inputs. */
+  readonly calibrate?: string;
+  /** Range/channels/mean/std of the model input (default range [0, 1], rgb). */
+  readonly input?: CalibrationSpec;
+  /** A top-1 flip under uint8/float16 is exit 1 instead of a warning. */
+  readonly strict?: boolean;
+}
+
+export const DEFAULT_MAX_DIFF = 0.02;
+
+/** What the report says about quantisation. */
+export interface QuantizationReport {
+  readonly mode: QuantizeChoice;
+  readonly calibration: 'images' | 'synthetic';
+  readonly inputs: number;
+  readonly threshold: number;
+  readonly maxAbsDiff: number;
+  /** Calibration inputs whose top-1 class differs from float32's. */
+  readonly flips: number;
+  readonly passes: number;
+  readonly ms: number;
+  readonly counts: Record<TensorDtype, number>;
+  readonly largest: readonly { name: string; params: number; dtype: TensorDtype }[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Plans the dtypes for a model holding its float32 weights (the caller disposes it). Throws exit 1 when `strict`
+ * and a fixed mode flips a top-1.
+ */
+export async function planQuantization(model: tf.LayersModel, tensors: readonly SearchTensor[], options: QuantizeOptions, label: string): Promise<{ dtypes: ReadonlyMap<string, TensorDtype>; report: QuantizationReport }> {
+  const started = performance.now();
+  const mode = options.quantize ?? 'auto';
+  const threshold = options.maxDiff ?? DEFAULT_MAX_DIFF;
+  const calibration = await calibrationInputs(model, options.input ?? { range: [0, 1] }, options.calibrate);
+  try {
+    const evaluator = new Evaluator(model, calibration.inputs, tensors);
+    evaluator.start();
+    const plan = mode === 'auto' ? searchDtypes(evaluator, tensors, threshold) : checkFixed(evaluator, tensors, mode);
+    const { counts, largest } = summarise(plan, tensors);
+    const warnings: string[] = [];
+    const { flips, maxDiff } = plan.verdict;
+    if (mode !== 'auto' && flips > 0) {
+      const what = `--quantize ${mode} changes the top-1 class of ${flips} of ${calibration.count} ${calibration.source} calibration inputs (largest output difference ${maxDiff.toFixed(3)})`;
+      if (options.strict) throw new LambdaMlError('over-budget', `${label}: ${what}; nothing written (--strict)`, 'use --quantize auto, which keeps every top-1');
+      warnings.push(`${what}: use --quantize auto to keep them`);
+    }
+    return {
+      dtypes: plan.dtypes,
+      report: {
+        mode, calibration: calibration.source, inputs: calibration.count, threshold, maxAbsDiff: maxDiff, flips, passes: plan.passes,
+        ms: Math.round(performance.now() - started), counts, largest, warnings,
+      },
+    };
+  } finally {
+    tf.dispose(calibration.inputs);
+  }
+}
+
+/** The float weights of bound Keras weights, re-read from the file whenever the search needs their float32 values. */
+export function bindingTensors(bindings: readonly WeightBinding[], label: string): SearchTensor[] {
+  return bindings.filter((binding) => binding.dataset.metadata.type === 1).map((binding) => ({
+    name: binding.name,
+    count: elementCount(binding.dataset),
+    read: () => readTensor(binding.dataset, label).values as Float32Array,
+  }));
+}
+
+/** The per-binding modes write-tfjs.ts takes from a plan (float32: written as is). */
+export const modesOf = (dtypes: ReadonlyMap<string, TensorDtype>) => (binding: { readonly name: string }) => {
+  const dtype = dtypes.get(binding.name);
+  return dtype === 'uint8' || dtype === 'float16' ? dtype : undefined;
+};
