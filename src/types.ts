@@ -10,7 +10,7 @@ export type Backend = 'wasm' | 'cpu' | 'tensorflow';
 
 export interface FunctionConfig {
   readonly name: string;
-  readonly runtime: string;               // nodejs20.x, python3.11, ...
+  readonly runtime: string;               // a Lambda runtime id of src/runtimes/lambda-runtimes.json
   readonly architecture: Architecture;
   readonly memoryMb: number;
   readonly ephemeralStorageMb: number;
@@ -32,6 +32,12 @@ export interface ModelInputConfig {
   readonly width: number;
   readonly height: number;
   readonly range: readonly [number, number];
+  /** Channel order the model expects (default rgb; grey is one channel). Validated configs always set it. */
+  readonly channels?: 'rgb' | 'bgr' | 'grey';
+  /** Per channel, in the model's channel order, subtracted after the range mapping (default 0). */
+  readonly mean?: readonly number[];
+  /** Per channel, divided by after subtracting mean (default 1). */
+  readonly std?: readonly number[];
 }
 
 export interface ModelConfig {
@@ -104,6 +110,8 @@ export interface ProvidedPackage {
   readonly version: string | null;
   readonly kind: 'node' | 'python';
   readonly topLevel: readonly string[];
+  /** The layer folder it sits in, e.g. nodejs/node_modules or python/lib/python3.X/site-packages (runtimes/table.ts). */
+  readonly root?: string;
 }
 
 export interface LayerScan {
@@ -159,7 +167,7 @@ export interface PlanAttempt {
 }
 
 export interface Suggestion {
-  readonly kind: 'ephemeral-storage' | 'memory' | 'move-to-layer' | 'quantize' | 'sideload' | 'prune' | 'layers';
+  readonly kind: 'ephemeral-storage' | 'memory' | 'move-to-layer' | 'quantize' | 'sideload' | 'prune' | 'layers' | 'trim-layer';
   readonly message: string;
   readonly savesBytes: number | null;
   readonly value: number | string | null;

@@ -3,14 +3,17 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, LambdaMlError, type ExitCode } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { reportError } from './errors.js';
+import { aliasName, httpUrl, regionName, wholeNumber } from './flag-values.js';
 import type { GlobalOptions, Io } from './io.js';
+
+const EMPTY: GlobalOptions = {};
 
 type Action = (opts: Record<string, unknown>, args: string[]) => Promise<ExitCode>;
 
 /** Runs the CLI with `argv` (as process.argv: node, script, ...args). */
 export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT.OK;
-  let globals: GlobalOptions = {};
+  let globals: GlobalOptions = EMPTY;
   const program = new Command('lambda-ml')
     .description('Get image-classification models into AWS Lambda despite its size limits.')
     .version(VERSION, '-V, --version')
@@ -20,7 +23,11 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .option('-v, --verbose', 'more detail, including error causes')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(asHint(s)),
+    })
     .showSuggestionAfterError(true);
 
   const wrap = (action: Action) => async (...args: unknown[]) => {
@@ -34,7 +41,7 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .command('budget')
     .description('measure code, deps, layers and models against every Lambda limit and pick the plan (exit 1 if nothing fits)')
     .option('--markdown [file]', 'write a markdown report (to stdout, or appended to FILE, e.g. $GITHUB_STEP_SUMMARY)')
-    .option('--top <n>', 'packages to list', '8')
+    .option('--top <n>', 'packages to list (1–1000)', wholeNumber('--top', 1, 1000), 8)
     .option('--account-limits', "use the account's own code size limits (lambda:GetAccountSettings)")
   ).action(wrap(async (opts) => (await import('./commands/budget.js')).budgetCommand(io, opts)));
 
@@ -42,7 +49,9 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .command('init [dir]')
     .description('write a starter asset-classifier project (config, package.json with the handler deps, a model)')
     .option('-f, --force', 'overwrite existing files')
-    .option('--name <name>', 'function name')
+    .option('--name <name>', 'project name: npm package, Lambda function, <name>-models/-artifacts/-assets buckets (default: from the folder)')
+    .option('--model <path>', 'your model instead of the bundled content-safety one: a TF.js folder, a model.json, or a Keras .h5/.keras')
+    .option('--labels <file>', "the --model's class names: a JSON array, or one label per line")
     .action(wrap(async (opts, args) => (await import('./commands/init.js')).initCommand(io, args[0], opts)));
 
   awsOptions(program
@@ -59,7 +68,7 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .option('-o, --out <dir>', 'artifacts folder')
     .option('--dry-run', 'print the calls it would make, make none')
     .option('--no-package', 'reuse the manifest in --out instead of packaging again')
-    .option('--alias <name>', 'alias to move (default: function.alias, else live)')
+    .option('--alias <name>', 'alias to move (default: function.alias, else live)', aliasName('--alias'))
   ).action(wrap((opts) => withAbort(async (signal) => (await import('./commands/deploy.js')).deployCommand(io, opts, signal))));
 
   program
@@ -68,11 +77,14 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .option('--local', 'run locally (the only mode)')
     .option('--event <file>', 'an S3 or S3 Batch Operations event (JSON)')
     .option('--s3 <url>', 'build an S3 put event for s3://bucket/key')
+    .option('--s3-local', 'try it offline: a built-in local S3 (s3rver on 127.0.0.1) with the staged models and --image files')
+    .option('--image <files...>', 'with --s3-local: image files to upload to the trigger bucket and classify')
     .option('-o, --out <dir>', 'artifacts folder (as package wrote it)')
     .option('--endpoint <url>', 'S3-compatible endpoint the handler talks to (models and deps are staged there)')
-    .option('--repeat <n>', 'invocations (the first is the cold start)', '1')
+    .option('--node <path>', "the node binary to run the handler on (default: the runtime's Node major, installed once)")
+    .option('--repeat <n>', 'invocations, 1–1000 (the first is the cold start)', wholeNumber('--repeat', 1, 1000), 1)
     .option('--keep', 'keep the unpacked task root and /tmp')
-    .action(wrap(async (opts) => (await import('./commands/invoke.js')).invokeCommand(io, opts)));
+    .action(wrap((opts) => withAbort(async (signal) => (await import('./commands/invoke.js')).invokeCommand(io, opts, signal))));
 
   program
     .command('demo')
@@ -87,8 +99,15 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
 
   program
     .command('convert <in> <out>')
-    .description('convert a Keras .h5 (Keras 2) or .keras (Keras 3) model to a TF.js layers model')
-    .option('--quantize <dtype>', 'uint8 (-75%) or float16 (-50%)')
+    .description('convert a Keras .h5 (Keras 2) or .keras (Keras 3) model, or re-quantise a TF.js layers folder')
+    .option('--quantize <dtype>', 'auto (per tensor, keeps every top-1), uint8 (-75%) or float16 (-50%)')
+    .option('--max-diff <p>', 'largest output difference --quantize auto accepts (default 0.02)')
+    .option('--calibrate <dir>', 'images to check quantisation on (default: synthetic inputs)')
+    .option('--range <min,max>', 'input range of the calibration images (default 0,1)')
+    .option('--channels <order>', 'rgb (default), bgr or grey')
+    .option('--mean <list>', 'per-channel mean subtracted after --range')
+    .option('--std <list>', 'per-channel std divided by after --mean')
+    .option('--strict', 'a top-1 flip under uint8/float16 is exit 1, nothing written')
     .action(wrap(async (opts, args) => (await import('./commands/convert.js')).convertCommand(io, args[0], args[1], opts)));
 
   try {
@@ -98,17 +117,24 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
       return EXIT.BAD_INPUT; // commander already printed its one-line message
     }
-    return reportError(error, io, globals);
+    // A flag value rejected while argv is parsed (src/cli/flag-values.ts) comes before any action set `globals`.
+    const fromArgv = { json: argv.includes('--json'), verbose: argv.includes('--verbose') || argv.includes('-v') };
+    const early = globals === EMPTY ? fromArgv : globals;
+    return reportError(error, io, early);
   }
   return exitCode;
 }
 
+/** Commander's "(Did you mean --top?)" line becomes our hint line, so its errors read as ours: error, then hint. */
+const asHint = (message: string) => message.replace(/\n\(Did you mean (.+)\?\)(\n?)$/, '\nhint: did you mean $1?$2');
+
 /** The options of every command that may talk to AWS. */
 function awsOptions(command: Command): Command {
   return command
-    .addOption(new Option('--region <region>', 'AWS region'))
+    .addOption(new Option('--region <region>', 'AWS region').argParser(regionName('--region')))
     .addOption(new Option('--profile <name>', 'AWS profile'))
-    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)'));
+    .addOption(new Option('--endpoint-url <url>', 'one endpoint for every AWS client (emulators)')
+      .argParser(httpUrl('--endpoint-url')));
 }
 
 /** Ctrl-C / SIGTERM abort the work in flight so temp files are removed before exiting. */

@@ -1,5 +1,7 @@
 /** A tiny schema walker: every error names the field path and how to fix it (SPEC §8). */
 import { configError } from '../lib/errors.js';
+import { BUCKET_RULES_URL, bucketNameProblem } from '../remote/s3-bucket-name.js';
+import { s3UrlHint, s3UrlProblem } from '../remote/s3-url.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -100,11 +102,38 @@ export function stringArrayAt(raw: Raw, key: string, path: string, fallback: rea
 
 export const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
-/** Validates an s3://bucket/key URL; returns it unchanged. */
+/** Validates an s3://bucket/key URL (scheme and S3's bucket naming rules); returns it unchanged. */
 export function s3UrlAt(raw: Raw, key: string, path: string): string | null {
   const value = stringAt(raw, key, path, null);
-  if (value !== null && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value)) {
-    throw configError(`${join(path, key)} must be an s3:// URL, got "${value}"`, 'write it as "s3://bucket/prefix/"');
+  if (value === null) return null;
+  const problem = s3UrlProblem(value);
+  if (problem !== null) throw configError(`${join(path, key)} "${value}" ${problem}`, s3UrlHint(value));
+  return value;
+}
+
+/** Validates a bare bucket name (artifacts.bucket, trigger.bucket) against S3's naming rules. */
+export function bucketAt(raw: Raw, key: string, path: string, fallback?: null): string | null {
+  const value = stringAt(raw, key, path, fallback);
+  if (value === null) return null;
+  const where = `${join(path, key)} "${value}"`;
+  if (value.startsWith('s3://')) {
+    throw configError(`${where} must be a bucket name, not an s3:// URL`, `write just the bucket: "${key}": "${value.slice(5).split('/')[0]}"`);
+  }
+  const problem = bucketNameProblem(value);
+  if (problem !== null) {
+    throw configError(`${where} breaks S3's bucket naming rules: it ${problem}`, `rename it, e.g. "${suggestBucket(value)}" (rules: ${BUCKET_RULES_URL})`);
   }
   return value;
+}
+
+/** A name close to `name` that S3 accepts: lower case, other characters to hyphens, trimmed to 63. */
+function suggestBucket(name: string): string {
+  const cleaned = name.toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 63)
+    .replace(/[^a-z0-9]+$/, '');
+  const candidate = cleaned.length >= 3 ? cleaned : `${cleaned || 'my'}-bucket`;
+  return bucketNameProblem(candidate) === null ? candidate : 'my-bucket';
 }

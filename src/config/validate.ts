@@ -1,9 +1,11 @@
 /** validateConfig(raw) -> frozen Config, or a config error naming the field and the fix (SPEC §8). */
 import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { configError } from '../lib/errors.js';
+import { creatableRuntimes, DEFAULT_NODE_RUNTIME, findRuntime } from '../runtimes/table.js';
 import { LAMBDA_LIMITS, MAX_LAYERS, MEMORY_MAX_MB, MEMORY_MIN_MB, TMP_DEFAULT_MB, TMP_MAX_MB, TMP_MIN_MB } from '../lib/limits.js';
 import type { Backend, Config, FunctionConfig, LayerConfig, ModelConfig, PlanChoice, PruneMode } from '../types.js';
-import { arrayAt, booleanAt, enumAt, numberAt, objectAt, s3UrlAt, stringArrayAt, stringAt, type Raw } from './schema.js';
+import { CHANNELS, channelCount, type Channels } from '../handler/preprocess.js';
+import { arrayAt, booleanAt, bucketAt, enumAt, numberAt, objectAt, s3UrlAt, stringArrayAt, stringAt, type Raw } from './schema.js';
 
 const TOP_KEYS = ['$schema', 'function', 'region', 'code', 'deps', 'layers', 'models', 'colors', 'tags', 'results', 'artifacts', 'trigger', 'plan', 'prune', 'backend', 'allowSecrets', 'maxImageBytes', 'limits'] as const;
 const FUNCTION_KEYS = ['name', 'runtime', 'architecture', 'memoryMb', 'ephemeralStorageMb', 'timeoutS', 'role', 'handler', 'environment', 'alias'];
@@ -12,7 +14,6 @@ const MODEL_KEYS = ['name', 'path', 's3', 'labels', 'input', 'topK', 'threshold'
 const LIMIT_KEYS = Object.keys(LAMBDA_LIMITS);
 const LAYER_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
-const RUNTIME = /^(nodejs\d+\.x|python3\.\d+)$/;
 
 /** Validates parsed JSON against SPEC §8; relative paths resolve against `rootDir`. */
 export function validateConfig(input: unknown, rootDir: string, configPath: string | null = null): Config {
@@ -44,7 +45,7 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
     colors: { count: numberAt(colors, 'count', 'colors', 3, [0, 10]) },
     tags: { prefix: tagPrefix(tags) },
     results: s3UrlAt(raw, 'results', ''),
-    artifacts: { bucket: stringAt(artifacts, 'bucket', 'artifacts', null), prefix: stringAt(artifacts, 'prefix', 'artifacts', 'lambda-ml/') ?? 'lambda-ml/' },
+    artifacts: { bucket: bucketAt(artifacts, 'bucket', 'artifacts', null), prefix: stringAt(artifacts, 'prefix', 'artifacts', 'lambda-ml/') ?? 'lambda-ml/' },
     trigger: validateTrigger(raw.trigger),
     plan: enumAt<PlanChoice>(raw, 'plan', '', ['auto', 'bundle', 'sideload-bundled', 'sideload-s3'], 'auto'),
     prune: enumAt<PruneMode>(raw, 'prune', '', ['off', 'safe', 'trace'], 'safe'),
@@ -56,12 +57,16 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
 }
 
 function validateFunction(value: unknown): FunctionConfig {
-  if (value === undefined) throw configError('function is required', 'add "function": { "name": "asset-classifier", "runtime": "nodejs20.x", ... }');
+  if (value === undefined) throw configError('function is required', `add "function": { "name": "asset-classifier", "runtime": "${DEFAULT_NODE_RUNTIME}", ... }`);
   const raw = objectAt(value, 'function', FUNCTION_KEYS);
   const name = stringAt(raw, 'name', 'function') as string;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw configError(`function.name "${name}" is not a valid Lambda name`, 'use 1–64 letters, digits, - or _');
-  const runtime = stringAt(raw, 'runtime', 'function', 'nodejs20.x') as string;
-  if (!RUNTIME.test(runtime)) throw configError(`function.runtime "${runtime}" is not supported`, 'use "nodejs20.x" (or another nodejsNN.x) or a "python3.X" runtime');
+  const runtime = stringAt(raw, 'runtime', 'function', DEFAULT_NODE_RUNTIME) as string;
+  const known = findRuntime(runtime);
+  if (!known) {
+    const creatable = creatableRuntimes().map((r) => r.id).join(', ');
+    throw configError(`function.runtime "${runtime}" is not a Lambda runtime lambda-ml knows`, `use one AWS lets you create functions on: ${creatable}`);
+  }
   const role = stringAt(raw, 'role', 'function', null);
   if (role !== null && !ROLE_ARN.test(role)) throw configError(`function.role "${role}" is not an IAM role ARN`, 'write it as "arn:aws:iam::123456789012:role/NAME"');
   const environment = raw.environment === undefined ? {} : objectAt(raw.environment, 'function.environment', Object.keys(raw.environment ?? {}));
@@ -71,7 +76,7 @@ function validateFunction(value: unknown): FunctionConfig {
   return {
     name,
     runtime,
-    architecture: enumAt(raw, 'architecture', 'function', ['x86_64', 'arm64'] as const, 'x86_64'),
+    architecture: enumAt(raw, 'architecture', 'function', known.architectures, 'x86_64'),
     memoryMb: numberAt(raw, 'memoryMb', 'function', 3008, [MEMORY_MIN_MB, MEMORY_MAX_MB]),
     ephemeralStorageMb: numberAt(raw, 'ephemeralStorageMb', 'function', TMP_DEFAULT_MB, [TMP_MIN_MB, TMP_MAX_MB]),
     timeoutS: numberAt(raw, 'timeoutS', 'function', 60, [1, 900]),
@@ -100,7 +105,7 @@ function validateModel(value: unknown, at: string, path: (p: string | null) => s
   const modelPath = path(stringAt(raw, 'path', at, null));
   const s3 = s3UrlAt(raw, 's3', at);
   if (modelPath === null && s3 === null) throw configError(`${at} needs "path" or "s3"`, 'point "path" at a TF.js model folder or an .h5/.keras file, or "s3" at where it is stored');
-  const input = raw.input === undefined ? {} : objectAt(raw.input, `${at}.input`, ['width', 'height', 'range']);
+  const input = raw.input === undefined ? {} : objectAt(raw.input, `${at}.input`, ['width', 'height', 'range', 'channels', 'mean', 'std']);
   const range = input.range === undefined ? [0, 1] : input.range;
   if (!Array.isArray(range) || range.length !== 2 || !range.every((n) => typeof n === 'number') || range[0] >= range[1]) {
     throw configError(`${at}.input.range must be [min, max] with min < max`, 'use [0, 1] for pixel/255 or [-1, 1] for MobileNet-style inputs');
@@ -114,6 +119,7 @@ function validateModel(value: unknown, at: string, path: (p: string | null) => s
       width: numberAt(input, 'width', `${at}.input`, 224, [1, 4096]),
       height: numberAt(input, 'height', `${at}.input`, 224, [1, 4096]),
       range: [range[0], range[1]] as const,
+      ...channelStats(input, `${at}.input`),
     },
     topK: numberAt(raw, 'topK', at, 3, [1, 100]),
     threshold: numberAt(raw, 'threshold', at, 0, [0, 1], false),
@@ -126,7 +132,7 @@ function validateTrigger(value: unknown): Config['trigger'] {
   if (value === undefined) return null;
   const raw = objectAt(value, 'trigger', ['bucket', 'prefix', 'suffixes']);
   return {
-    bucket: stringAt(raw, 'bucket', 'trigger') as string,
+    bucket: bucketAt(raw, 'bucket', 'trigger') as string,
     prefix: stringAt(raw, 'prefix', 'trigger', '') ?? '',
     suffixes: stringArrayAt(raw, 'suffixes', 'trigger', ['.jpg', '.jpeg', '.png', '.webp']),
   };
@@ -144,4 +150,33 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * `input.channels`, `mean` and `std` (docs/config.md): a single number applies to every channel; std must be > 0.
+ * Only the keys the config sets are returned (absent: rgb, mean 0, std 1), so older runtime configs read the same.
+ */
+function channelStats(input: Raw, at: string): { channels?: Channels; mean?: number[]; std?: number[] } {
+  const channels = enumAt(input, 'channels', at, CHANNELS, 'rgb');
+  const count = channelCount(channels);
+  const perChannel = (key: 'mean' | 'std', fallback: number, example: string): number[] => {
+    const value = input[key];
+    if (value === undefined) return Array.from({ length: count }, () => fallback);
+    const values = typeof value === 'number' ? Array.from({ length: count }, () => value) : value;
+    const ok = Array.isArray(values) && values.length === count && values.every((n) => typeof n === 'number' && Number.isFinite(n))
+      && (key === 'mean' || values.every((n) => (n as number) > 0));
+    if (!ok) {
+      const what = key === 'std' ? 'numbers > 0' : 'numbers';
+      throw configError(`${at}.${key} must be ${count} ${what} (one per ${channels} channel) or a single number, got ${JSON.stringify(value)}`, `e.g. "${key}": ${example}`);
+    }
+    return values as number[];
+  };
+  const example = (rgb: string, grey: string) => (count === 1 ? grey : rgb);
+  const mean = perChannel('mean', 0, example('[0.485, 0.456, 0.406]', '0.1307'));
+  const std = perChannel('std', 1, example('[0.229, 0.224, 0.225]', '0.3081'));
+  return {
+    ...(input.channels === undefined ? {} : { channels }),
+    ...(input.mean === undefined ? {} : { mean }),
+    ...(input.std === undefined ? {} : { std }),
+  };
 }

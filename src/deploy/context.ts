@@ -1,7 +1,7 @@
 /** The call recorder every deploy step goes through: reads run, writes run or (dry run) are only listed. */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { isUpdateInProgress } from './errors.js';
+import { isMissingCredentials, isUpdateInProgress } from './errors.js';
 
 /** One AWS call deploy made (or, in a dry run, would make), with its key parameters. */
 export interface DeployCall {
@@ -36,8 +36,12 @@ export interface DeployContext {
   readonly progress: (event: DeployProgress) => void;
   /** The call being made: named in the error when a step fails. */
   step: string;
-  /** A read: always made, also in a dry run. */
-  read<T>(op: string, params: Record<string, unknown>, run: () => Promise<T>): Promise<T>;
+  /** Dry run only: no credentials were found; reads are listed, not made (the calls are those for a new function). */
+  offline: boolean;
+  /**
+   * A read: always made, also in a dry run. Offline, it is answered by `offline` when given, else as "not found".
+   */
+  read<T>(op: string, params: Record<string, unknown>, run: () => Promise<T>, offline?: () => T): Promise<T>;
   /** A write: made (409 "update in progress" retried after a wait), or in a dry run listed and answered by `dry`. */
   write<T>(op: string, params: Record<string, unknown>, run: () => Promise<T>, dry: () => T): Promise<T>;
 }
@@ -69,11 +73,24 @@ export function makeContext(options: ContextOptions): DeployContext {
     log,
     progress,
     step: 'start',
-    async read(op, params, run) {
+    offline: false,
+    async read(op, params, run, offline) {
       ctx.step = op;
       calls.push({ op, params, write: false });
       progress({ phase: 'call', op, write: false });
-      return run();
+      const answerOffline = () => {
+        if (offline) return offline();
+        throw Object.assign(new Error(`${op} was not made (dry run without AWS credentials)`), { name: 'NotFound' });
+      };
+      if (ctx.offline) return answerOffline();
+      try {
+        return await run();
+      } catch (error) {
+        // A dry run without credentials still shows the calls: those for a function and objects that do not exist yet
+        if (!dryRun || !isMissingCredentials(error)) throw error;
+        ctx.offline = true;
+        return answerOffline();
+      }
     },
     async write(op, params, run, dry) {
       ctx.step = op;

@@ -10,6 +10,7 @@ import { makeContext, type DeployCall, type DeployProgress, type WaitOptions } f
 import { desiredFunction } from './desired.js';
 import { describeAwsError, isNotFound } from './errors.js';
 import { createFunction, publishAndAlias, updateCode, updateConfiguration, type CodeSource } from './function-steps.js';
+import { checkRuntime, isUpdateBlocked } from './runtime-gate.js';
 import { configureTrigger } from './trigger.js';
 import { DEFAULT_UPLOAD, uploadFile, type UploadItem, type UploadOptions } from './upload.js';
 
@@ -27,6 +28,8 @@ export interface DeployOptions {
   readonly zipDirectBytes?: number;
   readonly wait?: Partial<WaitOptions>;
   readonly upload?: Partial<UploadOptions>;
+  /** The day AWS's runtime deprecation dates are judged on (default: now); tests pin it. */
+  readonly now?: Date;
 }
 
 /** What deploy did (or, in a dry run, would do). */
@@ -41,6 +44,8 @@ export interface Deployment {
   readonly skipped: readonly string[];
   readonly calls: readonly DeployCall[];
   readonly changed: boolean;              // any write call made (or, dry run, to be made)
+  /** One line each: a deprecated runtime, a dry run that could not read AWS. */
+  readonly warnings: readonly string[];
 }
 
 /** Env vars deploy adds so the handler can find an S3-sideloaded deps.zip (also in lambda-ml.runtime.json). */
@@ -90,6 +95,7 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
     throw inputError(`layer ${unattached.map((l) => l.name).join(', ')} has no arn: deploy attaches layers by ARN`, 'publish it (aws lambda publish-layer-version) and set its "arn" in lambda-ml.config.json');
   }
   const ctx = makeContext(opts);
+  const now = opts.now ?? new Date();
   const zipDirect = opts.zipDirectBytes ?? manifest.checks.find((check) => check.limit === 'zipDirect')?.max ?? ZIP_DIRECT_BYTES;
   const art = manifest.artifacts.function;
   let aliasBefore: AliasConfiguration | null = null;
@@ -101,6 +107,11 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
     const current = await ctx.read('GetFunction', { FunctionName: fn.name }, () => ctx.lambda.send(new GetFunctionCommand({ FunctionName: fn.name })))
       .then((answer) => answer.Configuration ?? null)
       .catch((error) => { if (isNotFound(error)) return null; throw error; });
+    const warnings: string[] = [];
+    if (ctx.offline) warnings.push('could not compare with AWS (no credentials found): these are the calls for a new function');
+    // Before any write (uploads included): AWS would refuse a runtime past its block dates
+    const runtimeNote = checkRuntime(fn.runtime, fn.name, current !== null, now);
+    if (runtimeNote) warnings.push(runtimeNote);
     if (current) {
       aliasBefore = await ctx.read('GetAlias', { FunctionName: fn.name, Name: alias }, () => ctx.lambda.send(new GetAliasCommand({ FunctionName: fn.name, Name: alias })))
         .catch((error) => { if (isNotFound(error)) return null; throw error; });
@@ -130,6 +141,11 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
     if (!current) {
       await createFunction(ctx, desired, code, functionArn);
       wrote = true;
+    } else if (current.Runtime !== desired.runtime && isUpdateBlocked(current.Runtime, now)) {
+      // AWS refuses code updates on a blocked runtime but lets the runtime itself change: configuration first
+      const configWritten = await updateConfiguration(ctx, current, desired);
+      const codeWritten = await updateCode(ctx, current, desired, code);
+      wrote = codeWritten || configWritten;
     } else {
       const codeWritten = await updateCode(ctx, current, desired, code);
       const configWritten = await updateConfiguration(ctx, current, desired);
@@ -151,6 +167,7 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
       skipped,
       calls: ctx.calls,
       changed: ctx.calls.some((call) => call.write),
+      warnings,
     };
   } catch (error) {
     if (error instanceof LambdaMlError && error.code !== 'aws') throw error;

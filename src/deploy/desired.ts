@@ -1,5 +1,6 @@
 /** What the function should look like, from the manifest, and how a deployed configuration differs from it. */
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
+import { findRuntime } from '../runtimes/table.js';
 import type { Manifest } from '../types.js';
 
 /** The configuration deploy converges to. */
@@ -19,7 +20,7 @@ export interface DesiredFunction {
 
 /** Default handler: the emitted Node classifier is `index.handler`; Python users name their own. */
 export function defaultHandler(runtime: string): string | null {
-  return runtime.startsWith('nodejs') ? 'index.handler' : null;
+  return findRuntime(runtime)?.language === 'node' ? 'index.handler' : null;
 }
 
 /** Builds the desired function from the manifest and the extra environment deploy adds. */

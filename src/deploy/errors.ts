@@ -1,6 +1,7 @@
 /** Maps AWS SDK errors to one clear line + the fix (exit 3). One table, matched by error name, status and AWS's own wording. */
 import { awsError, LambdaMlError } from '../lib/errors.js';
 import { REQUEST_BYTES, UNZIPPED_BYTES } from '../lib/limits.js';
+import { creatableRuntimes, findRuntime } from '../runtimes/table.js';
 
 interface SdkErrorLike {
   readonly name?: string;
@@ -34,6 +35,12 @@ export function isUpdateInProgress(error: unknown): boolean {
   return errorName(error) === 'ResourceConflictException' && /in progress|currently in the following state/i.test(message);
 }
 
+/** True when the SDK found no credentials at all (no env keys, profile, SSO, container or instance role). */
+export function isMissingCredentials(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'CredentialsProviderError' || /Could not load credentials/i.test((error as SdkErrorLike | undefined)?.message ?? '');
+}
+
 /** True for "not found" answers (Lambda 404 ResourceNotFoundException, S3 NotFound/NoSuchKey). */
 export function isNotFound(error: unknown): boolean {
   const name = errorName(error);
@@ -47,7 +54,7 @@ export function describeAwsError(error: unknown): MappedError {
   const name = errorName(error);
   const message = (e.message ?? String(error)).trim();
   const status = errorStatus(error);
-  if (name === 'CredentialsProviderError' || /Could not load credentials|credential/i.test(name)) {
+  if (isMissingCredentials(error) || /credential/i.test(name)) {
     return { message: `no AWS credentials found (${message})`, hint: 'configure credentials: --profile NAME (or AWS_PROFILE), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or `aws sso login`' };
   }
   if (message.includes(`Request must be smaller than ${REQUEST_BYTES} bytes`) || (status === 413 && /RequestEntityTooLarge|RequestTooLarge/.test(name))) {
@@ -68,6 +75,11 @@ export function describeAwsError(error: unknown): MappedError {
   }
   if (name === 'ResourceNotFoundException' || name === 'NoSuchBucket' || name === 'NoSuchKey' || name === 'NotFound') {
     return { message: `not found (${name}): ${message}`, hint: 'check the names in lambda-ml.config.json (function, layer ARNs, buckets) and the region (--region)' };
+  }
+  const retired = /The runtime parameter of (\S+) is no longer supported/.exec(message);
+  if (retired) {
+    const supported = creatableRuntimes(findRuntime(retired[1])?.language).map((r) => r.id).join(', ');
+    return { message: `AWS no longer accepts runtime ${retired[1]} (${message})`, hint: `set function.runtime to a supported runtime: ${supported}` };
   }
   if (name === 'InvalidParameterValueException' || name === 'ValidationException') {
     return { message: `AWS rejected a parameter (${name}): ${message}`, hint: 'check function.role, layers, memoryMb, timeoutS and ephemeralStorageMb in lambda-ml.config.json' };

@@ -30,7 +30,7 @@ async function waitFor(ctx: DeployContext, kind: 'active' | 'updated', name: str
       const reason = /"(?:StateReason|LastUpdateStatusReason)":"([^"]*)"/.exec((error as Error).message)?.[1];
       throw Object.assign(new Error(reason ? `the function did not become ready: ${reason}` : (error as Error).message), { name: (error as Error).name, cause: error });
     }
-  });
+  }, () => undefined);
 }
 
 /** CreateFunction (not published: the version comes with PublishVersion), then wait until Active. */

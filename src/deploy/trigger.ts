@@ -85,7 +85,7 @@ export async function configureTrigger(
     }, () => ({}));
   }
   const existing = await ctx.read('GetBucketNotificationConfiguration', { Bucket: trigger.bucket }, () =>
-    ctx.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: trigger.bucket })));
+    ctx.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: trigger.bucket })), () => ({}));
   const ours = triggerConfigurations(trigger, functionName, aliasArn);
   const { merged, changed } = mergeNotifications(existing, ours, functionName);
   if (changed) {

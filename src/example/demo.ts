@@ -2,12 +2,9 @@
  * The demo: the whole product on this machine, with assets npm packages ship. Budget and package the Node example,
  * start s3rver on loopback, upload the model and photos, invoke the packaged handler locally on them, read the tags.
  */
-import { createRequire } from 'node:module';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { inputError } from '../lib/errors.js';
 import type { Config } from '../types.js';
 import { loadConfig } from '../config/load.js';
@@ -16,6 +13,9 @@ import { runBudget, type BudgetRun } from '../pipeline/budget.js';
 import { stageToEndpoint } from '../invoke/stage-local.js';
 import { invokeLocal, type LocalInvokeReport } from '../invoke/local-invoke.js';
 import { encodeS3EventKey } from '../invoke/events.js';
+import { resolveNode } from '../invoke/node-binary.js';
+import { localS3Env, startLocalS3 } from '../invoke/s3-local.js';
+import { runtimeOf } from '../runtimes/table.js';
 import { baboonPhoto } from './nsfwjs-model.js';
 import { ensureNodeExample } from './node-example.js';
 
@@ -54,19 +54,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const budget = await runBudget(config);
   options.log('package…');
   const packaged = await runPackage(config, { out: join(dir, '.lambda-ml') });
-  const require = createRequire(import.meta.url);
-  let S3rver: new (o: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
-  try {
-    S3rver = require('s3rver');
-  } catch {
-    throw inputError('the demo needs s3rver (a dev dependency)', 'run npm ci (not npm ci --omit=dev) in the lambda-ml folder');
-  }
-  const directory = await mkdtemp(join(tmpdir(), 'lambda-ml-demo-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, resetOnClose: true });
-  const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const credentials = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-  const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  // The handler runs on the runtime's Node major, as invoke --local does (installed into a cache on first use).
+  const node = await resolveNode({ runtime: runtimeOf(packaged.manifest.function.runtime), env: options.env,
+    onInstall: (what) => options.log(`installing ${what} (once)…`) });
+  if (node.warning) options.log(`warning: ${node.warning}`);
+  const local = await startLocalS3('us-east-1');
+  const { endpoint, client: s3 } = local;
   try {
     options.log(`s3rver on ${endpoint}: uploading the model and the photos…`);
     await stageToEndpoint(s3, packaged.manifest, packaged.out);
@@ -76,7 +69,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: photos[0].key, Tagging: { TagSet: [{ Key: 'owner', Value: 'marketing' }] } }));
     const event = { Records: photos.map((p) => ({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', awsRegion: 'us-east-1', s3: { bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key: encodeS3EventKey(p.key), size: p.body.length } } })) };
     options.log(`invoking the packaged handler on ${photos.length} photo(s)…`);
-    const invoke = await invokeLocal({ manifest: packaged.manifest, outDir: packaged.out, event, endpoint, env: { ...options.env, ...credentials, AWS_REGION: 'us-east-1' } });
+    const env = { ...localS3Env(options.env, endpoint), AWS_REGION: 'us-east-1' };
+    const invoke = await invokeLocal({ manifest: packaged.manifest, outDir: packaged.out, event, endpoint, env, nodePath: node.path });
     const tagged: DemoPhoto[] = [];
     for (const photo of photos) {
       const { TagSet } = await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: photo.key }));
@@ -84,8 +78,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     return { config, budget, packaged, invoke, photos: tagged, endpoint };
   } finally {
-    s3.destroy();
-    await server.close();
-    await rm(directory, { recursive: true, force: true });
+    await local.stop();
   }
 }

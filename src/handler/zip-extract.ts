@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { entryData, readCentralDirectory, type ZipEntry } from './zip-read.js';
 
 const inflateRaw = promisify(zlib.inflateRaw);
-// zlib.crc32 arrived in Node 20.15 / 22.2; Lambda's nodejs20.x is newer.
+// zlib.crc32 arrived in Node 20.15 / 22.2; every Node runtime Lambda still runs (src/runtimes/lambda-runtimes.json) has it.
 // Read once: modes from the zip are restored exactly, so we need to know what the umask strips.
 const UMASK = process.umask();
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;

@@ -6,15 +6,29 @@ export const encodeS3EventKey = (key: string) => encodeURIComponent(key).replace
 
 /** An `ObjectCreated:Put` notification for one object. */
 export function s3PutEvent(bucket: string, key: string, size = 0, region = 'us-east-1'): unknown {
+  return s3PutEventFor(bucket, [{ key, size }], region);
+}
+
+/** One `ObjectCreated:Put` notification with a record per object, as S3 may batch them. */
+export function s3PutEventFor(
+  bucket: string,
+  objects: readonly { key: string; size: number }[],
+  region = 'us-east-1',
+): unknown {
   return {
-    Records: [{
+    Records: objects.map(({ key, size }) => ({
       eventVersion: '2.1',
       eventSource: 'aws:s3',
       awsRegion: region,
       eventTime: new Date(0).toISOString(),
       eventName: 'ObjectCreated:Put',
-      s3: { s3SchemaVersion: '1.0', configurationId: 'lambda-ml-local', bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` }, object: { key: encodeS3EventKey(key), size } },
-    }],
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'lambda-ml-local',
+        bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+        object: { key: encodeS3EventKey(key), size },
+      },
+    })),
   };
 }
 

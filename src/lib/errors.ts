@@ -1,3 +1,5 @@
+import { fsWording } from './fs-wording.js';
+
 /** Error codes map one-to-one to exit codes (SPEC §3). */
 export type ErrorCode = 'usage' | 'config' | 'input' | 'over-budget' | 'aws' | 'internal';
 
@@ -10,10 +12,13 @@ export class LambdaMlError extends Error {
   override name = 'LambdaMlError';
   readonly code: ErrorCode;
   readonly hint: string | undefined;
-  constructor(code: ErrorCode, message: string, hint?: string, options?: ErrorOptions) {
+  /** One line per item when the error is about many things (e.g. every binary the native audit refused). */
+  readonly details: readonly string[];
+  constructor(code: ErrorCode, message: string, hint?: string, options?: ErrorOptions & { details?: readonly string[] }) {
     super(message, options);
     this.code = code;
     this.hint = hint;
+    this.details = Object.freeze([...(options?.details ?? [])]);
   }
 }
 
@@ -39,13 +44,11 @@ export function exitCodeFor(error: unknown): ExitCode {
   }
 }
 
-/** Wraps a Node fs error into a one-line input error naming the file. */
-export function fsError(error: unknown, path: string, what = 'read'): LambdaMlError {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return inputError(`${path}: not found`, 'check the path in your config (relative paths resolve against the config file\'s folder)', error);
-  if (code === 'EACCES' || code === 'EPERM') return inputError(`${path}: permission denied (cannot ${what})`, 'make it readable by the current user (chmod/chown)', error);
-  if (code === 'ENOTDIR') return inputError(`${path}: not a folder`, 'point the config at a folder', error);
-  if (code === 'ENOSPC') return inputError(`${path}: no space left on device`, 'free disk space or choose another --out folder', error);
-  if (code === 'EDQUOT' || code === 'EFBIG') return inputError(`${path}: disk quota or file size limit reached`, 'free disk space or raise the limit', error);
-  return inputError(`${path}: cannot ${what} (${code ?? (error as Error)?.message})`, undefined, error);
+/**
+ * Wraps a Node fs error into a one-line input error naming the file. `what` is the operation ("read", "list",
+ * "write", "create", ...): reads and writes get their own wording (lib/fs-wording.ts); `hint` overrides the hint.
+ */
+export function fsError(error: unknown, path: string, what = 'read', hint?: string): LambdaMlError {
+  const wording = fsWording((error as NodeJS.ErrnoException)?.code, path, what, (error as Error)?.message);
+  return inputError(wording.message, hint ?? wording.hint, error);
 }

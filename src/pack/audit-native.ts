@@ -1,83 +1,148 @@
-/** Native binary audit (SPEC §6): every .node/.so must be an ELF for the target architecture and runtime glibc. */
-import { closeSync, openSync, readSync, readFileSync } from 'node:fs';
-import { inputError } from '../lib/errors.js';
+/**
+ * Native binary audit (docs/design.md §6): every shipped .node/.so must load on the target runtime: a Linux ELF for
+ * the function's CPU, no newer glibc than the runtime's OS, and the runtime's language ABI (CPython's extension tag
+ * or abi3 minimum, Node's NODE_MODULE_VERSION for addons that are not Node-API). Every failing binary is listed.
+ */
+import { join } from 'node:path';
+import { LambdaMlError } from '../lib/errors.js';
+import { cpythonTag, creatableRuntimes, RUNTIMES, runtimeOf, type LambdaRuntime } from '../runtimes/table.js';
 import type { Architecture } from '../types.js';
+import { readBinaryInfo, type BinaryInfo } from './elf-read.js';
+import { abi3Minimum, wheelFinder, type WheelFinder } from './wheel-tags.js';
 
-const ELF_MACHINES: Record<number, string> = { 3: 'x86 (32-bit)', 40: 'ARM (32-bit)', 62: 'x86_64', 183: 'arm64 (aarch64)', 243: 'RISC-V' };
+export { readBinaryInfo, type BinaryInfo } from './elf-read.js';
+
 const TARGET_MACHINE: Record<Architecture, number> = { x86_64: 62, arm64: 183 };
 const NPM_CPU: Record<Architecture, string> = { x86_64: 'x64', arm64: 'arm64' };
 const PIP_PLATFORM: Record<Architecture, string> = { x86_64: 'manylinux2014_x86_64', arm64: 'manylinux2014_aarch64' };
-
-/** Amazon Linux 2 runtimes ship glibc 2.26; Amazon Linux 2023 runtimes (nodejs20.x+, python3.12+) ship 2.34. */
-export function runtimeGlibc(runtime: string): [number, number] {
-  const node = /^nodejs(\d+)\.x$/.exec(runtime);
-  if (node) return Number(node[1]) >= 20 ? [2, 34] : [2, 26];
-  const py = /^python3\.(\d+)$/.exec(runtime);
-  if (py) return Number(py[1]) >= 12 ? [2, 34] : [2, 26];
-  return [2, 26];
-}
-
-export interface BinaryInfo {
-  readonly kind: 'elf' | 'mach-o' | 'pe' | 'other';
-  readonly machine: string | null;
-  readonly machineId: number | null;
-  readonly glibc: [number, number] | null;
-}
-
-/** Reads a binary's header (and, for ELF, the highest GLIBC_x.y version it references). */
-export function readBinaryInfo(path: string): BinaryInfo {
-  const head = Buffer.alloc(64);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 64, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const magic = head.readUInt32BE(0);
-  if ([0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe, 0xbebafeca].includes(magic)) return { kind: 'mach-o', machine: null, machineId: null, glibc: null };
-  if (head[0] === 0x4d && head[1] === 0x5a) return { kind: 'pe', machine: null, machineId: null, glibc: null };
-  if (magic !== 0x7f454c46) return { kind: 'other', machine: null, machineId: null, glibc: null };
-  const little = head[5] === 1;
-  const machineId = little ? head.readUInt16LE(18) : head.readUInt16BE(18);
-  return { kind: 'elf', machine: ELF_MACHINES[machineId] ?? `machine ${machineId}`, machineId, glibc: maxGlibc(readFileSync(path)) };
-}
-
-/** The highest "GLIBC_2.NN" version string in the file (its .gnu.version_r needs live in .dynstr). */
-function maxGlibc(data: Buffer): [number, number] | null {
-  let best: [number, number] | null = null;
-  const needle = Buffer.from('GLIBC_2.');
-  for (let at = data.indexOf(needle); at >= 0; at = data.indexOf(needle, at + needle.length)) {
-    let end = at + needle.length;
-    while (end < data.length && end - at < 16 && (data[end] === 0x2e || (data[end] >= 0x30 && data[end] <= 0x39))) end++;
-    const [major, minor] = data.subarray(at + 6, end).toString('latin1').split('.').map(Number);
-    if (Number.isFinite(major) && Number.isFinite(minor) && (!best || major > best[0] || (major === best[0] && minor > best[1]))) best = [major, minor];
-  }
-  return best;
-}
+const BINARY = /\.(node|so)(\.\d+)*$/;
 
 export interface AuditTarget { readonly architecture: Architecture; readonly runtime: string }
 
-/** Throws an input error for the first binary that cannot load on the target. `files` are [label, absolute path]. */
-export function auditBinaries(files: readonly (readonly [string, string])[], target: AuditTarget): { audited: number } {
-  const [gMajor, gMinor] = runtimeGlibc(target.runtime);
-  const python = target.runtime.startsWith('python');
-  const fix = python
-    ? `pip install -t DIR --platform ${PIP_PLATFORM[target.architecture]} --only-binary=:all: ...`
-    : `npm install --os=linux --cpu=${NPM_CPU[target.architecture]} (or npm ci on a linux/${NPM_CPU[target.architecture]} machine)`;
+/** A shipped file: its label (path relative to its tree's root), absolute path, and owning package from the scan. */
+export type AuditFile = readonly [label: string, path: string, owner?: string | null];
+
+type FixKind = 'platform' | 'glibc' | 'python-abi' | 'node-abi';
+
+interface Failure {
+  readonly label: string;
+  readonly reason: string;
+  readonly fix: FixKind;
+  readonly glibc?: readonly [number, number];
+}
+
+/** Audits every .node/.so; throws one input error listing each that cannot load (details), with the fixes (hint). */
+export function auditBinaries(files: readonly AuditFile[], target: AuditTarget): { audited: number } {
+  const runtime = runtimeOf(target.runtime);
+  const findWheel = wheelFinder();
+  const failures: Failure[] = [];
   let audited = 0;
-  for (const [label, path] of files) {
-    if (!/\.(node|so)(\.\d+)*$/.test(label)) continue;
-    const info = readBinaryInfo(path);
+  for (const [label, path, owner = null] of files) {
+    if (!BINARY.test(label)) continue;
     audited++;
-    if (info.kind === 'mach-o') throw inputError(`${label} is a macOS (Mach-O) binary; Lambda runs Linux`, `reinstall the deps for Lambda: ${fix}`);
-    if (info.kind === 'pe') throw inputError(`${label} is a Windows (PE) binary; Lambda runs Linux`, `reinstall the deps for Lambda: ${fix}`);
-    if (info.kind === 'other') continue; // a linker script or data file named .so: nothing to load
-    if (info.machineId !== TARGET_MACHINE[target.architecture]) {
-      throw inputError(`${label} is a Linux ${info.machine} binary; the function is ${target.architecture}`, `reinstall the deps for ${target.architecture}: ${fix}, or set function.architecture`);
-    }
-    if (info.glibc && (info.glibc[0] > gMajor || (info.glibc[0] === gMajor && info.glibc[1] > gMinor))) {
-      throw inputError(`${label} needs glibc ${info.glibc.join('.')}; ${target.runtime} has glibc ${gMajor}.${gMinor}`, `use a build made for older glibc (manylinux2014 wheels, or npm packages' linux-gnu prebuilds), or a newer runtime`);
-    }
+    const info = readBinaryInfo(path);
+    const abiFailure = () => runtime.language === 'python'
+      ? pythonAbiFailure(label, path, owner, runtime, findWheel)
+      : nodeAbiFailure(label, info, runtime);
+    const failure = platformFailure(label, info, runtime, target.architecture) ?? abiFailure();
+    if (failure) failures.push(failure);
   }
+  if (failures.length > 0) throw auditError(failures, runtime, target.architecture);
   return { audited };
+}
+
+/** Format, CPU and glibc: what any loader (dlopen) checks first. */
+function platformFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime, arch: Architecture): Failure | null {
+  if (info.kind === 'mach-o') return { label, reason: 'a macOS (Mach-O) binary; Lambda runs Linux', fix: 'platform' };
+  if (info.kind === 'pe') return { label, reason: 'a Windows (PE) binary; Lambda runs Linux', fix: 'platform' };
+  if (info.kind === 'other') return null; // a linker script or data file named .so: nothing to load
+  if (info.machineId !== TARGET_MACHINE[arch]) {
+    return { label, reason: `a Linux ${info.machine} binary; the function is ${arch}`, fix: 'platform' };
+  }
+  if (info.glibc && newer(info.glibc, runtime.glibc)) {
+    const has = `${runtime.id} (${runtime.os}) has glibc ${runtime.glibc.join('.')}`;
+    return { label, reason: `needs glibc ${info.glibc.join('.')}; ${has}`, fix: 'glibc', glibc: info.glibc };
+  }
+  return null;
+}
+
+/** CPython imports `NAME.cpython-3XY-….so` only on its 3.XY, and `NAME.abi3.so` only from the wheel's minimum on. */
+function pythonAbiFailure(
+  label: string, path: string, owner: string | null, runtime: LambdaRuntime, findWheel: WheelFinder,
+): Failure | null {
+  const tag = /\.(cpython-\d+[a-z]*)(?:-[^./]+)?\.so$/.exec(label)?.[1];
+  const own = cpythonTag(runtime);
+  if (tag && tag !== own) {
+    const version = /^cpython-(\d)(\d+)/.exec(tag);
+    const built = version ? `CPython ${version[1]}.${version[2]}` : tag;
+    const reason = `built for ${built} (${tag}); ${runtime.id} imports only ${own} extensions`;
+    return { label, reason, fix: 'python-abi' };
+  }
+  if (!label.endsWith('.abi3.so')) return null;
+  const wheel = findWheel(rootOf(path, label), label, owner);
+  const minimum = wheel ? abi3Minimum(wheel.text) : null;
+  if (!wheel || !minimum || !newer(minimum, [runtime.major, runtime.minor ?? 0])) return null;
+  return {
+    label,
+    reason: `a stable-ABI (abi3) extension for CPython ${minimum.join('.')} and later (${wheel.distInfo}/WHEEL); ` +
+      `${runtime.id} is ${runtime.version}`,
+    fix: 'python-abi',
+  };
+}
+
+/** An addon that is not Node-API loads only on the Node major whose NODE_MODULE_VERSION it exports. */
+function nodeAbiFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime): Failure | null {
+  const addon = info.addon;
+  if (!label.endsWith('.node') || !addon || addon.napi || addon.moduleVersion === null) return null;
+  if (addon.moduleVersion === runtime.nodeModuleVersion) return null;
+  const built = RUNTIMES.find((r) => r.nodeModuleVersion === addon.moduleVersion);
+  const node = built ? `Node ${built.version}` : 'another Node';
+  return {
+    label,
+    reason: `a Node addon built for ${node} (NODE_MODULE_VERSION ${addon.moduleVersion}, not Node-API); ` +
+      `${runtime.id} is Node ${runtime.version} (${runtime.nodeModuleVersion})`,
+    fix: 'node-abi',
+  };
+}
+
+function auditError(failures: readonly Failure[], runtime: LambdaRuntime, arch: Architecture): LambdaMlError {
+  const count = failures.length === 1 ? '1 native binary' : `${failures.length} native binaries`;
+  const more = failures.length > 2 ? ` and ${failures.length - 2} more` : '';
+  const named = failures.slice(0, 2).map((f) => f.label).join(', ') + more;
+  const fixes = [...new Set(failures.map((failure) => fixFor(failure, failures, runtime, arch)))];
+  return new LambdaMlError('input', `${count} cannot load on ${runtime.id} ${arch}: ${named}`, fixes.join('; '), {
+    details: failures.map((failure) => `${failure.label}: ${failure.reason}`),
+  });
+}
+
+function fixFor(failure: Failure, all: readonly Failure[], runtime: LambdaRuntime, arch: Architecture): string {
+  const cpu = NPM_CPU[arch];
+  if (failure.fix === 'glibc') {
+    const needed = all.filter((f) => f.glibc).map((f) => f.glibc!).reduce((a, b) => (newer(b, a) ? b : a));
+    const upgrade = creatableRuntimes(runtime.language)
+      .find((r) => !newer(needed, r.glibc) && newer(r.glibc, runtime.glibc));
+    const move = upgrade ? `, or move to ${upgrade.id} (${upgrade.os}, glibc ${upgrade.glibc.join('.')})` : '';
+    const builds = "manylinux2014 wheels, npm packages' linux-gnu prebuilds";
+    return `use builds made for glibc ${runtime.glibc.join('.')} or older (${builds})${move}`;
+  }
+  if (runtime.language === 'python') {
+    return `reinstall the deps for ${runtime.id} ${arch}: pip install -t DIR --platform ${PIP_PLATFORM[arch]} ` +
+      `--python-version ${runtime.version} --only-binary=:all: ...`;
+  }
+  if (failure.fix === 'node-abi') {
+    const node = `Node ${runtime.version}`;
+    return `rebuild the addon under ${node} on linux/${cpu}: npm rebuild ` +
+      `(or npm install --os=linux --cpu=${cpu} with ${node})`;
+  }
+  return `reinstall the deps for Lambda: npm install --os=linux --cpu=${cpu} (or npm ci on a linux/${cpu} machine)`;
+}
+
+/** True when version `a` is newer than `b`. */
+const newer = (a: readonly [number, number], b: readonly [number, number]) =>
+  a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+
+/** The tree root a label is relative to (the site-packages folder for a deps file). */
+function rootOf(path: string, label: string): string {
+  const suffix = join('/', ...label.split('/'));
+  return path.endsWith(suffix) ? path.slice(0, path.length - suffix.length) || '/' : join(path, '..');
 }

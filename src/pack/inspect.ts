@@ -3,7 +3,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
+import { formatExact } from '../lib/bytes.js';
 import { LambdaMlError, fsError, inputError } from '../lib/errors.js';
+import { checkEntryName, checkZipEntry, checkZipTotal } from '../lib/zip-safety.js';
 
 /** One entry of a zip's central directory. */
 export interface ZipListingEntry {
@@ -38,16 +40,8 @@ const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-/** Why an entry name is unsafe to extract (absolute, drive letter, `..` segment), or null when it is fine. */
-export function checkEntryName(name: string): string | null {
-  if (name.length === 0) return 'empty name';
-  if (name.includes('\0')) return 'NUL byte in name';
-  if (name.startsWith('/') || name.startsWith('\\')) return 'absolute path';
-  if (/^[a-zA-Z]:/.test(name)) return 'drive-letter path';
-  // Backslashes are separators to Windows tools and to some extractors; treat them as such for `..`.
-  if (name.split(/[\\/]/).includes('..')) return 'contains a ".." segment';
-  return null;
-}
+/** Why an entry name is unsafe to extract; shared with layer zips (src/lib/zip-safety.ts). */
+export { checkEntryName };
 
 /** Lists a zip from its central directory only (yauzl, lazy entries) and rejects unsafe or bomb-like archives. */
 export async function inspectZip(path: string, opts: InspectOptions = {}): Promise<ZipListing> {
@@ -76,13 +70,12 @@ export async function inspectZip(path: string, opts: InspectOptions = {}): Promi
   try {
     for await (const entry of zip.eachEntry()) {
       const item = toListingEntry(entry);
-      const reason = checkEntryName(item.name);
-      if (reason !== null) {
-        throw inputError(`${path}: unsafe entry "${item.name}" (${reason})`, 'rebuild the zip with relative paths only; extracting it could write outside the target folder');
-      }
+      const isEncrypted = (entry.generalPurposeBitFlag & 1) === 1;
+      const problem = checkZipEntry({ ...item, method: entry.compressionMethod, isEncrypted });
+      if (problem !== null) throw inputError(`${path}: ${problem.message}`, problem.hint);
       if (item.bytes >= RATIO_MIN_BYTES && item.bytes > maxRatio * Math.max(item.compressedBytes, 1)) {
         const ratio = item.compressedBytes === 0 ? 'infinite' : `${Math.round(item.bytes / item.compressedBytes)}:1`;
-        throw inputError(`${path}: entry "${item.name}" looks like a zip bomb (${item.bytes} bytes from ${item.compressedBytes}, ratio ${ratio} > ${maxRatio}:1)`, 'do not extract this archive; rebuild it from trusted sources');
+        throw inputError(`${path}: entry "${item.name}" looks like a zip bomb (${formatExact(item.bytes)} from ${formatExact(item.compressedBytes)}, ratio ${ratio} > ${maxRatio}:1)`, 'do not extract this archive; rebuild it from trusted sources');
       }
       unzippedBytes += item.bytes;
       if (unzippedBytes > maxUnzipped) {
@@ -96,6 +89,8 @@ export async function inspectZip(path: string, opts: InspectOptions = {}): Promi
     if (error instanceof LambdaMlError) throw error;
     throw notAZip(path, error);
   }
+  const total = checkZipTotal(unzippedBytes, size);
+  if (total !== null) throw inputError(`${path}: ${total.message}`, total.hint);
   return { path, bytes: size, unzippedBytes, files, entries };
 }
 

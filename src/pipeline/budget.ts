@@ -9,6 +9,7 @@ import { entriesToInputs } from '../pack/zip-inputs.js';
 import { emittedInputs } from '../pack/emitted.js';
 import { inputBytes } from '../pack/handler-files.js';
 import { STRATEGY } from '../types.js';
+import { runtimeView } from './runtime-checks.js';
 
 export interface BudgetRun {
   readonly budget: Budget;
@@ -24,6 +25,8 @@ export interface BudgetOptions extends ScanOptions {
   /** When set, deps.zip is written here instead of only measured (package reuses it: one deflate pass, not two). */
   readonly depsZipPath?: string;
   readonly signal?: AbortSignal;
+  /** The day the runtime's deprecation is judged on (default: today). */
+  readonly now?: Date;
 }
 
 /** Runs the whole budget; the zip sizes it reports are measured by deflating at level 9 in a stream, nothing written. */
@@ -33,8 +36,11 @@ export async function runBudget(config: Config, options: BudgetOptions = {}): Pr
 }
 
 /** The budget for an existing scan (package reuses it). */
-export async function planFromScan(config: Config, scan: Scan, options: BudgetOptions = {}): Promise<BudgetRun> {
-  const runtime = config.function.runtime.startsWith('python') ? 'python' : 'node';
+export async function planFromScan(config: Config, scanned: Scan, options: BudgetOptions = {}): Promise<BudgetRun> {
+  // Layer packages outside the runtime's module path provide nothing: they are not stripped from the deps.
+  const view = runtimeView(config, scanned, options.now);
+  const { scan } = view;
+  const runtime = view.runtime.language;
   const strip = stripLayers(scan);
   const prune = config.prune === 'off'
     ? pruneOff(strip.kept)
@@ -61,12 +67,14 @@ export async function planFromScan(config: Config, scan: Scan, options: BudgetOp
     depsZip = options.depsZipPath ? await writeZip(depsInputs(), options.depsZipPath, zipOptions) : await measureZip(depsInputs(), zipOptions);
     input = { ...input, depsZipBytes: depsZip.bytes };
   }
-  // zipDirect for bundle: when the unzipped bundle is under 50 MiB its zip is too; otherwise measure it exactly.
-  const bundleUnzipped = bundle.checks.find((c) => c.limit === 'zipDirect')!.used;
-  if (unzippedOk && config.plan !== STRATEGY.SIDELOAD_BUNDLED && config.plan !== STRATEGY.SIDELOAD_S3 && bundleUnzipped > config.limits.zipDirectBytes) {
+  // zipDirect for bundle: the function.zip measured exactly (level 9, nothing written), as deps.zip is; the unzipped
+  // size is only a bound and misreads a pruned tree (docs/budget.md, "The checks").
+  if (unzippedOk && !forcedSideload) {
     const bundleZip = await measureZip([...codeInputs, ...depsInputs()], { onProgress: options.onZipProgress, signal: options.signal });
     input = { ...input, bundleZipBytes: bundleZip.bytes };
   }
-  return { budget: planBudget(input), scan, strip, prune, depsZip };
+  const planned = planBudget(input);
+  const budget = view.warnings.length > 0 ? { ...planned, warnings: [...view.warnings, ...planned.warnings] } : planned;
+  return { budget, scan, strip, prune, depsZip };
 }
 

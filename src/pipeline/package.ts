@@ -13,6 +13,7 @@ import { entriesToInputs } from '../pack/zip-inputs.js';
 import { writeZip, type ZipInput, type ZipResult } from '../pack/zip-writer.js';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
 import { formatS3Url, parseS3Url } from '../remote/s3-url.js';
+import { layerModulePaths, runtimeOf } from '../runtimes/table.js';
 import { absPath } from '../scan/walk.js';
 import { STRATEGY, type ArtifactInfo, type Budget, type Config, type FileEntry, type Manifest, type PruneMode, type RuntimeConfig } from '../types.js';
 import { runBudget, type BudgetOptions } from './budget.js';
@@ -58,11 +59,11 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
       throw inputError(`--strict: ${m.name} is ${m.ours} in deps but ${m.layerVersion} in layer ${m.layer}`, `pin ${m.name}==${m.layerVersion} in your deps, or rebuild the layer`);
     }
     const depsRoot = scan.deps.root ?? '';
-    const shipped: [string, string][] = [
-      ...scan.code.entries.filter((e) => e.link === null).map((e) => [e.path, absPath(scan.code.root as string, e.path)] as [string, string]),
-      ...prune.kept.filter((e) => e.link === null).map((e) => [e.path, absPath(depsRoot, e.path)] as [string, string]),
+    const shipped: [string, string, string | null][] = [
+      ...scan.code.entries.filter((e) => e.link === null).map((e) => [e.path, absPath(scan.code.root as string, e.path), e.owner] as [string, string, string | null]),
+      ...prune.kept.filter((e) => e.link === null).map((e) => [e.path, absPath(depsRoot, e.path), e.owner] as [string, string, string | null]),
     ];
-    checkSecrets(shipped, config.allowSecrets);
+    checkSecrets(shipped.map(([label, path]) => [label, path] as [string, string]), config.allowSecrets);
     const { audited } = auditBinaries(shipped, { architecture: config.function.architecture, runtime: config.function.runtime });
     const manifest = await build(temp, config, budget, prune.kept, depsRoot, budget.runtime, scan, run.depsZip, options);
     await replaceDir(temp, out);
@@ -99,13 +100,14 @@ async function build(temp: string, config: Config, budget: Budget, kept: readonl
     }
     deps = { ...artifact('deps.zip', zip), s3 };
   }
-  const providesNode = scan.layers.some((l) => l.provides.some((p) => p.kind === 'node'));
+  const lambdaRuntime = runtimeOf(config.function.runtime);
+  const providesNode = lambdaRuntime.language === 'node' && scan.layers.some((l) => l.provides.some((p) => p.kind === 'node'));
   const runtime: RuntimeConfig = {
     version: 1,
     strategy: plan,
     sideload: deps ? { zip: plan === STRATEGY.SIDELOAD_BUNDLED ? 'deps.zip' : null, s3: deps.s3, sha256: deps.sha256, zipBytes: deps.bytes, unzippedBytes: deps.unzippedBytes, files: deps.files } : null,
-    // ESM `import` ignores NODE_PATH: the handler resolves layer packages through createRequire on these folders.
-    layerNodeModules: providesNode ? ['/opt/nodejs/node20/node_modules', '/opt/nodejs/node_modules'] : [],
+    // ESM `import` ignores NODE_PATH: the handler resolves layer packages through createRequire on the runtime's layer folders.
+    layerNodeModules: providesNode ? layerModulePaths(lambdaRuntime) : [],
     backend: config.backend,
     models: [
       ...staged.map((m) => {

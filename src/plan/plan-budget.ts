@@ -1,4 +1,5 @@
 /** The planner (SPEC §5): try bundle, sideload-bundled, sideload-s3; take the first that fits every limit. PURE. */
+import { formatLimit } from '../lib/bytes.js';
 import { MiB, TMP_MAX_MB } from '../lib/limits.js';
 import { STRATEGY, type Budget, type Check, type Config, type PlanAttempt, type Scan, type Strategy } from '../types.js';
 import { NODE_BASE_BYTES, PYTHON_BASE_BYTES, WORKING_SET_BYTES } from './memory.js';
@@ -13,7 +14,7 @@ export interface PlanInput {
   readonly handlerBytes: number;          // what `package` adds at the function root (handler / bootstrap)
   readonly codeZipBytes: number;          // level-9 zip of code + handler
   readonly depsZipBytes: number | null;   // exact level-9 zip of the kept, pruned deps; null when not measured
-  readonly bundleZipBytes: number | null; // exact function.zip for bundle; null = not measured (then unzipped is the bound)
+  readonly bundleZipBytes: number | null; // exact zip of code + deps for bundle; null = not measured (unzipped is the bound)
 }
 
 /** The order of SPEC §5. */
@@ -31,7 +32,7 @@ export function planBudget(input: PlanInput): Budget {
   const afterPrune = strip.afterStrip - prune.savedBytes;
   const warnings = [...strip.warnings];
   const zipDirect = shown.checks.find((c) => c.limit === 'zipDirect')!;
-  if (fits && !zipDirect.ok) warnings.push(`function.zip is over ${config.limits.zipDirectBytes} bytes: deploy uploads it through S3${config.artifacts.bucket ? '' : ' (set artifacts.bucket)'}`);
+  if (fits && !zipDirect.ok) warnings.push(`function.zip is over ${formatLimit(config.limits.zipDirectBytes)}: deploy uploads it through S3${config.artifacts.bucket ? '' : ' (set artifacts.bucket)'}`);
   return {
     fits,
     plan: fits ? (chosen as PlanAttempt).strategy : null,
@@ -82,7 +83,8 @@ export function attempt(strategy: Strategy, input: PlanInput, runtime: 'node' | 
   let memory = (runtime === 'python' ? PYTHON_BASE_BYTES : NODE_BASE_BYTES) + WORKING_SET_BYTES + scan.models.reduce((t, m) => t + m.memoryBytes, 0);
   if (strategy === STRATEGY.BUNDLE) {
     unzipped = code + deps + bundledModels;
-    zipped = input.bundleZipBytes ?? unzipped;
+    // measured: code + deps deflated; bundled models are added as they are (weights barely compress)
+    zipped = input.bundleZipBytes === null ? unzipped : input.bundleZipBytes + bundledModels;
   } else if (strategy === STRATEGY.SIDELOAD_BUNDLED) {
     unzipped = code + (hasDeps ? depsZip : 0) + bundledModels;
     zipped = input.codeZipBytes + (hasDeps ? depsZip : 0) + bundledModels;
@@ -107,13 +109,13 @@ export function attempt(strategy: Strategy, input: PlanInput, runtime: 'node' | 
 const check = (limit: Check['limit'], used: number, max: number): Check => ({ limit, used, max, ok: used <= max, blocking: true });
 
 function reasonFor(forced: PlanAttempt | null, chosen: PlanAttempt | null, attempts: readonly PlanAttempt[], config: Config): string {
-  const max = config.limits.unzippedBytes;
+  const max = formatLimit(config.limits.unzippedBytes);
   const failing = (a: PlanAttempt) => a.checks.filter((c) => !c.ok && c.blocking).map((c) => c.limit).join(', ');
   if (forced) return forced.fits ? `plan forced by config ("plan": "${forced.strategy}") and it fits` : `plan forced by config ("plan": "${forced.strategy}") does not fit: ${failing(forced)}`;
   if (!chosen) return `nothing fits: ${attempts.map((a) => `${a.strategy} fails ${failing(a)}`).join('; ')}`;
-  if (chosen.strategy === STRATEGY.BUNDLE) return `code + deps + layers unzipped fit in ${max} bytes`;
+  if (chosen.strategy === STRATEGY.BUNDLE) return `code + deps + layers unzipped fit in ${max}`;
   const bundle = attempts[0];
-  const bundleWhy = bundle.checks.find((c) => c.limit === 'unzipped' && !c.ok) ? `deps + layers unzipped exceed ${max} bytes` : `bundle fails ${failing(bundle)}`;
+  const bundleWhy = bundle.checks.find((c) => c.limit === 'unzipped' && !c.ok) ? `deps + layers unzipped exceed ${max}` : `bundle fails ${failing(bundle)}`;
   if (chosen.strategy === STRATEGY.SIDELOAD_BUNDLED) return `${bundleWhy}; the level-9 deps.zip fits`;
   return `${bundleWhy}; deps.zip inside the function zip fails ${failing(attempts[1])}, so it is fetched from S3 at cold start`;
 }

@@ -1,15 +1,18 @@
 /** The smallest changes that make an unfit project fit (SPEC §3 budget). PURE. */
+import { formatBytes as fmt, formatMb, formatMiB } from '../lib/bytes.js';
 import { MEMORY_MAX_MB, MiB } from '../lib/limits.js';
 import type { PlanAttempt, Suggestion } from '../types.js';
+import { layerRoomSuggestions } from './layer-room.js';
 import { attempt, ephemeralMbFor, type PlanInput } from './plan-budget.js';
-
-const fmt = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** Suggestions, most useful first: each one is checked against the planner, not guessed. */
 export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[], runtime: 'node' | 'python'): Suggestion[] {
   const out: Suggestion[] = [];
   const { config } = input;
   const failing = (a: PlanAttempt) => a.checks.filter((c) => !c.ok && c.blocking);
+
+  // 0. Layers that leave no room come first: until they shrink, nothing else can fit.
+  out.push(...layerRoomSuggestions(input.scan.layers, attempts, config.limits.unzippedBytes));
 
   // 1. Resource settings: the first strategy whose only failures are /tmp and/or memory.
   for (const a of attempts) {
@@ -20,8 +23,8 @@ export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[],
     const tmpMb = tmp ? ephemeralMbFor(tmp.used) : null;
     const memMb = memory ? Math.ceil(memory.used / MiB) : null;
     if ((tmp && tmpMb === null) || (memMb !== null && memMb > MEMORY_MAX_MB)) continue;
-    if (tmp && tmpMb !== null) out.push({ kind: 'ephemeral-storage', value: tmpMb, savesBytes: null, message: `raise function.ephemeralStorageMb to ${tmpMb} (${a.strategy} needs ${fmt(tmp.used)} of /tmp; ${config.function.ephemeralStorageMb} MB holds ${fmt(tmp.max)})` });
-    if (memMb !== null) out.push({ kind: 'memory', value: memMb, savesBytes: null, message: `raise function.memoryMb to ${memMb} (${a.strategy} needs about ${fmt(memory!.used)})` });
+    if (tmp && tmpMb !== null) out.push({ kind: 'ephemeral-storage', value: tmpMb, savesBytes: null, message: `raise function.ephemeralStorageMb to ${tmpMb} (${a.strategy} needs ${formatMiB(tmp.used)} of /tmp, over the configured ${formatMb(config.function.ephemeralStorageMb)})` });
+    if (memMb !== null) out.push({ kind: 'memory', value: memMb, savesBytes: null, message: `raise function.memoryMb to ${memMb} (${a.strategy} needs about ${formatMiB(memory!.used)}, over the configured ${formatMb(config.function.memoryMb)})` });
     break;
   }
 
@@ -33,7 +36,7 @@ export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[],
     if (saves === 0) continue;
     const models = input.scan.models.map((m) => (m === model ? { ...m, bytes: m.bytes - saves, memoryBytes: m.memoryBytes } : m));
     const helps = attempts.some((a) => attempt(a.strategy, { ...input, scan: { ...input.scan, models } }, runtime).fits);
-    out.push({ kind: 'quantize', value: model.name, savesBytes: saves, message: `quantize model ${model.name} to uint8 (-${Math.round((saves / model.bytes) * 100)}%: ${fmt(saves)} less to download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml convert --quantize uint8` });
+    out.push({ kind: 'quantize', value: model.name, savesBytes: saves, message: `quantize model ${model.name} (up to -${Math.round((saves / model.bytes) * 100)}%: ${fmt(saves)} less to download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml convert MODEL OUT --quantize auto` });
   }
 
   // 3. Moving deps to a layer: the layer counts against the same unzipped limit, so it only helps when it frees

@@ -1,6 +1,6 @@
 /** The account's own Lambda byte limits (GetAccountSettings), used instead of the defaults with --account-limits. */
 import { GetAccountSettingsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { toAwsError } from '../deploy/errors.js';
+import { toRemoteError } from './remote-error.js';
 import { UNZIPPED_BYTES, ZIP_DIRECT_BYTES } from '../lib/limits.js';
 
 /** Byte limits and code storage of the account, as GetAccountSettings reports them. */
@@ -22,6 +22,6 @@ export async function readAccountLimits(lambda: LambdaClient): Promise<AccountLi
       codeStorageUsedBytes: settings.AccountUsage?.TotalCodeSize ?? null,
     };
   } catch (error) {
-    throw toAwsError(error, 'GetAccountSettings');
+    throw toRemoteError(error, 'GetAccountSettings');
   }
 }

@@ -5,3 +5,4 @@ export { readAccountLimits, type AccountLimits } from './account-limits.js';
 export { listRemoteZip, readRemoteEntry, type RemoteZipListing } from './remote-zip.js';
 export { rangeReader, type RangeReader } from './range-reader.js';
 export { parseS3Url, formatS3Url, joinKey, type S3Location } from './s3-url.js';
+export { layerArnRegion } from './region.js';

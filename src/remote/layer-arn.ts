@@ -1,8 +1,9 @@
 /** Measures a layer given by ARN: GetLayerVersionByArn, then range reads of its zip's end (SPEC §4). */
 import { GetLayerVersionByArnCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { toAwsError } from '../deploy/errors.js';
+import { toRemoteError } from './remote-error.js';
 import { awsError, LambdaMlError } from '../lib/errors.js';
 import { rangeReader } from './range-reader.js';
+import { checkRemoteLayer } from './remote-layer-check.js';
 import { listRemoteZip, MAX_REMOTE_ENTRY_BYTES, readRemoteEntry } from './remote-zip.js';
 
 /** A layer measured remotely; the shape scan turns into a `LayerScan` (entries feed its "provides"). */
@@ -39,7 +40,7 @@ export async function measureLayerArn(lambda: LambdaClient, arn: string, options
     location = layer.Content?.Location;
     codeSha256 = layer.Content?.CodeSha256 ?? null;
   } catch (error) {
-    throw toAwsError(error, `GetLayerVersionByArn ${arn}`);
+    throw toRemoteError(error, `GetLayerVersionByArn ${arn}`);
   }
   if (!location) throw awsError(`GetLayerVersionByArn ${arn}: the answer has no Content.Location`, 'check that the layer version exists and that you may read it (lambda:GetLayerVersion)');
   const reader = rangeReader(location, options.fetch);
@@ -50,6 +51,7 @@ export async function measureLayerArn(lambda: LambdaClient, arn: string, options
     if (error instanceof LambdaMlError) throw error;
     throw awsError(`layer ${arn}: cannot read its zip directory (${(error as Error).message})`, undefined, error);
   }
+  await checkRemoteLayer(reader, listing, `layer ${arn}`);
   const contents: Record<string, string> = {};
   if (options.readFiles) {
     const wanted = listing.entries

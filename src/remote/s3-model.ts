@@ -1,8 +1,9 @@
 /** Measures a model that lives in S3: one object (HeadObject) or a TF.js folder (ListObjectsV2 + model.json). */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { ModelFormat } from '../types.js';
-import { toAwsError } from '../deploy/errors.js';
+import { toRemoteError } from './remote-error.js';
 import { awsError } from '../lib/errors.js';
+import { checkShardSizes } from '../scan/weight-shards.js';
 import { joinKey, parseS3Url } from './s3-url.js';
 
 /** What a model in S3 weighs: download bytes and memory once loaded (weights as float32). */
@@ -49,7 +50,7 @@ export async function measureS3Model(s3: S3Client, url: string): Promise<RemoteM
   try {
     size = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength ?? 0;
   } catch (error) {
-    throw toAwsError(error, `HeadObject ${url}`);
+    throw toRemoteError(error, `HeadObject ${url}`);
   }
   if (key.endsWith('.json')) {
     const folder = key.slice(0, key.lastIndexOf('/') + 1);
@@ -69,7 +70,7 @@ async function measureFolder(s3: S3Client, url: string, bucket: string, prefix: 
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   } catch (error) {
-    throw toAwsError(error, `ListObjectsV2 ${url}`);
+    throw toRemoteError(error, `ListObjectsV2 ${url}`);
   }
   if (!listed.has(modelFile)) throw awsError(`${url}: no ${modelFile} there (${listed.size} objects under the prefix)`, 'point models[].s3 at the folder that holds a TF.js model.json and its weight shards');
   let model: { format?: string; weightsManifest?: WeightsManifest[] };
@@ -78,12 +79,17 @@ async function measureFolder(s3: S3Client, url: string, bucket: string, prefix: 
     model = JSON.parse(await object.Body!.transformToString('utf8'));
   } catch (error) {
     if (error instanceof SyntaxError) throw awsError(`${url}${modelFile}: not valid JSON`, 'upload the model.json that tfjs-converter wrote', error);
-    throw toAwsError(error, `GetObject ${url}${modelFile}`);
+    throw toRemoteError(error, `GetObject ${url}${modelFile}`);
   }
   const manifest = model.weightsManifest ?? [];
   const shards = manifest.flatMap((group) => group.paths ?? []);
   const names = [modelFile, ...shards];
   const files = names.filter((name) => listed.has(name)).map((name) => ({ path: joinKey(prefix, name), bytes: listed.get(name) ?? 0 }));
+  for (const group of manifest) {
+    const paths = group.paths ?? [];
+    const sizes = paths.map((name) => listed.get(name));
+    if (sizes.every((size) => size !== undefined)) checkShardSizes(`model ${url}`, group, sizes as number[]);
+  }
   return {
     url,
     format: model.format === 'graph-model' ? 'tfjs-graph' : 'tfjs-layers',

@@ -32,6 +32,7 @@ export interface ZipEntryInfo {
   readonly localHeaderOffset: number;
   readonly isDirectory: boolean;
   readonly isSymlink: boolean;
+  readonly isEncrypted: boolean;
 }
 
 const readU64 = (buf: Buffer, at: number) => Number(buf.readBigUInt64LE(at));
@@ -110,6 +111,7 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
       localHeaderOffset,
       isDirectory: name.endsWith('/'),
       isSymlink: (unixMode & 0o170000) === 0o120000,
+      isEncrypted: (flags & 1) === 1,
     });
     at += 46 + nameLength + extraLength + commentLength;
   }

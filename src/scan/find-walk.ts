@@ -8,21 +8,22 @@ import { readdirSync } from 'node:fs';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { inputError } from '../lib/errors.js';
 import type { FileEntry } from '../types.js';
-import { walkTree, type Walked } from './walk.js';
+import { walkTree, type Walked, type WalkOptions } from './walk.js';
 
 const FORMAT = ['(', '-type', 'f', '-printf', 'f\\0%p\\0%s\\0%m\\0', ')', '-o', '(', '-type', 'd', '-printf', 'd\\0%p\\0', ')', '-o', '(', '-type', 'l', '-printf', 'l\\0%p\\0%l\\0', ')'];
 
 let findWorks: boolean | undefined;
 
 /** Walks `root` with GNU find when available (same results as walkTree, faster). */
-export async function fastWalk(root: string): Promise<Walked> {
+export async function fastWalk(root: string, options: Pick<WalkOptions, 'exclude'> = {}): Promise<Walked> {
   const rootAbs = resolve(root);
-  if (findWorks === false || process.platform !== 'linux' || process.env.LAMBDA_ML_NO_FIND) return walkTree(rootAbs);
+  const noFind = findWorks === false || process.platform !== 'linux' || process.env.LAMBDA_ML_NO_FIND;
+  if (noFind) return walkTree(rootAbs, options);
   let top: string[];
   try {
     top = readdirSync(rootAbs).sort();
   } catch {
-    return walkTree(rootAbs); // let the Node walker produce the precise error
+    return walkTree(rootAbs, options); // let the Node walker produce the precise error
   }
   // Split one level below scopes (node_modules/@scope/*) so one big scope does not land on a single core.
   const starts: string[] = [];
@@ -41,10 +42,16 @@ export async function fastWalk(root: string): Promise<Walked> {
     }
     starts.push(abs);
   }
+  // Excluded packages at the top (or scope) level are not started; deeper ones are pruned by find itself.
+  const exclude = options.exclude ?? new Set<string>();
+  const startRel = (abs: string) => abs.slice(rootAbs.length + 1).split(sep).join('/');
+  const startRels = new Set(starts.map(startRel));
+  const prune = [...exclude].filter((rel) => !startRels.has(rel))
+    .flatMap((rel) => ['-path', findGlobQuote(rootAbs + sep + rel), '-prune', '-o']);
   const groups: string[][] = [[], []];
-  starts.forEach((path, i) => groups[i % 2].push(path));
+  starts.filter((abs) => !exclude.has(startRel(abs))).forEach((path, i) => groups[i % 2].push(path));
   try {
-    const outputs = await Promise.all(groups.filter((g) => g.length > 0).map((g) => runFind(g)));
+    const outputs = await Promise.all(groups.filter((g) => g.length > 0).map((g) => runFind(g, prune)));
     findWorks = true;
     const walked = parse(rootAbs, outputs);
     for (const scope of scopeDirs) walked.dirs.push(scope.slice(rootAbs.length + 1).split(sep).join('/'));
@@ -52,13 +59,16 @@ export async function fastWalk(root: string): Promise<Walked> {
   } catch (error) {
     if ((error as { lambdaMl?: boolean }).lambdaMl) throw error;
     findWorks = false;
-    return walkTree(rootAbs);
+    return walkTree(rootAbs, options);
   }
 }
 
-function runFind(starts: string[]): Promise<Buffer> {
+/** find's -path takes a glob: its special characters are escaped so a path matches only itself. */
+const findGlobQuote = (path: string) => path.replace(/[[\]*?\\]/g, '\\$&');
+
+function runFind(starts: string[], prune: readonly string[]): Promise<Buffer> {
   return new Promise((done, fail) => {
-    execFile('find', [...starts, ...FORMAT], { encoding: 'buffer', maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
+    execFile('find', [...starts, ...prune, ...FORMAT], { encoding: 'buffer', maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
       if (error) {
         const text = stderr.toString();
         if (/Permission denied|No such file/.test(text)) {

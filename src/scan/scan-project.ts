@@ -3,8 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { inputError } from '../lib/errors.js';
 import type { CodeScan, Config, DepsKind, DepsScan, LayerScan, ModelScan, Scan } from '../types.js';
+import { devOnlyPaths } from './dev-packages.js';
 import { fastWalk } from './find-walk.js';
 import { scanLayer } from './layers.js';
+import { readModelLabels } from './model-labels.js';
 import { scanModel, type KerasInfoReader } from './models.js';
 import { groupNodePackages, type OwnedTree } from './node-deps.js';
 import { groupPythonPackages } from './python-deps.js';
@@ -33,8 +35,10 @@ export async function scanProject(config: Config, options: ScanOptions = {}): Pr
   options.onStep?.('models');
   const models = [];
   for (const model of config.models) {
-    if (model.path === null && model.s3 && options.scanRemoteModel) models.push(await options.scanRemoteModel(model));
-    else models.push(await scanModel(model, options.readKerasInfo));
+    if (model.path === null && model.s3 && options.scanRemoteModel) {
+      await readModelLabels(model); // a missing or malformed labels file, before any AWS call
+      models.push(await options.scanRemoteModel(model));
+    } else models.push(await scanModel(model, options.readKerasInfo));
   }
   return { code, deps, layers, models };
 }
@@ -60,10 +64,19 @@ export function detectDepsKind(root: string, topNames: readonly string[]): DepsK
 
 async function scanDeps(root: string | null): Promise<DepsScan> {
   if (root === null) return { root: null, kind: 'none', bytes: 0, files: 0, packages: [], unowned: { bytes: 0, files: 0, sample: [] }, entries: [] };
-  if (!existsSync(root)) throw inputError(`deps: ${root} not found`, 'run `npm install` / `pip install -t DIR`, or fix "deps" in the config');
+  // deps must be a folder: a node_modules tree (or a folder holding one) or a `pip install -t DIR` folder.
+  const must = 'it must be a folder (node_modules, or a pip install -t folder)';
+  if (!existsSync(root)) {
+    const hint = 'run `npm install` / `pip install -t DIR`, or fix "deps" in the config';
+    throw inputError(`deps: ${root} not found; ${must}`, hint);
+  }
+  if (!statSync(root).isDirectory()) {
+    const hint = 'point "deps" at the folder (e.g. "deps": "node_modules"), or remove it';
+    throw inputError(`deps: ${root} is a file; ${must}`, hint);
+  }
   // A folder holding node_modules is scanned at node_modules: only that ships.
   const nodeModules = basename(root) !== 'node_modules' && existsSync(join(root, 'node_modules')) ? join(root, 'node_modules') : root;
-  const walked = await fastWalk(nodeModules);
+  const walked = await fastWalk(nodeModules, { exclude: devOnlyPaths(nodeModules) }); // devDependencies never ship
   const top = [...new Set(walked.dirs.filter((d) => !d.includes('/')).concat(walked.entries.filter((e) => !e.path.includes('/')).map((e) => e.path)))];
   const kind = nodeModules !== root ? 'node' : detectDepsKind(root, top);
   const owned: OwnedTree = kind === 'node' ? groupNodePackages(nodeModules, walked, 'node_modules/') : groupPythonPackages(nodeModules, walked);

@@ -66,7 +66,7 @@ test('human report: no ANSI escapes with NO_COLOR or off a TTY; colour on a TTY;
     assert.ok(plain.stdout.includes(heading), heading);
   }
   for (const limit of ['unzipped', 'zip direct', '/tmp', 'memory', 'layers']) assert.match(plain.stdout, new RegExp(`^  ${limit.replace('/', '\\/')} +[█░]{20} `, 'm'));
-  assert.match(plain.stdout, /layer tf_keras_pillow \(zip\) +2\.3 MB {2}provides/);
+  assert.match(plain.stdout, /layer tf_keras_pillow \(zip\) +2\.2 MiB {2}provides/);
   const nonTty = await runCli(['budget'], { cwd: small.dir, env: {} });
   assert.ok(!hasAnsi(nonTty.stdout), 'not a TTY: no colour even without NO_COLOR');
   const tty = await runCli(['budget'], { cwd: small.dir, env: {}, isTTY: true });
@@ -106,6 +106,44 @@ test('an unfit project: exit 1, failing limits and suggestions, still within 80 
   assert.equal(quiet.code, 1);
   assert.equal(quiet.stdout, '');
   assert.match(quiet.stderr, /^does not fit: nothing fits: /);
+});
+
+/** Sizes a report may show: binary units, configured MB (memory and /tmp), exact bytes with separators. */
+function assertOneUnitConvention(text: string, config: { memoryMb: number; tmpMb: number }): void {
+  assert.doesNotMatch(text, /(?<![\w.,])\d{5,}(?![\w.,])/, 'no bare run of 5+ digits (use thousands separators)');
+  assert.doesNotMatch(text, /\d (kB|GB|TB)\b/, 'no SI units: sizes are KiB, MiB, GiB');
+  // "MB" only for what Lambda configures in MB (= MiB): the configured memory and /tmp themselves
+  for (const match of text.matchAll(/([\d,.]+) MB\b/g)) {
+    assert.ok([config.memoryMb, config.tmpMb].includes(Number(match[1])), `"${match[0]}" is not a configured memory or /tmp size`);
+  }
+}
+
+test('units: one convention in the human and markdown reports (MiB sizes, memory and /tmp as configured, separators)', async () => {
+  const human = await runCli(['budget'], { cwd: small.dir });
+  assert.equal(human.code, 0, human.stderr);
+  assertOneUnitConvention(human.stdout, { memoryMb: 3008, tmpMb: 512 });
+  assert.match(human.stdout, /\(python3\.11, x86_64, 3008 MB, \/tmp 512 MB\)/);
+  assert.match(human.stdout, /^ {2}\/tmp +[█░]{20} +[\d.]+ (KiB|MiB) \/ 512 MB /m, '/tmp max as configured, not 537 MB');
+  assert.match(human.stdout, /^ {2}memory +[█░]{20} +[\d.]+ MiB \/ 3008 MB /m, 'memory max as configured, not 3.2 GB');
+  assert.match(human.stdout, /exceed 2,621,440 bytes\s+\(2\.5 MiB\)/, 'a byte limit with separators and its MiB');
+  const markdown = await runCli(['budget', '--markdown'], { cwd: small.dir });
+  assertOneUnitConvention(markdown.stdout, { memoryMb: 3008, tmpMb: 512 });
+  assert.match(markdown.stdout, /^\| tmp \| [\d.]+ (KiB|MiB) \| 512 MB \|/m);
+  assert.match(markdown.stdout, /^\| memory \| [\d.]+ MiB \| 3008 MB \|/m);
+});
+
+test('a layer alone over the unzipped limit: the report says which layer, by how much, and what fixes it', async () => {
+  const config = variant('layer-alone', (c) => { c.limits = { unzippedBytes: 2_000_000 }; });
+  const result = await runCli(['budget', '--config', config], { cwd: scratch });
+  assert.equal(result.code, 1, result.stderr);
+  assertFits(result.stdout);
+  assertOneUnitConvention(result.stdout, { memoryMb: 3008, tmpMb: 512 });
+  const flat = result.stdout.replace(/\n {4}/g, ' ');
+  assert.match(flat, /→ layer tf_keras_pillow alone is [\d,]+ bytes, over the 2,000,000 bytes \(1\.91 MiB\) unzipped limit: remove it from "layers", or rebuild it to at most [\d,]+ bytes/);
+  assert.match(result.stdout, /Next: apply a suggestion above/);
+  const json = JSON.parse((await runCli(['budget', '--json', '--config', config], { cwd: scratch })).stdout);
+  assert.equal(json.suggestions[0].kind, 'trim-layer');
+  assert.equal(json.suggestions[0].value, 'tf_keras_pillow');
 });
 
 test('--quiet prints nothing when it fits', async () => {

@@ -21,7 +21,7 @@ test('convert IN OUT: exit 0, a TF.js layers model in OUT; human output names la
   assert.equal(result.code, 0, result.stderr);
   assert.ok(!hasAnsi(result.stdout));
   assert.match(result.stdout, /^✓ converted keras-h5 \(Keras 2\.1\.6\) to lenet\/: 10 layers, 44,426 parameters$/m);
-  assert.match(result.stdout, /^ {2}weights 178 kB -> 178 kB$/m);
+  assert.match(result.stdout, /^ {2}weights 174 KiB -> 174 KiB$/m);
   const model = JSON.parse(await readFile(join(dir, 'lenet', 'model.json'), 'utf8'));
   assert.equal(model.format, 'layers-model');
   assert.ok(model.modelTopology);
@@ -51,8 +51,8 @@ test('bad inputs exit 2 with one line and write nothing: weights-only, not HDF5,
   const cases: [string[], RegExp][] = [
     [['convert', WEIGHTS_ONLY, 'a'], /weights only \(no model_config\)/],
     [['convert', 'notes.h5', 'b'], /not an HDF5 file/],
-    [['convert', LENET, 'c', '--quantize', 'int4'], /--quantize must be uint8 or float16 \(got "int4"\)/],
-    [['convert', 'missing.h5', 'd'], /missing\.h5: not found/],
+    [['convert', LENET, 'c', '--quantize', 'int4'], /--quantize must be auto, uint8 or float16 \(got "int4"\)/],
+    [['convert', 'missing.h5', 'd'], /missing\.h5 not found/],
   ];
   await writeFile(join(dir, 'notes.h5'), 'just text, not a model\n');
   for (const [args, pattern] of cases) {

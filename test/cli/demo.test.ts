@@ -10,7 +10,7 @@ import { assertOneLineError, tempDir, withoutSdkWarning } from '../helpers/cli-p
 type Tag = { Key: string; Value: string };
 const tagMap = (tags: readonly Tag[]) => Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value]));
 
-test('demo --json: three photos tagged with ml:content and ml:colors, the baboon keeps its owner tag, plan bundle', async () => {
+test('demo --json: three photos tagged with ml:safety and ml:colors, the baboon keeps its owner tag, plan bundle', async () => {
   const result = await runBin(['demo', '--json'], { cwd: REPO_ROOT });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(withoutSdkWarning(result.stderr), '', 'under --json nothing but the document is printed');
@@ -20,11 +20,11 @@ test('demo --json: three photos tagged with ml:content and ml:colors, the baboon
   assert.equal(body.budget.fits, true);
   assert.equal(body.manifest.plan, 'bundle');
   assert.equal(typeof body.invoke.coldStart.firstInvocationMs, 'number');
-  assert.equal(typeof body.invoke.coldStart.modelLoad.content, 'number');
+  assert.equal(typeof body.invoke.coldStart.modelLoad.safety, 'number');
   assert.deepEqual(body.photos.map((p: { key: string }) => p.key), ['images/baboon.png', 'images/meadow and sky.jpg', 'images/sunset.png']);
   for (const photo of body.photos) {
     const tags = tagMap(photo.tags);
-    assert.ok(tags['ml:content'], `${photo.key}: ml:content`);
+    assert.ok(tags['ml:safety'], `${photo.key}: ml:safety`);
     assert.match(tags['ml:colors'] ?? '', /^[a-z]+( [a-z]+)*$/, `${photo.key}: ml:colors`);
   }
   assert.equal(tagMap(body.photos[0].tags).owner, 'marketing', "the user's own tag is merged, not replaced");

@@ -45,6 +45,7 @@ before(async () => {
   project = await exampleProject(scope, (config) => {
     config.region = 'us-east-1';
     config.function.role = ROLE;
+    config.function.runtime = 'nodejs24.x';
   });
 });
 
@@ -80,6 +81,55 @@ test('deploy --dry-run (human) prints the numbered calls and says nothing change
   assert.deepEqual(server.writes(), []);
 });
 
+test('deploy --dry-run without any credentials lists the calls for a new function and says it could not compare', async (t) => {
+  server.clearCalls();
+  // No keys, no profile, empty config files (the real home dir is not read), no instance metadata lookups.
+  const dir = await tempDir(t);
+  const empty = join(dir, 'empty');
+  await writeFile(empty, '');
+  const env = {
+    AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined,
+    AWS_CONFIG_FILE: empty, AWS_SHARED_CREDENTIALS_FILE: empty, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+  };
+  const human = await runBin(['deploy', '--dry-run', '--no-package', '--endpoint-url', server.endpoint], { cwd: project, env });
+  assert.equal(human.code, 0, human.stderr);
+  const lines = human.stdout.trim().split('\n');
+  assert.equal(lines[0], '! could not compare with AWS (no credentials found): these are the calls for a new function');
+  assert.equal(lines.filter((line) => /could not compare/.test(line)).length, 1, 'one warning line');
+  assert.match(lines[1], /^Dry run: the calls deploy would make for asset-classifier$/);
+  assert.match(human.stdout, /^ +\d+\. CreateFunction FunctionName=asset-classifier /m);
+  assert.match(human.stdout, /Nothing was changed\./);
+  const json = await runBin(['deploy', '--dry-run', '--no-package', '--json', '--endpoint-url', server.endpoint], { cwd: project, env });
+  assert.equal(json.code, 0, json.stderr);
+  const body = JSON.parse(json.stdout);
+  assert.deepEqual(body.warnings, ['could not compare with AWS (no credentials found): these are the calls for a new function']);
+  assert.deepEqual(ops(body.calls.filter((call: { write: boolean }) => call.write)), [
+    'PutObject', 'PutObject', 'CreateFunction', 'PublishVersion', 'CreateAlias', 'AddPermission', 'PutBucketNotificationConfiguration',
+  ]);
+  assert.deepEqual(server.calls, [], 'nothing reached the server: the SDK had nothing to sign with');
+  // Without --dry-run the same missing credentials are an AWS error (exit 3) with the fix.
+  const real = await runBin(['deploy', '--no-package', '--endpoint-url', server.endpoint], { cwd: project, env });
+  assert.equal(real.code, 3);
+  assertOneLineError(real.stderr, /no AWS credentials found/);
+});
+
+test('deploy refuses a retired runtime for a new function: exit 2, the date, the fix, no write call', async (t) => {
+  server.clearCalls();
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'node_modules/tiny'), { recursive: true });
+  await writeFile(join(dir, 'node_modules/tiny/package.json'), '{"name":"tiny","version":"1.0.0"}');
+  await writeFile(join(dir, 'node_modules/tiny/index.js'), 'module.exports = 1;\n');
+  await writeFile(join(dir, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'retired-fn', runtime: 'nodejs20.x', role: ROLE }, region: 'us-east-1', deps: 'node_modules' }));
+  const result = await deploy([], dir);
+  assert.equal(result.code, 2, result.stderr);
+  const line = assertOneLineError(result.stderr, /^error: function\.runtime nodejs20\.x: AWS blocks creating functions on it since 2026-08-31, and retired-fn does not exist yet$/);
+  assert.ok(line);
+  assert.match(cleanStderr(result.stderr), /^hint: set function\.runtime to nodejs24\.x$/m);
+  assert.deepEqual(server.writes(), []);
+  assert.equal(server.inspect('retired-fn'), null);
+});
+
 test('an injected failure exits 3 with one line naming the step; nothing goes live', async () => {
   server.clearCalls();
   server.failNext('CreateFunction', { status: 400, type: 'InvalidParameterValueException', message: 'The role defined for the function cannot be assumed by Lambda.' });
@@ -91,6 +141,8 @@ test('an injected failure exits 3 with one line naming the step; nothing goes li
 });
 
 test('deploy --json creates, publishes and aliases the function; the code sha matches the package', async () => {
+  // Run alone, this test packages once itself to know the code sha a second packaging must reproduce.
+  if (!manifestSha) manifestSha = JSON.parse((await deploy(['--dry-run', '--json'])).stdout).codeSha256;
   server.clearCalls();
   const result = await deploy(['--json']);
   assert.equal(result.code, 0, result.stderr);
@@ -110,10 +162,11 @@ test('deploy --json creates, publishes and aliases the function; the code sha ma
   assert.equal(server.notification(BUCKETS.trigger)!.entries.length, 4, 'one entry per suffix');
   // the models were uploaded by the failed run already and are not uploaded twice
   assert.deepEqual(body.uploaded, []);
-  await s3rver.client.send(new HeadObjectCommand({ Bucket: BUCKETS.models, Key: 'content/model.json' }));
+  await s3rver.client.send(new HeadObjectCommand({ Bucket: BUCKETS.models, Key: 'safety/model.json' }));
 });
 
 test('a second deploy makes no write call: changed false', async () => {
+  if (!server.inspect('asset-classifier')) assert.equal((await deploy([])).code, 0, 'run alone: the first deploy');
   server.clearCalls();
   const result = await deploy(['--no-package', '--json']);
   assert.equal(result.code, 0, result.stderr);
@@ -144,7 +197,7 @@ test('policy --json: least privilege, tagging on the trigger bucket only', async
   assert.deepEqual(tagging[0].Resource, [`arn:aws:s3:::${BUCKETS.trigger}/images/*`]);
   const reads = policy.Statement.find((s: { Sid: string }) => s.Sid === 'ReadModelsAndDeps');
   // the model's prefix; the config's plan is "auto", so the artifacts prefix a sideloaded deps.zip would use is readable too
-  assert.deepEqual(reads.Resource, [`arn:aws:s3:::${BUCKETS.artifacts}/lambda-ml/asset-classifier/*`, `arn:aws:s3:::${BUCKETS.models}/content/*`]);
+  assert.deepEqual(reads.Resource, [`arn:aws:s3:::${BUCKETS.artifacts}/lambda-ml/asset-classifier/*`, `arn:aws:s3:::${BUCKETS.models}/safety/*`]);
   assert.ok(policy.Statement.every((s: { Resource: string[] }) => s.Resource.every((r) => r !== '*')), 'no wildcard resource');
 });
 
@@ -160,7 +213,7 @@ test("budget --account-limits uses the account's GetAccountSettings; an ARN-only
     const arn = await server.addLayer('left-pad', layerZip, 3);
     const project = join(dir, `project-${server.endpoint.split(':').pop()}`);
     await mkdir(project);
-    await writeFile(join(project, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'tiny', runtime: 'nodejs20.x', role: ROLE }, region: 'us-east-1', layers: [{ name: 'left-pad', arn }] }));
+    await writeFile(join(project, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'tiny', runtime: 'nodejs24.x', role: ROLE }, region: 'us-east-1', layers: [{ name: 'left-pad', arn }] }));
     const result = await runBin(['budget', '--json', ...flags, '--endpoint-url', server.endpoint], { cwd: project, env: AWS_TEST_ENV });
     const body = JSON.parse(result.stdout);
     return { code: result.code, stderr: result.stderr, body, check: (limit: string) => body.checks.find((c: { limit: string }) => c.limit === limit) };

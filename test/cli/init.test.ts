@@ -1,18 +1,24 @@
-/** `lambda-ml init [DIR]` as a real process: the starter project, pinned deps, a config that budgets, no silent overwrite. */
+/**
+ * `lambda-ml init [DIR]` as a real process: the starter project (the nsfwjs content-safety model as "safety", top-1),
+ * pinned handler deps, lambda-ml itself as a devDependency, a config that budgets, no silent overwrite.
+ */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pinnedHandlerDeps } from '../../src/cli/commands/init.js';
+import { cliRoot, isInstalledFromRegistry, lambdaMlSpec } from '../../src/cli/commands/init/lambda-ml-spec.js';
+import { STARTER_SCRIPTS } from '../../src/cli/commands/init/starter-files.js';
 import { loadConfig } from '../../src/config/load.js';
 import { NODE_EXAMPLE } from '../../src/example/node-example.js';
 import { HANDLER_PACKAGES } from '../../src/pack/handler-files.js';
-import { runBin } from '../helpers/cli.js';
+import { nsfwjsLabels } from '../../src/example/nsfwjs-model.js';
+import { REPO_ROOT, runBin } from '../helpers/cli.js';
 import { assertOneLineError, tempDir } from '../helpers/cli-procs.js';
 
-const FILES = ['lambda-ml.config.json', 'package.json', 'models/classifier/labels.json'];
+const FILES = ['lambda-ml.config.json', 'package.json', 'models/safety/labels.json', 'models/safety/model.json'];
 
 /** Every written file's bytes and mtime. */
 async function snapshot(dir: string): Promise<string[]> {
@@ -28,9 +34,15 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   const body = JSON.parse(result.stdout);
   assert.equal(body.ok, true);
   assert.equal(body.dir, dir);
-  assert.deepEqual(body.files, FILES.map((file) => join(dir, file)));
-  assert.equal(body.model, 'MobileNetV2 (nsfwjs)');
-  for (const file of [...FILES, 'models/classifier/model.json']) assert.ok(existsSync(join(dir, file)), file);
+  for (const file of FILES) assert.ok(body.files.includes(join(dir, file)), file);
+  const isShard = (file: string) => /models\/safety\/group1-shard\d+of\d+\.bin$/.test(file);
+  assert.ok(body.files.some(isShard), 'the weight shards');
+  assert.deepEqual(body.model, {
+    name: 'safety', kind: 'bundled', about: `nsfwjs's content-safety classifier (${nsfwjsLabels().join(', ')})`,
+    labels: 5, input: { width: 224, height: 224 },
+  });
+  assert.equal(body.next, "cd 'my-classifier' && npm install && npm run budget");
+  for (const file of body.files) assert.ok(existsSync(file), file);
 
   const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
   assert.equal(pkg.name, 'my-classifier');
@@ -38,13 +50,22 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   assert.deepEqual(Object.keys(pkg.dependencies).sort(), [...HANDLER_PACKAGES].sort());
   for (const [name, version] of Object.entries(pkg.dependencies)) assert.match(String(version), /^\d+\.\d+\.\d+(-[\w.]+)?$/, `${name} is pinned exactly, not a range`);
   assert.deepEqual(pkg.dependencies, pinnedHandlerDeps(), 'the versions lambda-ml itself was tested with');
+  assert.deepEqual(pkg.devDependencies, { 'lambda-ml': `file:${REPO_ROOT}` }, 'a clone: the running CLI\'s own folder');
+  assert.deepEqual(pkg.scripts, STARTER_SCRIPTS);
+  for (const script of Object.values(pkg.scripts)) assert.match(String(script), /^lambda-ml /);
 
   const config = await loadConfig(dir);
   assert.equal(config.function.name, 'my-classifier');
-  assert.equal(config.models[0].path, join(dir, 'models', 'classifier'));
-  assert.equal(config.models[0].labels, join(dir, 'models', 'classifier', 'labels.json'));
-  const labels = JSON.parse(await readFile(join(dir, 'models/classifier/labels.json'), 'utf8'));
-  assert.ok(Array.isArray(labels) || typeof labels === 'object');
+  assert.equal(config.models.length, 1);
+  const [model] = config.models;
+  assert.equal(model.name, 'safety');
+  assert.equal(model.tag, 'safety');
+  assert.equal(model.topK, 1, 'the top label only: no Porn=0.000 scores on product photos');
+  assert.equal(model.path, join(dir, 'models', 'safety'));
+  assert.equal(model.labels, join(dir, 'models', 'safety', 'labels.json'));
+  assert.equal(model.s3, 's3://my-classifier-models/safety/');
+  const labels = JSON.parse(await readFile(join(dir, 'models/safety/labels.json'), 'utf8'));
+  assert.deepEqual(labels, ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
 
   // "after npm install it packages as it is": stand in for npm install with hard links to the example's installed deps
   // (same versions), then budget the project exactly as init wrote it.
@@ -66,8 +87,11 @@ test('a second init refuses to overwrite (exit 2, nothing changed); --force over
   const dir = await tempDir(t, 'lambda-ml-init-');
   const first = await runBin(['init', '--name', 'photos'], { cwd: dir });
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^✓ wrote lambda-ml\.config\.json, package\.json, models\/classifier\/labels\.json in \.\/$/m);
-  assert.match(first.stdout, /Next: cd \. && npm install && npx lambda-ml budget/);
+  assert.match(first.stdout, /^✓ wrote lambda-ml\.config\.json, package\.json, models\/safety\/ in \.\/$/m);
+  const about = /^ {2}model "safety": nsfwjs's content-safety classifier \(Drawing, Hentai, Neutral, Porn, Sexy\)/m;
+  assert.match(first.stdout, about);
+  assert.match(first.stdout, /^ {2}your own model: lambda-ml init --force --model PATH \[--labels FILE\]/m);
+  assert.match(first.stdout, /^Next: npm install && npm run budget$/m, 'in the folder itself: nothing to cd into');
   const before = await snapshot(dir);
 
   const again = await runBin(['init', '--name', 'other'], { cwd: dir });
@@ -83,4 +107,19 @@ test('a second init refuses to overwrite (exit 2, nothing changed); --force over
   const config = await loadConfig(dir);
   assert.equal(config.function.name, 'other');
   assert.equal(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).name, 'other');
+});
+
+test('the devDependency lambda-ml: file: its own folder from a clone, its version when npm installed it', async (t) => {
+  assert.equal(cliRoot(), REPO_ROOT);
+  assert.equal(isInstalledFromRegistry(REPO_ROOT), false);
+  assert.equal(lambdaMlSpec(), `file:${REPO_ROOT}`, 'absolute, so it resolves from wherever the starter is');
+  const app = await tempDir(t, 'lambda-ml-init-spec-');
+  const installed = join(app, 'node_modules', 'lambda-ml');
+  await mkdir(join(installed, 'dist', 'cli', 'commands', 'init'), { recursive: true });
+  await writeFile(join(installed, 'package.json'), JSON.stringify({ name: 'lambda-ml', version: '1.2.3' }));
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '0.0.1' }));
+  const from = join(installed, 'dist', 'cli', 'commands', 'init');
+  assert.equal(cliRoot(from), installed, 'the nearest lambda-ml package.json');
+  assert.equal(isInstalledFromRegistry(installed), true);
+  assert.equal(lambdaMlSpec(installed), '1.2.3', 'the running CLI\'s own version');
 });

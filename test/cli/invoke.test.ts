@@ -10,6 +10,7 @@ import { baboonPhoto } from '../../src/example/nsfwjs-model.js';
 import { ensureNodeExample, NODE_EXAMPLE } from '../../src/example/node-example.js';
 import { hasAnsi, runBin } from '../helpers/cli.js';
 import { assertOneLineError, AWS_TEST_ENV, tempDir, withoutSdkWarning } from '../helpers/cli-procs.js';
+import { runtimeOf } from '../../src/runtimes/table.js';
 import { startS3, type S3Server } from '../helpers/s3rver.js';
 
 const BUCKET = 'lambda-ml-demo-assets';
@@ -51,6 +52,9 @@ test('--s3 --json --keep: cold-start timings, the record tagged, tags merged in 
   assert.equal(body.function, 'asset-classifier');
   for (const key of ['firstInvocationMs', 'backendInit', 'init']) assert.equal(typeof body.coldStart[key], 'number', key);
   assert.equal(body.coldStart.backend, 'wasm');
+  const runtime = runtimeOf(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).function.runtime);
+  assert.equal(Number(body.node.version.split('.')[0]), runtime.major, 'the handler ran on the runtime\'s Node major');
+  assert.ok(['current', 'cache'].includes(body.node.source), body.node.source);
   assert.equal(typeof body.coldStart.modelLoad.content, 'number');
   assert.ok(body.unpackMs > 0 && body.importMs >= 0);
   assert.deepEqual(body.warm, { count: 0, p50Ms: null, p95Ms: null });
@@ -58,11 +62,11 @@ test('--s3 --json --keep: cold-start timings, the record tagged, tags merged in 
   assert.equal(record.status, 'tagged');
   assert.equal(record.key, PHOTO);
   const recordTags = Object.fromEntries(record.tags.map((tag: { Key: string; Value: string }) => [tag.Key, tag.Value]));
-  assert.ok(recordTags['ml:content'], 'the record has an ml:content tag');
+  assert.ok(recordTags['ml:safety'], 'the record has an ml:safety tag');
 
   const stored = await tagsOf(PHOTO);
   assert.equal(stored.owner, 'marketing', "the user's tag survives");
-  assert.equal(stored['ml:content'], recordTags['ml:content']);
+  assert.equal(stored['ml:safety'], recordTags['ml:safety']);
   assert.match(stored['ml:colors'] ?? '', /^[a-z]+( [a-z]+)*$/);
 
   // The child ran in a fresh session under TMPDIR: the unpacked zip as task root, and its own /tmp holding the model it fetched.
@@ -95,7 +99,7 @@ test('--event FILE --repeat 3: the image is tagged, the non-image is a skipped r
     assert.equal(skipped.status, 'skipped');
     assert.equal(skipped.reason, 'not-an-image');
   }
-  assert.ok(!('ml:content' in (await tagsOf(NOT_AN_IMAGE))), 'a skipped object is not tagged');
+  assert.ok(!('ml:safety' in (await tagsOf(NOT_AN_IMAGE))), 'a skipped object is not tagged');
   assert.deepEqual(await readdir(tmp), [], 'without --keep the task root and /tmp are removed');
 });
 
@@ -103,10 +107,10 @@ test('human output lists the record and its tags, without colour', async () => {
   const result = await runBin(['invoke', '--local', '--s3', `s3://${BUCKET}/${PHOTO}`, '--endpoint', s3.endpoint, '--out', out], { cwd: NODE_EXAMPLE, env });
   assert.equal(result.code, 0, result.stderr);
   assert.ok(!hasAnsi(result.stdout));
-  assert.match(result.stdout, /^✓ invoked asset-classifier locally \(bundle, wasm\)$/m);
+  assert.match(result.stdout, /^✓ invoked asset-classifier locally \(bundle, wasm, Node \d+\.\d+\.\d+\)$/m);
   assert.match(result.stdout, /^ {2}cold start \d+ ms: unpack \d+ ms, import \d+ ms/m);
   assert.match(result.stdout, new RegExp(`^ {2}s3://${BUCKET}/${PHOTO} {2}tagged \\d+ ms: download \\d+, decode \\d+, infer content \\d+, tag \\d+$`, 'm'));
-  assert.match(result.stdout, /^ {4}ml:content = \S+/m);
+  assert.match(result.stdout, /^ {4}ml:safety = \S+/m);
   assert.match(result.stdout, /^ {4}ml:colors = [a-z ]+$/m);
   assert.ok(!/^ {4}owner/m.test(result.stdout), "only the tool's own tags are listed");
 });
@@ -119,7 +123,7 @@ test('bad input exits 2 with one line: a missing manifest, both --event and --s3
   assert.equal(missing.stdout, '');
   const both = await runBin(['invoke', '--local', '--event', join(empty, 'event.json'), '--s3', `s3://${BUCKET}/${PHOTO}`, '--out', out], { cwd: NODE_EXAMPLE, env });
   assert.equal(both.code, 2);
-  assertOneLineError(both.stderr, /exactly one of --event FILE or --s3/);
+  assertOneLineError(both.stderr, /exactly one of --s3-local --image FILE, --s3 s3:\/\/bucket\/key or --event FILE/);
   const remote = await runBin(['invoke', '--s3', `s3://${BUCKET}/${PHOTO}`, '--out', out], { cwd: NODE_EXAMPLE, env });
   assert.equal(remote.code, 2);
   assertOneLineError(remote.stderr, /--local/);
@@ -130,6 +134,9 @@ test('bad input exits 2 with one line: a missing manifest, both --event and --s3
   assert.equal(url.code, 2);
   assertOneLineError(url.stderr, /not s3:\/\/bucket\/key/);
 });
+
+/** A valid S3 event (invoke checks the shape) that also tells the probe what to do. */
+const probeEvent = (probe: string) => JSON.stringify({ probe, Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: PHOTO } } }] });
 
 /**
  * A probe function in place of the packaged one (same manifest, tiny function.zip): it reports what the runner gave it,
@@ -165,7 +172,7 @@ export const handler = async (event, context) => {
 test('the child runs with the memory cap as its heap limit and a fresh /tmp of the configured size', async (t) => {
   const probe = await probeOut(t, 256);
   const event = join(probe, 'event.json');
-  await writeFile(event, JSON.stringify({ probe: 'env' }));
+  await writeFile(event, probeEvent('env'));
   const first = await runBin(['invoke', '--local', '--event', event, '--repeat', '2', '--out', probe, '--json'], { cwd: NODE_EXAMPLE, env: AWS_TEST_ENV });
   assert.equal(first.code, 0, first.stdout + first.stderr);
   const [cold, warm] = JSON.parse(first.stdout).invocations.map((i: { result: any }) => i.result);
@@ -187,7 +194,7 @@ test('the child runs with the memory cap as its heap limit and a fresh /tmp of t
 test('a handler that outgrows the memory setting ends with one line naming the limit', async (t) => {
   const probe = await probeOut(t, 64);
   const event = join(probe, 'event.json');
-  await writeFile(event, JSON.stringify({ probe: 'oom' }));
+  await writeFile(event, probeEvent('oom'));
   const result = await runBin(['invoke', '--local', '--event', event, '--out', probe], { cwd: NODE_EXAMPLE, env: AWS_TEST_ENV });
   assert.equal(result.code, 2);
   assertOneLineError(result.stderr, /out of memory at 64 MB/);

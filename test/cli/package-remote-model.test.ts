@@ -22,7 +22,7 @@ test('an S3-only model: budget measures it through the endpoint, package puts it
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(join(modelDir, 'labels.json'), join(dir, 'labels.json'));
   writeFileSync(join(dir, 'lambda-ml.config.json'), JSON.stringify({
-    function: { name: 'remote-model', runtime: 'nodejs20.x', memoryMb: 1024 },
+    function: { name: 'remote-model', runtime: 'nodejs24.x', memoryMb: 1024 },
     deps: join(NODE_EXAMPLE, 'node_modules'),
     prune: 'safe',
     models: [{ name: 'content', s3: 's3://remote-models/content/', labels: 'labels.json', input: { width: 224, height: 224, range: [0, 1] }, tag: 'content' }],

@@ -13,6 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
+import { findRuntime, isoDay } from '../../src/runtimes/table.js';
 import { findOverlap, notificationXml, parseNotificationXml, type BucketNotification } from './lambda-server-notifications.js';
 
 /** An error to answer instead of handling a call. */
@@ -47,6 +48,8 @@ export interface LambdaServerOptions {
   /** Roles that exist but Lambda cannot assume (answered InvalidParameterValueException). */
   readonly unassumableRoles?: readonly string[];
   readonly accountLimits?: { readonly CodeSizeUnzipped?: number; readonly CodeSizeZipped?: number; readonly TotalCodeSize?: number };
+  /** The day runtime block dates are judged on (default: now), from src/runtimes/lambda-runtimes.json as AWS applies them. */
+  readonly now?: () => Date;
 }
 
 interface LayerVersion {
@@ -97,6 +100,9 @@ class ApiError extends Error {
     this.extra = extra;
   }
 }
+
+/** AWS's answer to a create or update on a runtime past its block date. */
+const runtimeRetired = (runtime: string) => invalid(`The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
 
 const notFound = (message = 'The resource you requested does not exist.') => new ApiError(404, 'ResourceNotFoundException', message);
 const invalid = (message: string) => new ApiError(400, 'InvalidParameterValueException', message);
@@ -188,6 +194,12 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     : null;
   let endpoint = '';
   const functionArn = (name: string) => `arn:aws:lambda:${region}:${accountId}:function:${name}`;
+  /** Lambda's deprecation policy: no creates from blockCreate on, no updates from blockUpdate on. */
+  const assertRuntimeOpen = (runtime: string | undefined, write: 'create' | 'update') => {
+    const row = runtime ? findRuntime(runtime) : undefined;
+    const blockedFrom = write === 'create' ? row?.blockCreate : row?.blockUpdate;
+    if (row && blockedFrom && blockedFrom <= isoDay(options.now?.() ?? new Date())) throw runtimeRetired(row.id);
+  };
 
   function refresh(fn: FunctionState): FunctionState {
     if (fn.busy && Date.now() >= fn.busyUntil) {
@@ -311,6 +323,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       ...(body.Environment?.Variables ? { Environment: { Variables: body.Environment.Variables } } : {}),
     };
     validateConfig(config, code.unzippedBytes);
+    assertRuntimeOpen(config.Runtime, 'create');
     const fn: FunctionState = {
       config, unzippedBytes: code.unzippedBytes, busy: null, busyUntil: 0, versions: new Map(), lastPublished: null,
       nextVersion: 1, aliases: new Map(), policies: new Map(),
@@ -375,7 +388,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         return [200, {
           Content: { Location: `${endpoint}/_layer-content/${layer.id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=600&X-Amz-Signature=${randomUUID().replace(/-/g, '')}`, CodeSha256: layer.sha256, CodeSize: layer.zip.length },
           LayerArn: parts.slice(0, 7).join(':'), LayerVersionArn: arn, Version: Number(parts[7]), CreatedDate: lambdaDate(), Description: '',
-          CompatibleRuntimes: ['nodejs20.x', 'python3.11'], CompatibleArchitectures: ['x86_64', 'arm64'],
+          CompatibleRuntimes: ['nodejs24.x', 'python3.12'], CompatibleArchitectures: ['x86_64', 'arm64'],
         }];
       }
       case 'CreateFunction':
@@ -393,6 +406,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         const code = await loadCode(body);
         const architectures = body.Architectures ?? fn.config.Architectures;
         validateConfig({ ...fn.config, Architectures: architectures }, code.unzippedBytes);
+        assertRuntimeOpen(fn.config.Runtime, 'update');
         if (body.DryRun) return [200, fn.config];
         Object.assign(fn.config, { CodeSha256: sha256Base64(code.zip), CodeSize: code.zip.length, Architectures: architectures });
         fn.unzippedBytes = code.unzippedBytes;
@@ -411,6 +425,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
           else delete next.Environment;
         }
         validateConfig(next, fn.unzippedBytes);
+        assertRuntimeOpen(next.Runtime, 'update');
         fn.config = next;
         startUpdate(fn, 'update');
         return [200, fn.config];

@@ -115,7 +115,7 @@ export async function makeManifest(input: ManifestInput): Promise<Manifest> {
     schemaVersion: 1,
     tool: 'lambda-ml 0.1.0',
     function: {
-      name: 'asset-classifier', runtime: 'nodejs20.x', architecture: 'x86_64', memoryMb: 1024, ephemeralStorageMb: 512,
+      name: 'asset-classifier', runtime: 'nodejs24.x', architecture: 'x86_64', memoryMb: 1024, ephemeralStorageMb: 512,
       timeoutS: 60, role: ROLE, handler: null, environment: { LOG_LEVEL: 'info' }, alias: 'live', ...input.fn,
     },
     region: 'us-east-1',

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type Rng, WORDS, makeBinaryPool, makeElfHeader, makeRng, makeTextPool, poolSlices } from './content.js';
 
 /** Bump when the generated output changes: cached scenarios with another version are rebuilt. */
-export const SCENARIO_GENERATOR_VERSION = 2;
+export const SCENARIO_GENERATOR_VERSION = 3;
 
 /** Knobs of the generated scenario; all optional. */
 export interface ScenarioOptions {
@@ -53,8 +53,13 @@ export const SCENARIO_BYTES = {
 } as const;
 
 const MODEL_NAMES = ['category', 'color', 'style'] as const;
-const PY_TAG = 'cpython-36';
-const EXT_SUFFIX = '.cpython-36m-x86_64-linux-gnu.so';
+/**
+ * The tree is installed for the config's runtime (python3.11): the article's Python 3.6 builds would not import there,
+ * and the native audit refuses them (CPython's extension tag must be the runtime's).
+ */
+const PY_VERSION = '3.11';
+const PY_TAG = 'cpython-311';
+const EXT_SUFFIX = `.${PY_TAG}-x86_64-linux-gnu.so`;
 const LAYER_SO_FACTOR = 0.6; // the layer was built from stripped shared objects
 
 type Kind = 'py' | 'so' | 'lib' | 'h' | 'json' | 'bin';
@@ -99,7 +104,7 @@ const DISTS: readonly Dist[] = [
   { name: 'Pillow', version: '5.4.1', top: ['PIL'],
     files: [[`PIL/_imaging${EXT_SUFFIX}`, 'so', 2_600_000]], parts: [['PIL', 'py', 80, 1_300_000], ['PIL/.libs', 'lib', 8, 3_500_000]] },
   { name: 'protobuf', version: '3.7.1', top: ['google'], requires: ['six (>=1.9)', 'setuptools'],
-    files: [['protobuf-3.7.1-py3.6-nspkg.pth', 'h', 540], [`google/protobuf/pyext/_message${EXT_SUFFIX}`, 'so', 1_100_000]],
+    files: [[`protobuf-3.7.1-py${PY_VERSION}-nspkg.pth`, 'h', 540], [`google/protobuf/pyext/_message${EXT_SUFFIX}`, 'so', 1_100_000]],
     parts: [['google/protobuf/{w}', 'py', 90, 1_800_000]] },
   { name: 'docutils', version: '0.14', top: ['docutils'], scripts: ['rst2html.py', 'rst2latex.py'], parts: [['docutils/{w}', 'py', 150, 1_800_000]] },
   { name: 'setuptools', version: '41.0.1', top: ['easy_install', 'pkg_resources', 'setuptools'], scripts: ['easy_install', 'easy_install-3.6'],
@@ -259,7 +264,7 @@ function distInfoTexts(dist: Dist, isPure: boolean): Array<[string, string]> {
     `Summary: ${dist.name} ${dist.version} (lambda-ml generated fixture)`, `Home-page: https://pypi.org/project/${dist.name}/`,
     'License: UNKNOWN', 'Platform: UNKNOWN', ...(dist.requires ?? []).map((req) => `Requires-Dist: ${req}`), '', ''].join('\n');
   const wheel = ['Wheel-Version: 1.0', 'Generator: bdist_wheel (0.33.1)', `Root-Is-Purelib: ${isPure}`,
-    `Tag: ${isPure ? 'py3-none-any' : 'cp36-cp36m-manylinux1_x86_64'}`, '', ''].join('\n');
+    `Tag: ${isPure ? 'py3-none-any' : 'cp311-cp311-manylinux1_x86_64'}`, '', ''].join('\n');
   return [[`${info}/INSTALLER`, 'pip\n'], [`${info}/METADATA`, metadata], [`${info}/WHEEL`, wheel],
     [`${info}/top_level.txt`, `${dist.top.join('\n')}\n`], [`${info}/LICENSE.txt`, `Copyright (c) the ${dist.name} authors.\n${LICENSE}`]];
 }
@@ -267,7 +272,7 @@ function distInfoTexts(dist: Dist, isPure: boolean): Array<[string, string]> {
 const LICENSE = 'Permission is hereby granted, free of charge, to any person obtaining a copy of this software, to deal in the\n'
   + 'Software without restriction, subject to the conditions of the original licence of this distribution.\n';
 
-const scriptText = (dist: Dist, script: string) => `#!/usr/bin/python3.6\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n\n`
+const scriptText = (dist: Dist, script: string) => `#!/usr/bin/python${PY_VERSION}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n\n`
   + `from ${dist.top[dist.top.length - 1]}.${script.replace(/\W/g, '_')} import main\n\nif __name__ == '__main__':\n`
   + `    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n    sys.exit(main())\n`;
 
@@ -431,7 +436,7 @@ export async function makeScenario(dir: string, options?: ScenarioOptions): Prom
 /** The SPEC §8 config of the scenario (paths relative to the scenario folder). */
 function scenarioConfig(o: Resolved): Record<string, unknown> {
   return {
-    function: { name: 'asset-classifier', runtime: 'python3.11', architecture: 'x86_64', memoryMb: 3008,
+    function: { name: 'asset-classifier', runtime: `python${PY_VERSION}`, architecture: 'x86_64', memoryMb: 3008,
       ephemeralStorageMb: o.ephemeralStorageMb, timeoutS: 60, role: 'arn:aws:iam::123456789012:role/asset-classifier' },
     region: 'eu-west-1',
     code: 'code',

@@ -89,7 +89,7 @@ test('default scenario: exit 0, sideload-bundled, exact totals for deps, layer a
   assert.equal(body.ok, true);
   assert.equal(body.fits, true);
   assert.equal(body.plan, 'sideload-bundled');
-  assert.equal(body.reason, 'deps + layers unzipped exceed 262144000 bytes; the level-9 deps.zip fits');
+  assert.equal(body.reason, 'deps + layers unzipped exceed 262,144,000 bytes (250 MiB); the level-9 deps.zip fits');
   assert.equal(body.runtime, 'python');
   const { code, deps, layers, models } = body.components;
   // deps: exactly what the generator wrote, and what find sums.

@@ -109,8 +109,15 @@ test('a secret in the code: exit 2 naming it, previous artifacts untouched', asy
 test('a wrong-architecture .so in the deps: exit 2 naming the file, what it is and the fix', async () => {
   const cfg = variant('deps-arm', (deps) => writeFileSync(join(deps, 'pkg', '_speedups.cpython-311-aarch64-linux-gnu.so'), makeElf({ machine: EM.AARCH64 })));
   const run = await runPackageBin(cfg, outDir());
-  assertOneLineError(run, 2, /pkg\/_speedups\.cpython-311-aarch64-linux-gnu\.so is a Linux arm64 \(aarch64\) binary; the function is x86_64/);
-  assert.match(run.stderr, /hint: .*pip install -t DIR --platform manylinux2014_x86_64/);
+  assert.equal(run.code, 2, run.stderr);
+  assert.equal(run.stdout, '');
+  // One error line naming the file, one indented detail line per refused binary, the hint.
+  assert.deepEqual(run.stderr.trimEnd().split('\n').map((line) => line.replace(/^(hint: reinstall the deps for python3\.11 x86_64: pip install).*$/, '$1')), [
+    'error: 1 native binary cannot load on python3.11 x86_64: pkg/_speedups.cpython-311-aarch64-linux-gnu.so',
+    '  pkg/_speedups.cpython-311-aarch64-linux-gnu.so: a Linux arm64 (aarch64) binary; the function is x86_64',
+    'hint: reinstall the deps for python3.11 x86_64: pip install',
+  ]);
+  assert.match(run.stderr, /hint: .*pip install -t DIR --platform manylinux2014_x86_64 --python-version 3\.11/);
   assertUntouched();
 });
 

@@ -132,7 +132,7 @@ test('scale 0.01: exact totals, RECORDs own every file, ELF headers, layer zip',
     'boto3-1.9.137.dist-info', 'protobuf-3.7.1.dist-info', 'PyYAML-5.1.dist-info']) assert.ok(distBytes.has(info), info);
   assert.equal(readFileSync(join(s.depsDir, 'colorgram.py-1.2.0.dist-info/top_level.txt'), 'utf8'), 'colorgram\n');
   assert.equal(readFileSync(join(s.depsDir, 'protobuf-3.7.1.dist-info/top_level.txt'), 'utf8'), 'google\n');
-  assert.ok(deps.has('webcolors.py') && deps.has('__pycache__/webcolors.cpython-36.pyc'));
+  assert.ok(deps.has('webcolors.py') && deps.has('__pycache__/webcolors.cpython-311.pyc'), 'installed for the config runtime, python3.11');
   const tf = distBytes.get('tensorflow-1.8.0.dist-info') ?? 0;
   assert.ok(tf > 0.55 * s.expected.depsBytes, 'tensorflow dominates the tree');
 

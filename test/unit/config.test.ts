@@ -7,9 +7,10 @@ import { loadConfig } from '../../src/config/load.js';
 import { nearest } from '../../src/config/schema.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { LambdaMlError } from '../../src/lib/errors.js';
+import { creatableRuntimes } from '../../src/runtimes/table.js';
 import { runCli } from '../helpers/cli.js';
 
-const FN = { name: 'asset-classifier', runtime: 'nodejs20.x' };
+const FN = { name: 'asset-classifier', runtime: 'nodejs24.x' };
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'lambda-ml-config-'));
@@ -78,6 +79,21 @@ test('wrong types name the field path and the fix', () => {
     [[], /^config must be an object, got an array$/, /\{ \.\.\. \}/],
   ];
   for (const [raw, message, hint] of cases) throwsConfig(() => validateConfig(raw, '/p'), message, hint);
+});
+
+test('function.runtime: only ids of the runtime table; the default is nodejs24.x', () => {
+  assert.equal(validateConfig({ function: { name: 'fn' } }, '/p').function.runtime, 'nodejs24.x');
+  // Accepted as they are (the table names them); deploy and budget judge their dates.
+  for (const runtime of ['nodejs22.x', 'nodejs24.x', 'python3.10', 'python3.12', 'python3.14', 'nodejs20.x']) {
+    assert.equal(validateConfig({ function: { ...FN, runtime } }, '/p').function.runtime, runtime);
+  }
+  // The hint lists what AWS still lets you create (today: nodejs24.x, nodejs22.x, python3.14 ... python3.10).
+  const creatable = new RegExp(creatableRuntimes().map((r) => r.id.replace(/\./g, '\\.')).join(', '));
+  assert.match(creatable.source, /nodejs24\\.x/);
+  for (const runtime of ['nodejs25.x', 'node24', 'python3.7', 'python3', 'java21', 'NODEJS24.X']) {
+    throwsConfig(() => validateConfig({ function: { ...FN, runtime } }, '/p'), new RegExp(`^function\\.runtime "${runtime.replace(/\./g, '\\.')}" is not a Lambda runtime`), creatable);
+  }
+  throwsConfig(() => validateConfig({}, '/p'), /^function is required$/, /"runtime": "nodejs24\.x"/);
 });
 
 test('unknown keys are errors that suggest the nearest known key', () => {
@@ -155,10 +171,11 @@ test('loadConfig: no config at all, a missing --config file, invalid JSON', asyn
     assert.match(error.message, /nope\.json: not found$/);
     return true;
   });
-  write(join(dir, 'lambda-ml.config.json'), '{ "function": { "name": "x", } }');
+  // Trailing commas and comments are JSONC (test/unit/config-input.test.ts); a missing comma is an error at line:column.
+  write(join(dir, 'lambda-ml.config.json'), '{ "function": { "name": "x" "runtime": "y" } }');
   await assert.rejects(loadConfig(dir), (error: LambdaMlError) => {
-    assert.match(error.message, /lambda-ml\.config\.json is not valid JSON/);
-    assert.match(error.hint ?? '', /trailing commas/);
+    assert.match(error.message, /lambda-ml\.config\.json:1:29 is not valid JSON: expected ","/);
+    assert.match(error.hint ?? '', /trailing commas are allowed/);
     return true;
   });
 });

@@ -33,7 +33,7 @@ const python = (name: string, version: string | null, topLevel: string[] = [name
 /** Small byte limits so the literals stay readable; /tmp and memory are in MB as configured. */
 function configOf(overrides: { runtime?: string; plan?: string; ephemeralStorageMb?: number; memoryMb?: number; unzippedBytes?: number; zipDirectBytes?: number; bucket?: string } = {}): Config {
   return validateConfig({
-    function: { name: 'fn', runtime: overrides.runtime ?? 'nodejs20.x', ephemeralStorageMb: overrides.ephemeralStorageMb ?? 512, memoryMb: overrides.memoryMb ?? 3008 },
+    function: { name: 'fn', runtime: overrides.runtime ?? 'nodejs24.x', ephemeralStorageMb: overrides.ephemeralStorageMb ?? 512, memoryMb: overrides.memoryMb ?? 3008 },
     plan: overrides.plan ?? 'auto',
     limits: { unzippedBytes: overrides.unzippedBytes ?? 1_000, zipDirectBytes: overrides.zipDirectBytes ?? 500 },
     ...(overrides.bucket ? { artifacts: { bucket: overrides.bucket } } : {}),
@@ -81,7 +81,7 @@ test('bundle fits: code + deps unzipped under the limit', () => {
   const budget = plan({ deps: oneDep(500), bundleZipBytes: 300 });
   assert.equal(budget.fits, true);
   assert.equal(budget.plan, 'bundle');
-  assert.equal(budget.reason, 'code + deps + layers unzipped fit in 1000 bytes');
+  assert.equal(budget.reason, 'code + deps + layers unzipped fit in 1,000 bytes');
   assert.deepEqual(budget.checks.map((c) => c.limit), ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers']);
   assert.deepEqual(checkOf(budget, 'unzipped'), { limit: 'unzipped', used: 600, max: 1_000, ok: true, blocking: true });
   assert.deepEqual(checkOf(budget, 'zipDirect'), { limit: 'zipDirect', used: 300, max: 500, ok: true, blocking: false });
@@ -107,7 +107,7 @@ test('sideload-bundled when the bundle exceeds the unzipped limit and deps.zip f
   const budget = plan({ deps: oneDep(2_000), depsZipBytes: 500 });
   assert.equal(budget.fits, true);
   assert.equal(budget.plan, 'sideload-bundled');
-  assert.equal(budget.reason, 'deps + layers unzipped exceed 1000 bytes; the level-9 deps.zip fits');
+  assert.equal(budget.reason, 'deps + layers unzipped exceed 1,000 bytes; the level-9 deps.zip fits');
   assert.equal(checkOf(budget, 'unzipped').used, 100 + 500);
   assert.equal(checkOf(budget, 'zipDirect').used, 40 + 500);
   assert.equal(checkOf(budget, 'tmp').used, 2_000, '/tmp holds the extracted deps');
@@ -120,7 +120,7 @@ test('sideload-bundled when the bundle exceeds the unzipped limit and deps.zip f
 test('sideload-s3 when deps.zip inside the function zip would still exceed the unzipped limit', () => {
   const node = plan({ deps: oneDep(5_000), depsZipBytes: 1_200 });
   assert.equal(node.plan, 'sideload-s3');
-  assert.match(node.reason, /^deps \+ layers unzipped exceed 1000 bytes; deps\.zip inside the function zip fails unzipped, so it is fetched from S3 at cold start$/);
+  assert.match(node.reason, /^deps \+ layers unzipped exceed 1,000 bytes; deps\.zip inside the function zip fails unzipped, so it is fetched from S3 at cold start$/);
   assert.equal(node.attempts[1].fits, false);
   assert.equal(checkOf(node, 'unzipped').used, 100);
   assert.equal(checkOf(node, 'zipDirect').used, 40);

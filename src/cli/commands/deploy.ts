@@ -1,7 +1,7 @@
 /** `lambda-ml deploy [--dry-run]`: package (or reuse --no-package), upload, create/update, publish, alias, trigger. */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig, parseJson } from '../../config/load.js';
 import { deploy } from '../../deploy/index.js';
 import { formatBytes } from '../../lib/bytes.js';
@@ -10,8 +10,9 @@ import { MANIFEST_FILE, runPackage } from '../../pipeline/package.js';
 import type { Manifest } from '../../types.js';
 import { kerasConverter } from '../converter.js';
 import { makeColors, showProgress, type GlobalOptions, type Io } from '../io.js';
+import { checkPackageOut } from '../output-file.js';
 import { createProgress } from '../progress.js';
-import { clientsFor, remoteScanOptions } from '../remote-options.js';
+import { checkAwsEnv, clientsFor, remoteScanOptions } from '../remote-options.js';
 
 export interface DeployFlags extends GlobalOptions {
   readonly out?: string;
@@ -24,9 +25,12 @@ export interface DeployFlags extends GlobalOptions {
 }
 
 export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSignal): Promise<ExitCode> {
-  const remote = await remoteScanOptions(await loadConfig(io.cwd, flags.config), flags, io);
+  const loaded = await loadConfig(io.cwd, flags.config);
+  const out = flags.out === undefined ? join(loaded.rootDir, '.lambda-ml') : resolve(io.cwd, flags.out);
+  if (flags.out !== undefined && flags.package !== false) await checkPackageOut(out, flags.out, loaded.rootDir);
+  checkAwsEnv(loaded, flags, io.env); // before packaging: a bad AWS_ENDPOINT_URL must not cost a package run
+  const remote = await remoteScanOptions(loaded, flags, io);
   const config = remote.config;
-  const out = flags.out ?? join(config.rootDir, '.lambda-ml');
   const progress = createProgress(io, showProgress(io, flags), 300);
   const log = (line: string) => { if (flags.verbose && !flags.json) io.stderr.write(`${line}\n`); };
   try {
@@ -53,7 +57,7 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
     }
     if (flags.quiet) return EXIT.OK;
     const c = makeColors(io, flags);
-    const lines: string[] = [];
+    const lines: string[] = result.warnings.map((warning) => `${c.yellow('!')} ${warning}`);
     if (result.dryRun) {
       lines.push(c.bold(`Dry run: the calls deploy would make for ${manifest.function.name}`));
       result.calls.forEach((call, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${call.write ? call.op : c.dim(call.op)} ${c.dim(summarise(call.params))}`));

@@ -1,73 +1,90 @@
-/** `lambda-ml init [DIR]`: a starter asset-classifier project that packages as it is after `npm install`. */
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+/**
+ * `lambda-ml init [DIR] [--name NAME] [--model PATH [--labels FILE]]`: a starter asset-classifier project that budgets
+ * as it is after `npm install` (docs/design.md, `init`). Everything is checked before anything is written.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { EXIT, inputError, type ExitCode } from '../../lib/errors.js';
-import { HANDLER_PACKAGES } from '../../pack/handler-files.js';
+import { bucketNames, projectName, projectNameProblem } from '../../lib/names.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { makeColors } from '../io.js';
+import { lambdaMlSpec } from './init/lambda-ml-spec.js';
+import { shellQuote } from './init/shell-quote.js';
+import { starterConfig, starterPackage } from './init/starter-files.js';
+import { bundledModel, userModel, type StarterModel } from './init/starter-model.js';
+import { starterPaths, writeStarter } from './init/write-starter.js';
 
-export interface InitFlags extends GlobalOptions { readonly force?: boolean; readonly name?: string }
+export { pinnedHandlerDeps } from './init/starter-files.js';
 
-/** The handler's runtime deps, pinned to the versions lambda-ml itself was built and tested with. */
-export function pinnedHandlerDeps(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  const out: Record<string, string> = {};
-  for (const name of HANDLER_PACKAGES) {
-    let version = '';
-    try {
-      const main = require.resolve(name);
-      const root = main.slice(0, main.lastIndexOf(join('node_modules', name)) + join('node_modules', name).length);
-      version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-    } catch {
-      throw inputError(`cannot find ${name} next to lambda-ml`, 'reinstall lambda-ml (npm ci)');
-    }
-    out[name] = version;
-  }
-  return out;
+export interface InitFlags extends GlobalOptions {
+  readonly force?: boolean;
+  readonly name?: string;
+  readonly model?: string;
+  readonly labels?: string;
 }
 
 export async function initCommand(io: Io, dirArg: string | undefined, flags: InitFlags): Promise<ExitCode> {
   const dir = resolve(io.cwd, dirArg ?? '.');
-  const name = (flags.name ?? (dirArg ? dirArg.split(/[\\/]/).pop() : 'asset-classifier') ?? 'asset-classifier').replace(/[^A-Za-z0-9_-]/g, '-') || 'asset-classifier';
-  const files = ['lambda-ml.config.json', 'package.json', 'models/classifier/labels.json'].map((f) => join(dir, f));
-  const clash = files.filter((f) => existsSync(f));
-  if (clash.length && !flags.force) throw inputError(`${relative(io.cwd, clash[0]) || clash[0]} already exists`, 'pass --force to overwrite, or choose another folder');
-  let hasModel = false;
-  try {
-    const { ensureExampleModel } = await import('../../example/node-example.js');
-    await ensureExampleModel(join(dir, 'models', 'classifier'));
-    hasModel = true;
-  } catch {
-    hasModel = false; // nsfwjs (a dev dependency) is not installed: the user brings a model
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw inputError(`${dir}: is a file, not a folder`, 'give init a folder (new or existing)');
   }
-  await mkdir(join(dir, 'models', 'classifier'), { recursive: true });
-  const config = {
-    function: { name, runtime: 'nodejs20.x', architecture: 'x86_64', memoryMb: 2048, ephemeralStorageMb: 512, timeoutS: 60, role: 'arn:aws:iam::123456789012:role/asset-classifier' },
-    region: 'eu-west-1',
-    deps: 'node_modules',
-    models: [{ name: 'classifier', path: 'models/classifier', s3: `s3://${name}-models/classifier/`, labels: 'models/classifier/labels.json', input: { width: 224, height: 224, range: [0, 1] }, topK: 3, tag: 'category' }],
-    colors: { count: 3 },
-    tags: { prefix: 'ml:' },
-    prune: 'trace',
-    artifacts: { bucket: `${name}-artifacts`, prefix: 'lambda-ml/' },
-    trigger: { bucket: `${name}-assets`, prefix: 'images/', suffixes: ['.jpg', '.jpeg', '.png', '.webp'] },
-  };
-  const pkg = { name, version: '1.0.0', private: true, type: 'module', scripts: { budget: 'lambda-ml budget', package: 'lambda-ml package', deploy: 'lambda-ml deploy' }, dependencies: pinnedHandlerDeps() };
-  await writeFile(files[0], JSON.stringify(config, null, 2) + '\n');
-  await writeFile(files[1], JSON.stringify(pkg, null, 2) + '\n');
-  if (!hasModel) await writeFile(files[2], JSON.stringify(['class-0', 'class-1'], null, 2) + '\n');
+  const name = flags.name === undefined ? projectName(basename(dir)) : checkedName(flags.name);
+  if (flags.labels !== undefined && flags.model === undefined) {
+    throw inputError('--labels needs --model', 'pass --model PATH (your model) with --labels FILE (its class names)');
+  }
+  const model = flags.model === undefined ? await bundledModel() : await userModel(flags.model, flags.labels, io.cwd);
+  const clash = starterPaths(model).map((rel) => join(dir, rel)).find((path) => existsSync(path));
+  if (clash && !flags.force) {
+    const shown = relative(io.cwd, clash) || clash;
+    throw inputError(`${shown} already exists`, 'pass --force to overwrite, or choose another folder');
+  }
+  const config = starterConfig(name, model);
+  const pkg = starterPackage(name, lambdaMlSpec());
+  const files = await writeStarter({ dir, config, pkg, model });
+  const where = relative(io.cwd, dir) || '.';
+  const next = `${where === '.' ? '' : `cd ${shellQuote(where)} && `}npm install && npm run budget`;
+  const warnings = [...(model?.warnings ?? []), ...(model ? [] : [noModelWarning()])];
   if (flags.json) {
-    io.stdout.write(JSON.stringify({ schemaVersion: 1, ok: true, dir, files, model: hasModel ? 'MobileNetV2 (nsfwjs)' : null }, null, 2) + '\n');
+    const summary = model && {
+      name: model.name, kind: model.kind, about: model.about, labels: model.labels.length, input: model.input,
+    };
+    const buckets = bucketNames(name);
+    const body = { schemaVersion: 1, ok: true, dir, name, buckets, files, model: summary, warnings, next };
+    io.stdout.write(JSON.stringify(body, null, 2) + '\n');
     return EXIT.OK;
   }
-  if (!flags.quiet) {
-    const c = makeColors(io, flags);
-    const where = relative(io.cwd, dir) || '.';
-    io.stdout.write(`${c.green('✓')} wrote ${files.map((f) => relative(dir, f)).join(', ')} in ${where}/\n`);
-    io.stdout.write(hasModel ? '  model: MobileNetV2 (from the nsfwjs package) in models/classifier/\n' : `  ${c.yellow('!')} no model: put a TF.js model (model.json + shards) or a Keras .h5 in models/classifier/\n`);
-    io.stdout.write(c.dim(`Next: cd ${where} && npm install && npx lambda-ml budget\n`));
-  }
+  if (flags.quiet) return EXIT.OK;
+  for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
+  io.stdout.write(summaryLines(io, flags, { where, model, next }).join('\n') + '\n');
   return EXIT.OK;
+}
+
+/** `--name` as given, or an input error naming it with the name that would work. */
+function checkedName(name: string): string {
+  const problem = projectNameProblem(name);
+  if (problem === null) return name;
+  const hint = `it names the npm package, the Lambda function and the S3 buckets: try --name ${projectName(name)}`;
+  throw inputError(`--name ${JSON.stringify(name)} ${problem}`, hint);
+}
+
+const noModelWarning = () =>
+  'no model: nsfwjs (the source of the example model) is not installed; add yours with --force --model PATH';
+
+interface InitRun { readonly where: string; readonly model: StarterModel | null; readonly next: string }
+
+function summaryLines(io: Io, flags: InitFlags, run: InitRun): string[] {
+  const c = makeColors(io, flags);
+  const { model } = run;
+  const written = ['lambda-ml.config.json', 'package.json', ...(model ? [`models/${model.name}/`] : [])];
+  const lines = [`${c.green('✓')} wrote ${written.join(', ')} in ${run.where}/`];
+  if (model) {
+    lines.push(`  model "${model.name}": ${model.about}, tag ml:${model.name}`);
+    if (model.kind === 'bundled') {
+      lines.push('  your own model: lambda-ml init --force --model PATH [--labels FILE] (TF.js folder, Keras file)');
+    } else {
+      lines.push(`  check models[0].input in lambda-ml.config.json: range [0, 1] (pixels / 255) is assumed`);
+    }
+  }
+  lines.push(c.dim(`Next: ${run.next}`));
+  return lines;
 }

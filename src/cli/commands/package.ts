@@ -1,14 +1,16 @@
 /** `lambda-ml package [--out DIR] [--prune off|safe|trace] [--strict]`. */
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { formatBytes } from '../../lib/bytes.js';
 import { EXIT, inputError, type ExitCode } from '../../lib/errors.js';
 import { runPackage } from '../../pipeline/package.js';
 import type { PruneMode } from '../../types.js';
 import { makeColors, showProgress, type GlobalOptions, type Io } from '../io.js';
+import { checkPackageOut } from '../output-file.js';
 import { createProgress } from '../progress.js';
 import { remoteScanOptions } from '../remote-options.js';
 import { kerasConverter } from '../converter.js';
+import { shellQuote } from './init/shell-quote.js';
 
 export interface PackageFlags extends GlobalOptions {
   readonly out?: string;
@@ -21,13 +23,17 @@ export interface PackageFlags extends GlobalOptions {
 
 export async function packageCommand(io: Io, flags: PackageFlags, signal?: AbortSignal): Promise<ExitCode> {
   if (flags.prune !== undefined && !['off', 'safe', 'trace'].includes(flags.prune)) throw inputError(`--prune must be off, safe or trace (got "${flags.prune}")`, 'e.g. --prune trace');
-  const remote = await remoteScanOptions(await loadConfig(io.cwd, flags.config), flags, io);
+  const loaded = await loadConfig(io.cwd, flags.config);
+  // --out resolves against the cwd; a file at or above it is named now, before the scan.
+  const out = flags.out === undefined ? `${loaded.rootDir}/.lambda-ml` : resolve(io.cwd, flags.out);
+  if (flags.out !== undefined) await checkPackageOut(out, flags.out, loaded.rootDir);
+  const remote = await remoteScanOptions(loaded, flags, io);
   const config = remote.config;
   const progress = createProgress(io, showProgress(io, flags));
   try {
     const run = await runPackage(config, {
       ...remote.scan,
-      out: flags.out ?? `${config.rootDir}/.lambda-ml`,
+      out,
       prune: flags.prune as PruneMode | undefined,
       strict: flags.strict,
       signal,
@@ -54,7 +60,10 @@ export async function packageCommand(io: Io, flags: PackageFlags, signal?: Abort
     for (const m of manifest.artifacts.models) lines.push(`  ${`models/${m.name}/`.padEnd(22)} ${formatBytes(m.files.reduce((t, f) => t + f.bytes, 0)).padStart(9)}  ${c.dim(`${m.files.length} files -> ${m.s3 ?? 'bundled'}`)}`);
     if (run.prune.savedBytes > 0) lines.push(`  pruned (${run.prune.mode}): ${formatBytes(run.prune.savedBytes)} (${run.prune.rules.map((r) => `${r.rule} ${formatBytes(r.bytes)}`).join(', ')})`);
     for (const w of run.budget.warnings) lines.push(`  ${c.yellow('!')} ${w}`);
-    lines.push('', c.dim('Next: lambda-ml deploy (or lambda-ml invoke --local --s3 s3://bucket/key to try it here)'));
+    // The next commands find this output only with the same --config/--out; paths are quoted when the shell needs it.
+    const again = [['--config', flags.config], ['--out', flags.out && where]].filter(([, v]) => v)
+      .map(([flag, v]) => ` ${flag} ${/^[\w./:@%+=,-]+$/.test(v as string) ? v : shellQuote(v as string)}`).join('');
+    lines.push('', c.dim(`Next: lambda-ml deploy${again} (or lambda-ml invoke --local --s3-local --image <a photo>${again} to try it here)`));
     io.stdout.write(lines.join('\n') + '\n');
     return EXIT.OK;
   } finally {

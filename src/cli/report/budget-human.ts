@@ -1,7 +1,8 @@
 /** The human budget report: short, aligned, reads at 80 columns, ends with what to do next. */
 import type { ChalkInstance } from 'chalk';
-import { formatBytes, formatInt, formatPercent } from '../../lib/bytes.js';
+import { formatBytes, formatInt, formatMb, formatPercent } from '../../lib/bytes.js';
 import type { Budget, Check, Config } from '../../types.js';
+import { formatMax } from './limit-max.js';
 
 const LABELS: Record<Check['limit'], string> = { unzipped: 'unzipped', zipDirect: 'zip direct', tmp: '/tmp', memory: 'memory', layers: 'layers' };
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -15,7 +16,7 @@ function wrap(prefix: string, text: string, indent: number): string[] {
   let line = prefix;
   let fresh = true; // nothing but the prefix/indent on `line` yet
   // A number and its unit ("3.0 MB") never break apart.
-  for (const word of text.replace(/(\d) (B|kB|MB|GB|TB)\b/g, '$1\u00a0$2').split(' ').map((w) => w.replace(/\u00a0/g, ' '))) {
+  for (const word of text.replace(/(\d) (B|KiB|MiB|GiB|TiB|MB|bytes?)(?![\w])/g, '$1\u00a0$2').split(' ').map((w) => w.replace(/\u00a0/g, ' '))) {
     if (!fresh && visible(line) + 1 + visible(word) > WIDTH) {
       lines.push(line);
       line = ' '.repeat(indent) + word;
@@ -30,7 +31,7 @@ function wrap(prefix: string, text: string, indent: number): string[] {
 export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, topN = 8): string {
   const lines: string[] = [];
   const { code, deps, layers, models } = budget.components;
-  lines.push(...wrap(c.bold(`lambda-ml budget · ${config.function.name}`) + ' ', c.dim(`(${config.function.runtime}, ${config.function.architecture}, ${config.function.memoryMb} MB, /tmp ${config.function.ephemeralStorageMb} MB)`), 2));
+  lines.push(...wrap(c.bold(`lambda-ml budget · ${config.function.name}`) + ' ', c.dim(`(${config.function.runtime}, ${config.function.architecture}, ${formatMb(config.function.memoryMb)}, /tmp ${formatMb(config.function.ephemeralStorageMb)})`), 2));
   lines.push('');
   lines.push(c.bold('Components') + ' '.repeat(29) + c.dim('   unzipped'));
   const row = (label: string, bytes: number, note = '') => {
@@ -58,7 +59,7 @@ export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, t
   }
 
   lines.push('', c.bold(`Limits`) + c.dim(budget.plan ? ` (plan ${budget.plan})` : ' (best attempt: sideload-s3)'));
-  for (const check of budget.checks) lines.push(renderCheck(check, c));
+  for (const check of budget.checks) lines.push(renderCheck(check, config, c));
 
   lines.push('');
   if (budget.fits) {
@@ -72,18 +73,24 @@ export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, t
   }
   if (budget.warnings.length) lines.push('', c.bold('Warnings'), ...budget.warnings.flatMap((w) => wrap(`  ${c.yellow('!')} `, w, 4)));
   if (budget.suggestions.length) lines.push('', c.bold('To make it fit'), ...budget.suggestions.flatMap((s) => wrap('  → ', s.message, 4)));
-  lines.push('', c.dim(budget.fits ? 'Next: lambda-ml package' : 'Next: apply a suggestion above, then run lambda-ml budget again'));
+  lines.push('', c.dim(nextLine(budget)));
   return lines.join('\n') + '\n';
 }
 
-function renderCheck(check: Check, c: ChalkInstance): string {
+function renderCheck(check: Check, config: Config, c: ChalkInstance): string {
   const ratio = check.max > 0 ? check.used / check.max : 0;
   const filled = Math.min(20, Math.round(ratio * 20));
   const colour = !check.ok ? (check.blocking ? c.red : c.yellow) : ratio > 0.9 ? c.yellow : c.green;
   const bar = colour('█'.repeat(filled)) + c.dim('░'.repeat(20 - filled));
-  const amounts = check.limit === 'layers' ? `${check.used} / ${check.max}` : `${formatBytes(check.used)} / ${formatBytes(check.max)}`;
+  const amounts = check.limit === 'layers' ? `${check.used} / ${check.max}` : `${formatBytes(check.used)} / ${formatMax(check, config)}`;
   const status = check.ok ? c.green('ok') : check.blocking ? c.red('over') : c.yellow('via S3');
   return `  ${pad(LABELS[check.limit], 10)} ${bar} ${lpad(amounts, 21)} ${lpad(formatPercent(ratio), 5)}  ${status}`;
+}
+
+function nextLine(budget: Budget): string {
+  if (budget.fits) return 'Next: lambda-ml package';
+  if (budget.suggestions.length > 0) return 'Next: apply a suggestion above, then run lambda-ml budget again';
+  return 'Next: shrink what the failing limits above count (deps, layers, models), then run lambda-ml budget again';
 }
 
 /** Cuts `text` to `n` columns with an ellipsis. */

@@ -1,6 +1,7 @@
 /** `budget --markdown`: a report for a CI job summary ($GITHUB_STEP_SUMMARY). */
-import { formatBytes, formatPercent } from '../../lib/bytes.js';
+import { formatBytes, formatInt, formatPercent } from '../../lib/bytes.js';
 import type { Budget, Config } from '../../types.js';
+import { formatMax } from './limit-max.js';
 
 /** Renders the budget as GitHub-flavoured markdown. */
 export function renderBudgetMarkdown(budget: Budget, config: Config): string {
@@ -9,14 +10,14 @@ export function renderBudgetMarkdown(budget: Budget, config: Config): string {
   out.push(budget.fits ? `**Plan:** \`${budget.plan}\`: ${budget.reason}` : `**Nothing fits:** ${budget.reason}`, '');
   out.push('| limit | used | max | % | status |', '|---|---:|---:|---:|---|');
   for (const check of budget.checks) {
-    const fmt = (n: number) => (check.limit === 'layers' ? String(n) : formatBytes(n));
-    out.push(`| ${check.limit} | ${fmt(check.used)} | ${fmt(check.max)} | ${formatPercent(check.used / check.max)} | ${check.ok ? 'ok' : check.blocking ? '**over**' : 'via S3'} |`);
+    const used = check.limit === 'layers' ? String(check.used) : formatBytes(check.used);
+    out.push(`| ${check.limit} | ${used} | ${formatMax(check, config)} | ${formatPercent(check.used / check.max)} | ${check.ok ? 'ok' : check.blocking ? '**over**' : 'via S3'} |`);
   }
   const { code, deps, layers, models } = budget.components;
   out.push('', '| component | unzipped | note |', '|---|---:|---|');
-  out.push(`| code + handler | ${formatBytes(code.bytes)} | ${code.files} files |`);
+  out.push(`| code + handler | ${formatBytes(code.bytes)} | ${formatInt(code.files)} files |`);
   if (deps.kind !== 'none') {
-    out.push(`| deps (${deps.kind}) | ${formatBytes(deps.bytes)} | ${deps.packages.length} packages |`);
+    out.push(`| deps (${deps.kind}) | ${formatBytes(deps.bytes)} | ${formatInt(deps.packages.length)} packages |`);
     out.push(`| deps after strip / prune | ${formatBytes(deps.afterStrip)} / ${formatBytes(deps.afterPrune)} | prune: ${budget.prune.mode} |`);
     if (deps.zipBytes !== null) out.push(`| deps.zip (level 9) | ${formatBytes(deps.zipBytes)} | |`);
   }
