@@ -159,7 +159,7 @@ test('--markdown: a CI summary with a limits table; --markdown FILE appends to t
   assert.match(result.stdout, /^## lambda-ml budget: asset-classifier ✅ fits\n/);
   assert.match(result.stdout, /^\*\*Plan:\*\* `sideload-bundled`: /m);
   assert.match(result.stdout, /^\| limit \| used \| max \| % \| status \|\n\|---\|---:\|---:\|---:\|---\|$/m);
-  for (const limit of ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers']) assert.match(result.stdout, new RegExp(`^\\| ${limit} \\| .+ \\| ok \\|$`, 'm'));
+  for (const limit of ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers']) assert.match(result.stdout, new RegExp(`^\\| ${limit} \\| .+ \\| (?:ok|near) \\|$`, 'm'));
   assert.match(result.stdout, /^\| component \| unzipped \| note \|$/m);
   const summary = join(scratch, 'summary.md');
   writeFileSync(summary, '# before\n');

@@ -55,7 +55,7 @@ test('--s3 --json --keep: cold-start timings, the record tagged, tags merged in 
   const runtime = runtimeOf(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).function.runtime);
   assert.equal(Number(body.node.version.split('.')[0]), runtime.major, 'the handler ran on the runtime\'s Node major');
   assert.ok(['current', 'cache'].includes(body.node.source), body.node.source);
-  assert.equal(typeof body.coldStart.modelLoad.content, 'number');
+  assert.equal(typeof body.coldStart.modelLoad.safety, 'number');
   assert.ok(body.unpackMs > 0 && body.importMs >= 0);
   assert.deepEqual(body.warm, { count: 0, p50Ms: null, p95Ms: null });
   const record = body.invocations[0].result.results[0];
@@ -109,7 +109,7 @@ test('human output lists the record and its tags, without colour', async () => {
   assert.ok(!hasAnsi(result.stdout));
   assert.match(result.stdout, /^✓ invoked asset-classifier locally \(bundle, wasm, Node \d+\.\d+\.\d+\)$/m);
   assert.match(result.stdout, /^ {2}cold start \d+ ms: unpack \d+ ms, import \d+ ms/m);
-  assert.match(result.stdout, new RegExp(`^ {2}s3://${BUCKET}/${PHOTO} {2}tagged \\d+ ms: download \\d+, decode \\d+, infer content \\d+, tag \\d+$`, 'm'));
+  assert.match(result.stdout, new RegExp(`^ {2}s3://${BUCKET}/${PHOTO} {2}tagged \\d+ ms: download \\d+, decode \\d+, infer safety \\d+, tag \\d+$`, 'm'));
   assert.match(result.stdout, /^ {4}ml:safety = \S+/m);
   assert.match(result.stdout, /^ {4}ml:colors = [a-z ]+$/m);
   assert.ok(!/^ {4}owner/m.test(result.stdout), "only the tool's own tags are listed");

@@ -120,6 +120,16 @@ test('a PR against its base: one comment with the delta, the summary, the output
   assert.equal(outputs.comment, 'created');
   assert.equal(outputs.fits, 'true');
   assert.equal(git('worktree', 'list').split('\n').length, 1, 'the base worktree is gone');
+  // This lambda-ml has --base/--html/--files: budget itself wrote the delta, the HTML report and the largest files.
+  assert.ok(outcome.html, 'budget --html wrote the report');
+  assert.equal(outputs.html, outcome.html);
+  const html = readFileSync(outcome.html, 'utf8');
+  assert.ok(html.startsWith('<!doctype html>') && html.includes('"changed":{"canvas":"added'), 'canvas outlined');
+  assert.match(body, /HTML report \(treemap\): artifact `lambda-ml-report`/);
+  assert.match(body, /⚠️ new native binary: `node_modules\/canvas\/build\/Release\/canvas\.node` \(`canvas@2\.11\.2`/);
+  assert.match(summary, /^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\*$/m, 'leads with the headroom');
+  assert.match(summary, /\*\*Largest files\*\*[\s\S]*`node_modules\/canvas\/build\/Release\/canvas\.node`/, '--files 5');
+  assert.match(summary, /\*\*Against the base:\*\* unzipped \+293 KiB/, 'budget --markdown --base wrote the delta');
 
   const again = await runAction(context(7), { log });
   assert.equal(again.comment, 'unchanged', 'nothing changed: no write');

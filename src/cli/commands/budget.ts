@@ -3,6 +3,14 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { EXIT, type ExitCode } from '../../lib/errors.js';
 import { runBudget } from '../../pipeline/budget.js';
+import { listBinaries } from '../../report/binaries.js';
+import { parseBudgetDocument, type BudgetDocument } from '../../report/budget-document.js';
+import { classifyFiles } from '../../report/classify.js';
+import { budgetDelta } from '../../report/delta.js';
+import { renderDeltaText } from '../../report/delta-render.js';
+import { renderHtml } from '../../report/html.js';
+import { largestFiles, renderLargestFilesText } from '../../report/largest-files.js';
+import { buildReportTree } from '../../report/tree.js';
 import { remoteScanOptions } from '../remote-options.js';
 import type { GlobalOptions, Io } from '../io.js';
 import { makeColors, showProgress } from '../io.js';
@@ -10,44 +18,87 @@ import { appendOutputFile, checkOutputFile } from '../output-file.js';
 import { createProgress } from '../progress.js';
 import { renderBudget } from '../report/budget-human.js';
 import { renderBudgetMarkdown } from '../report/budget-markdown.js';
+import { withSoftBudget } from '../report/soft-budget.js';
+import { readFlagFile, writeReportFile } from '../report/write-report-file.js';
 
 export interface BudgetFlags extends GlobalOptions {
   readonly markdown?: string | boolean;
   readonly top?: number;             // validated by main (src/cli/flag-values.ts)
+  readonly files?: number;           // --files N, validated by main
+  readonly base?: string;            // --base FILE: an earlier `budget --json`
+  readonly html?: string;            // --html FILE
   readonly accountLimits?: boolean;
   readonly region?: string;
   readonly profile?: string;
   readonly endpointUrl?: string;
 }
 
+/** The largest files the HTML report lists when --files is not given. */
+const HTML_FILES = 20;
+
 export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCode> {
   let config = await loadConfig(io.cwd, flags.config);
-  // --markdown FILE resolves against the cwd, and a path that cannot be written fails before the scan.
+  // Output paths resolve against the cwd, and a path that cannot be written fails before the scan; so does --base.
   const markdownFile = typeof flags.markdown === 'string' ? resolve(io.cwd, flags.markdown) : null;
   if (markdownFile !== null) await checkOutputFile('--markdown', markdownFile, flags.markdown as string);
+  const htmlFile = flags.html !== undefined ? resolve(io.cwd, flags.html) : null;
+  if (htmlFile !== null) await checkOutputFile('--html', htmlFile, flags.html as string);
+  const base = flags.base !== undefined ? await readBase(io, flags.base) : null;
   const top = flags.top ?? 8;
+  const { warnAtPercent } = config;
   const progress = createProgress(io, showProgress(io, flags));
   const remote = await remoteScanOptions(config, flags, io);
   config = remote.config;
   try {
-    const { budget } = await runBudget(config, {
+    const run = await runBudget(config, {
       ...remote.scan,
       onStep: (step) => progress.step(`scanning ${step}`),
       onZipProgress: (done, total) => progress.bytes('measuring deps.zip', done, total),
     });
     progress.done();
-    if (flags.json) io.stdout.write(JSON.stringify({ schemaVersion: 1, ok: true, ...budget }, null, 2) + '\n');
+    const { budget } = run;
+    // The soft budget's warnings lead the human and markdown reports; JSON readers have warnAtPercent and the checks.
+    const shown = withSoftBudget(budget, warnAtPercent);
+    const classified = classifyFiles(run);
+    const binaries = listBinaries(classified);
+    const files = flags.files !== undefined ? largestFiles(classified, flags.files) : undefined;
+    // `binaries` is always written: the next run's --base flags new native and .wasm files from it.
+    const head: BudgetDocument = {
+      schemaVersion: 1, ok: true, ...budget, warnAtPercent, binaries, ...(files && { files }),
+    };
+    const delta = base ? budgetDelta(base, head) : null;
+    const doc: BudgetDocument = delta ? { ...head, delta } : head;
+    if (htmlFile !== null) {
+      const html = renderHtml({
+        budget: doc, tree: buildReportTree(run), delta,
+        files: files ?? largestFiles(classified, HTML_FILES), name: config.function.name, warnAtPercent,
+      });
+      await writeReportFile('--html', htmlFile, flags.html as string, html);
+    }
+    const extras = { warnAtPercent, files, delta };
+    if (flags.json) io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     else if (flags.markdown !== undefined && flags.markdown !== false) {
-      const md = renderBudgetMarkdown(budget, config);
+      const md = renderBudgetMarkdown(shown, config, extras);
       if (markdownFile !== null) await appendOutputFile('--markdown', markdownFile, flags.markdown as string, md);
       else io.stdout.write(md);
-      if (markdownFile !== null && !flags.quiet) {
-        io.stdout.write(renderBudget(budget, config, makeColors(io, flags), top));
-      }
-    } else if (!flags.quiet) io.stdout.write(renderBudget(budget, config, makeColors(io, flags), top));
+      if (markdownFile !== null && !flags.quiet) io.stdout.write(humanReport());
+    } else if (!flags.quiet) io.stdout.write(humanReport());
     else if (!budget.fits) io.stderr.write(`does not fit: ${budget.reason}\n`);
+    // --quiet prints nothing when it fits, also above the soft budget (the other formats show it).
     return budget.fits ? EXIT.OK : EXIT.OVER_BUDGET;
+
+    function humanReport(): string {
+      const sections = [files ? renderLargestFilesText(files) : '', delta ? renderDeltaText(delta) : ''];
+      return renderBudget(shown, config, makeColors(io, flags), top, warnAtPercent, sections);
+    }
   } finally {
     progress.done();
   }
+}
+
+/** `--base FILE`: an earlier `budget --json` (e.g. the main branch's); unreadable or not a budget is exit 2. */
+async function readBase(io: Io, shown: string): Promise<BudgetDocument> {
+  const hint = 'pass a file an earlier `lambda-ml budget --json` wrote, e.g. the main branch\'s';
+  const text = await readFlagFile('--base', resolve(io.cwd, shown), shown, hint);
+  return parseBudgetDocument(text, `--base ${shown}`);
 }

@@ -1,5 +1,6 @@
 /** The human budget report: short, aligned, reads at 80 columns, ends with what to do next. */
 import type { ChalkInstance } from 'chalk';
+import { checkStatus, DEFAULT_WARN_AT_PERCENT } from '../../report/checks.js';
 import { formatBytes, formatInt, formatMb, formatPercent } from '../../lib/bytes.js';
 import type { Budget, Check, Config } from '../../types.js';
 import { formatMax } from './limit-max.js';
@@ -27,8 +28,14 @@ function wrap(prefix: string, text: string, indent: number): string[] {
   return lines;
 }
 
-/** Renders a budget for a terminal; `c` is a colour-or-plain chalk instance. */
-export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, topN = 8): string {
+/**
+ * Renders a budget for a terminal; `c` is a colour-or-plain chalk instance; bars above `warnAtPercent` are amber.
+ * `sections` (the largest files, the delta) go before the closing "Next:" line.
+ */
+export function renderBudget(
+  budget: Budget, config: Config, c: ChalkInstance, topN = 8, warnAtPercent = DEFAULT_WARN_AT_PERCENT,
+  sections: readonly string[] = [],
+): string {
   const lines: string[] = [];
   const { code, deps, layers, models } = budget.components;
   lines.push(...wrap(c.bold(`lambda-ml budget · ${config.function.name}`) + ' ', c.dim(`(${config.function.runtime}, ${config.function.architecture}, ${formatMb(config.function.memoryMb)}, /tmp ${formatMb(config.function.ephemeralStorageMb)})`), 2));
@@ -59,7 +66,7 @@ export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, t
   }
 
   lines.push('', c.bold(`Limits`) + c.dim(budget.plan ? ` (plan ${budget.plan})` : ' (best attempt: sideload-s3)'));
-  for (const check of budget.checks) lines.push(renderCheck(check, config, c));
+  for (const check of budget.checks) lines.push(renderCheck(check, config, c, warnAtPercent));
 
   lines.push('');
   if (budget.fits) {
@@ -73,17 +80,19 @@ export function renderBudget(budget: Budget, config: Config, c: ChalkInstance, t
   }
   if (budget.warnings.length) lines.push('', c.bold('Warnings'), ...budget.warnings.flatMap((w) => wrap(`  ${c.yellow('!')} `, w, 4)));
   if (budget.suggestions.length) lines.push('', c.bold('To make it fit'), ...budget.suggestions.flatMap((s) => wrap('  → ', s.message, 4)));
+  for (const section of sections) if (section) lines.push('', section.trimEnd());
   lines.push('', c.dim(nextLine(budget)));
   return lines.join('\n') + '\n';
 }
 
-function renderCheck(check: Check, config: Config, c: ChalkInstance): string {
+function renderCheck(check: Check, config: Config, c: ChalkInstance, warnAtPercent: number): string {
   const ratio = check.max > 0 ? check.used / check.max : 0;
   const filled = Math.min(20, Math.round(ratio * 20));
-  const colour = !check.ok ? (check.blocking ? c.red : c.yellow) : ratio > 0.9 ? c.yellow : c.green;
+  const state = checkStatus(check, warnAtPercent);
+  const colour = state === 'over' ? c.red : state === 'ok' ? c.green : c.yellow;
   const bar = colour('█'.repeat(filled)) + c.dim('░'.repeat(20 - filled));
   const amounts = check.limit === 'layers' ? `${check.used} / ${check.max}` : `${formatBytes(check.used)} / ${formatMax(check, config)}`;
-  const status = check.ok ? c.green('ok') : check.blocking ? c.red('over') : c.yellow('via S3');
+  const status = { ok: c.green('ok'), warn: c.yellow('near'), over: c.red('over'), 'via-s3': c.yellow('via S3') }[state];
   return `  ${pad(LABELS[check.limit], 10)} ${bar} ${lpad(amounts, 21)} ${lpad(formatPercent(ratio), 5)}  ${status}`;
 }
 
