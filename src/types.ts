@@ -1,4 +1,5 @@
 /** Stage contracts: readonly, JSON-safe plain objects passed scan -> plan -> pack -> deploy. Sizes are integer bytes. */
+import type { PriceTable } from './cost/prices.js';
 import type { Limits } from './lib/limits.js';
 
 export const STRATEGY = { BUNDLE: 'bundle', SIDELOAD_BUNDLED: 'sideload-bundled', SIDELOAD_S3: 'sideload-s3' } as const;
@@ -65,13 +66,40 @@ export interface Config {
   readonly tags: { readonly prefix: string };
   readonly results: string | null;
   readonly artifacts: { readonly bucket: string | null; readonly prefix: string };
-  readonly trigger: { readonly bucket: string; readonly prefix: string; readonly suffixes: readonly string[] } | null;
+  readonly trigger: TriggerConfig | null;
   readonly plan: PlanChoice;
   readonly prune: PruneMode;
   readonly backend: Backend;
   readonly allowSecrets: readonly string[];
   readonly maxImageBytes: number;
   readonly limits: Limits;
+  /** The soft budget: a byte check (unzipped, zipDirect, tmp, memory) above this % of its limit warns. */
+  readonly warnAtPercent: number;
+  /** `lambda-ml backfill` (docs/backfill.md); validated configs always set it. */
+  readonly backfill?: BackfillConfig;
+  /** Prices for the cost estimates: src/cost/prices.json merged with config `cost.prices`; always set when validated. */
+  readonly cost?: { readonly prices: PriceTable };
+}
+
+/** The S3 trigger, and what happens to its asynchronous invocations that fail (docs/deploy.md). */
+export interface TriggerConfig {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly suffixes: readonly string[];
+  /** On-failure destination: an SQS queue ARN or an s3://bucket URL; null = none. Validated configs set it. */
+  readonly onFailure?: string | null;
+  /** Lambda's retries of a failed asynchronous invocation, 0–2 (default 2, Lambda's own). */
+  readonly maxRetryAttempts?: number;
+  /** How long an event may wait in Lambda's queue, 60–21,600 s (default 21,600, Lambda's own). */
+  readonly maxEventAgeS?: number;
+}
+
+/** `backfill` in config (docs/backfill.md). */
+export interface BackfillConfig {
+  readonly role: string | null;            // the job role ARN (or --role)
+  readonly maxConcurrency: number | null;  // sets the function's reserved concurrency before a job
+  readonly report: 'failed' | 'all';       // the completion report's scope
+  readonly priority: number;               // CreateJob Priority
 }
 
 export type DepsKind = 'node' | 'python' | 'none';

@@ -42,6 +42,10 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .description('measure code, deps, layers and models against every Lambda limit and pick the plan (exit 1 if nothing fits)')
     .option('--markdown [file]', 'write a markdown report (to stdout, or appended to FILE, e.g. $GITHUB_STEP_SUMMARY)')
     .option('--top <n>', 'packages to list (1–1000)', wholeNumber('--top', 1, 1000), 8)
+    .option('--files <n>', 'list the N largest files with their package (1–1000), in every format',
+      wholeNumber('--files', 1, 1000))
+    .option('--base <file>', 'compare with an earlier `budget --json` (e.g. the main branch\'s): the delta')
+    .option('--html <file>', 'write a self-contained HTML report (treemap, limits, plan, largest files)')
     .option('--account-limits', "use the account's own code size limits (lambda:GetAccountSettings)")
   ).action(wrap(async (opts) => (await import('./commands/budget.js')).budgetCommand(io, opts)));
 
@@ -95,7 +99,31 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   program
     .command('policy')
     .description("print the least-privilege IAM policy the function's role needs")
+    .option('--backfill', "the backfill job role's trust policy and permissions, and what the caller of backfill needs")
     .action(wrap(async (opts) => (await import('./commands/policy.js')).policyCommand(io, opts)));
+
+  awsOptions(program
+    .command('backfill [source]')
+    .description('classify the images already in s3://bucket/prefix with an S3 Batch Operations job (or --local here)')
+    .option('--suffix <suffix>', 'keep keys ending so (repeatable; default: trigger.suffixes)', collect('--suffix'))
+    .addOption(new Option('--manifest <kind>', 'the object list: S3\'s manifest generator, or a CSV lambda-ml uploads')
+      .choices(['generator', 'csv']))
+    .option('--dry-run', 'print the CreateJob request, the object count and the estimated cost; create nothing')
+    .option('--wait', 'follow the job to the end, then print its failures by reason (exit 1 if any task failed)')
+    .option('--role <arn>', 'the job role (default: backfill.role; lambda-ml policy --backfill prints it)')
+    .option('--confirm', 'the job waits in Suspended until confirmed')
+    .option('--force', 're-classify objects whose tags already hold current results')
+    .option('--priority <n>', 'the job priority, 0–2147483647 (default: backfill.priority, else 10)',
+      wholeNumber('--priority', 0, 2_147_483_647))
+    .addOption(new Option('--report <scope>', 'completion report: failed tasks only, or all (default: backfill.report)')
+      .choices(['failed', 'all']))
+    .option('--alias <name>', 'alias the job invokes (default: function.alias, else live)', aliasName('--alias'))
+    .option('-o, --out <dir>', 'artifacts folder (as deploy/package wrote it)')
+    .option('--local', 'run the tasks here, through the packaged handler in Lambda-like child processes')
+    .option('--concurrency <n>', 'with --local: environments at once, 1–256 (default: the core count)',
+      wholeNumber('--concurrency', 1, 256))
+    .option('--endpoint <url>', 'with --local: the S3 endpoint (e.g. a local S3)', httpUrl('--endpoint'))
+  ).action(wrap((opts, args) => withAbort(async () => (await import('./commands/backfill.js')).backfillCommand(io, args[0], opts))));
 
   program
     .command('convert <in> <out>')
@@ -127,6 +155,14 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
 
 /** Commander's "(Did you mean --top?)" line becomes our hint line, so its errors read as ours: error, then hint. */
 const asHint = (message: string) => message.replace(/\n\(Did you mean (.+)\?\)(\n?)$/, '\nhint: did you mean $1?$2');
+
+/** A repeatable option's parser: every value, in order (an empty one is refused). */
+function collect(flag: string): (value: string, previous?: string[]) => string[] {
+  return (value, previous) => {
+    if (value === '') throw new LambdaMlError('input', `${flag} must not be empty`, `e.g. ${flag} .jpg`);
+    return [...(previous ?? []), value];
+  };
+}
 
 /** The options of every command that may talk to AWS. */
 function awsOptions(command: Command): Command {

@@ -5,9 +5,11 @@ import { creatableRuntimes, DEFAULT_NODE_RUNTIME, findRuntime } from '../runtime
 import { LAMBDA_LIMITS, MAX_LAYERS, MEMORY_MAX_MB, MEMORY_MIN_MB, TMP_DEFAULT_MB, TMP_MAX_MB, TMP_MIN_MB } from '../lib/limits.js';
 import type { Backend, Config, FunctionConfig, LayerConfig, ModelConfig, PlanChoice, PruneMode } from '../types.js';
 import { CHANNELS, channelCount, type Channels } from '../handler/preprocess.js';
+import { DEFAULT_WARN_AT_PERCENT } from '../report/checks.js';
+import { triggerFailureKeys, TRIGGER_FAILURE_KEYS, validateBackfill, validateCost } from './validate-backfill.js';
 import { arrayAt, booleanAt, bucketAt, enumAt, numberAt, objectAt, s3UrlAt, stringArrayAt, stringAt, type Raw } from './schema.js';
 
-const TOP_KEYS = ['$schema', 'function', 'region', 'code', 'deps', 'layers', 'models', 'colors', 'tags', 'results', 'artifacts', 'trigger', 'plan', 'prune', 'backend', 'allowSecrets', 'maxImageBytes', 'limits'] as const;
+const TOP_KEYS = ['$schema', 'function', 'region', 'code', 'deps', 'layers', 'models', 'colors', 'tags', 'results', 'artifacts', 'trigger', 'plan', 'prune', 'backend', 'allowSecrets', 'maxImageBytes', 'limits', 'warnAtPercent', 'backfill', 'cost'] as const;
 const FUNCTION_KEYS = ['name', 'runtime', 'architecture', 'memoryMb', 'ephemeralStorageMb', 'timeoutS', 'role', 'handler', 'environment', 'alias'];
 const LAYER_KEYS = ['name', 'zip', 'dir', 'arn'];
 const MODEL_KEYS = ['name', 'path', 's3', 'labels', 'input', 'topK', 'threshold', 'tag', 'bundle'];
@@ -53,6 +55,10 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
     allowSecrets: stringArrayAt(raw, 'allowSecrets', '', []),
     maxImageBytes: numberAt(raw, 'maxImageBytes', '', 50 * 1_048_576, [1, Number.MAX_SAFE_INTEGER]),
     limits: limitValues as unknown as Config['limits'],
+    // The soft budget (docs/budget.md): above it a byte check warns, budget still exits 0.
+    warnAtPercent: numberAt(raw, 'warnAtPercent', '', DEFAULT_WARN_AT_PERCENT, [1, 100], false),
+    backfill: validateBackfill(raw.backfill),
+    cost: validateCost(raw.cost),
   });
 }
 
@@ -130,11 +136,12 @@ function validateModel(value: unknown, at: string, path: (p: string | null) => s
 
 function validateTrigger(value: unknown): Config['trigger'] {
   if (value === undefined) return null;
-  const raw = objectAt(value, 'trigger', ['bucket', 'prefix', 'suffixes']);
+  const raw = objectAt(value, 'trigger', ['bucket', 'prefix', 'suffixes', ...TRIGGER_FAILURE_KEYS]);
   return {
     bucket: bucketAt(raw, 'bucket', 'trigger') as string,
     prefix: stringAt(raw, 'prefix', 'trigger', '') ?? '',
     suffixes: stringArrayAt(raw, 'suffixes', 'trigger', ['.jpg', '.jpeg', '.png', '.webp']),
+    ...triggerFailureKeys(raw),
   };
 }
 

@@ -11,6 +11,7 @@ import { desiredFunction } from './desired.js';
 import { describeAwsError, isNotFound } from './errors.js';
 import { createFunction, publishAndAlias, updateCode, updateConfiguration, type CodeSource } from './function-steps.js';
 import { checkRuntime, isUpdateBlocked } from './runtime-gate.js';
+import { configureOnFailure } from './on-failure.js';
 import { configureTrigger } from './trigger.js';
 import { DEFAULT_UPLOAD, uploadFile, type UploadItem, type UploadOptions } from './upload.js';
 
@@ -156,6 +157,7 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
     aliasVersion = version;
     const aliasArn = `${functionArn}:${alias}`;
     if (manifest.trigger) await configureTrigger(ctx, manifest.trigger, fn.name, alias, aliasArn, accountId);
+    if (manifest.trigger) await configureOnFailure(ctx, manifest.trigger, fn.name, alias);
     return {
       dryRun: ctx.dryRun,
       functionArn,

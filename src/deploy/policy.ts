@@ -1,5 +1,6 @@
 /** `lambda-ml policy`: the least-privilege IAM policy the function's execution role needs. */
 import type { Config, Manifest } from '../types.js';
+import { parseOnFailure } from '../config/on-failure.js';
 import { joinKey, parseS3Url } from '../remote/s3-url.js';
 
 export interface IamStatement {
@@ -56,6 +57,14 @@ export function policy(input: Manifest | Config): IamPolicy {
       Action: ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging'],
       Resource: [`arn:aws:s3:::${input.trigger.bucket}/${input.trigger.prefix}*`],
     });
+  }
+  const onFailure = input.trigger?.onFailure ? parseOnFailure(input.trigger.onFailure) : null;
+  if (onFailure && !('problem' in onFailure)) {
+    // Lambda sends the record of a failed asynchronous invocation with the function's own role (docs/deploy.md)
+    statements.push(onFailure.kind === 'sqs'
+      ? { Sid: 'SendFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [onFailure.arn] }
+      // an S3 destination needs s3:PutObject on its objects and s3:ListBucket on the bucket
+      : { Sid: 'WriteFailedEvents', Effect: 'Allow', Action: ['s3:ListBucket', 's3:PutObject'], Resource: [onFailure.arn, `${onFailure.arn}/*`] });
   }
   const results = isManifest ? input.runtime.results : input.results;
   if (results) statements.push({ Sid: 'WriteResults', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [objectArn(results)] });

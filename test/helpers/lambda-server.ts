@@ -73,12 +73,22 @@ interface FunctionState {
   nextVersion: number;
   aliases: Map<string, Alias>;
   policies: Map<string, Statement[]>; // by qualifier ('' = unqualified)
+  reserved: number | null;            // PutFunctionConcurrency
+  eventInvoke: Map<string, EventInvokeConfig>; // by qualifier ('' = unqualified)
+}
+
+interface EventInvokeConfig {
+  MaximumRetryAttempts?: number;
+  MaximumEventAgeInSeconds?: number;
+  DestinationConfig?: { OnSuccess?: { Destination?: string }; OnFailure?: { Destination?: string } };
+  LastModified: number;
 }
 
 /** Lambda and S3 writes: what a "no change" redeploy must not send. */
 export const WRITE_OPS = new Set([
   'CreateFunction', 'UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PublishVersion', 'CreateAlias', 'UpdateAlias',
   'AddPermission', 'RemovePermission', 'DeleteFunction', 'PutBucketNotificationConfiguration',
+  'PutFunctionConcurrency', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig',
   'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'CopyObject', 'DeleteObject', 'CreateBucket',
 ]);
 
@@ -87,6 +97,10 @@ const REQUEST_CAP = 69_905_067;
 const UNZIPPED_CAP = 262_144_000;
 const ROLE_PATTERN = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 const LAYER_PATTERN = /^arn:[a-zA-Z0-9-]+:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$/;
+const DESTINATION_PATTERN = /^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)/;
+/** The account's concurrency, and the unreserved part Lambda keeps (PutFunctionConcurrency refuses to go below it). */
+const ACCOUNT_CONCURRENCY = 1000;
+const MIN_UNRESERVED = 100;
 const RUNTIME_PATTERN = /^(nodejs\d+\.x|python3\.\d+|java\d+(\.al2)?|provided(\.al2(023)?)?|ruby\d\.\d|dotnet\d+)$/;
 
 class ApiError extends Error {
@@ -164,7 +178,7 @@ export interface LambdaServer {
   /** The recorded calls that write (see WRITE_OPS). */
   writes(): ServerCall[];
   /** Inspection of a function's state (config of $LATEST, versions, aliases, policy statements). */
-  inspect(name: string): { config: Record<string, any>; versions: string[]; aliases: Record<string, string>; statements: Statement[] } | null;
+  inspect(name: string): { config: Record<string, any>; versions: string[]; aliases: Record<string, string>; statements: Statement[]; reserved: number | null; eventInvoke: Record<string, unknown> } | null;
   /** The stored notification configuration of a bucket. */
   notification(bucket: string): BucketNotification | null;
   /** Stores a notification configuration as if set earlier (no validation). */
@@ -326,7 +340,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     assertRuntimeOpen(config.Runtime, 'create');
     const fn: FunctionState = {
       config, unzippedBytes: code.unzippedBytes, busy: null, busyUntil: 0, versions: new Map(), lastPublished: null,
-      nextVersion: 1, aliases: new Map(), policies: new Map(),
+      nextVersion: 1, aliases: new Map(), policies: new Map(), reserved: null, eventInvoke: new Map(),
     };
     startUpdate(fn, 'create');
     functions.set(name, fn);
@@ -352,6 +366,39 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
 
   const aliasOut = (alias: Alias) => ({ ...alias, RoutingConfig: undefined });
 
+  const reservedTotal = () => [...functions.values()].reduce((sum, fn) => sum + (fn.reserved ?? 0), 0);
+  const qualifiedArn = (name: string, qualifier: string | null) => `${functionArn(name)}${qualifier ? `:${qualifier}` : ''}`;
+  /** The config's key: an alias or version must exist ($LATEST is the unqualified function). */
+  function eventInvokeKey(fn: FunctionState, name: string, qualifier: string | null): string {
+    if (!qualifier || qualifier === '$LATEST') return '';
+    if (!fn.aliases.has(qualifier) && !fn.versions.has(qualifier)) throw notFound(`Function not found: ${qualifiedArn(name, qualifier)}`);
+    return qualifier;
+  }
+  const eventInvokeOut = (name: string, qualifier: string | null, config: EventInvokeConfig) => ({ FunctionArn: qualifiedArn(name, qualifier), ...config });
+
+  /** PutFunctionEventInvokeConfig's checks (API reference: ranges, the Destination pattern, destination types). */
+  function checkEventInvoke(body: Record<string, any>): void {
+    const retries = body.MaximumRetryAttempts;
+    if (retries !== undefined && (retries < 0 || retries > 2)) {
+      throw validation(retries, 'maximumRetryAttempts', `Member must have value ${retries < 0 ? 'greater than or equal to 0' : 'less than or equal to 2'}`);
+    }
+    const age = body.MaximumEventAgeInSeconds;
+    if (age !== undefined && (age < 60 || age > 21600)) {
+      throw validation(age, 'maximumEventAgeInSeconds', `Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 21600'}`);
+    }
+    for (const which of ['OnSuccess', 'OnFailure'] as const) {
+      const destination = body.DestinationConfig?.[which]?.Destination;
+      if (destination === undefined || destination === '') continue;
+      const field = `destinationConfig.${which === 'OnSuccess' ? 'onSuccess' : 'onFailure'}.destination`;
+      if (destination.length > 350) throw validation(destination, field, 'Member must have length less than or equal to 350');
+      if (!DESTINATION_PATTERN.test(destination)) throw validation(destination, field, `Member must satisfy regular expression pattern: ${DESTINATION_PATTERN.source}`);
+      const service = destination.split(':')[2];
+      if (!['sqs', 'sns', 'lambda', 'events', 's3'].includes(service)) throw invalid(`The destination ARN ${destination} is invalid.`);
+      if (service === 's3' && which === 'OnSuccess') throw invalid('S3 destinations are not supported for OnSuccess. Use an OnFailure destination instead.');
+      if (service === 'sqs' && destination.endsWith('.fifo')) throw invalid(`The destination ARN ${destination} is invalid. FIFO queues are not supported.`);
+    }
+  }
+
   /** Handles one Lambda REST call; returns [status, JSON body]. */
   async function lambdaRoute(method: string, path: string, query: URLSearchParams, raw: Buffer, record: ServerCall): Promise<[number, unknown]> {
     const segments = path.split('/').slice(1).map(decodeURIComponent);
@@ -375,7 +422,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       case 'GetAccountSettings': {
         const used = [...functions.values()].reduce((a, fn) => a + fn.config.CodeSize + [...fn.versions.values()].reduce((b, v) => b + v.CodeSize, 0), 0);
         return [200, {
-          AccountLimit: { TotalCodeSize: 80_530_636_800, CodeSizeUnzipped: UNZIPPED_CAP, CodeSizeZipped: 52_428_800, ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000, ...options.accountLimits },
+          AccountLimit: { TotalCodeSize: 80_530_636_800, CodeSizeUnzipped: UNZIPPED_CAP, CodeSizeZipped: 52_428_800, ConcurrentExecutions: ACCOUNT_CONCURRENCY, UnreservedConcurrentExecutions: ACCOUNT_CONCURRENCY - reservedTotal(), ...options.accountLimits },
           AccountUsage: { TotalCodeSize: used, FunctionCount: functions.size },
         }];
       }
@@ -477,6 +524,41 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         fn.policies.set(key, [...statements, statement]);
         return [201, { Statement: JSON.stringify(statement) }];
       }
+      case 'GetFunctionConcurrency':
+        return [200, fn.reserved === null ? {} : { ReservedConcurrentExecutions: fn.reserved }];
+      case 'PutFunctionConcurrency': {
+        if (inlineQualifier) throw invalid(`Unsupported qualifier for this operation: ${inlineQualifier}`);
+        const n = body.ReservedConcurrentExecutions;
+        if (typeof n !== 'number') throw validation(n, 'reservedConcurrentExecutions', 'Member must not be null');
+        if (n < 0) throw validation(n, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0');
+        if (ACCOUNT_CONCURRENCY - (reservedTotal() - (fn.reserved ?? 0) + n) < MIN_UNRESERVED) {
+          throw invalid(`Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED}].`);
+        }
+        fn.reserved = n;
+        return [200, { ReservedConcurrentExecutions: n }];
+      }
+      case 'GetFunctionEventInvokeConfig': {
+        const config = fn.eventInvoke.get(eventInvokeKey(fn, name, qualifier));
+        if (!config) throw notFound(`The function ${qualifiedArn(name, qualifier)} doesn't have an EventInvokeConfig`);
+        return [200, eventInvokeOut(name, qualifier, config)];
+      }
+      case 'PutFunctionEventInvokeConfig':
+      case 'UpdateFunctionEventInvokeConfig': {
+        const key = eventInvokeKey(fn, name, qualifier);
+        const before = fn.eventInvoke.get(key);
+        if (op === 'UpdateFunctionEventInvokeConfig' && !before) {
+          throw notFound(`The function ${qualifiedArn(name, qualifier)} doesn't have an EventInvokeConfig`);
+        }
+        checkEventInvoke(body);
+        // Put replaces every setting (an omitted one is removed); Update changes only what it is given
+        const base = op === 'PutFunctionEventInvokeConfig' ? {} : structuredClone(before!);
+        const next: EventInvokeConfig = { ...base, LastModified: Date.now() / 1000 };
+        if (body.MaximumRetryAttempts !== undefined) next.MaximumRetryAttempts = body.MaximumRetryAttempts;
+        if (body.MaximumEventAgeInSeconds !== undefined) next.MaximumEventAgeInSeconds = body.MaximumEventAgeInSeconds;
+        if (body.DestinationConfig !== undefined) next.DestinationConfig = { ...next.DestinationConfig, ...body.DestinationConfig };
+        fn.eventInvoke.set(key, next);
+        return [200, eventInvokeOut(name, qualifier, next)];
+      }
       case 'GetPolicy': {
         if (qualifier) resolveQualifier(fn, name, qualifier);
         const statements = fn.policies.get(qualifier ?? '') ?? [];
@@ -504,6 +586,11 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       'PUT /2015-03-31/functions/*/aliases/*': 'UpdateAlias',
       'POST /2015-03-31/functions/*/policy': 'AddPermission',
       'GET /2015-03-31/functions/*/policy': 'GetPolicy',
+      'GET /2019-09-30/functions/*/concurrency': 'GetFunctionConcurrency',
+      'PUT /2017-10-31/functions/*/concurrency': 'PutFunctionConcurrency',
+      'GET /2019-09-25/functions/*/event-invoke-config': 'GetFunctionEventInvokeConfig',
+      'PUT /2019-09-25/functions/*/event-invoke-config': 'PutFunctionEventInvokeConfig',
+      'POST /2019-09-25/functions/*/event-invoke-config': 'UpdateFunctionEventInvokeConfig',
     };
     if (method === 'GET' && path === '/2018-10-31/layers' && query.get('find') === 'LayerVersion') return 'GetLayerVersionByArn';
     return table[key] ?? null;
@@ -713,6 +800,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         versions: [...fn.versions.keys()],
         aliases: Object.fromEntries([...fn.aliases].map(([key, alias]) => [key, alias.FunctionVersion])),
         statements: [...fn.policies.values()].flat(),
+        reserved: fn.reserved,
+        eventInvoke: Object.fromEntries(fn.eventInvoke),
       };
     },
     notification: (bucket) => notifications.get(bucket) ?? null,
