@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { floatToHalf, halfToFloat } from './float16.js';
-import { quantizeUint8 } from './quantize.js';
+import { uint8Grid } from './quantize.js';
 
 export type TensorDtype = 'uint8' | 'float16' | 'float32';
 
@@ -27,10 +27,13 @@ export interface QuantPlan {
 export function decodedAs(values: Float32Array, dtype: TensorDtype): Float32Array {
   if (dtype === 'float32') return values;
   if (dtype === 'float16') return halfToFloat(floatToHalf(values));
-  const { bytes, quantization } = quantizeUint8(values);
-  const { scale, min } = quantization as { scale: number; min: number };
-  const out = new Float32Array(bytes.length);
-  for (let index = 0; index < bytes.length; index++) out[index] = bytes[index] * scale + min;
+  // one fused pass, the same arithmetic as quantizeUint8 then TF.js's decoding (q * scale + min)
+  const { scale, min } = uint8Grid(values);
+  const out = new Float32Array(values.length);
+  for (let index = 0; index < values.length; index++) {
+    const q = Math.round((values[index] - min) / scale);
+    out[index] = (q < 0 ? 0 : q > 255 ? 255 : q) * scale + min;
+  }
   return out;
 }
 

@@ -9,8 +9,8 @@ export type Quantization = { readonly dtype: 'uint8'; readonly scale: number; re
 /** Encoded bytes of one float32 tensor plus its manifest entry. */
 export interface Encoded { readonly bytes: Uint8Array; readonly quantization: Quantization }
 
-/** Affine per-tensor uint8 (value = q * scale + min), as TF.js decodes it. */
-export function quantizeUint8(values: Float32Array): Encoded {
+/** The per-tensor uint8 grid: min, and scale = (max - min) / 255. */
+export function uint8Grid(values: Float32Array): { scale: number; min: number } {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (let index = 0; index < values.length; index++) {
@@ -21,7 +21,12 @@ export function quantizeUint8(values: Float32Array): Encoded {
   if (values.length === 0) { min = 0; max = 0; }
   const range = max - min;
   // a constant tensor (all zeros, say) decodes exactly with q = 0; scale must not be 0 for the divide
-  const scale = range > 0 ? range / 255 : 1;
+  return { scale: range > 0 ? range / 255 : 1, min };
+}
+
+/** Affine per-tensor uint8 (value = q * scale + min), as TF.js decodes it. */
+export function quantizeUint8(values: Float32Array): Encoded {
+  const { scale, min } = uint8Grid(values);
   const bytes = new Uint8Array(values.length);
   for (let index = 0; index < values.length; index++) {
     const q = Math.round((values[index] - min) / scale);

@@ -1,6 +1,7 @@
 /** Runs one model on one image: top-K labels above the threshold. */
 import type { Tf } from './backend.js';
 import type { LoadedModel } from './models.js';
+import { channelCount } from './preprocess.js';
 
 /** A label and its score. */
 export interface Prediction {
@@ -14,10 +15,10 @@ export function topK(scores: ArrayLike<number>, labels: readonly string[], k: nu
   return idx.slice(0, Math.max(0, k)).filter((i) => scores[i] >= threshold).map((i) => ({ label: labels[i] ?? `class_${i}`, score: scores[i] }));
 }
 
-/** Predicts on a [1, h, w, 3] input; every intermediate tensor is released (tf.tidy), the output after reading it. */
+/** Predicts on a [1, h, w, channels] input; every intermediate tensor is released (tf.tidy), the output after reading it. */
 export async function classify(tf: Tf, model: LoadedModel, input: Float32Array): Promise<Prediction[]> {
-  const { width, height } = model.spec.input;
-  const output = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, 3])).reshape([-1]));
+  const { width, height, channels } = model.spec.input;
+  const output = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, channelCount(channels)])).reshape([-1]));
   try {
     const scores = await output.data();
     return topK(scores, model.spec.labels, model.spec.topK, model.spec.threshold);

@@ -1,5 +1,6 @@
-/** Decodes an image with sharp: EXIF rotation, alpha flattened onto white, resized to the model input, as float32 in the model's range. */
+/** Decodes an image with sharp: EXIF rotation, alpha flattened onto white, resized to the model input, as the model's input (preprocess.ts). */
 import type sharpType from 'sharp';
+import { preprocessPixels, type PreprocessSpec } from './preprocess.js';
 
 export type Sharp = typeof sharpType;
 
@@ -51,13 +52,16 @@ export async function decodeImage(sharp: Sharp, input: Buffer, thumbSize = 64): 
   return { format, width: meta.width ?? 0, height: meta.height ?? 0, pipeline, thumbnail };
 }
 
-/** Pixels resized to width x height (fit 'fill': the models were trained on squashed, not cropped, images) as float32 in [lo, hi]. */
-export async function toModelInput(image: DecodedImage, width: number, height: number, range: readonly [number, number]): Promise<Float32Array> {
-  const { data, info } = await image.pipeline().resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+/**
+ * Pixels resized to width x height (fit 'fill': the models were trained on squashed, not cropped, images), then
+ * preprocessPixels (channel order, range, mean/std): the model's input.
+ */
+export async function toModelInput(image: DecodedImage, spec: PreprocessSpec): Promise<Float32Array>;
+/** The older form: rgb in `range`, no mean/std. */
+export async function toModelInput(image: DecodedImage, width: number, height: number, range: readonly [number, number]): Promise<Float32Array>;
+export async function toModelInput(image: DecodedImage, specOrWidth: PreprocessSpec | number, height = 0, range: readonly [number, number] = [0, 1]): Promise<Float32Array> {
+  const spec = typeof specOrWidth === 'number' ? { width: specOrWidth, height, range } : specOrWidth;
+  const { data, info } = await image.pipeline().resize(spec.width, spec.height, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new SkipError('decode-failed', `expected 3 channels after decoding, got ${info.channels}`);
-  const [lo, hi] = range;
-  const scale = (hi - lo) / 255;
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = lo + data[i] * scale;
-  return out;
+  return preprocessPixels(data, spec);
 }

@@ -20,6 +20,8 @@ if (wanted('h5-readers')) {
 }
 if (wanted('convert')) {
   const { runConvertBench } = await import('./convert.js');
-  const result = await runConvertBench();
-  console.log(result.line);
+  for (const quantize of [undefined, 'auto'] as const) {
+    const result = await runConvertBench({ quantize });
+    console.log(result.line, result.isWithinTargets ? '' : '(over target)');
+  }
 }

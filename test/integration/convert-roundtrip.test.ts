@@ -58,7 +58,8 @@ test('MobileNetV2 layers model -> Keras 2 .h5 and Keras 3 .keras -> convert: sam
     const diff = maxDiff(got, want);
     assert.ok(diff < tolerance, `${input} ${mode ?? 'float32'}: max diff ${diff}`);
     assert.deepEqual(top1(got), top1(want));
-    if (mode) assert.ok(report.maxAbsDiff > 0 && report.maxAbsDiff < tolerance, `reported drift ${report.maxAbsDiff}`);
+    // the reported drift is measured on 8 synthetic calibration images (quantize-check.ts), not these photos
+    if (mode) assert.ok(report.maxAbsDiff > 0 && report.maxAbsDiff < 0.02 && report.quantization?.flips === 0, `reported drift ${report.maxAbsDiff}`);
     model.dispose();
     got.dispose();
   }
