@@ -206,7 +206,7 @@ export interface PackageReport extends PackageInfo {
   readonly layerVersion: string | null;
 }
 
-/** The result of `budget` (SPEC §9), also the plan `package` follows. */
+/** The result of `budget` (docs/design.md §9), also the plan `package` follows. */
 export interface Budget {
   readonly fits: boolean;
   readonly plan: Strategy | null;

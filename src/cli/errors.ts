@@ -3,7 +3,7 @@ import { exitCodeFor, LambdaMlError, type ExitCode } from '../lib/errors.js';
 import type { GlobalOptions, Io } from './io.js';
 import { makeColors } from './io.js';
 
-/** Writes the error and returns its exit code (SPEC §3). */
+/** Writes the error and returns its exit code (docs/design.md §3). */
 export function reportError(error: unknown, io: Io, opts: GlobalOptions): ExitCode {
   const code = exitCodeFor(error);
   const known = error instanceof LambdaMlError;

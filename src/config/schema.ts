@@ -1,4 +1,4 @@
-/** A tiny schema walker: every error names the field path and how to fix it (SPEC §8). */
+/** A tiny schema walker: every error names the field path and how to fix it (docs/design.md §8). */
 import { configError } from '../lib/errors.js';
 import { BUCKET_RULES_URL, bucketNameProblem } from '../remote/s3-bucket-name.js';
 import { s3UrlHint, s3UrlProblem } from '../remote/s3-url.js';

@@ -1,4 +1,4 @@
-/** validateConfig(raw) -> frozen Config, or a config error naming the field and the fix (SPEC §8). */
+/** validateConfig(raw) -> frozen Config, or a config error naming the field and the fix (docs/design.md §8). */
 import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { configError } from '../lib/errors.js';
 import { creatableRuntimes, DEFAULT_NODE_RUNTIME, findRuntime } from '../runtimes/table.js';
@@ -17,7 +17,7 @@ const LIMIT_KEYS = Object.keys(LAMBDA_LIMITS);
 const LAYER_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 
-/** Validates parsed JSON against SPEC §8; relative paths resolve against `rootDir`. */
+/** Validates parsed JSON against docs/design.md §8; relative paths resolve against `rootDir`. */
 export function validateConfig(input: unknown, rootDir: string, configPath: string | null = null): Config {
   const raw = objectAt(input, '', TOP_KEYS);
   const path = (value: string | null) => (value === null ? null : isAbsolute(value) ? value : resolve(rootDir, value));

@@ -1,4 +1,4 @@
-/** `lambda-ml deploy`: uploads, create/update, wait, publish + alias, S3 trigger (SPEC §3). */
+/** `lambda-ml deploy`: uploads, create/update, wait, publish + alias, S3 trigger (docs/design.md §3). */
 import { GetAliasCommand, GetFunctionCommand, type AliasConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';

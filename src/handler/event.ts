@@ -12,7 +12,10 @@ export interface ObjectRef {
 /** What the handler was invoked with. */
 export type ParsedEvent =
   | { readonly kind: 's3'; readonly records: ObjectRef[]; readonly ignored: number }
-  | { readonly kind: 'batch'; readonly invocationSchemaVersion: string; readonly invocationId: string; readonly records: ObjectRef[] };
+  | {
+    readonly kind: 'batch'; readonly invocationSchemaVersion: string; readonly invocationId: string; readonly records: ObjectRef[];
+    readonly userArguments: Readonly<Record<string, string>>;   // the job's UserArguments (schema 2.0), else {}
+  };
 
 export type BatchResultCode = 'Succeeded' | 'PermanentFailure' | 'TemporaryFailure';
 
@@ -60,7 +63,11 @@ export function parseEvent(event: unknown): ParsedEvent {
       const bucket = typeof task.s3Bucket === 'string' ? task.s3Bucket : String(task.s3BucketArn ?? '').replace(/^arn:[^:]+:s3:::/, '');
       return { bucket, key: decodeS3Key(String(task.s3Key)), versionId: versionOf(task.s3VersionId), size: null, taskId: String(task.taskId) };
     });
-    return { kind: 'batch', invocationSchemaVersion: e.invocationSchemaVersion, invocationId: String(e.invocationId), records };
+    const args = e.job?.userArguments;
+    const userArguments = args && typeof args === 'object' && !Array.isArray(args)
+      ? Object.fromEntries(Object.entries(args as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>
+      : {};
+    return { kind: 'batch', invocationSchemaVersion: e.invocationSchemaVersion, invocationId: String(e.invocationId), records, userArguments };
   }
   throw new Error('unsupported event: expected an S3 notification (Records[]) or an S3 Batch Operations event (tasks[])');
 }

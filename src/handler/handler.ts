@@ -1,8 +1,12 @@
 /** createHandler: the Lambda function around processRecord, with every dependency injected (tests pass s3rver, real tfjs and sharp). */
 import type { RuntimeConfig } from '../types.js';
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
-import { batchResponse, parseEvent, type BatchResponse, type BatchResultCode } from './event.js';
+import { batchResult } from './batch-result.js';
+import { beforeDeadline, DeadlineError } from './deadline.js';
+import { batchResponse, parseEvent, type BatchResponse } from './event.js';
 import type { Sharp } from './image.js';
+import { metricsLine } from './metrics.js';
+import { modelsHash } from './models-hash.js';
 import { getModel, type LoadedModel } from './models.js';
 import { processRecord, type RecordResult } from './process-record.js';
 import type { RequireFrom } from './require-from.js';
@@ -25,6 +29,8 @@ export interface HandlerDeps {
   readonly require: RequireFrom;           // resolves @tensorflow/tfjs-backend-wasm (and tfjs-node) for the backend
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (line: Record<string, unknown>) => void;
+  /** Where the per-invocation EMF metrics line goes (metrics.ts): by default stdout when `log` is, else nowhere. */
+  readonly metrics?: ((line: Record<string, unknown>) => void) | null;
   readonly coldStart?: Record<string, unknown>;   // bootstrap timings (sideload extract...), logged with the first record
 }
 
@@ -45,6 +51,9 @@ const defaultLog = (line: Record<string, unknown>) => console.log(JSON.stringify
 /** Builds the handler. Backend and models load on the first invocation and stay loaded for warm ones. */
 export function createHandler(deps: HandlerDeps): LambdaHandler {
   const log = deps.log ?? defaultLog;
+  const emit = deps.metrics !== undefined ? deps.metrics : deps.log ? null : defaultLog;
+  const hash = modelsHash(deps.config.models);
+  const functionName = (deps.env ?? process.env).AWS_LAMBDA_FUNCTION_NAME ?? 'unknown';
   let init: Promise<{ models: LoadedModel[]; backend: BackendChoice; ms: number }> | null = null;
   let pendingColdStart: Record<string, unknown> | null = { ...deps.coldStart };
 
@@ -60,7 +69,7 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     return { models, backend, ms: Math.round(performance.now() - t0) };
   };
 
-  return async (event, _context) => {
+  return async (event, context) => {
     const parsed = parseEvent(event);
     if (!init) {
       init = initialise();
@@ -68,8 +77,15 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     }
     const { models, backend, ms } = await init;
     const results: RecordResult[] = [];
+    // Batch Operations' reclassify 'stale' (the default): objects whose tags hold these models' results are left alone.
+    const skipCurrent = parsed.kind === 'batch' && parsed.userArguments.reclassify !== 'all';
+    const recordDeps = { config: deps.config, tf: deps.tf, sharp: deps.sharp, s3: deps.s3, models, modelsHash: hash, skipCurrent };
+    const remaining = context && typeof context.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
     for (const ref of parsed.records) {
-      const result = await processRecord(ref, { config: deps.config, tf: deps.tf, sharp: deps.sharp, s3: deps.s3, models });
+      const result = await beforeDeadline(() => processRecord(ref, recordDeps), remaining).catch((error: unknown): RecordResult => {
+        if (!(error instanceof DeadlineError)) throw error;
+        return { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, status: 'failed', reason: 'deadline', message: error.message, transient: true, timings: {} };
+      });
       const line: Record<string, unknown> = { level: result.status === 'failed' ? 'error' : 'info', msg: 'lambda-ml record', ...result };
       if (pendingColdStart) {
         line.coldStart = {
@@ -85,12 +101,9 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
       log(line);
       results.push(result);
     }
+    emit?.(metricsLine(results, { functionName, models: models.map((m) => m.spec.name), kind: parsed.kind }));
     if (parsed.kind === 'batch') {
-      return batchResponse(parsed, results.map((r, i) => ({
-        taskId: parsed.records[i].taskId ?? String(i),
-        resultCode: batchCode(r),
-        resultString: r.status === 'tagged' ? `tagged: ${(r.tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(', ')}`.slice(0, 1024) : `${r.status} (${r.reason}): ${r.message ?? ''}`.slice(0, 1024),
-      })));
+      return batchResponse(parsed, results.map((r, i) => ({ taskId: parsed.records[i].taskId ?? String(i), ...batchResult(r) })));
     }
     const failed = results.filter((r) => r.status === 'failed');
     const summary: S3Summary = {
@@ -110,9 +123,4 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     }
     return summary;
   };
-}
-
-function batchCode(r: RecordResult): BatchResultCode {
-  if (r.status !== 'failed') return 'Succeeded';       // a skipped image is a handled task, with the reason in resultString
-  return r.transient ? 'TemporaryFailure' : 'PermanentFailure';
 }

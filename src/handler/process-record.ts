@@ -5,9 +5,10 @@ import { classify, type Prediction } from './classify.js';
 import { dominantColors, type DominantColor } from './colors.js';
 import type { ObjectRef } from './event.js';
 import { decodeImage, SkipError, toModelInput, type Sharp } from './image.js';
+import { preprocessKey } from './preprocess.js';
 import type { LoadedModel } from './models.js';
 import { isNotFound, isTransient, type S3Ops } from './s3.js';
-import { buildTags, mergeTags, type Tag } from './tags.js';
+import { buildTags, holdsCurrentResults, mergeTags, type Tag } from './tags.js';
 
 /** Everything a record needs, created once per cold start. */
 export interface RecordDeps {
@@ -16,6 +17,10 @@ export interface RecordDeps {
   readonly sharp: Sharp;
   readonly s3: S3Ops;
   readonly models: readonly LoadedModel[];
+  /** modelsHash() of the models: written as the `<prefix>models` tag beside the results (docs/handler.md). */
+  readonly modelsHash?: string;
+  /** Batch Operations with reclassify 'stale': an object whose tags already hold these models' results is skipped. */
+  readonly skipCurrent?: boolean;
 }
 
 /** The outcome of one record; it is also the record's log line. */
@@ -52,6 +57,11 @@ export function sidecarLocation(results: string, bucket: string, key: string): {
 async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<void> {
   const { config, s3 } = deps;
   let t = performance.now();
+  // Already current (same models tag): done after one GetObjectTagging, without a GET or a PutObjectTagging.
+  const early = deps.skipCurrent && deps.modelsHash ? await s3.getTags(ref.bucket, ref.key, ref.versionId) : null;
+  if (early && holdsCurrentResults(early, config.tags.prefix, deps.modelsHash!)) {
+    throw new SkipError('current', `the tags already hold the results of models ${deps.modelsHash}`);
+  }
   // A HEAD 404 has no body, so it cannot tell a missing key (skip) from a missing bucket (fail): GetObject says which.
   const head = await s3.head(ref.bucket, ref.key, ref.versionId).catch((error: { name?: string }) => {
     if (error?.name === 'NotFound') return null;
@@ -73,10 +83,9 @@ async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<v
   r.timings.infer = {};
   let decodeMs = since(t);
   for (const model of deps.models) {
-    const { width, height, range } = model.spec.input;
-    const id = `${width}x${height}:${range.join(',')}`;
+    const id = preprocessKey(model.spec.input);
     t = performance.now();
-    if (!inputs.has(id)) inputs.set(id, toModelInput(image, width, height, range));
+    if (!inputs.has(id)) inputs.set(id, toModelInput(image, model.spec.input));
     const input = await inputs.get(id)!;
     decodeMs += since(t);
     t = performance.now();
@@ -88,8 +97,8 @@ async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<v
   r.colors = dominantColors(image.thumbnail.data, image.thumbnail.channels, config.colors.count);
   r.timings.colors = since(t);
   t = performance.now();
-  const ours = buildTags(deps.models.map((m) => ({ tag: m.spec.tag, top: r.predictions![m.spec.name] })), r.colors.map((c) => c.name), config.tags.prefix);
-  const existing = await s3.getTags(ref.bucket, ref.key, ref.versionId);
+  const ours = buildTags(deps.models.map((m) => ({ tag: m.spec.tag, top: r.predictions![m.spec.name] })), r.colors.map((c) => c.name), config.tags.prefix, deps.modelsHash);
+  const existing = early ?? await s3.getTags(ref.bucket, ref.key, ref.versionId);
   const merged = mergeTags(existing, ours, config.tags.prefix);
   await s3.putTags(ref.bucket, ref.key, ref.versionId, merged.tags);
   r.tags = merged.tags;

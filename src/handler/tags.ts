@@ -52,10 +52,21 @@ export function formatTop(top: ModelTagInput['top']): string {
   return out;
 }
 
-/** Our tags, in priority order: every model's top-1 label, then the colours, then every model's top-K. */
-export function buildTags(models: readonly ModelTagInput[], colorNames: readonly string[], prefix: string): Tag[] {
+/** The tag (after the prefix) that says which models wrote our results: modelsHash() (models-hash.ts). */
+export const MODELS_TAG = 'models';
+
+/** `<prefix>models`, sanitised as buildTags writes it. */
+export const modelsTagKey = (prefix: string) => sanitizeTagKey(`${prefix}${MODELS_TAG}`);
+
+/**
+ * Our tags, in priority order: every model's top-1 label, then (given `modelsHash`) `<prefix>models`, then the
+ * colours, then every model's top-K. The models tag comes right after the top-1 tags so that it is written whenever
+ * a result is, and before the optional ones, which a user's tags may crowd out.
+ */
+export function buildTags(models: readonly ModelTagInput[], colorNames: readonly string[], prefix: string, modelsHash?: string): Tag[] {
   const tags: Tag[] = [];
   for (const m of models) if (m.top.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}${m.tag}`), Value: sanitizeTagValue(m.top[0].label) });
+  if (modelsHash) tags.push({ Key: modelsTagKey(prefix), Value: sanitizeTagValue(modelsHash) });
   if (colorNames.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}colors`), Value: sanitizeTagValue(colorNames.join(' ')) });
   for (const m of models) if (m.top.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}${m.tag}:top`), Value: formatTop(m.top) });
   return dedupeKeys(tags);
@@ -90,4 +101,10 @@ export function mergeTags(existing: readonly Tag[], ours: readonly Tag[], prefix
   const dropped = [...ours.filter((t) => userKeys.has(t.Key)), ...candidates.slice(room)];
   const replaced = existing.filter((t) => isOurs(t.Key) && !(ourKeys.has(t.Key) && kept.some((k) => k.Key === t.Key && k.Value === t.Value))).map((t) => t.Key);
   return { tags: [...user, ...kept], dropped, replaced };
+}
+
+/** Whether an object's tags hold results of the models with this hash (our models tag equals it). */
+export function holdsCurrentResults(existing: readonly Tag[], prefix: string, modelsHash: string): boolean {
+  const key = modelsTagKey(prefix);
+  return prefix.length > 0 && existing.some((t) => t.Key === key && t.Value === modelsHash);
 }

@@ -1,9 +1,9 @@
 import { fsWording } from './fs-wording.js';
 
-/** Error codes map one-to-one to exit codes (SPEC §3). */
+/** Error codes map one-to-one to exit codes (docs/design.md §3). */
 export type ErrorCode = 'usage' | 'config' | 'input' | 'over-budget' | 'aws' | 'internal';
 
-/** Exit codes of every command (SPEC §3). */
+/** Exit codes of every command (docs/design.md §3). */
 export const EXIT = { OK: 0, OVER_BUDGET: 1, BAD_INPUT: 2, REMOTE: 3, BUG: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -1,4 +1,4 @@
-/** Lambda quotas (SPEC §2), in bytes unless named otherwise. All can be overridden in config `limits`. */
+/** Lambda quotas (docs/design.md §2), in bytes unless named otherwise. All can be overridden in config `limits`. */
 
 /** https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "Unzipped size must be smaller than 262144000 bytes". */
 export const UNZIPPED_BYTES = 262_144_000;
@@ -31,7 +31,7 @@ export interface Limits {
   readonly maxLayers: number;
 }
 
-/** Default limits (SPEC §2). */
+/** Default limits (docs/design.md §2). */
 export const LAMBDA_LIMITS: Limits = Object.freeze({
   unzippedBytes: UNZIPPED_BYTES,
   zipDirectBytes: ZIP_DIRECT_BYTES,

@@ -1,4 +1,4 @@
-/** Safe pruning rules (SPEC §6): what is never loaded at run time. Licence files are never removed. PURE. */
+/** Safe pruning rules (docs/design.md §6): what is never loaded at run time. Licence files are never removed. PURE. */
 
 export type PruneRule = 'docs' | 'tests' | 'examples' | 'types' | 'sourcemaps' | 'browser' | 'pycache';
 

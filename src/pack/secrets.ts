@@ -1,4 +1,4 @@
-/** Refuses files that look like secrets (SPEC §6) unless the config allows them by name. */
+/** Refuses files that look like secrets (docs/design.md §6) unless the config allows them by name. */
 import { openSync, readSync, closeSync } from 'node:fs';
 import { inputError } from '../lib/errors.js';
 

@@ -28,7 +28,7 @@ export interface PreparedEntry {
   readonly reserved: number; // bytes held in the gate until written
 }
 
-// Modes are normalised (SPEC §6) so umask and checkout permissions never change the zip.
+// Modes are normalised (docs/design.md §6) so umask and checkout permissions never change the zip.
 const MODE = { file: 0o100644, executable: 0o100755, dir: 0o040755, symlink: 0o120777 } as const;
 /** Files above this are compressed twice as streams (once to learn the sizes, once to write) instead of held in memory. */
 export const STREAM_THRESHOLD = 32 * 1024 * 1024;

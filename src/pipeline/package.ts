@@ -1,4 +1,4 @@
-/** `package`: budget, then strip, prune, audit and zip at level 9 into --out, atomically (SPEC §3, §6). */
+/** `package`: budget, then strip, prune, audit and zip at level 9 into --out, atomically (docs/design.md §3, §6). */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-/** Memory and /tmp estimates (SPEC §2). Documented in docs/budget.md; all integer bytes. */
+/** Memory and /tmp estimates (docs/design.md §2). Documented in docs/budget.md; all integer bytes. */
 import { MiB } from '../lib/limits.js';
 
 /** Node 20 + TF.js (wasm backend) + sharp + the AWS SDK, resident after a warm-up: measured ~170 MiB, rounded up. */

@@ -1,4 +1,4 @@
-/** The planner (SPEC §5): try bundle, sideload-bundled, sideload-s3; take the first that fits every limit. PURE. */
+/** The planner (docs/design.md §5): try bundle, sideload-bundled, sideload-s3; take the first that fits every limit. PURE. */
 import { formatLimit } from '../lib/bytes.js';
 import { MiB, TMP_MAX_MB } from '../lib/limits.js';
 import { STRATEGY, type Budget, type Check, type Config, type PlanAttempt, type Scan, type Strategy } from '../types.js';
@@ -17,7 +17,7 @@ export interface PlanInput {
   readonly bundleZipBytes: number | null; // exact zip of code + deps for bundle; null = not measured (unzipped is the bound)
 }
 
-/** The order of SPEC §5. */
+/** The order of docs/design.md §5. */
 export const STRATEGIES: readonly Strategy[] = [STRATEGY.BUNDLE, STRATEGY.SIDELOAD_BUNDLED, STRATEGY.SIDELOAD_S3];
 
 /** Computes every check of every strategy and picks the plan. */
@@ -50,7 +50,7 @@ export function planBudget(input: PlanInput): Budget {
         packages: strip.packages,
         unowned: { bytes: scan.deps.unowned.bytes, files: scan.deps.unowned.files, sample: scan.deps.unowned.sample },
       },
-      // `provides` lists what code imports (SPEC §9: "PIL", not "Pillow"); `packages` the distributions with versions.
+      // `provides` lists what code imports (docs/design.md §9: "PIL", not "Pillow"); `packages` the distributions with versions.
       layers: scan.layers.map((l) => ({
         name: l.name, bytes: l.bytes, source: l.source,
         provides: [...new Set(l.provides.flatMap((p) => (p.kind === 'python' && p.topLevel.length ? p.topLevel : [p.name])))].sort(),
@@ -66,7 +66,7 @@ export function planBudget(input: PlanInput): Budget {
   };
 }
 
-/** Every SPEC §9 check for one strategy. */
+/** Every docs/design.md §9 check for one strategy. */
 export function attempt(strategy: Strategy, input: PlanInput, runtime: 'node' | 'python'): PlanAttempt {
   const { scan, config } = input;
   const limits = config.limits;

@@ -1,4 +1,4 @@
-/** Layer stripping (SPEC §6): packages a layer provides leave the deps; version mismatches are warnings. PURE. */
+/** Layer stripping (docs/design.md §6): packages a layer provides leave the deps; version mismatches are warnings. PURE. */
 import type { FileEntry, LayerScan, PackageInfo, PackageReport, ProvidedPackage, Scan } from '../types.js';
 
 export interface StripResult {

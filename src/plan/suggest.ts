@@ -1,4 +1,4 @@
-/** The smallest changes that make an unfit project fit (SPEC §3 budget). PURE. */
+/** The smallest changes that make an unfit project fit (docs/design.md §3 budget). PURE. */
 import { formatBytes as fmt, formatMb, formatMiB } from '../lib/bytes.js';
 import { MEMORY_MAX_MB, MiB } from '../lib/limits.js';
 import type { PlanAttempt, Suggestion } from '../types.js';

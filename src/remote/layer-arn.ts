@@ -1,4 +1,4 @@
-/** Measures a layer given by ARN: GetLayerVersionByArn, then range reads of its zip's end (SPEC §4). */
+/** Measures a layer given by ARN: GetLayerVersionByArn, then range reads of its zip's end (docs/design.md §4). */
 import { GetLayerVersionByArnCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { toRemoteError } from './remote-error.js';
 import { awsError, LambdaMlError } from '../lib/errors.js';

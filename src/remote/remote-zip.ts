@@ -1,4 +1,4 @@
-/** Measures a remote zip from its central directory through range reads (SPEC §4). */
+/** Measures a remote zip from its central directory through range reads (docs/design.md §4). */
 import { inflateRawSync } from 'node:zlib';
 import type { RangeReader } from './range-reader.js';
 import { EOCD_SEARCH_BYTES, locateDirectory, parseCentralDirectory, readZip64Record, type ZipEntryInfo } from './zip-directory.js';

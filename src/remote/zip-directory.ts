@@ -1,7 +1,7 @@
 /**
  * Reads a zip's central directory from its last bytes: the End Of Central Directory record (EOCD),
  * the zip64 locator/record when present, then the directory itself. Works on byte ranges so a remote
- * zip (a layer's pre-signed URL) is measured without being downloaded (SPEC §4).
+ * zip (a layer's pre-signed URL) is measured without being downloaded (docs/design.md §4).
  */
 
 /** EOCD is 22 bytes plus a comment of at most 65,535 bytes: the tail that always contains it. */

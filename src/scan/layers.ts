@@ -1,4 +1,4 @@
-/** Measures layers given as local zips (central directory only, never extracted) or folders (SPEC §4). */
+/** Measures layers given as local zips (central directory only, never extracted) or folders (docs/design.md §4). */
 import { readFileSync, statSync } from 'node:fs';
 import yauzl from 'yauzl';
 import { formatInt } from '../lib/bytes.js';

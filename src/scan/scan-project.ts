@@ -1,4 +1,4 @@
-/** scanProject: code, deps, layers and models of a config, measured from local files (SPEC §4). */
+/** scanProject: code, deps, layers and models of a config, measured from local files (docs/design.md §4). */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { inputError } from '../lib/errors.js';

@@ -1,4 +1,4 @@
-/** Walks a folder into FileEntry[]: regular files by apparent size, symlinks kept as symlinks (SPEC §4). */
+/** Walks a folder into FileEntry[]: regular files by apparent size, symlinks kept as symlinks (docs/design.md §4). */
 import { lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { fsError, inputError } from '../lib/errors.js';

@@ -38,7 +38,7 @@ export function withoutTfBanner(stderr: string): string {
 /** stderr without the two known bits of library noise above. */
 export const cleanStderr = (stderr: string) => withoutTfBanner(withoutSdkWarning(stderr));
 
-/** An error as SPEC §3 wants it: one `error:` line naming the problem (plus at most a `hint:` line), nothing else. */
+/** An error as docs/design.md §3 wants it: one `error:` line naming the problem (plus at most a `hint:` line), nothing else. */
 export function assertOneLineError(stderr: string, pattern?: RegExp): string {
   const lines = cleanStderr(stderr).trim().split('\n');
   assert.match(lines[0] ?? '', /^error: \S/, `stderr: ${stderr}`);

@@ -433,7 +433,7 @@ export async function makeScenario(dir: string, options?: ScenarioOptions): Prom
   };
 }
 
-/** The SPEC §8 config of the scenario (paths relative to the scenario folder). */
+/** The docs/design.md §8 config of the scenario (paths relative to the scenario folder). */
 function scenarioConfig(o: Resolved): Record<string, unknown> {
   return {
     function: { name: 'asset-classifier', runtime: `python${PY_VERSION}`, architecture: 'x86_64', memoryMb: 3008,

@@ -51,7 +51,7 @@ const check = (body: any, limit: string) => body.checks.find((c: { limit: string
 const attemptCheck = (body: any, strategy: string, limit: string) =>
   body.attempts.find((a: { strategy: string }) => a.strategy === strategy).checks.find((c: { limit: string }) => c.limit === limit);
 
-/** The SPEC §9 shape: field names are a contract (fields may be added, never renamed). */
+/** The docs/design.md §9 shape: field names are a contract (fields may be added, never renamed). */
 function assertShape(body: any): void {
   assert.deepEqual(Object.keys(body).sort(), [...SPEC_TOP_LEVEL, ...ADDED_TOP_LEVEL].sort());
   assert.deepEqual(Object.keys(body.components).sort(), ['code', 'deps', 'layers', 'models']);
@@ -103,7 +103,7 @@ test('default scenario: exit 0, sideload-bundled, exact totals for deps, layer a
   assert.equal(layers[0].name, LAYER);
   assert.equal(layers[0].bytes, 230_000_000);
   assert.equal(layers[0].bytes, unzipTotal(base.layerZip as string));
-  // provides: import names, as SPEC §9 shows them (PIL, not Pillow); packages: the distributions.
+  // provides: import names, as docs/design.md §9 shows them (PIL, not Pillow); packages: the distributions.
   for (const name of ['tensorflow', 'keras', 'PIL', 'boto3', 'botocore', 'scipy']) assert.ok(layers[0].provides.includes(name), name);
   for (const name of ['tensorflow@1.8.0', 'Keras@2.2.4', 'Pillow@5.4.1', 'boto3@1.9.137']) assert.ok(layers[0].packages.includes(name), name);
   for (const name of ['colorgram', 'numpy', 'webcolors']) assert.ok(!layers[0].provides.includes(name), name);

@@ -75,7 +75,7 @@ test('9 user tags leave room for our top-priority tag only; the rest are logged 
   assert.equal(Object.keys(tags).length, 10);
   for (const u of user) assert.equal(tags[u.Key], u.Value);
   assert.ok(tags['ml:nsfw']);
-  assert.deepEqual(lines[0].dropped, ['ml:colors', 'ml:nsfw:top']);
+  assert.deepEqual(lines[0].dropped, ['ml:models', 'ml:colors', 'ml:nsfw:top']);
 });
 
 test('odd inputs: RGBA PNG, WebP, 2x2 GIF are tagged; truncated JPEG and text named .jpg are skipped; key with spaces and accents', async (t) => {
@@ -148,8 +148,8 @@ test('S3 Batch Operations 1.0 and 2.0 get a results array', async (t) => {
     invocationSchemaVersion: '2.0', invocationId: 'inv2', job: { id: 'job2', userArguments: {} },
     tasks: [{ taskId: 't2', s3Key: 'bad.jpg', s3VersionId: null, s3Bucket: BUCKET }, { taskId: 't3', s3Key: 'x.jpg', s3Bucket: 'no-such-bucket' }],
   }, context())) as BatchResponse;
-  assert.deepEqual(v2.results.map((r) => [r.taskId, r.resultCode]), [['t2', 'Succeeded'], ['t3', 'PermanentFailure']]);
-  assert.match(v2.results[0].resultString, /skipped \(not-an-image\)/);
+  assert.deepEqual(v2.results.map((r) => [r.taskId, r.resultCode]), [['t2', 'PermanentFailure'], ['t3', 'PermanentFailure']]);
+  assert.match(v2.results[0].resultString, /failed \(not-an-image\)/);
 });
 
 void FIXTURES;

@@ -58,5 +58,5 @@ test('the tsc build of src/handler runs as index.mjs in a task root next to lamb
   assert.equal(record.coldStart.backend, 'wasm');
   assert.deepEqual(lines.at(-1), { result: { tagged: 1 } });
   const tags = (await s3.client.send(new GetObjectTaggingCommand({ Bucket: 'photos', Key: 'in/baboon face.png' }))).TagSet ?? [];
-  assert.deepEqual(tags.map((x) => x.Key).sort(), ['ml:colors', 'ml:nsfw', 'ml:nsfw:top']);
+  assert.deepEqual(tags.map((x) => x.Key).sort(), ['ml:colors', 'ml:models', 'ml:nsfw', 'ml:nsfw:top']);
 });

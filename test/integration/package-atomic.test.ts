@@ -1,5 +1,5 @@
 /**
- * `package` writes --out atomically (SPEC §3): failing, killed, interrupted and disk-full runs leave the previous
+ * `package` writes --out atomically (docs/design.md §3): failing, killed, interrupted and disk-full runs leave the previous
  * artifacts byte-identical and no `.<out>.tmp-*` folder (or one the next run cleans). Runs spawn bin/lambda-ml.
  */
 import assert from 'node:assert/strict';

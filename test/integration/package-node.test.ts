@@ -51,7 +51,7 @@ test('node example: naive vs safe vs trace deps bytes; the traced function.zip l
   assert.equal(sha256File(zip), manifest.artifacts.function.sha256);
   unzipTest(zip);
   const entries = zipEntries(zip);
-  // Regular files only: a symlink's zip entry holds its target path, which SPEC §4 does not count as deps bytes.
+  // Regular files only: a symlink's zip entry holds its target path, which docs/design.md §4 does not count as deps bytes.
   const deps = entries.filter((e) => e.name.startsWith('node_modules/') && (e.mode & 0o170000) === 0o100000);
   const trace = deps.reduce((total, e) => total + e.size, 0);
   assert.equal(trace, sizes.naive - body.prune.savedBytes, 'zipfile sees what the trace kept');

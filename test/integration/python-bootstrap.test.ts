@@ -1,5 +1,5 @@
 /**
- * lambda_ml_bootstrap.py (SPEC §7) run by the machine's python3 on artifacts built by the real package pipeline:
+ * lambda_ml_bootstrap.py (docs/design.md §7) run by the machine's python3 on artifacts built by the real package pipeline:
  * a Python project whose deps (a module plus incompressible filler) are sideloaded from a bundled deps.zip.
  */
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** The scanner on real trees in mkdtemp: exact sizes (as `find` sums them), packages, layers and models (SPEC §4). */
+/** The scanner on real trees in mkdtemp: exact sizes (as `find` sums them), packages, layers and models (docs/design.md §4). */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ function findSum(root: string): { bytes: number; files: number } {
   return { bytes: sizes.reduce((a, b) => a + b, 0), files: sizes.length };
 }
 
-/** A node_modules tree with every awkward case of SPEC §4. Returns the project folder (holding node_modules). */
+/** A node_modules tree with every awkward case of docs/design.md §4. Returns the project folder (holding node_modules). */
 function makeNodeProject(t: T): string {
   const project = tempDir(t, 'node');
   const nm = join(project, 'node_modules');
@@ -239,7 +239,7 @@ test('Python deps: each dist-info owns its RECORD files; top_level.txt gives imp
 
 // ---- layers -------------------------------------------------------------------------------------
 
-/** A layer source folder using all four SPEC §4 layouts. */
+/** A layer source folder using all four docs/design.md §4 layouts. */
 function makeLayerSource(t: T): string {
   const src = tempDir(t, 'layer');
   put(src, 'nodejs/node_modules/sharp/package.json', pkgJson('sharp', '0.33.0'));

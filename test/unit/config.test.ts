@@ -31,7 +31,7 @@ function throwsConfig(fn: () => unknown, message: RegExp, hint?: RegExp): void {
   });
 }
 
-test('a minimal config gets the SPEC §2/§8 defaults', () => {
+test('a minimal config gets the docs/design.md §2/§8 defaults', () => {
   const config = validateConfig({ function: FN }, '/project');
   assert.equal(config.function.memoryMb, 3008);
   assert.equal(config.function.ephemeralStorageMb, 512);

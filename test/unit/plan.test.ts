@@ -1,4 +1,4 @@
-/** The planner (SPEC §5) and layer stripping, from literals only: no fs. */
+/** The planner (docs/design.md §5) and layer stripping, from literals only: no fs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateConfig } from '../../src/config/validate.js';

@@ -1,4 +1,4 @@
-/** Safe pruning rules (SPEC §6): table-driven, pure. */
+/** Safe pruning rules (docs/design.md §6): table-driven, pure. */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

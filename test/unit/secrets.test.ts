@@ -1,4 +1,4 @@
-/** Secrets (SPEC §6): files that look like credentials are refused unless allowed by name. */
+/** Secrets (docs/design.md §6): files that look like credentials are refused unless allowed by name. */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
