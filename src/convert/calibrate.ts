@@ -19,34 +19,41 @@ export interface Calibration { readonly inputs: tf.Tensor[]; readonly count: num
 /** Images read from `--calibrate DIR` at most (sorted by name): enough to see flips, few enough for one batch. */
 export const MAX_CALIBRATION_IMAGES = 32;
 const SYNTHETIC_COUNT = 8;
+/** A big model (float weights over 64 MiB) runs each pass on half the batch: the passes dominate its time. */
+export const BIG_MODEL_PARAMS = 16_777_216;
+
+/** Inputs in the batch: synthetic ones and the most images read from `--calibrate`. */
+export const batchLimits = (params: number) =>
+  params > BIG_MODEL_PARAMS ? { synthetic: SYNTHETIC_COUNT / 2, images: MAX_CALIBRATION_IMAGES / 2 } : { synthetic: SYNTHETIC_COUNT, images: MAX_CALIBRATION_IMAGES };
 
 const imageShape = (shape: readonly (number | null)[]) =>
   shape.length === 4 && (shape[3] === 1 || shape[3] === 3) && shape[1] && shape[2] ? { height: shape[1], width: shape[2], channels: shape[3] } : null;
 
 /** The calibration batch for a built model. */
-export async function calibrationInputs(model: tf.LayersModel, spec: CalibrationSpec, dir?: string): Promise<Calibration> {
+export async function calibrationInputs(model: tf.LayersModel, spec: CalibrationSpec, dir?: string, limits = batchLimits(0)): Promise<Calibration> {
+  const count = limits.synthetic;
   const withChannels = (channels: number): CalibrationSpec => ({ ...spec, channels: spec.channels ?? (channels === 1 ? 'grey' : 'rgb') });
   if (dir) {
     const image = imageShape(model.inputs[0].shape);
     if (model.inputs.length !== 1 || !image) {
       throw inputError(`--calibrate needs a model with one image input [batch, height, width, 1 or 3] (this one has ${model.inputs.map((input) => `[${input.shape.join(', ')}]`).join(', ')})`, 'drop --calibrate: synthetic inputs are used');
     }
-    const rows = await imagesFrom(dir, { width: image.width, height: image.height, ...withChannels(image.channels) });
+    const rows = await imagesFrom(dir, { width: image.width, height: image.height, ...withChannels(image.channels) }, limits.images);
     return { inputs: [tf.tensor4d(concat(rows), [rows.length, image.height, image.width, image.channels])], count: rows.length, source: 'images' };
   }
   const random = seededRandom(20240610);
   const inputs = model.inputs.map((input) => {
     const image = imageShape(input.shape);
     if (image) {
-      const pixels = Array.from({ length: SYNTHETIC_COUNT }, (_, index) => syntheticImage(index, image.width, image.height, random));
+      const pixels = Array.from({ length: count }, (_, index) => syntheticImage(index, image.width, image.height, random));
       const rows = pixels.map((rgb) => preprocessPixels(rgb, { width: image.width, height: image.height, ...withChannels(image.channels) }));
-      return tf.tensor4d(concat(rows), [SYNTHETIC_COUNT, image.height, image.width, image.channels]);
+      return tf.tensor4d(concat(rows), [count, image.height, image.width, image.channels]);
     }
-    const shape = [SYNTHETIC_COUNT, ...input.shape.slice(1).map((size) => size ?? 32)];
+    const shape = [count, ...input.shape.slice(1).map((size) => size ?? 32)];
     const per = shape.slice(1).reduce((product, size) => product * size, 1);
     const [lo, hi] = spec.range;
-    const values = new Float32Array(SYNTHETIC_COUNT * per);
-    for (let row = 0; row < SYNTHETIC_COUNT; row++) {
+    const values = new Float32Array(count * per);
+    for (let row = 0; row < count; row++) {
       // half smooth waves, half noise: both the structured and the unstructured corner of the input space
       const frequency = 1 + row;
       for (let i = 0; i < per; i++) {
@@ -56,7 +63,7 @@ export async function calibrationInputs(model: tf.LayersModel, spec: Calibration
     }
     return input.dtype === 'int32' ? tf.tensor(Int32Array.from(values, (v) => Math.floor(v * 10)), shape, 'int32') : tf.tensor(values, shape);
   });
-  return { inputs, count: SYNTHETIC_COUNT, source: 'synthetic' };
+  return { inputs, count, source: 'synthetic' };
 }
 
 /** Synthetic RGB pixels: gradients, a disc, stripes, checks, and noise over a gradient (pattern by index). */
@@ -86,14 +93,14 @@ export function syntheticImage(index: number, width: number, height: number, ran
   return out;
 }
 
-async function imagesFrom(dir: string, spec: PreprocessSpec): Promise<Float32Array[]> {
+async function imagesFrom(dir: string, spec: PreprocessSpec, limit: number): Promise<Float32Array[]> {
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     throw inputError(`--calibrate ${dir}: ${error.code === 'ENOENT' ? 'not found' : error.code === 'ENOTDIR' ? 'not a folder' : error.message}`, 'point --calibrate at a folder of images (jpeg, png, webp...)');
   });
   const { default: sharp } = await import('sharp');
   const rows: Float32Array[] = [];
   for (const name of names.sort()) {
-    if (rows.length >= MAX_CALIBRATION_IMAGES) break;
+    if (rows.length >= limit) break;
     const data = await readFile(join(dir, name)).catch(() => null);
     if (!data) continue; // a sub-folder or an unreadable entry
     try {

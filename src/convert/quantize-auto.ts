@@ -4,7 +4,7 @@
  * stays within `maxDiff`. Forward passes are batched and bounded (see `searchDtypes`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { floatToHalf, halfToFloat } from './float16.js';
+import { floatToHalfBits, halfToFloat } from './float16.js';
 import { uint8Grid } from './quantize.js';
 
 export type TensorDtype = 'uint8' | 'float16' | 'float32';
@@ -23,18 +23,27 @@ export interface QuantPlan {
   readonly passes: number;
 }
 
-/** The float32 values TF.js decodes from a tensor stored as `dtype`. */
-export function decodedAs(values: Float32Array, dtype: TensorDtype): Float32Array {
+let halfTable: Float32Array | undefined;
+
+/**
+ * The float32 values TF.js decodes from a tensor stored as `dtype`, written into `out` when given (one scratch
+ * buffer for every tensor of a search: no 16 MB temporary per change on a big model).
+ */
+export function decodedAs(values: Float32Array, dtype: TensorDtype, out?: Float32Array): Float32Array {
   if (dtype === 'float32') return values;
-  if (dtype === 'float16') return halfToFloat(floatToHalf(values));
+  const target = out ? out.subarray(0, values.length) : new Float32Array(values.length);
+  if (dtype === 'float16') {
+    halfTable ??= halfToFloat(Uint16Array.from({ length: 65536 }, (_, bits) => bits));
+    for (let index = 0; index < values.length; index++) target[index] = halfTable[floatToHalfBits(values[index])];
+    return target;
+  }
   // one fused pass, the same arithmetic as quantizeUint8 then TF.js's decoding (q * scale + min)
   const { scale, min } = uint8Grid(values);
-  const out = new Float32Array(values.length);
   for (let index = 0; index < values.length; index++) {
     const q = Math.round((values[index] - min) / scale);
-    out[index] = (q < 0 ? 0 : q > 255 ? 255 : q) * scale + min;
+    target[index] = (q < 0 ? 0 : q > 255 ? 255 : q) * scale + min;
   }
-  return out;
+  return target;
 }
 
 const argmaxRows = (values: Float32Array, width: number) => {
@@ -53,6 +62,8 @@ export class Evaluator {
   passes = 0;
   private readonly variables: Map<string, tf.LayerVariable>;
   private readonly current = new Map<string, TensorDtype>();
+  /** Decoded values of the tensor being changed: sized for the largest, reused for all. */
+  private readonly scratch: Float32Array;
   private reference: { values: Float32Array; width: number; top: Int32Array }[] = [];
 
   private readonly model: tf.LayersModel;
@@ -65,6 +76,7 @@ export class Evaluator {
     this.tensors = tensors;
     this.variables = new Map(model.weights.map((weight) => [weight.originalName, weight]));
     for (const tensor of tensors) this.current.set(tensor.name, 'float32');
+    this.scratch = new Float32Array(tensors.reduce((max, tensor) => Math.max(max, tensor.count), 0));
   }
 
   /** The float32 pass every verdict compares with; the model must hold its float32 weights. */
@@ -79,7 +91,10 @@ export class Evaluator {
       if (this.current.get(tensor.name) === dtype) continue;
       const variable = this.variables.get(tensor.name);
       if (!variable) throw new Error(`quantize: no weight ${tensor.name} in the built model`);
-      const value = tf.tensor(decodedAs(tensor.read(), dtype), variable.shape as number[], 'float32');
+      // write() assigns in place (the old values are freed at once); the new tensor's data moves into the variable
+      // the scratch only on wasm, which copies into its heap: the cpu backend keeps the array it is given
+      const scratch = tf.getBackend() === 'wasm' ? this.scratch : undefined;
+      const value = tf.tensor(decodedAs(tensor.read(), dtype, scratch), variable.shape as number[], 'float32');
       variable.write(value);
       value.dispose();
       this.current.set(tensor.name, dtype);
@@ -126,9 +141,9 @@ export function checkFixed(evaluator: Evaluator, tensors: readonly SearchTensor[
  * The greedy search, O(k log n) passes for k tensors that uint8 alone breaks among n:
  * 1. group testing at uint8, biggest tensors first: a group that keeps the bound goes to uint8 as a whole,
  *    one that breaks it is split in two (by bytes) until the tensors that break it alone are found;
- * 2. each of those is tried alone at float16, else kept float32;
- * 3. the combination is checked; while it fails, the uint8 tensors with the largest measured drift (then the
- *    float16 ones) are backed off one step, in batches doubling in size (1, 2, 4...), so this ends in O(log n) passes.
+ * 2. those at float16 next to the uint8 ones are checked in one pass: usually the answer;
+ * 3. else each of them is tried alone at float16 (else kept float32) and the combination is checked; while it
+ *    fails, the uint8 tensors with the largest measured drift (then the float16 ones) are backed off one step, in batches doubling in size (1, 2, 4...), so this ends in O(log n) passes.
  * All float32 is the reference itself, so the search always ends with a passing plan.
  */
 export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTensor[], maxDiff: number): QuantPlan {
@@ -154,6 +169,13 @@ export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTenso
   const [first, second] = splitByBytes(sorted);
   bisect(first);
   bisect(second);
+  if (bad.length > 0) {
+    // the usual answer in one pass: the tensors uint8 breaks at float16 next to the uint8 groups (the combination check)
+    const hopeful = new Map(dtypes);
+    for (const tensor of bad) hopeful.set(tensor.name, 'float16');
+    const verdict = evaluator.verdict(hopeful);
+    if (passes(verdict, maxDiff)) return { dtypes: hopeful, verdict, passes: evaluator.passes };
+  }
   for (const tensor of bad) {
     const verdict = alone([tensor], 'float16');
     dtypes.set(tensor.name, passes(verdict, maxDiff) ? 'float16' : 'float32');

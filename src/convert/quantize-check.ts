@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LambdaMlError } from '../lib/errors.js';
-import { calibrationInputs, type CalibrationSpec } from './calibrate.js';
+import { batchLimits, calibrationInputs, type CalibrationSpec } from './calibrate.js';
 import { elementCount, readTensor } from './read-tensor.js';
 import type { WeightBinding } from './types.js';
 import { checkFixed, Evaluator, searchDtypes, summarise, type SearchTensor, type TensorDtype } from './quantize-auto.js';
@@ -50,7 +50,8 @@ export async function planQuantization(model: tf.LayersModel, tensors: readonly 
   const started = performance.now();
   const mode = options.quantize ?? 'auto';
   const threshold = options.maxDiff ?? DEFAULT_MAX_DIFF;
-  const calibration = await calibrationInputs(model, options.input ?? { range: [0, 1] }, options.calibrate);
+  const params = tensors.reduce((sum, tensor) => sum + tensor.count, 0);
+  const calibration = await calibrationInputs(model, options.input ?? { range: [0, 1] }, options.calibrate, batchLimits(params));
   try {
     const evaluator = new Evaluator(model, calibration.inputs, tensors);
     evaluator.start();
