@@ -77,7 +77,7 @@ test("package's Next line suggests --s3-local, quoted so it works when pasted wi
   const lines = result.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^✓ invoked asset-classifier locally \(bundle, wasm, Node 24\.\d+\.\d+\)$/);
   assert.match(result.stdout, /^ {2}cold start \d+ ms: unpack \d+ ms, import \d+ ms/m);
-  const steps = 'download \\d+, decode \\d+, infer content \\d+, tag \\d+';
+  const steps = 'download \\d+, decode \\d+, infer safety \\d+, tag \\d+';
   const photo = escape(join(photos, 'baboon photo.png'));
   assert.match(result.stdout, new RegExp(`^ {2}${photo} {2}tagged \\d+ ms: ${steps}$`, 'm'));
   assert.match(result.stdout, /^ {4}ml:safety = (Drawing|Hentai|Neutral|Porn|Sexy)$/m);
