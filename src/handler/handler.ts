@@ -79,13 +79,19 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     const results: RecordResult[] = [];
     // Batch Operations' reclassify 'stale' (the default): objects whose tags hold these models' results are left alone.
     const skipCurrent = parsed.kind === 'batch' && parsed.userArguments.reclassify !== 'all';
-    const recordDeps = { config: deps.config, tf: deps.tf, sharp: deps.sharp, s3: deps.s3, models, modelsHash: hash, skipCurrent };
-    const remaining = context && typeof context.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+    const recordDeps = {
+      config: deps.config, tf: deps.tf, sharp: deps.sharp, s3: deps.s3, models, modelsHash: hash, skipCurrent,
+    };
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function'
+      ? () => context.getRemainingTimeInMillis() : undefined;
+    const late = (ref: (typeof parsed.records)[number], error: unknown): RecordResult => {
+      if (!(error instanceof DeadlineError)) throw error;
+      const { bucket, key, versionId } = ref;
+      const { message } = error;
+      return { bucket, key, versionId, status: 'failed', reason: 'deadline', message, transient: true, timings: {} };
+    };
     for (const ref of parsed.records) {
-      const result = await beforeDeadline(() => processRecord(ref, recordDeps), remaining).catch((error: unknown): RecordResult => {
-        if (!(error instanceof DeadlineError)) throw error;
-        return { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, status: 'failed', reason: 'deadline', message: error.message, transient: true, timings: {} };
-      });
+      const result = await beforeDeadline(() => processRecord(ref, recordDeps), remaining).catch((e) => late(ref, e));
       const line: Record<string, unknown> = { level: result.status === 'failed' ? 'error' : 'info', msg: 'lambda-ml record', ...result };
       if (pendingColdStart) {
         line.coldStart = {
@@ -103,7 +109,8 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     }
     emit?.(metricsLine(results, { functionName, models: models.map((m) => m.spec.name), kind: parsed.kind }));
     if (parsed.kind === 'batch') {
-      return batchResponse(parsed, results.map((r, i) => ({ taskId: parsed.records[i].taskId ?? String(i), ...batchResult(r) })));
+      const answers = results.map((r, i) => ({ taskId: parsed.records[i].taskId ?? String(i), ...batchResult(r) }));
+      return batchResponse(parsed, answers);
     }
     const failed = results.filter((r) => r.status === 'failed');
     const summary: S3Summary = {

@@ -25,7 +25,7 @@ import { readCompletionReport } from '../backfill/report-read.js';
 import { backfillToken } from '../backfill/request-token.js';
 import { backfillUserArguments } from '../backfill/user-arguments.js';
 import { waitExitCode, waitForJob } from '../backfill/wait.js';
-import { estimateBothArchitectures, costPerMillion, type CostEstimate } from '../cost/model.js';
+import { estimateBothArchitectures, type CostEstimate } from '../cost/model.js';
 import { DEFAULT_PRICES, type PriceTable } from '../cost/prices.js';
 import { imageTime, type ImageTime } from '../cost/timing.js';
 import { describeAwsError, isNotFound } from '../deploy/errors.js';
@@ -171,20 +171,8 @@ export function backfillCost(o: {
   return { time, cost: estimateBothArchitectures(inputs, o.prices) };
 }
 
-/**
- * `budget`'s figure: the cost per 1,000,000 images at the configured memory and models, x86_64 and arm64 (the
- * manifest generator, one job). Pure: for `budget` to print (docs/backfill.md, "What it costs").
- */
-export function budgetCost(config: Config, measured?: { readonly p50Ms: number } | null) {
-  const memoryMb = config.function.memoryMb;
-  const time = imageTime({ memoryMb, models: config.models.length, measured: measured ?? null });
-  const prices = config.cost?.prices ?? DEFAULT_PRICES;
-  const perMillion = (['x86_64', 'arm64'] as const).map((architecture) => ({
-    ...costPerMillion({ memoryMb, msPerImage: time.ms, architecture }, prices),
-    timeEstimated: architecture !== 'x86_64',
-  }));
-  return { time, cost: perMillion };
-}
+/** `budget`'s figure (pipeline/backfill-cost.ts). */
+export { budgetCost } from './backfill-cost.js';
 
 /** Runs the backfill: everything up to the request, then (unless a dry run) CreateJob and `--wait`. */
 export async function runBackfill(o: BackfillRunOptions): Promise<BackfillRunResult> {

@@ -25,3 +25,7 @@ if (wanted('convert')) {
     console.log(result.line, result.isWithinTargets ? '' : '(over target)');
   }
 }
+if (wanted('backfill')) {
+  const { runBackfillBench } = await import('./backfill.js');
+  for (const line of (await runBackfillBench()).lines) console.log(line);
+}

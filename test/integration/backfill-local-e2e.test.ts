@@ -24,6 +24,8 @@ import { baboonPhoto } from '../../src/example/nsfwjs-model.js';
 import { stageToEndpoint } from '../../src/invoke/stage-local.js';
 import { ensureNodeExample, NODE_EXAMPLE } from '../../src/example/node-example.js';
 import type { Manifest } from '../../src/types.js';
+import { modelsHash } from '../../src/backfill/models-hash.js';
+import { backfillImages, backfillLocal, uploadObjects } from '../bench/backfill.js';
 import { AWS_TEST_ENV } from '../helpers/cli-procs.js';
 import { startLambdaServer } from '../helpers/lambda-server.js';
 import { startS3 } from '../helpers/s3rver.js';
@@ -135,4 +137,79 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
     const row = byKey.get(key);
     t.diagnostic(`${key}: ${row?.taskStatus} ${row?.errorCode ?? ''} ${row?.resultMessage}`);
   }
+});
+
+const CLI_TITLE = 'lambda-ml backfill --local: 200 images and bad files at concurrency 2 then 4, a second run tags nothing';
+
+test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
+  await ensureNodeExample();
+  const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-cli-'));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  const out = join(work, 'out');
+  await promisify(execFile)(
+    process.execPath, [BIN, 'package', '--out', out, '--json'],
+    { cwd: NODE_EXAMPLE, env: { ...process.env, NO_COLOR: '1' } },
+  );
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+  const s3 = await startS3(t);
+  const proxy = await startLambdaServer({ s3Endpoint: s3.endpoint });
+  t.after(() => proxy.stop());
+  const bucket = 'backfill-cli-photos';
+  const { images, bad } = await backfillImages(200);
+  await uploadObjects(s3.client, bucket, [...images, ...bad]);
+  const userTagged = images.filter((_, i) => i % 25 === 0).map((image) => image.key);
+  for (const [i, key] of userTagged.entries()) {
+    const TagSet = [{ Key: 'owner', Value: `team-${i}` }, { Key: 'ml:old', Value: 'stale' }];
+    await s3.client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet } }));
+  }
+  const formats = new Set(images.map((image) => image.key.split('.').pop()));
+  assert.deepEqual([...formats].sort(), ['gif', 'jpg', 'png', 'webp']);
+  const tagsOf = async (key: string) =>
+    (await s3.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet ?? [];
+  const puts = () => proxy.calls.filter((c) => c.op === 'PutObjectTagging').length;
+
+  // Run 1, concurrency 2: six 503 SlowDown on tagging; the handler's SDK tries each call 3 times, so with two
+  // environments interleaving, at least one call fails every attempt and its task answers TemporaryFailure.
+  proxy.failNext('PutObjectTagging', { status: 503, type: 'SlowDown', message: 'Please reduce your request rate.' }, 6);
+  const first = await backfillLocal({ out, bucket, prefix: 'photos/', endpoint: proxy.endpoint, concurrency: 2 });
+  assert.equal(first.exitCode, 1, 'a task failed permanently: exit 1');
+  assert.deepEqual([first.json.counts.succeeded, first.json.counts.failed], [images.length, bad.length]);
+  assert.ok(first.json.counts.retries >= 1, 'the TemporaryFailure was retried');
+  assert.equal(proxy.calls.filter((c) => c.op === 'PutObjectTagging' && c.status === 503).length, 6);
+  assert.equal(puts(), images.length + 6, 'every image tagged once, plus the six throttled attempts');
+  // The completion report (failed tasks only, as by default): the bad files, as PermanentFailure.
+  const rows = await readLocalReport(first.json.report);
+  assert.deepEqual(rows.map((r) => r.key).sort(), bad.map((b) => b.key).sort());
+  for (const b of bad) {
+    const row = rows.find((r) => r.key === b.key)!;
+    assert.equal(row.errorCode, 'PermanentFailure', row.resultMessage);
+    assert.match(row.resultMessage, /^failed \(/);
+    assert.match(row.resultMessage, b.reason);
+  }
+  assert.deepEqual(first.json.failures.map((f) => f.errorCode), ['PermanentFailure', 'PermanentFailure']);
+  const hash = modelsHash(manifest.runtime.models);
+  for (const key of [images[0].key, images[1].key, images[3].key, images[199].key, ...userTagged]) {
+    const tags = await tagsOf(key);
+    assert.equal(tags.find((tag) => tag.Key === 'ml:models')?.Value, hash, key);
+    assert.ok(tags.some((tag) => tag.Key === `ml:${manifest.runtime.models[0].tag}`), key);
+    assert.ok(!tags.some((tag) => tag.Key === 'ml:old'), `${key}: our stale tag is replaced`);
+  }
+  for (const [i, key] of userTagged.entries()) {
+    assert.equal((await tagsOf(key)).find((tag) => tag.Key === 'owner')?.Value, `team-${i}`, `${key}: user tag kept`);
+  }
+
+  // Run 2, concurrency 4: every result is current, so not one PutObjectTagging; the bad files fail again.
+  proxy.clearCalls();
+  const second = await backfillLocal({ out, bucket, prefix: 'photos/', endpoint: proxy.endpoint, concurrency: 4 });
+  assert.equal(second.exitCode, 1);
+  assert.deepEqual([second.json.counts.succeeded, second.json.counts.failed], [images.length, bad.length]);
+  assert.equal(puts(), 0, 'a second run makes no PutObjectTagging call');
+  assert.equal(proxy.calls.filter((c) => c.op === 'GetObject' && c.params.Bucket === bucket).length, bad.length,
+    'current objects are not even downloaded');
+  for (const [i, key] of userTagged.entries()) {
+    assert.equal((await tagsOf(key)).find((tag) => tag.Key === 'owner')?.Value, `team-${i}`);
+  }
+  const rate = (r: typeof first) => ((images.length + bad.length) / (r.json.elapsedMs / 1000)).toFixed(1);
+  t.diagnostic(`run 1 (classify, c=2): ${first.json.elapsedMs} ms, ${rate(first)}/s; `
+    + `run 2 (current, c=4): ${second.json.elapsedMs} ms, ${rate(second)}/s`);
 });

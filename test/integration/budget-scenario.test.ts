@@ -16,7 +16,7 @@ import { ensureScenario, type Scenario } from '../helpers/scenario.js';
 const LAYER = 'tf_keras_pillow';
 const KEPT = ['colorgram.py', 'numpy', 'webcolors'];
 const SPEC_TOP_LEVEL = ['fits', 'plan', 'reason', 'components', 'checks', 'suggestions'];
-const ADDED_TOP_LEVEL = ['schemaVersion', 'ok', 'runtime', 'attempts', 'warnings', 'prune'];
+const ADDED_TOP_LEVEL = ['schemaVersion', 'ok', 'runtime', 'attempts', 'warnings', 'prune', 'warnAtPercent', 'binaries', 'cost'];
 const CHECKS = ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers'];
 
 // Generate (or reuse) the three scenarios, then start their budgets at once: they are CPU-bound on deflate.

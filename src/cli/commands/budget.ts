@@ -1,7 +1,9 @@
 /** `lambda-ml budget`: exit 0 when it fits, 1 when it does not (CI gates on it). */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { EXIT, type ExitCode } from '../../lib/errors.js';
+import { formatUsd } from '../../cost/format.js';
+import { budgetCost, readMeasuredTiming } from '../../pipeline/backfill-cost.js';
 import { runBudget } from '../../pipeline/budget.js';
 import { listBinaries } from '../../report/binaries.js';
 import { parseBudgetDocument, type BudgetDocument } from '../../report/budget-document.js';
@@ -76,7 +78,10 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
       await writeReportFile('--html', htmlFile, flags.html as string, html);
     }
     const extras = { warnAtPercent, files, delta };
-    if (flags.json) io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    // What a backfill of 1,000,000 images would cost (docs/backfill.md, "What it costs"); measured by invoke --repeat.
+    const backfill = budgetCost(config, await readMeasuredTiming(join(config.rootDir, '.lambda-ml')));
+    const cost = { images: 1_000_000, time: backfill.time, estimates: backfill.cost };
+    if (flags.json) io.stdout.write(JSON.stringify({ ...doc, cost }, null, 2) + '\n');
     else if (flags.markdown !== undefined && flags.markdown !== false) {
       const md = renderBudgetMarkdown(shown, config, extras);
       if (markdownFile !== null) await appendOutputFile('--markdown', markdownFile, flags.markdown as string, md);
@@ -88,7 +93,12 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
     return budget.fits ? EXIT.OK : EXIT.OVER_BUDGET;
 
     function humanReport(): string {
-      const sections = [files ? renderLargestFilesText(files) : '', delta ? renderDeltaText(delta) : ''];
+      const [x86, arm] = backfill.cost;
+      // within 80 columns: the details are in `--json` (cost) and `backfill --dry-run`
+      const time = backfill.time.estimated ? 'time estimated' : `${backfill.time.msOnOneCpu} ms/image`;
+      const costLine = `backfill: ${formatUsd(x86.totalUsd)} per 1M images on x86_64, `
+        + `${formatUsd(arm.totalUsd)} on arm64 (est.); ${time}`;
+      const sections = [files ? renderLargestFilesText(files) : '', delta ? renderDeltaText(delta) : '', costLine];
       return renderBudget(shown, config, makeColors(io, flags), top, warnAtPercent, sections);
     }
   } finally {

@@ -4,7 +4,7 @@
  * (docs/design.md, "invoke --local").
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { loadConfig, parseJson } from '../../config/load.js';
@@ -19,6 +19,7 @@ import { eventProblem } from '../../invoke/validate-event.js';
 import { MANIFEST_FILE } from '../../pipeline/package.js';
 import type { Manifest } from '../../types.js';
 import { wholeNumber } from '../flag-values.js';
+import { TIMING_FILE } from './backfill.js';
 import { makeColors, type GlobalOptions, type Io } from '../io.js';
 
 export interface InvokeFlags extends GlobalOptions {
@@ -68,6 +69,7 @@ export async function invokeCommand(io: Io, flags: InvokeFlags, signal?: AbortSi
     if (endpoint) await stageModels(manifest, out, endpoint, flags.verbose && !quiet ? say : undefined);
     report = await invokeLocal({ ...common, event: eventFor?.(manifest.region ?? 'us-east-1'), endpoint });
   }
+  if (repeat >= 2) await saveTiming(out, report, manifest, node);
   return printResult(io, flags, { report, manifest, node, offline });
 }
 
@@ -183,6 +185,34 @@ function printResult(io: Io, flags: InvokeFlags, result: InvokeResult): ExitCode
   const first = report.invocations.find((i) => !i.ok);
   if (!flags.json) io.stderr.write(`error: the handler failed: ${first?.error?.message}\n`);
   return EXIT.REMOTE;
+}
+
+/**
+ * The warm p50 `backfill` and `budget` use for the cost per image (docs/backfill.md, "What it costs"): after
+ * `--repeat N` (N ≥ 2) with every invocation answered, `<out>/invoke-timing.json`, written through a temp
+ * file and a rename so a reader never sees half of it.
+ */
+async function saveTiming(out: string, report: LocalInvokeReport, manifest: Manifest, node: NodeChoice): Promise<void> {
+  const { warm } = summarise(report);
+  if (warm.count === 0 || warm.p50Ms === null || report.invocations.some((i) => !i.ok)) return;
+  // The cost model wants the time per image: an event of k images (--image a --image b) counts k times.
+  const records = report.logs.filter((l) => l.msg === 'lambda-ml record').length;
+  const perInvocation = Math.max(1, Math.round(records / report.invocations.length));
+  const per = (ms: number | null) => (ms === null ? null : Math.round(ms / perInvocation));
+  const body = {
+    warm: { p50Ms: per(warm.p50Ms), p95Ms: per(warm.p95Ms), count: warm.count },
+    imagesPerInvocation: perInvocation,
+    memoryMb: manifest.function.memoryMb, node: node.version, measuredAt: new Date().toISOString(),
+  };
+  const path = join(out, TIMING_FILE);
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(body, null, 2) + '\n');
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Cold-start and warm latency figures. */
