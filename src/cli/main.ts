@@ -113,6 +113,7 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .option('--role <arn>', 'the job role (default: backfill.role; lambda-ml policy --backfill prints it)')
     .option('--confirm', 'the job waits in Suspended until confirmed')
     .option('--force', 're-classify objects whose tags already hold current results')
+    .option('--from-failures', 'the objects whose events failed every attempt (read from trigger.onFailure\'s S3 bucket)')
     .option('--priority <n>', 'the job priority, 0–2147483647 (default: backfill.priority, else 10)',
       wholeNumber('--priority', 0, 2_147_483_647))
     .addOption(new Option('--report <scope>', 'completion report: failed tasks only, or all (default: backfill.report)')

@@ -10,7 +10,8 @@ import { failureLines, groupFailures } from '../backfill/failures.js';
 import { startFunctionPool } from '../backfill/local-pool.js';
 import { runLocalBackfill } from '../backfill/local-backfill.js';
 import { rowOf } from '../backfill/local-report.js';
-import { listBackfillObjects, emptyListingStats } from '../backfill/manifest-list.js';
+import { emptyListingStats } from '../backfill/manifest-list.js';
+import { sourceObjects } from './backfill.js';
 import { modelsHash } from '../backfill/models-hash.js';
 import { createProgressPrinter } from '../backfill/progress.js';
 import { backfillUserArguments } from '../backfill/user-arguments.js';
@@ -74,7 +75,7 @@ export async function runLocalBackfillCommand(io: Io, flags: BackfillFlags, inpu
       const all = (flags.report ?? inputs.config.backfill?.report) === 'all';
       const scope = all ? 'AllTasks' : 'FailedTasksOnly';
       result = await runLocalBackfill({
-        pool, objects: listBackfillObjects(s3, source, { stats }), userArguments,
+        pool, objects: sourceObjects(s3, source, { stats }), userArguments,
         report: { dir: join(out, 'backfill', 'reports'), scope },
         onFinished: (_finished, counts) => printer?.update({
           atMs: Date.now() - started, succeeded: counts.succeeded, failed: counts.failed, total: null,

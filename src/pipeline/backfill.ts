@@ -17,6 +17,7 @@ import { failureLines, groupFailures, type FailureGroup } from '../backfill/fail
 import { createBackfillJob, describeBackfillJob, type JobSnapshot } from '../backfill/job-api.js';
 import { buildCreateJobRequest, jobDescription, type JobManifestSource } from '../backfill/job-request.js';
 import { emptyListingStats, listBackfillObjects, type ListingStats } from '../backfill/manifest-list.js';
+import { listFailedObjects, type FailureSource } from '../backfill/from-failures.js';
 import { manifestKey, uploadManifest, writeManifestFile } from '../backfill/manifest-write.js';
 import { modelFileShas, modelsHash } from '../backfill/models-hash.js';
 import { backfillPrefixes } from '../backfill/policy.js';
@@ -37,6 +38,13 @@ export interface BackfillSource {
   readonly bucket: string;
   readonly prefix: string;
   readonly suffixes: readonly string[];
+  /** --from-failures: the objects named by the on-failure records in this bucket (within bucket/prefix/suffixes). */
+  readonly failures?: FailureSource | null;
+}
+
+/** The objects a backfill covers: the source's listing, or (--from-failures) what the failure records name. */
+export function sourceObjects(s3: S3Client, source: BackfillSource, options: { stats?: ListingStats } = {}) {
+  return source.failures ? listFailedObjects(s3, source.failures, source, options) : listBackfillObjects(s3, source, options);
 }
 
 export interface BackfillRunOptions {
@@ -142,8 +150,8 @@ async function objectList(o: BackfillRunOptions, bucket: string): Promise<{
   stats: ListingStats; manifest: JobManifestSource; manifestSha256: string | null;
 }> {
   const stats = emptyListingStats();
-  const objects = listBackfillObjects(o.s3, o.source, { stats });
-  if (o.manifestKind === 'generator') {
+  const objects = sourceObjects(o.s3, o.source, { stats });
+  if (o.manifestKind === 'generator' && !o.source.failures) {
     for await (const _ of objects) { /* counted in stats */ }
     return { stats, manifest: { kind: 'generator' }, manifestSha256: null };
   }
@@ -200,7 +208,7 @@ export async function runBackfill(o: BackfillRunOptions): Promise<BackfillRunRes
   });
   const { time, cost } = backfillCost({
     manifest: o.manifest, prices: o.config.cost?.prices ?? DEFAULT_PRICES, objects: listed.stats.matched,
-    listed: listed.stats.listed, manifestKind: o.manifestKind, measured: o.measured,
+    listed: listed.stats.listed, manifestKind: o.source.failures ? 'csv' : o.manifestKind, measured: o.measured,
   });
   const base = { request, objects: listed.stats, concurrency, time, cost };
   if (o.dryRun) {

@@ -2,6 +2,7 @@
  * `lambda-ml backfill [s3://bucket/prefix]` (docs/backfill.md): an S3 Batch Operations job that runs a bucket's
  * existing images through the deployed alias, or with `--local` the same tasks through the packaged handler here.
  */
+import { parseOnFailure } from '../../config/on-failure.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -35,6 +36,7 @@ export interface BackfillFlags extends GlobalOptions {
   readonly region?: string;
   readonly profile?: string;
   readonly endpointUrl?: string;
+  readonly fromFailures?: boolean;
 }
 
 /** A measured warm p50 saved beside the artifacts (docs/backfill.md, "What it costs"), or null. */
@@ -73,6 +75,21 @@ function sourceOf(config: Config, url: string | undefined, suffixes: string[] | 
   return { bucket, prefix, suffixes: chosen };
 }
 
+/** --from-failures reads the S3 on-failure destination that deploy configured (trigger.onFailure). */
+function failuresOf(config: Config): { bucket: string; functionName: string } {
+  const value = config.trigger?.onFailure ?? null;
+  const target = value === null ? null : parseOnFailure(value);
+  if (target === null || !('kind' in target)) {
+    throw inputError('--from-failures needs trigger.onFailure set to an s3://bucket destination',
+      'set "trigger": { "onFailure": "s3://my-failures-bucket" } and deploy, so failed events are kept there');
+  }
+  if (target.kind !== 's3') {
+    throw inputError(`--from-failures reads an S3 destination; trigger.onFailure is the SQS queue ${target.queue}`,
+      'redrive the queue with SQS (or use an s3://bucket destination for lambda-ml to read)');
+  }
+  return { bucket: target.bucket, functionName: config.function.name };
+}
+
 async function readManifest(out: string): Promise<Manifest> {
   const path = join(out, MANIFEST_FILE);
   if (!existsSync(path)) {
@@ -99,7 +116,7 @@ function controlEndpoint(flags: BackfillFlags, env: Io['env']): string | null {
 export async function backfillCommand(io: Io, url: string | undefined, flags: BackfillFlags): Promise<ExitCode> {
   const config = await loadConfig(io.cwd, flags.config);
   const out = flags.out === undefined ? join(config.rootDir, '.lambda-ml') : resolve(io.cwd, flags.out);
-  const source = sourceOf(config, url, flags.suffix);
+  const source = { ...sourceOf(config, url, flags.suffix), failures: flags.fromFailures ? failuresOf(config) : null };
   if (flags.local) {
     if (flags.dryRun || flags.wait || flags.confirm || flags.role || flags.priority !== undefined) {
       throw inputError('--local runs the tasks here: --dry-run, --wait, --confirm, --role and --priority are for a job',
