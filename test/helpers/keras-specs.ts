@@ -1,20 +1,12 @@
 // Test helper: tiny Keras model specs (Keras 2 style configs + seeded weights) for the coverage test, one
 // builder per layer class of src/convert/layer-classes.ts.
+import { seededRandom } from '../../src/convert/compare.js';
 import type { ModelSpec, SpecWeight } from './keras-writer.js';
 
 type Json = Record<string, any>;
 
-/** mulberry32, so every spec and input is the same on every run. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the converter's own seeded PRNG), so every spec and input is the same on every run. */
+export const seeded = seededRandom;
 
 /** A layer of a spec: class, name, Keras 2 config, inputs (layer names; default: the previous layer), weights. */
 export interface LayerDef {
