@@ -3,7 +3,7 @@
  * once (`index.handler` from LAMBDA_TASK_ROOT, as Lambda's Node runtime does) and then answers one invocation per
  * IPC message, warm, until the parent ends it. Handler logs go to stdout, as in Lambda.
  */
-import { randomUUID } from 'node:crypto';
+import { lambdaContext } from '../invoke/lambda-context.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -43,21 +43,13 @@ async function load(): Promise<Handler | null> {
 }
 
 const ready = load();
-const context0 = { name: process.env.AWS_LAMBDA_FUNCTION_NAME };
 
 process.on('message', async (message: WorkerInvoke) => {
   if (message?.type !== 'invoke') return;
   const handler = await ready;
   if (!handler) return;
   const deadline = Date.now() + message.timeoutMs;
-  const context = {
-    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-    awsRequestId: randomUUID(),
-    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${context0.name}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  };
+  const context = lambdaContext(deadline);
   const t0 = performance.now();
   try {
     const result = await handler(message.event, context);

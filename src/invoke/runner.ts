@@ -3,7 +3,7 @@
  * (`index.handler` from LAMBDA_TASK_ROOT), invokes it with a context that has a real deadline, and reports
  * results and timings to the parent over IPC. Handler logs go to this process's stdout, as in Lambda.
  */
-import { randomUUID } from 'node:crypto';
+import { lambdaContext } from './lambda-context.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -19,14 +19,7 @@ async function run(request: RunnerRequest): Promise<RunnerReport> {
   const invocations: Invocation[] = [];
   for (let i = 0; i < request.repeat; i++) {
     const deadline = Date.now() + request.timeoutMs;
-    const context = {
-      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-      awsRequestId: randomUUID(),
-      invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    };
+    const context = lambdaContext(deadline);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, fail) => { timer = setTimeout(() => fail(Object.assign(new Error(`Task timed out after ${(request.timeoutMs / 1000).toFixed(2)} seconds`), { name: 'TimeoutError' })), request.timeoutMs); });
