@@ -6,21 +6,13 @@ import { test } from 'node:test';
 import { UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { deploy } from '../../src/deploy/deploy.js';
 import { makeClients } from '../../src/deploy/clients.js';
-import { exitCodeFor, LambdaMlError } from '../../src/lib/errors.js';
+import { exitCodeFor } from '../../src/lib/errors.js';
 import type { Manifest } from '../../src/types.js';
 import { FAST_WAIT, makeManifest, makeZip, startDeployEnv, writeFunctionZip, type DeployEnv } from '../helpers/s3-deploy-fixtures.js';
+import { rejection } from '../helpers/rejection.js';
 
 const denied = (op: string) => ({ status: 403, type: 'AccessDeniedException', message: `User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:${op}` });
 
-async function rejection(promise: Promise<unknown>): Promise<LambdaMlError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LambdaMlError, `expected a LambdaMlError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected deploy to fail');
-}
 
 async function setUp(env: DeployEnv, trigger: Manifest['trigger'] = null): Promise<{ out: string; manifest: Manifest }> {
   const out = join(env.dir, 'out');

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CreateFunctionCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { deploy } from '../../src/deploy/deploy.js';
-import { exitCodeFor, LambdaMlError } from '../../src/lib/errors.js';
+import { exitCodeFor } from '../../src/lib/errors.js';
 import type { Manifest } from '../../src/types.js';
 import { FAST_WAIT, makeManifest, ROLE, startDeployEnv, writeFunctionZip, type DeployEnv } from '../helpers/s3-deploy-fixtures.js';
+import { rejection } from '../helpers/rejection.js';
 
 const ops = (calls: readonly { op: string }[]) => calls.map((call) => call.op);
 const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
@@ -27,15 +28,6 @@ async function manifestFor(env: DeployEnv, runtime: string, marker = 'v1'): Prom
   return { out, manifest: await makeManifest({ outDir: out, trigger: null, fn: { runtime } }) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<LambdaMlError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LambdaMlError, `expected a LambdaMlError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected deploy to fail');
-}
 
 test('the loopback server refuses creates and updates on a runtime past its block dates, with AWS\'s message', async (t) => {
   const clock = { now: day('2026-07-01') };
