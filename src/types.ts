@@ -1,4 +1,6 @@
-/** Stage contracts: readonly, JSON-safe plain objects passed scan -> plan -> pack -> deploy. Sizes are integer bytes. */
+/**
+ * Stage contracts: readonly, JSON-safe plain objects passed scan -> plan -> pack -> deploy. Sizes are integer bytes.
+ */
 import type { PriceTable } from './cost/prices.js';
 import type { Limits } from './lib/limits.js';
 
@@ -11,21 +13,21 @@ export type Backend = 'wasm' | 'cpu' | 'tensorflow';
 
 export interface FunctionConfig {
   readonly name: string;
-  readonly runtime: string;               // a Lambda runtime id of src/runtimes/lambda-runtimes.json
+  readonly runtime: string; // a Lambda runtime id of src/runtimes/lambda-runtimes.json
   readonly architecture: Architecture;
   readonly memoryMb: number;
   readonly ephemeralStorageMb: number;
   readonly timeoutS: number;
   readonly role: string | null;
-  readonly handler: string | null;        // default index.handler (Node) / user's own (Python)
+  readonly handler: string | null; // default index.handler (Node) / user's own (Python)
   readonly environment: Readonly<Record<string, string>>;
   readonly alias: string;
 }
 
 export interface LayerConfig {
   readonly name: string;
-  readonly zip: string | null;            // absolute path
-  readonly dir: string | null;            // absolute path
+  readonly zip: string | null; // absolute path
+  readonly dir: string | null; // absolute path
   readonly arn: string | null;
 }
 
@@ -43,19 +45,19 @@ export interface ModelInputConfig {
 
 export interface ModelConfig {
   readonly name: string;
-  readonly path: string | null;           // absolute: a TF.js folder / model.json, or an .h5/.keras file
-  readonly s3: string | null;             // s3://bucket/prefix/ where it lives at run time
-  readonly labels: string | null;         // absolute path of a JSON array (or {index: label})
+  readonly path: string | null; // absolute: a TF.js folder / model.json, or an .h5/.keras file
+  readonly s3: string | null; // s3://bucket/prefix/ where it lives at run time
+  readonly labels: string | null; // absolute path of a JSON array (or {index: label})
   readonly input: ModelInputConfig;
   readonly topK: number;
   readonly threshold: number;
   readonly tag: string;
-  readonly bundle: boolean;               // ship inside the function zip instead of S3
+  readonly bundle: boolean; // ship inside the function zip instead of S3
 }
 
 export interface Config {
-  readonly configPath: string | null;     // absolute; null when built from defaults
-  readonly rootDir: string;               // folder that relative paths resolve against
+  readonly configPath: string | null; // absolute; null when built from defaults
+  readonly rootDir: string; // folder that relative paths resolve against
   readonly function: FunctionConfig;
   readonly region: string | null;
   readonly code: string | null;
@@ -77,7 +79,9 @@ export interface Config {
   readonly warnAtPercent: number;
   /** `lambda-ml backfill` (docs/backfill.md); validated configs always set it. */
   readonly backfill?: BackfillConfig;
-  /** Prices for the cost estimates: src/cost/prices.json merged with config `cost.prices`; always set when validated. */
+  /**
+   * Prices for the cost estimates: src/cost/prices.json merged with config `cost.prices`; always set when validated.
+   */
   readonly cost?: { readonly prices: PriceTable };
 }
 
@@ -96,10 +100,10 @@ export interface TriggerConfig {
 
 /** `backfill` in config (docs/backfill.md). */
 export interface BackfillConfig {
-  readonly role: string | null;            // the job role ARN (or --role)
-  readonly maxConcurrency: number | null;  // sets the function's reserved concurrency before a job
-  readonly report: 'failed' | 'all';       // the completion report's scope
-  readonly priority: number;               // CreateJob Priority
+  readonly role: string | null; // the job role ARN (or --role)
+  readonly maxConcurrency: number | null; // sets the function's reserved concurrency before a job
+  readonly report: 'failed' | 'all'; // the completion report's scope
+  readonly priority: number; // CreateJob Priority
 }
 
 export type DepsKind = 'node' | 'python' | 'none';
@@ -108,19 +112,19 @@ export type DepsKind = 'node' | 'python' | 'none';
 export interface PackageInfo {
   readonly name: string;
   readonly version: string;
-  readonly path: string;                  // relative to the deps root, '/'-separated (Node: the package folder)
-  readonly bytes: number;                 // its own files; nested node_modules are counted under the nested package
+  readonly path: string; // relative to the deps root, '/'-separated (Node: the package folder)
+  readonly bytes: number; // its own files; nested node_modules are counted under the nested package
   readonly files: number;
-  readonly topLevel: readonly string[];   // Python: import names (top_level.txt); Node: [name]
+  readonly topLevel: readonly string[]; // Python: import names (top_level.txt); Node: [name]
 }
 
 /** A regular file or symlink under a scanned root. */
 export interface FileEntry {
-  readonly path: string;                  // relative, '/'-separated
-  readonly bytes: number;                 // regular file size; symlinks count their own size (as zip stores them)
-  readonly mode: number;                  // st_mode
-  readonly link: string | null;           // symlink target, when a symlink
-  readonly owner: string | null;          // index key "name@version" of the owning package, or null
+  readonly path: string; // relative, '/'-separated
+  readonly bytes: number; // regular file size; symlinks count their own size (as zip stores them)
+  readonly mode: number; // st_mode
+  readonly link: string | null; // symlink target, when a symlink
+  readonly owner: string | null; // index key "name@version" of the owning package, or null
 }
 
 export interface DepsScan {
@@ -138,7 +142,9 @@ export interface ProvidedPackage {
   readonly version: string | null;
   readonly kind: 'node' | 'python';
   readonly topLevel: readonly string[];
-  /** The layer folder it sits in, e.g. nodejs/node_modules or python/lib/python3.X/site-packages (runtimes/table.ts). */
+  /**
+   * The layer folder it sits in, e.g. nodejs/node_modules or python/lib/python3.X/site-packages (runtimes/table.ts).
+   */
   readonly root?: string;
 }
 
@@ -146,7 +152,7 @@ export interface LayerScan {
   readonly name: string;
   readonly source: 'zip' | 'dir' | 'arn';
   readonly location: string;
-  readonly bytes: number;                 // unzipped
+  readonly bytes: number; // unzipped
   readonly zipBytes: number | null;
   readonly files: number;
   readonly provides: readonly ProvidedPackage[];
@@ -157,8 +163,8 @@ export type ModelFormat = 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'keras-v3'
 export interface ModelScan {
   readonly name: string;
   readonly format: ModelFormat;
-  readonly bytes: number;                 // download / on-disk bytes
-  readonly memoryBytes: number;           // weights as float32
+  readonly bytes: number; // download / on-disk bytes
+  readonly memoryBytes: number; // weights as float32
   readonly location: 's3' | 'bundle';
   readonly quantization: 'uint8' | 'uint16' | 'float16' | null;
   readonly files: readonly { readonly path: string; readonly bytes: number }[];
@@ -185,7 +191,7 @@ export interface Check {
   readonly used: number;
   readonly max: number;
   readonly ok: boolean;
-  readonly blocking: boolean;             // zipDirect is not: a larger zip deploys through S3
+  readonly blocking: boolean; // zipDirect is not: a larger zip deploys through S3
 }
 
 export interface PlanAttempt {
@@ -195,14 +201,15 @@ export interface PlanAttempt {
 }
 
 export interface Suggestion {
-  readonly kind: 'ephemeral-storage' | 'memory' | 'move-to-layer' | 'quantize' | 'sideload' | 'prune' | 'layers' | 'trim-layer';
+  readonly kind:
+    'ephemeral-storage' | 'memory' | 'move-to-layer' | 'quantize' | 'sideload' | 'prune' | 'layers' | 'trim-layer';
   readonly message: string;
   readonly savesBytes: number | null;
   readonly value: number | string | null;
 }
 
 export interface PackageReport extends PackageInfo {
-  readonly providedBy: string | null;     // layer name
+  readonly providedBy: string | null; // layer name
   readonly layerVersion: string | null;
 }
 
@@ -224,14 +231,31 @@ export interface Budget {
       readonly packages: readonly PackageReport[];
       readonly unowned: { readonly bytes: number; readonly files: number; readonly sample: readonly string[] };
     };
-    readonly layers: readonly { readonly name: string; readonly bytes: number; readonly source: string; readonly provides: readonly string[]; readonly packages: readonly string[] }[];
-    readonly models: readonly { readonly name: string; readonly format: ModelFormat; readonly bytes: number; readonly memoryBytes: number; readonly location: 's3' | 'bundle'; readonly quantization: string | null }[];
+    readonly layers: readonly {
+      readonly name: string;
+      readonly bytes: number;
+      readonly source: string;
+      readonly provides: readonly string[];
+      readonly packages: readonly string[];
+    }[];
+    readonly models: readonly {
+      readonly name: string;
+      readonly format: ModelFormat;
+      readonly bytes: number;
+      readonly memoryBytes: number;
+      readonly location: 's3' | 'bundle';
+      readonly quantization: string | null;
+    }[];
   };
   readonly checks: readonly Check[];
   readonly attempts: readonly PlanAttempt[];
   readonly suggestions: readonly Suggestion[];
   readonly warnings: readonly string[];
-  readonly prune: { readonly mode: PruneMode; readonly savedBytes: number; readonly rules: readonly { readonly rule: string; readonly files: number; readonly bytes: number }[] };
+  readonly prune: {
+    readonly mode: PruneMode;
+    readonly savedBytes: number;
+    readonly rules: readonly { readonly rule: string; readonly files: number; readonly bytes: number }[];
+  };
 }
 
 /** Runtime config that `package` writes beside the handler as `lambda-ml.runtime.json`. */
@@ -239,21 +263,21 @@ export interface RuntimeConfig {
   readonly version: 1;
   readonly strategy: Strategy;
   readonly sideload: null | {
-    readonly zip: string | null;          // file name in the task root when bundled
-    readonly s3: string | null;           // s3://bucket/key when fetched
+    readonly zip: string | null; // file name in the task root when bundled
+    readonly s3: string | null; // s3://bucket/key when fetched
     readonly sha256: string;
     readonly zipBytes: number;
     readonly unzippedBytes: number;
     readonly files: number;
   };
-  readonly layerNodeModules: readonly string[];   // e.g. /opt/nodejs/node_modules
+  readonly layerNodeModules: readonly string[]; // e.g. /opt/nodejs/node_modules
   readonly backend: Backend;
   readonly models: readonly {
     readonly name: string;
     readonly tag: string;
     readonly format: 'tfjs-layers' | 'tfjs-graph';
-    readonly dir: string | null;          // folder in the task root when bundled
-    readonly s3: string | null;           // s3://bucket/prefix/ when fetched
+    readonly dir: string | null; // folder in the task root when bundled
+    readonly s3: string | null; // s3://bucket/prefix/ when fetched
     readonly files: readonly { readonly name: string; readonly bytes: number; readonly sha256: string }[];
     readonly labels: readonly string[];
     readonly input: ModelInputConfig;
@@ -268,25 +292,25 @@ export interface RuntimeConfig {
 
 /** One file `package` wrote. sha256Base64 is what Lambda reports as CodeSha256. */
 export interface ArtifactInfo {
-  readonly file: string;                  // relative to the --out folder
-  readonly bytes: number;                 // zipped size
+  readonly file: string; // relative to the --out folder
+  readonly bytes: number; // zipped size
   readonly unzippedBytes: number;
   readonly files: number;
-  readonly sha256: string;                // hex
+  readonly sha256: string; // hex
   readonly sha256Base64: string;
 }
 
 export interface StagedModel {
   readonly name: string;
-  readonly dir: string;                   // relative to --out, e.g. models/category
-  readonly s3: string | null;             // where deploy uploads it (s3://bucket/prefix/)
+  readonly dir: string; // relative to --out, e.g. models/category
+  readonly s3: string | null; // where deploy uploads it (s3://bucket/prefix/)
   readonly files: readonly { readonly name: string; readonly bytes: number; readonly sha256: string }[];
 }
 
 /** `manifest.json` in the --out folder: what `package` built and why; `deploy` reads it. */
 export interface Manifest {
   readonly schemaVersion: 1;
-  readonly tool: string;                  // "lambda-ml 0.1.0"
+  readonly tool: string; // "lambda-ml 0.1.0"
   readonly function: FunctionConfig;
   readonly region: string | null;
   readonly plan: Strategy;

@@ -29,7 +29,11 @@ interface RunSummary {
 }
 
 const files = SUITES.flatMap(([dir, name]) =>
-  readdirSync(join(ROOT, dir)).filter((f) => name.test(f)).sort().map((f) => `${dir}/${f}`));
+  readdirSync(join(ROOT, dir))
+    .filter((f) => name.test(f))
+    .sort()
+    .map((f) => `${dir}/${f}`),
+);
 
 /** Runs the files on `node`; echoes the output and reads the TAP reporter's totals ("# pass N"). */
 function runTests(node: string): Promise<Omit<RunSummary, 'runtime' | 'version'>> {
@@ -39,10 +43,15 @@ function runTests(node: string): Promise<Omit<RunSummary, 'runtime' | 'version'>
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS; // this runner's tsx registration is not the child's
     const child = spawn(node, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=tap', ...files], {
-      cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); process.stdout.write(chunk); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      process.stdout.write(chunk);
+    });
     child.on('error', fail);
     child.on('close', (code) => {
       const total = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(out)?.[1] ?? 0);

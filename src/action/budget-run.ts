@@ -18,7 +18,10 @@ export async function hasReportFlags(cli: readonly string[], cwd: string): Promi
 
 /** `budget --json ...args`: the document when it ran (exit 0/1), else the error lines. */
 export async function runBudgetJson(
-  cli: readonly string[], cwd: string, args: readonly string[], log?: (s: string) => void,
+  cli: readonly string[],
+  cwd: string,
+  args: readonly string[],
+  log?: (s: string) => void,
 ): Promise<BudgetRunResult> {
   const ran = await runCommand([...cli, 'budget', '--json', ...args], { cwd, log });
   if (ran.code === 0 || ran.code === 1) {

@@ -38,7 +38,9 @@ const text = (value: string | undefined) => (value === undefined || value.trim()
 
 /** Reads the context; `event` is the parsed GITHUB_EVENT_PATH file (or null). */
 export function readActionContext(
-  env: NodeJS.ProcessEnv, event: EventPayload | null, execPath = process.execPath,
+  env: NodeJS.ProcessEnv,
+  event: EventPayload | null,
+  execPath = process.execPath,
 ): ActionContext {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const workdir = resolve(workspace, text(env.LAMBDA_ML_WORKING_DIRECTORY) ?? '.');

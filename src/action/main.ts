@@ -12,7 +12,7 @@ async function main(): Promise<number> {
   const event = hasEvent ? (JSON.parse(readFileSync(eventPath, 'utf8')) as EventPayload) : null;
   const ctx = readActionContext(process.env, event);
   if (!existsSync(ctx.cli[1])) {
-    const fix = 'add lambda-ml to the project\'s devDependencies';
+    const fix = "add lambda-ml to the project's devDependencies";
     process.stderr.write(`::error::lambda-ml is not installed in ${ctx.workdir} (${ctx.cli[1]} is missing): ${fix}\n`);
     return 2;
   }
@@ -23,7 +23,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
     process.stderr.write(`::error::the lambda-ml Action failed: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exitCode = 4;

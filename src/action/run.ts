@@ -35,8 +35,9 @@ export interface ActionDeps {
 }
 
 /** Fork pull requests get a read-only token: the report stays in the job summary. */
-export const FORK_NOTE = '> **Note:** the token of this run may not comment on the pull request (a pull request '
-  + 'from a fork gets a read-only token), so the report is only here, in the job summary.';
+export const FORK_NOTE =
+  '> **Note:** the token of this run may not comment on the pull request (a pull request ' +
+  'from a fork gets a read-only token), so the report is only here, in the job summary.';
 
 /** Runs everything after the head's `npm ci`. Never throws for a budget that fails: the outcome says so. */
 export async function runAction(ctx: ActionContext, deps: ActionDeps): Promise<ActionOutcome> {
@@ -55,8 +56,12 @@ export async function runAction(ctx: ActionContext, deps: ActionDeps): Promise<A
   let headline: string;
   if (head.doc) {
     const delta = head.doc.delta ?? (base.doc ? budgetDelta(base.doc, head.doc) : null);
-    body = renderPrComment({ budget: head.doc, delta, baseNote: base.note,
-      report: htmlPath ? { url: ctx.runUrl, artifact: ctx.artifact } : null });
+    body = renderPrComment({
+      budget: head.doc,
+      delta,
+      baseNote: base.note,
+      report: htmlPath ? { url: ctx.runUrl, artifact: ctx.artifact } : null,
+    });
     await writeSummary(ctx, { isRich, base, delta, configArgs, fallback: body });
     const lead = leadCheck(head.doc.checks);
     headline = `${head.doc.fits ? 'fits' : 'does not fit'}${lead ? `: ${headroomLine(lead)}` : ''}`;
@@ -112,8 +117,8 @@ async function postComment(ctx: ActionContext, body: string, deps: ActionDeps): 
     return result.action;
   } catch (error) {
     // A comment that cannot be written does not decide the check: budget does. Say it loudly in the log.
-    const message = error instanceof GitHubApiError ? error.message
-      : `GitHub could not be reached: ${(error as Error).message}`;
+    const message =
+      error instanceof GitHubApiError ? error.message : `GitHub could not be reached: ${(error as Error).message}`;
     deps.log(`::warning::${message}\n`);
     return 'failed';
   }

@@ -3,11 +3,13 @@
 /** IAMRoleArn: `arn:<partition>:iam::<12 digits>:role/<path/name>`. */
 export const ROLE_ARN = /^arn:[^:]+:iam::\d{12}:role\/.+$/;
 /** FunctionArnString: a name, a partial or a full function ARN, optionally with a version or alias. */
-export const FUNCTION_ARN = new RegExp([
-  String.raw`^(arn:(aws[a-zA-Z-]*)?:lambda:)?`,
-  String.raw`([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?`,
-  String.raw`(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`,
-].join(''));
+export const FUNCTION_ARN = new RegExp(
+  [
+    String.raw`^(arn:(aws[a-zA-Z-]*)?:lambda:)?`,
+    String.raw`([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?`,
+    String.raw`(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`,
+  ].join(''),
+);
 /** AccountId: 12 digits. */
 export const ACCOUNT_ID = /^\d{12}$/;
 

@@ -28,9 +28,14 @@ export function batchTaskEvent(task: BackfillTask, job: TaskJob) {
     invocationSchemaVersion: '2.0',
     invocationId: randomBytes(24).toString('base64url'),
     job: { id: job.id, userArguments: { ...job.userArguments } },
-    tasks: [{
-      taskId: task.taskId, s3Bucket: task.bucket, s3Key: encodeManifestKey(task.key), s3VersionId: task.versionId,
-    }],
+    tasks: [
+      {
+        taskId: task.taskId,
+        s3Bucket: task.bucket,
+        s3Key: encodeManifestKey(task.key),
+        s3VersionId: task.versionId,
+      },
+    ],
   };
 }
 

@@ -13,9 +13,9 @@ export interface ConcurrencyPlan {
 }
 
 export interface ConcurrencyInputs {
-  readonly reserved: number | null;        // GetFunctionConcurrency
-  readonly maxConcurrency: number | null;  // config backfill.maxConcurrency
-  readonly unreserved?: number | null;     // GetAccountSettings UnreservedConcurrentExecutions
+  readonly reserved: number | null; // GetFunctionConcurrency
+  readonly maxConcurrency: number | null; // config backfill.maxConcurrency
+  readonly unreserved?: number | null; // GetAccountSettings UnreservedConcurrentExecutions
 }
 
 /** Decides the job's concurrency from the function's reserved concurrency and `backfill.maxConcurrency`. */
@@ -26,13 +26,15 @@ export function planConcurrency(options: ConcurrencyInputs): ConcurrencyPlan {
       throw new Error(`backfill.maxConcurrency must be a whole number ≥ 1, got ${maxConcurrency}`);
     }
     if (reserved === maxConcurrency) {
-      const note = `the job runs at most ${maxConcurrency} tasks at once `
-        + '(the function\'s reserved concurrency, as backfill.maxConcurrency asks)';
+      const note =
+        `the job runs at most ${maxConcurrency} tasks at once ` +
+        "(the function's reserved concurrency, as backfill.maxConcurrency asks)";
       return { limit: maxConcurrency, setReserved: null, note };
     }
     const was = reserved === null ? 'none' : String(reserved);
-    const note = `backfill.maxConcurrency: the function's reserved concurrency is set to ${maxConcurrency} `
-      + `(it was ${was}); the trigger shares this limit`;
+    const note =
+      `backfill.maxConcurrency: the function's reserved concurrency is set to ${maxConcurrency} ` +
+      `(it was ${was}); the trigger shares this limit`;
     return { limit: maxConcurrency, setReserved: maxConcurrency, note };
   }
   if (reserved !== null) {
@@ -40,8 +42,9 @@ export function planConcurrency(options: ConcurrencyInputs): ConcurrencyPlan {
     return { limit: reserved, setReserved: null, note };
   }
   const pool = options.unreserved ? ` (${options.unreserved} in this account)` : '';
-  const note = `the function has no reserved concurrency: the job may take the account's unreserved concurrency${pool} `
-    + 'and throttle other functions; set backfill.maxConcurrency to limit it';
+  const note =
+    `the function has no reserved concurrency: the job may take the account's unreserved concurrency${pool} ` +
+    'and throttle other functions; set backfill.maxConcurrency to limit it';
   return { limit: options.unreserved ?? null, setReserved: null, note };
 }
 

@@ -21,21 +21,52 @@ export function parseCsv(text: string): string[][] {
   let field = '';
   let quoted = false;
   let i = 0;
-  const endField = () => { row.push(field); field = ''; };
-  const endRow = () => { endField(); rows.push(row); row = []; };
+  const endField = () => {
+    row.push(field);
+    field = '';
+  };
+  const endRow = () => {
+    endField();
+    rows.push(row);
+    row = [];
+  };
   while (i < text.length) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (ch === '"') { quoted = false; i++; continue; }
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') {
+        quoted = false;
+        i++;
+        continue;
+      }
       field += ch;
       i++;
       continue;
     }
-    if (ch === '"' && field === '') { quoted = true; i++; continue; }
-    if (ch === ',') { endField(); i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { endRow(); i += 2; continue; }
-    if (ch === '\n' || ch === '\r') { endRow(); i++; continue; }
+    if (ch === '"' && field === '') {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      endField();
+      i++;
+      continue;
+    }
+    if (ch === '\r' && text[i + 1] === '\n') {
+      endRow();
+      i += 2;
+      continue;
+    }
+    if (ch === '\n' || ch === '\r') {
+      endRow();
+      i++;
+      continue;
+    }
     field += ch;
     i++;
   }

@@ -6,11 +6,11 @@
 import type { ReportRow } from './report-csv.js';
 
 export interface FailureGroup {
-  readonly errorCode: string;              // PermanentFailure, TemporaryFailure, or the S3 error
+  readonly errorCode: string; // PermanentFailure, TemporaryFailure, or the S3 error
   readonly reason: string;
   readonly count: number;
-  readonly examples: readonly string[];    // up to `examples` s3://bucket/key
-  readonly message: string;                // the first message, as the report has it (cut to 300 characters)
+  readonly examples: readonly string[]; // up to `examples` s3://bucket/key
+  readonly message: string; // the first message, as the report has it (cut to 300 characters)
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
@@ -33,8 +33,12 @@ export function failureReason(row: ReportRow): string {
   } catch {
     // not JSON: the message itself
   }
-  const template = inner.replace(UUID, '<id>').replace(ISO_TIME, '<time>').replace(NUMBER, 'N')
-    .replace(/\s+/g, ' ').trim();
+  const template = inner
+    .replace(UUID, '<id>')
+    .replace(ISO_TIME, '<time>')
+    .replace(NUMBER, 'N')
+    .replace(/\s+/g, ' ')
+    .trim();
   return (lambda ? `function error: ${template}` : template || row.errorCode || 'unknown').slice(0, 160);
 }
 

@@ -6,7 +6,13 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsError } from '../lib/errors.js';
 import { matchesKeyFilter } from './key-filter.js';
-import { emptyListingStats, listBackfillObjects, type ListedObject, type ListingStats, type ListSource } from './manifest-list.js';
+import {
+  emptyListingStats,
+  listBackfillObjects,
+  type ListedObject,
+  type ListingStats,
+  type ListSource,
+} from './manifest-list.js';
 
 /** Where the failure records are, and whose they are. */
 export interface FailureSource {
@@ -14,14 +20,23 @@ export interface FailureSource {
   readonly functionName: string;
 }
 
-interface S3Record { readonly s3?: { readonly bucket?: { readonly name?: unknown }; readonly object?: {
-  readonly key?: unknown; readonly size?: unknown; }; }; }
+interface S3Record {
+  readonly s3?: {
+    readonly bucket?: { readonly name?: unknown };
+    readonly object?: {
+      readonly key?: unknown;
+      readonly size?: unknown;
+    };
+  };
+}
 
 /** The S3 objects one on-failure record names, when it is a record of `functionName` (else none). */
 export function objectsOfFailureRecord(record: unknown, functionName: string): ListedObject[] {
   if (!record || typeof record !== 'object') return [];
-  const { requestContext, requestPayload } = record as { requestContext?: { functionArn?: unknown };
-    requestPayload?: { Records?: unknown } };
+  const { requestContext, requestPayload } = record as {
+    requestContext?: { functionArn?: unknown };
+    requestPayload?: { Records?: unknown };
+  };
   const arn = typeof requestContext?.functionArn === 'string' ? requestContext.functionArn : '';
   if (!new RegExp(`:function:${functionName}(?::|$)`).test(arn)) return [];
   const records = Array.isArray(requestPayload?.Records) ? (requestPayload.Records as S3Record[]) : [];
@@ -41,7 +56,10 @@ export function objectsOfFailureRecord(record: unknown, functionName: string): L
  * prefix and suffixes). A record that is not JSON is skipped: the bucket may hold other objects.
  */
 export async function* listFailedObjects(
-  s3: S3Client, failures: FailureSource, filter: ListSource, options: { stats?: ListingStats } = {},
+  s3: S3Client,
+  failures: FailureSource,
+  filter: ListSource,
+  options: { stats?: ListingStats } = {},
 ): AsyncGenerator<ListedObject> {
   const seen = new Set<string>();
   const { stats } = options;
@@ -49,15 +67,21 @@ export async function* listFailedObjects(
   // The failure records count as listed (and their LIST requests as requests); the objects they name as matched.
   const records = emptyListingStats();
   for await (const item of listBackfillObjects(s3, listing, { stats: records })) {
-    if (stats) { stats.listed = records.listed; stats.requests = records.requests; }
+    if (stats) {
+      stats.listed = records.listed;
+      stats.requests = records.requests;
+    }
     let body: string;
     try {
       const got = await s3.send(new GetObjectCommand({ Bucket: failures.bucket, Key: item.key }));
       body = (await got.Body?.transformToString('utf8')) ?? '';
     } catch (error) {
       const e = error as Error;
-      throw awsError(`reading the failure record s3://${failures.bucket}/${item.key} failed: ${e.name}: ${e.message}`,
-        'check that your credentials may s3:GetObject on the on-failure bucket', error);
+      throw awsError(
+        `reading the failure record s3://${failures.bucket}/${item.key} failed: ${e.name}: ${e.message}`,
+        'check that your credentials may s3:GetObject on the on-failure bucket',
+        error,
+      );
     }
     let record: unknown;
     try {
@@ -69,7 +93,10 @@ export async function* listFailedObjects(
       const id = `${object.bucket}/${object.key}`;
       if (seen.has(id) || object.bucket !== filter.bucket || !matchesKeyFilter(object.key, filter)) continue;
       seen.add(id);
-      if (stats) { stats.matched++; stats.bytes += object.size; }
+      if (stats) {
+        stats.matched++;
+        stats.bytes += object.size;
+      }
       yield object;
     }
   }

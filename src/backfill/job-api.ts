@@ -3,8 +3,14 @@
  * turn every AWS error into one line naming the step (exit 3; docs/backfill.md, "Errors").
  */
 import {
-  CreateJobCommand, DescribeJobCommand, ListJobsCommand, UpdateJobStatusCommand,
-  type CreateJobCommandInput, type JobDescriptor, type JobStatus, type S3ControlClient,
+  CreateJobCommand,
+  DescribeJobCommand,
+  ListJobsCommand,
+  UpdateJobStatusCommand,
+  type CreateJobCommandInput,
+  type JobDescriptor,
+  type JobStatus,
+  type S3ControlClient,
 } from '@aws-sdk/client-s3-control';
 import { awsError } from '../lib/errors.js';
 
@@ -12,7 +18,7 @@ import { awsError } from '../lib/errors.js';
 export interface JobSnapshot {
   readonly jobId: string;
   readonly status: string;
-  readonly total: number | null;           // null while the manifest is being read
+  readonly total: number | null; // null while the manifest is being read
   readonly succeeded: number;
   readonly failed: number;
   readonly elapsedActiveS: number | null;
@@ -27,12 +33,18 @@ export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['Complete', 'Fail
 
 /** The hints by error name (`step` is the operation). */
 const HINTS: readonly [RegExp, (step: string, roleArn?: string) => string][] = [
-  [/AccessDenied|Forbidden/i, (step, roleArn) => (step === 'CreateJob'
-    ? `the caller needs s3:CreateJob and iam:PassRole${roleArn ? ` on ${roleArn}` : ''}: `
-      + 'lambda-ml policy --backfill prints them'
-    : `the caller needs s3:${step} on the job: lambda-ml policy --backfill prints it`)],
-  [/^IdempotencyException$/, () => 'a job was already created with this token and other parameters; '
-    + 'change the filter or add --force'],
+  [
+    /AccessDenied|Forbidden/i,
+    (step, roleArn) =>
+      step === 'CreateJob'
+        ? `the caller needs s3:CreateJob and iam:PassRole${roleArn ? ` on ${roleArn}` : ''}: ` +
+          'lambda-ml policy --backfill prints them'
+        : `the caller needs s3:${step} on the job: lambda-ml policy --backfill prints it`,
+  ],
+  [
+    /^IdempotencyException$/,
+    () => 'a job was already created with this token and other parameters; ' + 'change the filter or add --force',
+  ],
   [/^TooManyRequestsException$|Throttl|SlowDown/, () => 'S3 Batch Operations is throttling: retry in a minute'],
   [/^NotFoundException$|^NoSuchJob/, () => 'jobs are deleted 90 days after they end; check the job id and the region'],
   [/^JobStatusException$/, () => 'the job is not in a state that allows this change (see DescribeJob)'],
@@ -55,9 +67,10 @@ function fail(step: string, what: string, error: unknown, roleArn?: string): nev
 export function snapshotOf(job: JobDescriptor): JobSnapshot {
   const p = job.ProgressSummary;
   const bucket = job.Report?.Bucket?.replace(/^arn:[^:]+:s3:::/, '') ?? null;
-  const report = job.Report?.Enabled && bucket
-    ? { bucket, prefix: job.Report.Prefix ?? null, scope: job.Report.ReportScope ?? null }
-    : null;
+  const report =
+    job.Report?.Enabled && bucket
+      ? { bucket, prefix: job.Report.Prefix ?? null, scope: job.Report.ReportScope ?? null }
+      : null;
   return {
     jobId: job.JobId ?? '',
     status: job.Status ?? 'New',
@@ -66,7 +79,8 @@ export function snapshotOf(job: JobDescriptor): JobSnapshot {
     failed: p?.NumberOfTasksFailed ?? 0,
     elapsedActiveS: p?.Timers?.ElapsedTimeInActiveSeconds ?? null,
     failureReasons: (job.FailureReasons ?? []).map((f) => ({
-      code: f.FailureCode ?? '', reason: f.FailureReason ?? '',
+      code: f.FailureCode ?? '',
+      reason: f.FailureReason ?? '',
     })),
     statusUpdateReason: job.StatusUpdateReason ?? null,
     report,
@@ -133,10 +147,15 @@ export async function listBackfillJobs(target: JobTarget, statuses?: readonly Jo
 
 /** UpdateJobStatus: `Ready` confirms a Suspended job, `Cancelled` cancels one. Returns the new status. */
 export async function updateBackfillJobStatus(
-  target: JobTarget, jobId: string, change: { readonly status: 'Ready' | 'Cancelled'; readonly reason?: string },
+  target: JobTarget,
+  jobId: string,
+  change: { readonly status: 'Ready' | 'Cancelled'; readonly reason?: string },
 ): Promise<string> {
   const input = {
-    AccountId: target.accountId, JobId: jobId, RequestedJobStatus: change.status, StatusUpdateReason: change.reason,
+    AccountId: target.accountId,
+    JobId: jobId,
+    RequestedJobStatus: change.status,
+    StatusUpdateReason: change.reason,
   };
   try {
     const out = await target.client.send(new UpdateJobStatusCommand(input));

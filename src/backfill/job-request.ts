@@ -18,12 +18,11 @@ const MAX_PRIORITY = 2_147_483_647;
 
 /** Where the object list comes from. */
 export type JobManifestSource =
-  | { readonly kind: 'generator' }
-  | { readonly kind: 'csv'; readonly objectArn: string; readonly etag: string };
+  { readonly kind: 'generator' } | { readonly kind: 'csv'; readonly objectArn: string; readonly etag: string };
 
 export interface BackfillJobOptions {
   readonly accountId: string;
-  readonly functionArn: string;            // the alias ARN deploy left
+  readonly functionArn: string; // the alias ARN deploy left
   readonly roleArn: string;
   /** Where the role came from, for error messages: "--role" or "backfill.role". */
   readonly roleSource?: string;
@@ -48,23 +47,47 @@ function validate(o: BackfillJobOptions): void {
   const badSuffix = o.source.suffixes.find((suffix) => !within(suffix.length, 1, 1024));
   const argumentProblem = userArgumentsProblems(o.userArguments)[0];
   const rules: [boolean, string, string][] = [
-    [ACCOUNT_ID.test(o.accountId), `account id "${o.accountId}" is not 12 digits`,
-      'check the credentials (sts:GetCallerIdentity gives the account)'],
-    [ROLE_ARN.test(o.roleArn), `${roleSource} "${o.roleArn}" is not an IAM role ARN`,
-      'use arn:aws:iam::<account>:role/<name>; lambda-ml policy --backfill prints the role to create'],
-    [o.functionArn.length <= 1024 && FUNCTION_ARN.test(o.functionArn),
-      `function ARN "${o.functionArn}" is not one CreateJob accepts`, 'run lambda-ml deploy first'],
-    [within(o.clientRequestToken.length, 1, 64), 'ClientRequestToken must be 1 to 64 characters',
-      'this is a bug in lambda-ml'],
-    [Number.isInteger(priority) && within(priority, 0, MAX_PRIORITY),
-      `priority ${priority} is not a whole number from 0 to ${MAX_PRIORITY}`, 'use e.g. --priority 10'],
-    [o.source.prefix.length <= 1024, `the prefix has ${o.source.prefix.length} characters; S3 keys have at most 1,024`,
-      'shorten the prefix'],
-    [badSuffix === undefined, `suffix "${badSuffix?.slice(0, 40)}" must be 1 to 1,024 characters`,
-      'use e.g. --suffix .jpg'],
+    [
+      ACCOUNT_ID.test(o.accountId),
+      `account id "${o.accountId}" is not 12 digits`,
+      'check the credentials (sts:GetCallerIdentity gives the account)',
+    ],
+    [
+      ROLE_ARN.test(o.roleArn),
+      `${roleSource} "${o.roleArn}" is not an IAM role ARN`,
+      'use arn:aws:iam::<account>:role/<name>; lambda-ml policy --backfill prints the role to create',
+    ],
+    [
+      o.functionArn.length <= 1024 && FUNCTION_ARN.test(o.functionArn),
+      `function ARN "${o.functionArn}" is not one CreateJob accepts`,
+      'run lambda-ml deploy first',
+    ],
+    [
+      within(o.clientRequestToken.length, 1, 64),
+      'ClientRequestToken must be 1 to 64 characters',
+      'this is a bug in lambda-ml',
+    ],
+    [
+      Number.isInteger(priority) && within(priority, 0, MAX_PRIORITY),
+      `priority ${priority} is not a whole number from 0 to ${MAX_PRIORITY}`,
+      'use e.g. --priority 10',
+    ],
+    [
+      o.source.prefix.length <= 1024,
+      `the prefix has ${o.source.prefix.length} characters; S3 keys have at most 1,024`,
+      'shorten the prefix',
+    ],
+    [
+      badSuffix === undefined,
+      `suffix "${badSuffix?.slice(0, 40)}" must be 1 to 1,024 characters`,
+      'use e.g. --suffix .jpg',
+    ],
     [argumentProblem === undefined, argumentProblem ?? '', 'this is a bug in lambda-ml'],
-    [within(o.report.prefix.length, 1, 512),
-      `report prefix "${o.report.prefix.slice(0, 40)}" must be 1 to 512 characters`, 'set artifacts.prefix shorter'],
+    [
+      within(o.report.prefix.length, 1, 512),
+      `report prefix "${o.report.prefix.slice(0, 40)}" must be 1 to 512 characters`,
+      'set artifacts.prefix shorter',
+    ],
     [within(description.length, 1, 256), 'the job description must be 1 to 256 characters', 'shorten --description'],
   ];
   const broken = rules.find(([holds]) => !holds);

@@ -4,8 +4,8 @@
  */
 
 export interface KeyFilter {
-  readonly prefix: string;                 // '' = the whole bucket
-  readonly suffixes: readonly string[];    // [] = every key
+  readonly prefix: string; // '' = the whole bucket
+  readonly suffixes: readonly string[]; // [] = every key
 }
 
 /** True when `key` is one the backfill processes. Folder markers (keys ending in `/`) never are. */

@@ -19,10 +19,10 @@ import type { WorkerInvoke, WorkerMessage } from './local-worker.js';
 
 export interface PoolOptions {
   readonly manifest: Manifest;
-  readonly outDir: string;                 // the --out folder holding function.zip
+  readonly outDir: string; // the --out folder holding function.zip
   readonly size: number;
-  readonly env: NodeJS.ProcessEnv;         // the caller's (AWS credentials and region pass through)
-  readonly endpoint?: string | null;       // an S3 endpoint for the handler (s3rver in tests)
+  readonly env: NodeJS.ProcessEnv; // the caller's (AWS credentials and region pass through)
+  readonly endpoint?: string | null; // an S3 endpoint for the handler (s3rver in tests)
   readonly nodePath?: string;
   readonly onLog?: (slot: number, line: string) => void;
 }
@@ -101,25 +101,34 @@ export async function startFunctionPool(options: PoolOptions): Promise<FunctionP
     let readyResolve!: () => void;
     let readyReject!: (error: Error) => void;
     const env: Env = {
-      child, stderr: '', pending: null, warm: false,
-      ready: new Promise<void>((resolve, reject) => { readyResolve = resolve; readyReject = reject; }),
+      child,
+      stderr: '',
+      pending: null,
+      warm: false,
+      ready: new Promise<void>((resolve, reject) => {
+        readyResolve = resolve;
+        readyReject = reject;
+      }),
     };
     env.ready.catch(() => {});
-    child.stderr?.on('data', (chunk: Buffer) => { env.stderr = (env.stderr + chunk.toString('utf8')).slice(-8192); });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      env.stderr = (env.stderr + chunk.toString('utf8')).slice(-8192);
+    });
     child.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready') readyResolve();
       else if (message.type === 'load-error') {
         const hint = 'check the packaged function with lambda-ml package --verbose';
         readyReject(new LambdaMlError('input', `the handler failed to load: ${message.message}`, hint));
-      }
-      else if (message.type === 'result' && env.pending?.id === message.id) {
+      } else if (message.type === 'result' && env.pending?.id === message.id) {
         const { resolve, timer, cold } = env.pending;
         clearTimeout(timer);
         env.pending = null;
         env.warm = true;
-        resolve(message.ok
-          ? { ok: true, result: message.result, ms: message.ms, coldStart: cold }
-          : { ok: false, error: message.error, ms: message.ms, coldStart: cold });
+        resolve(
+          message.ok
+            ? { ok: true, result: message.result, ms: message.ms, coldStart: cold }
+            : { ok: false, error: message.error, ms: message.ms, coldStart: cold },
+        );
       }
     });
     child.on('exit', (code, signal) => {
@@ -170,11 +179,16 @@ export async function startFunctionPool(options: PoolOptions): Promise<FunctionP
     stats: () => ({ coldStarts, restarts, pids: envs.map((e) => e?.child.pid ?? null) }),
     async close() {
       closed = true;
-      const exits = envs.filter((e): e is Env => e !== null).map((e) => new Promise<void>((resolve) => {
-        if (e.child.exitCode !== null || e.child.signalCode !== null) return resolve();
-        e.child.once('exit', () => resolve());
-        e.child.kill('SIGKILL');
-      }));
+      const exits = envs
+        .filter((e): e is Env => e !== null)
+        .map(
+          (e) =>
+            new Promise<void>((resolve) => {
+              if (e.child.exitCode !== null || e.child.signalCode !== null) return resolve();
+              e.child.once('exit', () => resolve());
+              e.child.kill('SIGKILL');
+            }),
+        );
       await Promise.all(exits);
       await rm(session, { recursive: true, force: true });
     },

@@ -10,15 +10,24 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { FinishedTask } from './local-runner.js';
 import {
-  parseReportCsv, parseReportManifest, REPORT_SCHEMA, reportLine, type ReportManifest, type ReportRow,
+  parseReportCsv,
+  parseReportManifest,
+  REPORT_SCHEMA,
+  reportLine,
+  type ReportManifest,
+  type ReportRow,
 } from './report-csv.js';
 
 /** The report row of a finished local task (Lambda answered, so the HTTP status is 200). */
 export function rowOf(finished: FinishedTask): ReportRow {
   const ok = finished.code === 'Succeeded';
   return {
-    bucket: finished.task.bucket, key: finished.task.key, versionId: finished.task.versionId,
-    taskStatus: ok ? 'succeeded' : 'failed', errorCode: ok ? null : finished.code, httpStatus: 200,
+    bucket: finished.task.bucket,
+    key: finished.task.key,
+    versionId: finished.task.versionId,
+    taskStatus: ok ? 'succeeded' : 'failed',
+    errorCode: ok ? null : finished.code,
+    httpStatus: 200,
     resultMessage: finished.message,
   };
 }
@@ -32,7 +41,7 @@ interface Part {
 }
 
 export interface LocalReport {
-  readonly dir: string;                    // <dir>/job-<id>
+  readonly dir: string; // <dir>/job-<id>
   readonly manifestPath: string;
   readonly files: readonly { readonly status: 'succeeded' | 'failed'; readonly path: string; readonly rows: number }[];
 }
@@ -75,12 +84,17 @@ export async function createLocalReport(options: {
       if (closed) throw new Error('report already closed');
       closed = true;
       try {
-        for (const part of parts.values()) { part.out.end(); await once(part.out, 'finish'); }
+        for (const part of parts.values()) {
+          part.out.end();
+          await once(part.out, 'finish');
+        }
         const manifest: ReportManifest = {
           Format: 'Report_CSV_20180820',
           ReportCreationDate: (options.now?.() ?? new Date()).toISOString(),
           Results: [...parts.values()].map((p) => ({
-            TaskExecutionStatus: p.status, Bucket: 'local', MD5Checksum: p.md5.digest('hex'),
+            TaskExecutionStatus: p.status,
+            Bucket: 'local',
+            MD5Checksum: p.md5.digest('hex'),
             Key: `job-${options.jobId}/results/${p.name}.csv`,
           })),
           ReportSchema: REPORT_SCHEMA,
@@ -97,7 +111,9 @@ export async function createLocalReport(options: {
         dir: final,
         manifestPath: join(final, 'manifest.json'),
         files: [...parts.values()].map((p) => ({
-          status: p.status, path: join(final, 'results', `${p.name}.csv`), rows: p.rows,
+          status: p.status,
+          path: join(final, 'results', `${p.name}.csv`),
+          rows: p.rows,
         })),
       };
     },

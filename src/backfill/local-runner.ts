@@ -6,7 +6,7 @@
 import type { BackfillTask, TaskResult, TaskResultCode } from './batch-event.js';
 
 export interface RetryPolicy {
-  readonly maxAttempts: number;            // attempts in all, the first included
+  readonly maxAttempts: number; // attempts in all, the first included
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
 }
@@ -21,7 +21,7 @@ export interface FinishedTask {
   readonly code: TaskResultCode;
   readonly message: string;
   readonly attempts: number;
-  readonly ms: number;                     // of the last attempt
+  readonly ms: number; // of the last attempt
 }
 
 export interface RunCounts {
@@ -58,7 +58,10 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(raw * (0.5 + random() * 0.5));
 }
 
-interface Item { readonly task: BackfillTask; readonly attempt: number }
+interface Item {
+  readonly task: BackfillTask;
+  readonly attempt: number;
+}
 
 /** Runs every task; resolves when all are final. A worker that throws aborts the run (an infrastructure failure). */
 export async function runLocalTasks(options: RunOptions): Promise<RunSummary> {
@@ -70,9 +73,10 @@ export async function runLocalTasks(options: RunOptions): Promise<RunSummary> {
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const source: AsyncIterator<BackfillTask> | Iterator<BackfillTask> = Symbol.asyncIterator in options.tasks
-    ? (options.tasks as AsyncIterable<BackfillTask>)[Symbol.asyncIterator]()
-    : (options.tasks as Iterable<BackfillTask>)[Symbol.iterator]();
+  const source: AsyncIterator<BackfillTask> | Iterator<BackfillTask> =
+    Symbol.asyncIterator in options.tasks
+      ? (options.tasks as AsyncIterable<BackfillTask>)[Symbol.asyncIterator]()
+      : (options.tasks as Iterable<BackfillTask>)[Symbol.iterator]();
   const counts: RunCounts = { succeeded: 0, failed: 0, retries: 0, inFlight: 0 };
   const failed: FinishedTask[] = [];
   const ready: Item[] = [];
@@ -81,7 +85,11 @@ export async function runLocalTasks(options: RunOptions): Promise<RunSummary> {
   let waitingRetries = 0;
   let fatal: unknown = null;
   let wake: (() => void)[] = [];
-  const notify = () => { const w = wake; wake = []; for (const f of w) f(); };
+  const notify = () => {
+    const w = wake;
+    wake = [];
+    for (const f of w) f();
+  };
 
   /** The next item for a slot, or null when there is no more work for anyone. */
   const next = async (): Promise<Item | null> => {
@@ -103,7 +111,7 @@ export async function runLocalTasks(options: RunOptions): Promise<RunSummary> {
         try {
           result = await pull;
         } catch (error) {
-          fatal ??= error;                 // the listing failed: finish what runs, then throw it
+          fatal ??= error; // the listing failed: finish what runs, then throw it
           notify();
           return null;
         } finally {
@@ -123,7 +131,10 @@ export async function runLocalTasks(options: RunOptions): Promise<RunSummary> {
     const { task, attempt: attempts } = item;
     const done: FinishedTask = { task, code: result.code, message: result.message, attempts, ms };
     if (result.code === 'Succeeded') counts.succeeded++;
-    else { counts.failed++; failed.push(done); }
+    else {
+      counts.failed++;
+      failed.push(done);
+    }
     options.onFinished?.(done, counts);
   };
 
@@ -148,7 +159,11 @@ export async function runLocalTasks(options: RunOptions): Promise<RunSummary> {
         waitingRetries++;
         options.onRetry?.(item.task, item.attempt + 1, delay, result.message);
         const again: Item = { task: item.task, attempt: item.attempt + 1 };
-        void sleep(delay).then(() => { waitingRetries--; ready.push(again); notify(); });
+        void sleep(delay).then(() => {
+          waitingRetries--;
+          ready.push(again);
+          notify();
+        });
       } else {
         finish(item, result, ms);
       }

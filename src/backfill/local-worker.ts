@@ -20,9 +20,12 @@ export type WorkerMessage =
   | { readonly type: 'load-error'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly ok: true; readonly result: unknown; readonly ms: number }
   | {
-    readonly type: 'result'; readonly id: number; readonly ok: false;
-    readonly error: { type: string; message: string }; readonly ms: number;
-  };
+      readonly type: 'result';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { type: string; message: string };
+      readonly ms: number;
+    };
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 

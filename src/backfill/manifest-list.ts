@@ -15,10 +15,10 @@ export interface ListSource extends KeyFilter {
 
 /** Counts of a finished listing. */
 export interface ListingStats {
-  listed: number;                          // keys ListObjectsV2 returned under the prefix
-  matched: number;                         // of which the filter keeps
-  bytes: number;                           // their total size
-  requests: number;                        // ListObjectsV2 calls made (LIST requests are billed)
+  listed: number; // keys ListObjectsV2 returned under the prefix
+  matched: number; // of which the filter keeps
+  bytes: number; // their total size
+  requests: number; // ListObjectsV2 calls made (LIST requests are billed)
 }
 
 /**
@@ -27,20 +27,30 @@ export interface ListingStats {
  * error (exit 3) naming the bucket.
  */
 export async function* listBackfillObjects(
-  s3: S3Client, source: ListSource, options: { stats?: ListingStats; pageSize?: number } = {},
+  s3: S3Client,
+  source: ListSource,
+  options: { stats?: ListingStats; pageSize?: number } = {},
 ): AsyncGenerator<ListedObject> {
   const { stats } = options;
   let token: string | undefined;
   do {
     let page;
     try {
-      page = await s3.send(new ListObjectsV2Command({
-        Bucket: source.bucket, Prefix: source.prefix || undefined, ContinuationToken: token, MaxKeys: options.pageSize,
-      }));
+      page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: source.bucket,
+          Prefix: source.prefix || undefined,
+          ContinuationToken: token,
+          MaxKeys: options.pageSize,
+        }),
+      );
     } catch (error) {
       const e = error as Error;
-      throw awsError(`listing s3://${source.bucket}/${source.prefix} failed: ${e.name}: ${e.message}`,
-        'check the bucket name, the region and that your credentials may s3:ListBucket on it', error);
+      throw awsError(
+        `listing s3://${source.bucket}/${source.prefix} failed: ${e.name}: ${e.message}`,
+        'check the bucket name, the region and that your credentials may s3:ListBucket on it',
+        error,
+      );
     }
     if (stats) stats.requests++;
     for (const item of page.Contents ?? []) {
@@ -48,7 +58,10 @@ export async function* listBackfillObjects(
       if (stats) stats.listed++;
       if (!matchesKeyFilter(item.Key, source)) continue;
       const size = item.Size ?? 0;
-      if (stats) { stats.matched++; stats.bytes += size; }
+      if (stats) {
+        stats.matched++;
+        stats.bytes += size;
+      }
       yield { bucket: source.bucket, key: item.Key, size };
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -17,14 +17,15 @@ export interface ManifestFile {
   readonly path: string;
   readonly objects: number;
   readonly bytes: number;
-  readonly sha256: string;                 // hex, of the file's bytes
+  readonly sha256: string; // hex, of the file's bytes
   /** hex MD5: the ETag S3 gives a single-part upload without SSE-KMS (so `--dry-run` can show it) */
   readonly md5: string;
 }
 
 /** Writes `objects` as manifest lines to `path` (through `path.tmp`, renamed when complete). */
 export async function writeManifestFile(
-  path: string, objects: AsyncIterable<ManifestObject> | Iterable<ManifestObject>,
+  path: string,
+  objects: AsyncIterable<ManifestObject> | Iterable<ManifestObject>,
 ): Promise<ManifestFile> {
   const tmp = `${path}.tmp`;
   const hash = createHash('sha256');
@@ -32,7 +33,9 @@ export async function writeManifestFile(
   let count = 0;
   let bytes = 0;
   const out = createWriteStream(tmp);
-  const failed = once(out, 'error').then(([error]) => { throw fsError(error, tmp, 'write'); });
+  const failed = once(out, 'error').then(([error]) => {
+    throw fsError(error, tmp, 'write');
+  });
   failed.catch(() => {});
   try {
     for await (const object of objects) {
@@ -59,7 +62,7 @@ export interface UploadedManifest {
   readonly bucket: string;
   readonly key: string;
   readonly objectArn: string;
-  readonly etag: string;                   // without quotes
+  readonly etag: string; // without quotes
 }
 
 /** The manifest's key: `<artifacts.prefix>/backfill/manifests/<sha256>.csv`. */
@@ -69,20 +72,30 @@ export function manifestKey(artifactsPrefix: string, sha256: string): string {
 
 /** Uploads a written manifest (PutObject, up to 5 GB) and returns its ARN and ETag. `partition` is "aws" usually. */
 export async function uploadManifest(
-  s3: S3Client, file: ManifestFile, target: { bucket: string; key: string; partition?: string },
+  s3: S3Client,
+  file: ManifestFile,
+  target: { bucket: string; key: string; partition?: string },
 ): Promise<UploadedManifest> {
   const { size } = await stat(file.path);
   let etag: string | undefined;
   try {
-    const put = await s3.send(new PutObjectCommand({
-      Bucket: target.bucket, Key: target.key, Body: createReadStream(file.path), ContentLength: size,
-      ContentType: 'text/csv',
-    }));
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: target.key,
+        Body: createReadStream(file.path),
+        ContentLength: size,
+        ContentType: 'text/csv',
+      }),
+    );
     etag = put.ETag;
   } catch (error) {
     const e = error as Error;
-    throw awsError(`uploading the manifest to s3://${target.bucket}/${target.key} failed: ${e.name}: ${e.message}`,
-      'check artifacts.bucket and that your credentials may s3:PutObject there', error);
+    throw awsError(
+      `uploading the manifest to s3://${target.bucket}/${target.key} failed: ${e.name}: ${e.message}`,
+      'check artifacts.bucket and that your credentials may s3:PutObject there',
+      error,
+    );
   }
   if (!etag) {
     const where = `s3://${target.bucket}/${target.key}`;

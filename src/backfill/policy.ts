@@ -25,13 +25,13 @@ export interface PolicyDocument {
 export const BATCH_OPERATIONS_PRINCIPAL = 'batchoperations.s3.amazonaws.com';
 
 export interface BackfillPolicyInputs {
-  readonly partition?: string;             // "aws" unless the function lives elsewhere
+  readonly partition?: string; // "aws" unless the function lives elsewhere
   readonly region: string;
   readonly accountId: string;
-  readonly functionArn: string;            // the alias ARN the job invokes
+  readonly functionArn: string; // the alias ARN the job invokes
   readonly sourceBucket: string;
   readonly artifactsBucket: string;
-  readonly artifactsPrefix: string;        // artifacts.prefix; manifests and reports live under <prefix>/backfill/
+  readonly artifactsPrefix: string; // artifacts.prefix; manifests and reports live under <prefix>/backfill/
   /** The role's ARN when known (config backfill.role or --role), else a placeholder the user fills in. */
   readonly roleArn?: string | null;
   readonly roleName?: string;
@@ -49,10 +49,14 @@ export function backfillPrefixes(artifactsPrefix: string): { manifests: string; 
 
 /** Who may assume the job role: S3 Batch Operations. */
 export function backfillTrustPolicy(): PolicyDocument {
-  return doc([{
-    Sid: 'BatchOperationsAssumesRole', Effect: 'Allow', Principal: { Service: BATCH_OPERATIONS_PRINCIPAL },
-    Action: 'sts:AssumeRole',
-  }]);
+  return doc([
+    {
+      Sid: 'BatchOperationsAssumesRole',
+      Effect: 'Allow',
+      Principal: { Service: BATCH_OPERATIONS_PRINCIPAL },
+      Action: 'sts:AssumeRole',
+    },
+  ]);
 }
 
 /** The job role's permissions: list the source, read the manifest, write the report, invoke the alias. */
@@ -63,15 +67,21 @@ export function backfillRolePolicy(inputs: BackfillPolicyInputs): PolicyDocument
   return doc([
     { Sid: 'InvokeTheAlias', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: inputs.functionArn },
     {
-      Sid: 'GenerateTheObjectList', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+      Sid: 'GenerateTheObjectList',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket', 's3:GetBucketLocation'],
       Resource: bucketArn(inputs.sourceBucket, p),
     },
     {
-      Sid: 'ReadTheManifest', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Sid: 'ReadTheManifest',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
       Resource: `${artifacts}/${manifests}*`,
     },
     {
-      Sid: 'WriteTheReport', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetBucketLocation'],
+      Sid: 'WriteTheReport',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:GetBucketLocation'],
       Resource: [artifacts, `${artifacts}/${reports}/*`],
     },
   ]);
@@ -93,20 +103,28 @@ export function backfillCallerPolicy(inputs: BackfillPolicyInputs): PolicyDocume
     // CreateJob takes no resource-level permission; DescribeJob and UpdateJobStatus act on job ARNs.
     { Sid: 'CreateJobs', Effect: 'Allow', Action: ['s3:CreateJob', 's3:ListJobs'], Resource: '*' },
     {
-      Sid: 'FollowJobs', Effect: 'Allow', Action: ['s3:DescribeJob', 's3:UpdateJobStatus'],
+      Sid: 'FollowJobs',
+      Effect: 'Allow',
+      Action: ['s3:DescribeJob', 's3:UpdateJobStatus'],
       Resource: `arn:${p}:s3:${inputs.region}:${inputs.accountId}:job/*`,
     },
     {
-      Sid: 'PassTheJobRole', Effect: 'Allow', Action: 'iam:PassRole', Resource: backfillRoleArn(inputs),
+      Sid: 'PassTheJobRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: backfillRoleArn(inputs),
       Condition: { StringEquals: { 'iam:PassedToService': BATCH_OPERATIONS_PRINCIPAL } },
     },
     {
-      Sid: 'ResolveTheAlias', Effect: 'Allow',
+      Sid: 'ResolveTheAlias',
+      Effect: 'Allow',
       Action: ['lambda:GetAlias', 'lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
       Resource: [`arn:${p}:lambda:${inputs.region}:${inputs.accountId}:function:${functionName}`, inputs.functionArn],
     },
     {
-      Sid: 'CountAndListObjects', Effect: 'Allow', Action: 's3:ListBucket',
+      Sid: 'CountAndListObjects',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
       Resource: [bucketArn(inputs.sourceBucket, p), artifacts],
     },
     { Sid: 'WriteManifests', Effect: 'Allow', Action: 's3:PutObject', Resource: `${artifacts}/${manifests}*` },

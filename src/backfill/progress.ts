@@ -8,7 +8,7 @@ export interface ProgressSample {
   readonly atMs: number;
   readonly succeeded: number;
   readonly failed: number;
-  readonly total: number | null;           // null while unknown (the job is still reading its manifest)
+  readonly total: number | null; // null while unknown (the job is still reading its manifest)
 }
 
 export interface ProgressStats {
@@ -16,8 +16,8 @@ export interface ProgressStats {
   readonly failed: number;
   readonly done: number;
   readonly total: number | null;
-  readonly fraction: number | null;        // 0..1
-  readonly ratePerS: number | null;        // tasks per second over the window; null until two samples differ in time
+  readonly fraction: number | null; // 0..1
+  readonly ratePerS: number | null; // tasks per second over the window; null until two samples differ in time
   readonly etaS: number | null;
   readonly elapsedS: number;
 }
@@ -37,9 +37,14 @@ export function progressStats(samples: readonly ProgressSample[], windowMs = 60_
   const left = total === null ? null : Math.max(0, total - done);
   const etaS = left === null || ratePerS === null ? null : left === 0 ? 0 : ratePerS > 0 ? left / ratePerS : null;
   return {
-    succeeded: last.succeeded, failed: last.failed, done, total,
+    succeeded: last.succeeded,
+    failed: last.failed,
+    done,
+    total,
     fraction: total ? Math.min(1, done / total) : total === 0 ? 1 : null,
-    ratePerS, etaS, elapsedS: (last.atMs - first.atMs) / 1000,
+    ratePerS,
+    etaS,
+    elapsedS: (last.atMs - first.atMs) / 1000,
   };
 }
 
@@ -109,6 +114,8 @@ export function createProgressPrinter(options: {
       options.write(options.isTty ? `\r\x1b[K${label}${progressBar(progressStats(samples))}\n` : `${label}${text}\n`);
       drawn = false;
     },
-    get drawn() { return drawn; },
+    get drawn() {
+      return drawn;
+    },
   };
 }

@@ -13,10 +13,10 @@ export const REPORT_SCHEMA = 'Bucket, Key, VersionId, TaskStatus, ErrorCode, HTT
 /** One task of the report. */
 export interface ReportRow {
   readonly bucket: string;
-  readonly key: string;                    // decoded
+  readonly key: string; // decoded
   readonly versionId: string | null;
   readonly taskStatus: 'succeeded' | 'failed';
-  readonly errorCode: string | null;       // PermanentFailure, TemporaryFailure, or an S3 error code
+  readonly errorCode: string | null; // PermanentFailure, TemporaryFailure, or an S3 error code
   readonly httpStatus: number | null;
   readonly resultMessage: string;
 }
@@ -38,24 +38,26 @@ const isStatus = (s: string) => /^\d{3}$/.test(s);
 
 /** Parses one result CSV. Throws (with the line number) on a row that is not a report row. */
 export function parseReportCsv(text: string): ReportRow[] {
-  return parseCsv(text).filter((fields) => !(fields.length === 1 && fields[0] === '')).map((f, i) => {
-    if (f.length < 4) throw new Error(`report line ${i + 1}: expected 7 fields (${REPORT_SCHEMA}), got ${f.length}`);
-    const [bucket, key, versionId, status, a = '', b = '', ...rest] = f;
-    const taskStatus = status.toLowerCase();
-    if (taskStatus !== 'succeeded' && taskStatus !== 'failed') {
-      throw new Error(`report line ${i + 1}: TaskStatus "${status}" is neither succeeded nor failed`);
-    }
-    const [http, code] = isStatus(a) || (!isStatus(b) && a === '') ? [a, b] : [b, a];
-    return {
-      bucket,
-      key: decodeManifestKey(key),
-      versionId: versionId || null,
-      taskStatus,
-      errorCode: code || null,
-      httpStatus: http ? Number(http) : null,
-      resultMessage: rest.length ? rest.join(',') : '',
-    };
-  });
+  return parseCsv(text)
+    .filter((fields) => !(fields.length === 1 && fields[0] === ''))
+    .map((f, i) => {
+      if (f.length < 4) throw new Error(`report line ${i + 1}: expected 7 fields (${REPORT_SCHEMA}), got ${f.length}`);
+      const [bucket, key, versionId, status, a = '', b = '', ...rest] = f;
+      const taskStatus = status.toLowerCase();
+      if (taskStatus !== 'succeeded' && taskStatus !== 'failed') {
+        throw new Error(`report line ${i + 1}: TaskStatus "${status}" is neither succeeded nor failed`);
+      }
+      const [http, code] = isStatus(a) || (!isStatus(b) && a === '') ? [a, b] : [b, a];
+      return {
+        bucket,
+        key: decodeManifestKey(key),
+        versionId: versionId || null,
+        taskStatus,
+        errorCode: code || null,
+        httpStatus: http ? Number(http) : null,
+        resultMessage: rest.length ? rest.join(',') : '',
+      };
+    });
 }
 
 /** Parses and checks a report's manifest.json. */
@@ -70,7 +72,12 @@ export function parseReportManifest(text: string): ReportManifest {
 /** One report line as Batch Operations writes it (HTTP status before error code, as in AWS's samples). */
 export function reportLine(row: ReportRow): string {
   return csvLine([
-    row.bucket, encodeManifestKey(row.key), row.versionId ?? '', row.taskStatus,
-    row.httpStatus === null ? '' : String(row.httpStatus), row.errorCode ?? '', row.resultMessage,
+    row.bucket,
+    encodeManifestKey(row.key),
+    row.versionId ?? '',
+    row.taskStatus,
+    row.httpStatus === null ? '' : String(row.httpStatus),
+    row.errorCode ?? '',
+    row.resultMessage,
   ]);
 }

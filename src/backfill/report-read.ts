@@ -34,7 +34,8 @@ async function findManifestKey(s3: S3Client, bucket: string, prefix: string, job
 
 /** Every row of the job's report (failed tasks only, unless the job asked for AllTasks); [] when there is none. */
 export async function readCompletionReport(
-  s3: S3Client, where: { readonly bucket: string; readonly prefix: string; readonly jobId: string },
+  s3: S3Client,
+  where: { readonly bucket: string; readonly prefix: string; readonly jobId: string },
 ): Promise<ReportRow[]> {
   try {
     const key = await findManifestKey(s3, where.bucket, where.prefix, where.jobId);
@@ -46,7 +47,10 @@ export async function readCompletionReport(
   } catch (error) {
     const e = error as Error;
     const from = `s3://${where.bucket}/${where.prefix}`;
-    throw awsError(`reading the completion report of job ${where.jobId} from ${from} failed: ${e.name}: ${e.message}`,
-      'the caller needs s3:GetObject and s3:ListBucket on the report prefix (lambda-ml policy --backfill)', error);
+    throw awsError(
+      `reading the completion report of job ${where.jobId} from ${from} failed: ${e.name}: ${e.message}`,
+      'the caller needs s3:GetObject and s3:ListBucket on the report prefix (lambda-ml policy --backfill)',
+      error,
+    );
   }
 }

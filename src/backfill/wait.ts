@@ -7,7 +7,7 @@ import { TERMINAL_STATUSES, type JobSnapshot } from './job-api.js';
 export interface WaitOptions {
   readonly describe: () => Promise<JobSnapshot>;
   readonly onUpdate?: (snapshot: JobSnapshot, atMs: number) => void;
-  readonly pollMs?: number;                 // default 5 s; DescribeJob is throttled per account
+  readonly pollMs?: number; // default 5 s; DescribeJob is throttled per account
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
   readonly signal?: AbortSignal;

@@ -10,7 +10,19 @@ export function reportError(error: unknown, io: Io, opts: GlobalOptions): ExitCo
   const message = error instanceof Error ? error.message : String(error);
   if (opts.json) {
     const details = known && error.details.length > 0 ? { details: error.details } : {};
-    const body = { schemaVersion: 1, ok: false, error: { code: known ? error.code : 'internal', message, hint: known ? (error.hint ?? null) : 'this is a bug in lambda-ml: please report it with the output of --verbose', exitCode: code, ...details } };
+    const body = {
+      schemaVersion: 1,
+      ok: false,
+      error: {
+        code: known ? error.code : 'internal',
+        message,
+        hint: known
+          ? (error.hint ?? null)
+          : 'this is a bug in lambda-ml: please report it with the output of --verbose',
+        exitCode: code,
+        ...details,
+      },
+    };
     io.stdout.write(JSON.stringify(body, null, 2) + '\n');
     return code;
   }
@@ -18,11 +30,14 @@ export function reportError(error: unknown, io: Io, opts: GlobalOptions): ExitCo
   io.stderr.write(`${c.red('error:')} ${message.split('\n')[0]}\n`);
   if (known) for (const line of error.details) io.stderr.write(`  ${line}\n`);
   if (known && error.hint) io.stderr.write(`${c.dim('hint:')} ${error.hint}\n`);
-  if (!known) io.stderr.write(`${c.dim('this is a bug in lambda-ml; details:')}\n${(error as Error)?.stack ?? message}\n`);
+  if (!known)
+    io.stderr.write(`${c.dim('this is a bug in lambda-ml; details:')}\n${(error as Error)?.stack ?? message}\n`);
   else if (opts.verbose) {
     let cause = (error as Error).cause;
     while (cause) {
-      io.stderr.write(`${c.dim('cause:')} ${cause instanceof Error ? cause.stack ?? cause.message : String(cause)}\n`);
+      io.stderr.write(
+        `${c.dim('cause:')} ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`,
+      );
       cause = cause instanceof Error ? cause.cause : undefined;
     }
   }

@@ -17,13 +17,20 @@ export interface GlobalOptions {
 }
 
 /** The process's own streams. */
-export const nodeIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+export const nodeIo = (): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 /** Colours only on a TTY, never with NO_COLOR, --no-color or --json (chalk does not check NO_COLOR itself). */
 export function makeColors(io: Io, opts: GlobalOptions): ChalkInstance {
-  const off = opts.json || opts.color === false || Boolean(io.env.NO_COLOR) || (!io.stdout.isTTY && !io.env.FORCE_COLOR);
+  const off =
+    opts.json || opts.color === false || Boolean(io.env.NO_COLOR) || (!io.stdout.isTTY && !io.env.FORCE_COLOR);
   return new Chalk({ level: off ? 0 : 1 });
 }
 
 /** Progress goes to stderr, only on a TTY, never in CI or with --json/--quiet. */
-export const showProgress = (io: Io, opts: GlobalOptions) => !opts.json && !opts.quiet && Boolean(io.stderr.isTTY) && !io.env.CI;
+export const showProgress = (io: Io, opts: GlobalOptions) =>
+  !opts.json && !opts.quiet && Boolean(io.stderr.isTTY) && !io.env.CI;

@@ -31,12 +31,16 @@ export async function checkOutputFile(flag: string, path: string, shown: string)
 
 /** Appends `text` to the file (as GITHUB_STEP_SUMMARY expects), with the same one-line errors. */
 export async function appendOutputFile(flag: string, path: string, shown: string, text: string): Promise<void> {
-  await appendFile(path, text).catch((error) => { throw fsError(error, `${flag} ${shown}`, 'write'); });
+  await appendFile(path, text).catch((error) => {
+    throw fsError(error, `${flag} ${shown}`, 'write');
+  });
 }
 
 async function checkAccess(flag: string, path: string, shown: string): Promise<void> {
   // root passes access() for any mode bits; a read-only mount or /sys still fails here
-  await access(path, constants.W_OK).catch((error) => { throw fsError(error, `${flag} ${shown}`, 'write'); });
+  await access(path, constants.W_OK).catch((error) => {
+    throw fsError(error, `${flag} ${shown}`, 'write');
+  });
 }
 
 /** The nearest existing ancestor of `path` (or `path` itself) and whether it is a folder. */
@@ -75,12 +79,16 @@ export async function checkPackageOut(path: string, shown: string, projectDir: s
   await checkOutputFolder('--out', path, shown);
   const inside = relative(path, projectDir);
   if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
-    throw inputError(`--out ${shown}: is the project folder or holds it, and package replaces --out as a whole`,
-      'give package a folder of its own, e.g. --out .lambda-ml');
+    throw inputError(
+      `--out ${shown}: is the project folder or holds it, and package replaces --out as a whole`,
+      'give package a folder of its own, e.g. --out .lambda-ml',
+    );
   }
   const entries = await readdir(path).catch(() => [] as string[]);
   if (entries.length > 0 && !entries.includes('manifest.json')) {
-    throw inputError(`--out ${shown}: folder is not empty and holds no manifest.json (not a previous package output)`,
-      'choose a new or empty folder, or the --out of an earlier package run');
+    throw inputError(
+      `--out ${shown}: folder is not empty and holds no manifest.json (not a previous package output)`,
+      'choose a new or empty folder, or the --out of an earlier package run',
+    );
   }
 }

@@ -19,7 +19,8 @@ export interface RemoteFlags extends GlobalOptions {
 export async function clientsFor(config: Config, flags: RemoteFlags, io: Io): Promise<AwsClients> {
   checkAwsEnv(config, flags, io.env);
   const { makeClients } = await import('../deploy/index.js'); // the AWS SDK loads only when AWS is needed
-  const region = flags.region ?? config.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? layerArnRegion(config);
+  const region =
+    flags.region ?? config.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? layerArnRegion(config);
   return makeClients({ region, profile: flags.profile ?? null, endpointUrl: flags.endpointUrl ?? null, env: io.env });
 }
 
@@ -43,7 +44,11 @@ export function checkAwsEnv(config: Config, flags: RemoteFlags, env: Io['env']):
 }
 
 /** Adds what only AWS can tell: ARN-only layers, S3-only models, and (with --account-limits) the account's limits. */
-export async function remoteScanOptions(config: Config, flags: RemoteFlags, io: Io): Promise<{ config: Config; scan: ScanOptions }> {
+export async function remoteScanOptions(
+  config: Config,
+  flags: RemoteFlags,
+  io: Io,
+): Promise<{ config: Config; scan: ScanOptions }> {
   const needsLayers = config.layers.some((l) => !l.zip && !l.dir && l.arn);
   const needsModels = config.models.some((m) => m.path === null && m.s3);
   const local: ScanOptions = { readKerasInfo };
@@ -53,25 +58,49 @@ export async function remoteScanOptions(config: Config, flags: RemoteFlags, io: 
   let next = config;
   if (flags.accountLimits) {
     const account = await readAccountLimits(clients.lambda);
-    next = { ...config, limits: { ...config.limits, unzippedBytes: account.unzippedBytes, zipDirectBytes: account.zipDirectBytes } };
+    next = {
+      ...config,
+      limits: { ...config.limits, unzippedBytes: account.unzippedBytes, zipDirectBytes: account.zipDirectBytes },
+    };
   }
   const scan: ScanOptions = {
     ...local,
     scanRemoteLayer: async (layer): Promise<LayerScan> => {
       const remote = await measureLayerArn(clients.lambda, layer.arn as string, { readFiles: isMetadataPath });
-      const provides = providedPackages(remote.entries.map((e) => e.name), (path) => remote.contents[path]);
-      return { name: layer.name, source: 'arn', location: layer.arn as string, bytes: remote.bytes, zipBytes: remote.zipBytes, files: remote.files, provides };
+      const provides = providedPackages(
+        remote.entries.map((e) => e.name),
+        (path) => remote.contents[path],
+      );
+      return {
+        name: layer.name,
+        source: 'arn',
+        location: layer.arn as string,
+        bytes: remote.bytes,
+        zipBytes: remote.zipBytes,
+        files: remote.files,
+        provides,
+      };
     },
     scanRemoteModel: async (model): Promise<ModelScan> => {
       const remote = await measureS3Model(clients.s3, model.s3 as string);
-      return { name: model.name, format: remote.format, bytes: remote.bytes, memoryBytes: remote.memoryBytes, location: 's3', quantization: remote.quantization, files: remote.files };
+      return {
+        name: model.name,
+        format: remote.format,
+        bytes: remote.bytes,
+        memoryBytes: remote.memoryBytes,
+        location: 's3',
+        quantization: remote.quantization,
+        files: remote.files,
+      };
     },
   };
   return { config: next, scan };
 }
 
 /** Real weight sizes of Keras files (h5wasm is loaded only when a Keras model is configured). */
-async function readKerasInfo(path: string): Promise<{ memoryBytes: number; weightBytes: number; modelConfig?: unknown }> {
+async function readKerasInfo(
+  path: string,
+): Promise<{ memoryBytes: number; weightBytes: number; modelConfig?: unknown }> {
   const { readKerasInfo: read } = await import('../convert/index.js');
   return read(path);
 }

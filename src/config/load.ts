@@ -26,12 +26,18 @@ export async function loadConfig(cwd: string, configPath?: string): Promise<Conf
     const pkg = parseJson(pkgText, pkgPath) as Record<string, unknown>;
     if (pkg && typeof pkg === 'object' && 'lambda-ml' in pkg) return validateConfig(pkg['lambda-ml'], cwd, pkgPath);
   }
-  throw configError(`no config found in ${cwd}`, `create ${CONFIG_FILE} (try \`lambda-ml init\`), add a "lambda-ml" key to package.json, or pass --config PATH`);
+  throw configError(
+    `no config found in ${cwd}`,
+    `create ${CONFIG_FILE} (try \`lambda-ml init\`), add a "lambda-ml" key to package.json, or pass --config PATH`,
+  );
 }
 
 function packageKey(raw: unknown, file: string): unknown {
   if (raw && typeof raw === 'object' && 'lambda-ml' in raw) return (raw as Record<string, unknown>)['lambda-ml'];
-  throw configError(`${file} has no "lambda-ml" key`, 'add "lambda-ml": { "function": { ... } } to package.json, or use lambda-ml.config.json');
+  throw configError(
+    `${file} has no "lambda-ml" key`,
+    'add "lambda-ml": { "function": { ... } } to package.json, or use lambda-ml.config.json',
+  );
 }
 
 /** Reads the file --config names; a folder or a missing file is one line saying what to pass instead. */
@@ -46,8 +52,8 @@ async function readConfigFile(file: string): Promise<string> {
       throw configError(`--config ${file} is a folder, not a config file`, hint);
     }
     if (code === 'ENOENT') {
-      const hint = `check the path given to --config (relative to ${dirname(file)}), `
-        + `or leave it out to use ./${CONFIG_FILE}`;
+      const hint =
+        `check the path given to --config (relative to ${dirname(file)}), ` + `or leave it out to use ./${CONFIG_FILE}`;
       throw inputError(`--config ${file}: not found`, hint);
     }
     throw fsError(error, file);
@@ -105,7 +111,10 @@ export function parseJson(text: string, file: string): unknown {
 /** The usual causes of an unexpected word: a bare or single-quoted name or string. */
 function invalidSymbol(text: string, offset: number, found: string): string {
   if (found.startsWith("'")) return 'strings and property names take double quotes, not single quotes';
-  const rest = text.slice(offset).replace(/^[^\s:,{}[\]]*/, '').trimStart();
+  const rest = text
+    .slice(offset)
+    .replace(/^[^\s:,{}[\]]*/, '')
+    .trimStart();
   if (rest.startsWith(':')) return 'expected a property name in double quotes';
   return 'unexpected word (strings take double quotes; the literals are true, false and null)';
 }

@@ -7,9 +7,12 @@ import { bucketNameProblem } from '../remote/s3-bucket-name.js';
 
 export type OnFailureTarget =
   | {
-    readonly kind: 'sqs'; readonly arn: string; readonly queue: string; readonly region: string;
-    readonly account: string;
-  }
+      readonly kind: 'sqs';
+      readonly arn: string;
+      readonly queue: string;
+      readonly region: string;
+      readonly account: string;
+    }
   | { readonly kind: 's3'; readonly arn: string; readonly bucket: string };
 
 const SQS_ARN = /^arn:(aws[a-zA-Z-]*):sqs:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$/;
@@ -34,5 +37,6 @@ export function parseOnFailure(value: string): OnFailureTarget | { readonly prob
 }
 
 /** The hint for a bad `trigger.onFailure`. */
-export const ON_FAILURE_HINT = 'e.g. "onFailure": "arn:aws:sqs:eu-west-1:123456789012:asset-classifier-failures" '
-  + 'or "onFailure": "s3://my-failures-bucket"';
+export const ON_FAILURE_HINT =
+  'e.g. "onFailure": "arn:aws:sqs:eu-west-1:123456789012:asset-classifier-failures" ' +
+  'or "onFailure": "s3://my-failures-bucket"';

@@ -31,18 +31,33 @@ export function nearest(key: string, known: readonly string[]): string | null {
   return best !== null && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
 }
 
-const describe = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `"${value}"` : typeof value === 'object' ? 'an object' : String(value));
+const describe = (value: unknown) =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'string'
+        ? `"${value}"`
+        : typeof value === 'object'
+          ? 'an object'
+          : String(value);
 
 /** Throws when `value` is not a plain object, or has keys outside `known`. */
 export function objectAt(value: unknown, path: string, known: readonly string[]): Raw {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw configError(`${path || 'config'} must be an object, got ${describe(value)}`, `write ${path || 'the config'} as { ... }`);
+    throw configError(
+      `${path || 'config'} must be an object, got ${describe(value)}`,
+      `write ${path || 'the config'} as { ... }`,
+    );
   }
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const guess = nearest(key, known);
     const where = path ? `${path}.${key}` : key;
-    throw configError(`${where} is not a known key`, guess ? `did you mean "${guess}"?` : `known keys${path ? ` of ${path}` : ''}: ${known.join(', ')}`);
+    throw configError(
+      `${where} is not a known key`,
+      guess ? `did you mean "${guess}"?` : `known keys${path ? ` of ${path}` : ''}: ${known.join(', ')}`,
+    );
   }
   return value as Raw;
 }
@@ -53,17 +68,35 @@ export function stringAt(raw: Raw, key: string, path: string, fallback?: string 
     if (fallback === undefined) throw configError(`${path}.${key} is required`.replace(/^\./, ''), `add "${key}": "…"`);
     return fallback;
   }
-  if (typeof value !== 'string' || value.length === 0) throw configError(`${join(path, key)} must be a non-empty string, got ${describe(value)}`, `write it as "${key}": "…"`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw configError(
+      `${join(path, key)} must be a non-empty string, got ${describe(value)}`,
+      `write it as "${key}": "…"`,
+    );
   return value;
 }
 
-export function numberAt(raw: Raw, key: string, path: string, fallback: number, range: readonly [number, number], integer = true): number {
+export function numberAt(
+  raw: Raw,
+  key: string,
+  path: string,
+  fallback: number,
+  range: readonly [number, number],
+  integer = true,
+): number {
   const value = raw[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw configError(`${join(path, key)} must be ${integer ? 'an integer' : 'a number'}, got ${describe(value)}`, `e.g. "${key}": ${fallback}`);
+    throw configError(
+      `${join(path, key)} must be ${integer ? 'an integer' : 'a number'}, got ${describe(value)}`,
+      `e.g. "${key}": ${fallback}`,
+    );
   }
-  if (value < range[0] || value > range[1]) throw configError(`${join(path, key)} is ${value}, outside ${range[0]}–${range[1]}`, `use a value between ${range[0]} and ${range[1]}`);
+  if (value < range[0] || value > range[1])
+    throw configError(
+      `${join(path, key)} is ${value}, outside ${range[0]}–${range[1]}`,
+      `use a value between ${range[0]} and ${range[1]}`,
+    );
   return value;
 }
 
@@ -72,7 +105,10 @@ export function enumAt<T extends string>(raw: Raw, key: string, path: string, op
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !options.includes(value as T)) {
     const guess = typeof value === 'string' ? nearest(value, options) : null;
-    throw configError(`${join(path, key)} must be one of ${options.map((o) => `"${o}"`).join(', ')}, got ${describe(value)}`, guess ? `did you mean "${guess}"?` : `e.g. "${key}": "${fallback}"`);
+    throw configError(
+      `${join(path, key)} must be one of ${options.map((o) => `"${o}"`).join(', ')}, got ${describe(value)}`,
+      guess ? `did you mean "${guess}"?` : `e.g. "${key}": "${fallback}"`,
+    );
   }
   return value as T;
 }
@@ -80,14 +116,16 @@ export function enumAt<T extends string>(raw: Raw, key: string, path: string, op
 export function booleanAt(raw: Raw, key: string, path: string, fallback: boolean): boolean {
   const value = raw[key];
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw configError(`${join(path, key)} must be true or false, got ${describe(value)}`, `e.g. "${key}": ${fallback}`);
+  if (typeof value !== 'boolean')
+    throw configError(`${join(path, key)} must be true or false, got ${describe(value)}`, `e.g. "${key}": ${fallback}`);
   return value;
 }
 
 export function arrayAt(raw: Raw, key: string, path: string): unknown[] {
   const value = raw[key];
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw configError(`${join(path, key)} must be an array, got ${describe(value)}`, `write it as "${key}": [ … ]`);
+  if (!Array.isArray(value))
+    throw configError(`${join(path, key)} must be an array, got ${describe(value)}`, `write it as "${key}": [ … ]`);
   return value;
 }
 
@@ -95,7 +133,8 @@ export function stringArrayAt(raw: Raw, key: string, path: string, fallback: rea
   if (raw[key] === undefined) return [...fallback];
   const items = arrayAt(raw, key, path);
   items.forEach((item, i) => {
-    if (typeof item !== 'string') throw configError(`${join(path, key)}[${i}] must be a string, got ${describe(item)}`, `e.g. "${key}": ["…"]`);
+    if (typeof item !== 'string')
+      throw configError(`${join(path, key)}[${i}] must be a string, got ${describe(item)}`, `e.g. "${key}": ["…"]`);
   });
   return items as string[];
 }
@@ -117,18 +156,25 @@ export function bucketAt(raw: Raw, key: string, path: string, fallback?: null): 
   if (value === null) return null;
   const where = `${join(path, key)} "${value}"`;
   if (value.startsWith('s3://')) {
-    throw configError(`${where} must be a bucket name, not an s3:// URL`, `write just the bucket: "${key}": "${value.slice(5).split('/')[0]}"`);
+    throw configError(
+      `${where} must be a bucket name, not an s3:// URL`,
+      `write just the bucket: "${key}": "${value.slice(5).split('/')[0]}"`,
+    );
   }
   const problem = bucketNameProblem(value);
   if (problem !== null) {
-    throw configError(`${where} breaks S3's bucket naming rules: it ${problem}`, `rename it, e.g. "${suggestBucket(value)}" (rules: ${BUCKET_RULES_URL})`);
+    throw configError(
+      `${where} breaks S3's bucket naming rules: it ${problem}`,
+      `rename it, e.g. "${suggestBucket(value)}" (rules: ${BUCKET_RULES_URL})`,
+    );
   }
   return value;
 }
 
 /** A name close to `name` that S3 accepts: lower case, other characters to hyphens, trimmed to 63. */
 function suggestBucket(name: string): string {
-  const cleaned = name.toLowerCase()
+  const cleaned = name
+    .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')
     .replace(/\.{2,}/g, '.')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')

@@ -20,12 +20,12 @@ export function validateBackfill(value: unknown): BackfillConfig {
   const raw = value === undefined ? {} : objectAt(value, 'backfill', BACKFILL_KEYS);
   const role = stringAt(raw, 'role', 'backfill', null);
   if (role !== null && !ROLE_ARN.test(role)) {
-    const hint = 'write it as "arn:aws:iam::123456789012:role/lambda-ml-backfill" '
-      + '(lambda-ml policy --backfill prints it)';
+    const hint =
+      'write it as "arn:aws:iam::123456789012:role/lambda-ml-backfill" ' + '(lambda-ml policy --backfill prints it)';
     throw configError(`backfill.role "${role}" is not an IAM role ARN`, hint);
   }
-  const maxConcurrency = raw.maxConcurrency === undefined ? null
-    : numberAt(raw, 'maxConcurrency', 'backfill', 100, [1, 1_000_000]);
+  const maxConcurrency =
+    raw.maxConcurrency === undefined ? null : numberAt(raw, 'maxConcurrency', 'backfill', 100, [1, 1_000_000]);
   return {
     role,
     maxConcurrency,

@@ -2,15 +2,67 @@
 import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { configError } from '../lib/errors.js';
 import { creatableRuntimes, DEFAULT_NODE_RUNTIME, findRuntime } from '../runtimes/table.js';
-import { LAMBDA_LIMITS, MAX_LAYERS, MEMORY_MAX_MB, MEMORY_MIN_MB, TMP_DEFAULT_MB, TMP_MAX_MB, TMP_MIN_MB } from '../lib/limits.js';
+import {
+  LAMBDA_LIMITS,
+  MAX_LAYERS,
+  MEMORY_MAX_MB,
+  MEMORY_MIN_MB,
+  TMP_DEFAULT_MB,
+  TMP_MAX_MB,
+  TMP_MIN_MB,
+} from '../lib/limits.js';
 import type { Backend, Config, FunctionConfig, LayerConfig, ModelConfig, PlanChoice, PruneMode } from '../types.js';
 import { CHANNELS, channelCount, type Channels } from '../handler/preprocess.js';
 import { DEFAULT_WARN_AT_PERCENT } from '../report/checks.js';
 import { triggerFailureKeys, TRIGGER_FAILURE_KEYS, validateBackfill, validateCost } from './validate-backfill.js';
-import { arrayAt, booleanAt, bucketAt, enumAt, numberAt, objectAt, s3UrlAt, stringArrayAt, stringAt, type Raw } from './schema.js';
+import {
+  arrayAt,
+  booleanAt,
+  bucketAt,
+  enumAt,
+  numberAt,
+  objectAt,
+  s3UrlAt,
+  stringArrayAt,
+  stringAt,
+  type Raw,
+} from './schema.js';
 
-const TOP_KEYS = ['$schema', 'function', 'region', 'code', 'deps', 'layers', 'models', 'colors', 'tags', 'results', 'artifacts', 'trigger', 'plan', 'prune', 'backend', 'allowSecrets', 'maxImageBytes', 'limits', 'warnAtPercent', 'backfill', 'cost'] as const;
-const FUNCTION_KEYS = ['name', 'runtime', 'architecture', 'memoryMb', 'ephemeralStorageMb', 'timeoutS', 'role', 'handler', 'environment', 'alias'];
+const TOP_KEYS = [
+  '$schema',
+  'function',
+  'region',
+  'code',
+  'deps',
+  'layers',
+  'models',
+  'colors',
+  'tags',
+  'results',
+  'artifacts',
+  'trigger',
+  'plan',
+  'prune',
+  'backend',
+  'allowSecrets',
+  'maxImageBytes',
+  'limits',
+  'warnAtPercent',
+  'backfill',
+  'cost',
+] as const;
+const FUNCTION_KEYS = [
+  'name',
+  'runtime',
+  'architecture',
+  'memoryMb',
+  'ephemeralStorageMb',
+  'timeoutS',
+  'role',
+  'handler',
+  'environment',
+  'alias',
+];
 const LAYER_KEYS = ['name', 'zip', 'dir', 'arn'];
 const MODEL_KEYS = ['name', 'path', 's3', 'labels', 'input', 'topK', 'threshold', 'tag', 'bundle'];
 const LIMIT_KEYS = Object.keys(LAMBDA_LIMITS);
@@ -23,18 +75,28 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
   const path = (value: string | null) => (value === null ? null : isAbsolute(value) ? value : resolve(rootDir, value));
   const fn = validateFunction(raw.function);
   const layers = arrayAt(raw, 'layers', '').map((layer, i) => validateLayer(layer, `layers[${i}]`, path));
-  if (layers.length > MAX_LAYERS) throw configError(`layers has ${layers.length} entries; Lambda allows ${MAX_LAYERS} per function`, 'merge layers or move packages into deps');
+  if (layers.length > MAX_LAYERS)
+    throw configError(
+      `layers has ${layers.length} entries; Lambda allows ${MAX_LAYERS} per function`,
+      'merge layers or move packages into deps',
+    );
   const models = arrayAt(raw, 'models', '').map((model, i) => validateModel(model, `models[${i}]`, path));
   const names = new Set<string>();
   for (const [i, model] of models.entries()) {
-    if (names.has(model.name)) throw configError(`models[${i}].name "${model.name}" is used twice`, 'give each model a unique name');
+    if (names.has(model.name))
+      throw configError(`models[${i}].name "${model.name}" is used twice`, 'give each model a unique name');
     names.add(model.name);
   }
   const colors = raw.colors === undefined ? {} : objectAt(raw.colors, 'colors', ['count']);
   const tags = raw.tags === undefined ? {} : objectAt(raw.tags, 'tags', ['prefix']);
   const artifacts = raw.artifacts === undefined ? {} : objectAt(raw.artifacts, 'artifacts', ['bucket', 'prefix']);
   const limits = raw.limits === undefined ? {} : objectAt(raw.limits, 'limits', LIMIT_KEYS);
-  const limitValues = Object.fromEntries(LIMIT_KEYS.map((key) => [key, numberAt(limits, key, 'limits', LAMBDA_LIMITS[key as keyof typeof LAMBDA_LIMITS], [1, Number.MAX_SAFE_INTEGER])]));
+  const limitValues = Object.fromEntries(
+    LIMIT_KEYS.map((key) => [
+      key,
+      numberAt(limits, key, 'limits', LAMBDA_LIMITS[key as keyof typeof LAMBDA_LIMITS], [1, Number.MAX_SAFE_INTEGER]),
+    ]),
+  );
   return deepFreeze({
     configPath,
     rootDir,
@@ -47,7 +109,10 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
     colors: { count: numberAt(colors, 'count', 'colors', 3, [0, 10]) },
     tags: { prefix: tagPrefix(tags) },
     results: s3UrlAt(raw, 'results', ''),
-    artifacts: { bucket: bucketAt(artifacts, 'bucket', 'artifacts', null), prefix: stringAt(artifacts, 'prefix', 'artifacts', 'lambda-ml/') ?? 'lambda-ml/' },
+    artifacts: {
+      bucket: bucketAt(artifacts, 'bucket', 'artifacts', null),
+      prefix: stringAt(artifacts, 'prefix', 'artifacts', 'lambda-ml/') ?? 'lambda-ml/',
+    },
     trigger: validateTrigger(raw.trigger),
     plan: enumAt<PlanChoice>(raw, 'plan', '', ['auto', 'bundle', 'sideload-bundled', 'sideload-s3'], 'auto'),
     prune: enumAt<PruneMode>(raw, 'prune', '', ['off', 'safe', 'trace'], 'safe'),
@@ -63,21 +128,39 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
 }
 
 function validateFunction(value: unknown): FunctionConfig {
-  if (value === undefined) throw configError('function is required', `add "function": { "name": "asset-classifier", "runtime": "${DEFAULT_NODE_RUNTIME}", ... }`);
+  if (value === undefined)
+    throw configError(
+      'function is required',
+      `add "function": { "name": "asset-classifier", "runtime": "${DEFAULT_NODE_RUNTIME}", ... }`,
+    );
   const raw = objectAt(value, 'function', FUNCTION_KEYS);
   const name = stringAt(raw, 'name', 'function') as string;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw configError(`function.name "${name}" is not a valid Lambda name`, 'use 1–64 letters, digits, - or _');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+    throw configError(`function.name "${name}" is not a valid Lambda name`, 'use 1–64 letters, digits, - or _');
   const runtime = stringAt(raw, 'runtime', 'function', DEFAULT_NODE_RUNTIME) as string;
   const known = findRuntime(runtime);
   if (!known) {
-    const creatable = creatableRuntimes().map((r) => r.id).join(', ');
-    throw configError(`function.runtime "${runtime}" is not a Lambda runtime lambda-ml knows`, `use one AWS lets you create functions on: ${creatable}`);
+    const creatable = creatableRuntimes()
+      .map((r) => r.id)
+      .join(', ');
+    throw configError(
+      `function.runtime "${runtime}" is not a Lambda runtime lambda-ml knows`,
+      `use one AWS lets you create functions on: ${creatable}`,
+    );
   }
   const role = stringAt(raw, 'role', 'function', null);
-  if (role !== null && !ROLE_ARN.test(role)) throw configError(`function.role "${role}" is not an IAM role ARN`, 'write it as "arn:aws:iam::123456789012:role/NAME"');
-  const environment = raw.environment === undefined ? {} : objectAt(raw.environment, 'function.environment', Object.keys(raw.environment ?? {}));
+  if (role !== null && !ROLE_ARN.test(role))
+    throw configError(
+      `function.role "${role}" is not an IAM role ARN`,
+      'write it as "arn:aws:iam::123456789012:role/NAME"',
+    );
+  const environment =
+    raw.environment === undefined
+      ? {}
+      : objectAt(raw.environment, 'function.environment', Object.keys(raw.environment ?? {}));
   for (const [key, v] of Object.entries(environment)) {
-    if (typeof v !== 'string') throw configError(`function.environment.${key} must be a string`, `quote the value: "${key}": "${String(v)}"`);
+    if (typeof v !== 'string')
+      throw configError(`function.environment.${key} must be a string`, `quote the value: "${key}": "${String(v)}"`);
   }
   return {
     name,
@@ -98,10 +181,19 @@ function validateLayer(value: unknown, at: string, path: (p: string | null) => s
   const zip = path(stringAt(raw, 'zip', at, null));
   const dir = path(stringAt(raw, 'dir', at, null));
   const arn = stringAt(raw, 'arn', at, null);
-  if (zip === null && dir === null && arn === null) throw configError(`${at} needs "zip", "dir" or "arn"`, 'point it at a local zip, a local folder, or a layer version ARN');
+  if (zip === null && dir === null && arn === null)
+    throw configError(
+      `${at} needs "zip", "dir" or "arn"`,
+      'point it at a local zip, a local folder, or a layer version ARN',
+    );
   if (zip !== null && dir !== null) throw configError(`${at} has both "zip" and "dir"`, 'keep one of them');
-  if (arn !== null && !LAYER_ARN.test(arn)) throw configError(`${at}.arn "${arn}" is not a layer version ARN`, 'write it as "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"');
-  const fallback = arn !== null ? (arn.split(':')[6] ?? 'layer') : basename(zip ?? dir ?? 'layer', extname(zip ?? dir ?? ''));
+  if (arn !== null && !LAYER_ARN.test(arn))
+    throw configError(
+      `${at}.arn "${arn}" is not a layer version ARN`,
+      'write it as "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"',
+    );
+  const fallback =
+    arn !== null ? (arn.split(':')[6] ?? 'layer') : basename(zip ?? dir ?? 'layer', extname(zip ?? dir ?? ''));
   return { name: stringAt(raw, 'name', at, fallback) as string, zip, dir, arn };
 }
 
@@ -110,11 +202,26 @@ function validateModel(value: unknown, at: string, path: (p: string | null) => s
   const name = stringAt(raw, 'name', at) as string;
   const modelPath = path(stringAt(raw, 'path', at, null));
   const s3 = s3UrlAt(raw, 's3', at);
-  if (modelPath === null && s3 === null) throw configError(`${at} needs "path" or "s3"`, 'point "path" at a TF.js model folder or an .h5/.keras file, or "s3" at where it is stored');
-  const input = raw.input === undefined ? {} : objectAt(raw.input, `${at}.input`, ['width', 'height', 'range', 'channels', 'mean', 'std']);
+  if (modelPath === null && s3 === null)
+    throw configError(
+      `${at} needs "path" or "s3"`,
+      'point "path" at a TF.js model folder or an .h5/.keras file, or "s3" at where it is stored',
+    );
+  const input =
+    raw.input === undefined
+      ? {}
+      : objectAt(raw.input, `${at}.input`, ['width', 'height', 'range', 'channels', 'mean', 'std']);
   const range = input.range === undefined ? [0, 1] : input.range;
-  if (!Array.isArray(range) || range.length !== 2 || !range.every((n) => typeof n === 'number') || range[0] >= range[1]) {
-    throw configError(`${at}.input.range must be [min, max] with min < max`, 'use [0, 1] for pixel/255 or [-1, 1] for MobileNet-style inputs');
+  if (
+    !Array.isArray(range) ||
+    range.length !== 2 ||
+    !range.every((n) => typeof n === 'number') ||
+    range[0] >= range[1]
+  ) {
+    throw configError(
+      `${at}.input.range must be [min, max] with min < max`,
+      'use [0, 1] for pixel/255 or [-1, 1] for MobileNet-style inputs',
+    );
   }
   return {
     name,
@@ -147,7 +254,8 @@ function validateTrigger(value: unknown): Config['trigger'] {
 
 function tagPrefix(tags: Raw): string {
   const prefix = stringAt(tags, 'prefix', 'tags', 'ml:') as string;
-  if (prefix.toLowerCase().startsWith('aws:')) throw configError('tags.prefix must not start with "aws:"', 'S3 reserves aws: tag keys; use e.g. "ml:"');
+  if (prefix.toLowerCase().startsWith('aws:'))
+    throw configError('tags.prefix must not start with "aws:"', 'S3 reserves aws: tag keys; use e.g. "ml:"');
   return prefix;
 }
 
@@ -170,11 +278,17 @@ function channelStats(input: Raw, at: string): { channels?: Channels; mean?: num
     const value = input[key];
     if (value === undefined) return Array.from({ length: count }, () => fallback);
     const values = typeof value === 'number' ? Array.from({ length: count }, () => value) : value;
-    const ok = Array.isArray(values) && values.length === count && values.every((n) => typeof n === 'number' && Number.isFinite(n))
-      && (key === 'mean' || values.every((n) => (n as number) > 0));
+    const ok =
+      Array.isArray(values) &&
+      values.length === count &&
+      values.every((n) => typeof n === 'number' && Number.isFinite(n)) &&
+      (key === 'mean' || values.every((n) => (n as number) > 0));
     if (!ok) {
       const what = key === 'std' ? 'numbers > 0' : 'numbers';
-      throw configError(`${at}.${key} must be ${count} ${what} (one per ${channels} channel) or a single number, got ${JSON.stringify(value)}`, `e.g. "${key}": ${example}`);
+      throw configError(
+        `${at}.${key} must be ${count} ${what} (one per ${channels} channel) or a single number, got ${JSON.stringify(value)}`,
+        `e.g. "${key}": ${example}`,
+      );
     }
     return values as number[];
   };

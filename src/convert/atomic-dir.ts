@@ -5,7 +5,8 @@ import { fsError, inputError } from '../lib/errors.js';
 export async function assertReplaceable(outDir: string): Promise<void> {
   let entries: string[];
   try {
-    if (!(await stat(outDir)).isDirectory()) throw inputError(`${outDir}: exists and is not a folder`, 'choose a new folder for the converted model');
+    if (!(await stat(outDir)).isDirectory())
+      throw inputError(`${outDir}: exists and is not a folder`, 'choose a new folder for the converted model');
     entries = await readdir(outDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
@@ -13,6 +14,9 @@ export async function assertReplaceable(outDir: string): Promise<void> {
     throw fsError(error, outDir);
   }
   if (entries.length > 0 && !entries.includes('model.json')) {
-    throw inputError(`${outDir}: folder is not empty and holds no model.json`, 'choose a new or empty folder, or a previous output of convert');
+    throw inputError(
+      `${outDir}: folder is not empty and holds no model.json`,
+      'choose a new or empty folder, or a previous output of convert',
+    );
   }
 }

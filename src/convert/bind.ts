@@ -23,7 +23,10 @@ export function bindLayerWeights(layer: Layer, stored: readonly StoredWeight[], 
       'the model config and weights disagree: save the full model again with model.save()',
     );
   }
-  const byName = matchByName(expected.map((weight) => weight.originalName), stored);
+  const byName = matchByName(
+    expected.map((weight) => weight.originalName),
+    stored,
+  );
   return stored.map((weight, index) => {
     const target = expected[byName?.[index] ?? index];
     const shape = weight.dataset.shape ?? [];
@@ -69,7 +72,10 @@ export function bindModel(
   const visit = (container: tf.LayersModel, prefix: readonly string[]) => {
     for (const layer of container.layers) {
       const path = [...prefix, layer.name];
-      if (layer instanceof tf.LayersModel) { visitNested(layer, path); continue; }
+      if (layer instanceof tf.LayersModel) {
+        visitNested(layer, path);
+        continue;
+      }
       if (layer.weights.length === 0) continue;
       const key = path.join('/');
       const values = computed.get(key);

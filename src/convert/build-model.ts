@@ -11,7 +11,10 @@ registerCustomLayers(tf);
 type Json = Record<string, unknown>;
 
 /** A layer entry found anywhere in a Keras config (nested models included). */
-export interface LayerEntry { readonly name: string; readonly className: string }
+export interface LayerEntry {
+  readonly name: string;
+  readonly className: string;
+}
 
 /** Lists the layers of a Keras model config, depth first, nested models and their layers included. */
 export function listLayers(modelConfig: Json): LayerEntry[] {
@@ -27,24 +30,42 @@ export function listLayers(modelConfig: Json): LayerEntry[] {
   return out;
 }
 
-/** Replaces every `*_initializer` with Zeros so building the skeleton costs no random numbers (and untouched zero pages cost no RSS). */
+/**
+ * Replaces every `*_initializer` with Zeros so building the skeleton costs no random numbers (and untouched zero pages
+ * cost no RSS).
+ */
 function withZeroInit(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withZeroInit);
   if (value === null || typeof value !== 'object') return value;
   const out: Json = {};
   for (const [key, inner] of Object.entries(value as Json)) {
-    out[key] = key.endsWith('_initializer') && inner !== null && typeof inner === 'object' ? { class_name: 'Zeros', config: {} } : withZeroInit(inner);
+    out[key] =
+      key.endsWith('_initializer') && inner !== null && typeof inner === 'object'
+        ? { class_name: 'Zeros', config: {} }
+        : withZeroInit(inner);
   }
   return out;
 }
 
-/** Builds the TF.js model for a Keras config, so weight names and shapes come from TF.js itself. Dispose it after use. */
-export async function buildModel(modelConfig: Json, label: string, options: { zeroInit?: boolean } = {}): Promise<tf.LayersModel> {
+/**
+ * Builds the TF.js model for a Keras config, so weight names and shapes come from TF.js itself. Dispose it after use.
+ */
+export async function buildModel(
+  modelConfig: Json,
+  label: string,
+  options: { zeroInit?: boolean } = {},
+): Promise<tf.LayersModel> {
   const config = options.zeroInit === false ? modelConfig : withZeroInit(modelConfig);
   try {
-    return await tf.models.modelFromJSON({ modelTopology: config as tf.io.ModelJSON['modelTopology'] } as tf.io.ModelJSON);
+    return await tf.models.modelFromJSON({
+      modelTopology: config as tf.io.ModelJSON['modelTopology'],
+    } as tf.io.ModelJSON);
   } catch (error) {
-    throw inputError(`${label}: TF.js cannot build this model (${firstLine(error)})`, 'the model uses a layer option TF.js layers does not support; see the message above', error);
+    throw inputError(
+      `${label}: TF.js cannot build this model (${firstLine(error)})`,
+      'the model uses a layer option TF.js layers does not support; see the message above',
+      error,
+    );
   }
 }
 

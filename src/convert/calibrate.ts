@@ -14,7 +14,11 @@ import { seededRandom } from './compare.js';
 export type CalibrationSpec = Omit<PreprocessSpec, 'width' | 'height'>;
 
 /** The calibration batch: one tensor per model input, `count` rows each. */
-export interface Calibration { readonly inputs: tf.Tensor[]; readonly count: number; readonly source: 'images' | 'synthetic' }
+export interface Calibration {
+  readonly inputs: tf.Tensor[];
+  readonly count: number;
+  readonly source: 'images' | 'synthetic';
+}
 
 /** Images read from `--calibrate DIR` at most (sorted by name): enough to see flips, few enough for one batch. */
 export const MAX_CALIBRATION_IMAGES = 32;
@@ -24,29 +28,56 @@ export const BIG_MODEL_PARAMS = 16_777_216;
 
 /** Inputs in the batch: synthetic ones and the most images read from `--calibrate`. */
 export const batchLimits = (params: number) =>
-  params > BIG_MODEL_PARAMS ? { synthetic: SYNTHETIC_COUNT / 2, images: MAX_CALIBRATION_IMAGES / 2 } : { synthetic: SYNTHETIC_COUNT, images: MAX_CALIBRATION_IMAGES };
+  params > BIG_MODEL_PARAMS
+    ? { synthetic: SYNTHETIC_COUNT / 2, images: MAX_CALIBRATION_IMAGES / 2 }
+    : { synthetic: SYNTHETIC_COUNT, images: MAX_CALIBRATION_IMAGES };
 
 const imageShape = (shape: readonly (number | null)[]) =>
-  shape.length === 4 && (shape[3] === 1 || shape[3] === 3) && shape[1] && shape[2] ? { height: shape[1], width: shape[2], channels: shape[3] } : null;
+  shape.length === 4 && (shape[3] === 1 || shape[3] === 3) && shape[1] && shape[2]
+    ? { height: shape[1], width: shape[2], channels: shape[3] }
+    : null;
 
 /** The calibration batch for a built model. */
-export async function calibrationInputs(model: tf.LayersModel, spec: CalibrationSpec, dir?: string, limits = batchLimits(0)): Promise<Calibration> {
+export async function calibrationInputs(
+  model: tf.LayersModel,
+  spec: CalibrationSpec,
+  dir?: string,
+  limits = batchLimits(0),
+): Promise<Calibration> {
   const count = limits.synthetic;
-  const withChannels = (channels: number): CalibrationSpec => ({ ...spec, channels: spec.channels ?? (channels === 1 ? 'grey' : 'rgb') });
+  const withChannels = (channels: number): CalibrationSpec => ({
+    ...spec,
+    channels: spec.channels ?? (channels === 1 ? 'grey' : 'rgb'),
+  });
   if (dir) {
     const image = imageShape(model.inputs[0].shape);
     if (model.inputs.length !== 1 || !image) {
-      throw inputError(`--calibrate needs a model with one image input [batch, height, width, 1 or 3] (this one has ${model.inputs.map((input) => `[${input.shape.join(', ')}]`).join(', ')})`, 'drop --calibrate: synthetic inputs are used');
+      throw inputError(
+        `--calibrate needs a model with one image input [batch, height, width, 1 or 3] (this one has ${model.inputs.map((input) => `[${input.shape.join(', ')}]`).join(', ')})`,
+        'drop --calibrate: synthetic inputs are used',
+      );
     }
-    const rows = await imagesFrom(dir, { width: image.width, height: image.height, ...withChannels(image.channels) }, limits.images);
-    return { inputs: [tf.tensor4d(concat(rows), [rows.length, image.height, image.width, image.channels])], count: rows.length, source: 'images' };
+    const rows = await imagesFrom(
+      dir,
+      { width: image.width, height: image.height, ...withChannels(image.channels) },
+      limits.images,
+    );
+    return {
+      inputs: [tf.tensor4d(concat(rows), [rows.length, image.height, image.width, image.channels])],
+      count: rows.length,
+      source: 'images',
+    };
   }
   const random = seededRandom(20240610);
   const inputs = model.inputs.map((input) => {
     const image = imageShape(input.shape);
     if (image) {
-      const pixels = Array.from({ length: count }, (_, index) => syntheticImage(index, image.width, image.height, random));
-      const rows = pixels.map((rgb) => preprocessPixels(rgb, { width: image.width, height: image.height, ...withChannels(image.channels) }));
+      const pixels = Array.from({ length: count }, (_, index) =>
+        syntheticImage(index, image.width, image.height, random),
+      );
+      const rows = pixels.map((rgb) =>
+        preprocessPixels(rgb, { width: image.width, height: image.height, ...withChannels(image.channels) }),
+      );
       return tf.tensor4d(concat(rows), [count, image.height, image.width, image.channels]);
     }
     const shape = [count, ...input.shape.slice(1).map((size) => size ?? 32)];
@@ -61,7 +92,13 @@ export async function calibrationInputs(model: tf.LayersModel, spec: Calibration
         values[row * per + i] = lo + unit * (hi - lo);
       }
     }
-    return input.dtype === 'int32' ? tf.tensor(Int32Array.from(values, (v) => Math.floor(v * 10)), shape, 'int32') : tf.tensor(values, shape);
+    return input.dtype === 'int32'
+      ? tf.tensor(
+          Int32Array.from(values, (v) => Math.floor(v * 10)),
+          shape,
+          'int32',
+        )
+      : tf.tensor(values, shape);
   });
   return { inputs, count, source: 'synthetic' };
 }
@@ -69,7 +106,12 @@ export async function calibrationInputs(model: tf.LayersModel, spec: Calibration
 /** Synthetic RGB pixels: gradients, a disc, stripes, checks, and noise over a gradient (pattern by index). */
 export function syntheticImage(index: number, width: number, height: number, random: () => number): Uint8Array {
   const out = new Uint8Array(width * height * 3);
-  const hue = [[255, 64, 0], [0, 160, 255], [40, 200, 60], [250, 220, 180]][index % 4];
+  const hue = [
+    [255, 64, 0],
+    [0, 160, 255],
+    [40, 200, 60],
+    [250, 220, 180],
+  ][index % 4];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const u = x / Math.max(1, width - 1);
@@ -77,14 +119,29 @@ export function syntheticImage(index: number, width: number, height: number, ran
       const r = Math.hypot(u - 0.5, v - 0.5);
       let t: number;
       switch (index % 8) {
-        case 0: t = u; break;
-        case 1: t = v; break;
-        case 2: t = r < 0.3 ? 1 : 0.15; break;
-        case 3: t = 0.5 + 0.5 * Math.sin(u * 12 * Math.PI); break;
-        case 4: t = (Math.floor(u * 8) + Math.floor(v * 8)) % 2; break;
-        case 5: t = 0.5 + 0.5 * Math.cos(r * 20); break;
-        case 6: t = (u + v) / 2 * 0.6 + random() * 0.4; break;
-        default: t = random();
+        case 0:
+          t = u;
+          break;
+        case 1:
+          t = v;
+          break;
+        case 2:
+          t = r < 0.3 ? 1 : 0.15;
+          break;
+        case 3:
+          t = 0.5 + 0.5 * Math.sin(u * 12 * Math.PI);
+          break;
+        case 4:
+          t = (Math.floor(u * 8) + Math.floor(v * 8)) % 2;
+          break;
+        case 5:
+          t = 0.5 + 0.5 * Math.cos(r * 20);
+          break;
+        case 6:
+          t = ((u + v) / 2) * 0.6 + random() * 0.4;
+          break;
+        default:
+          t = random();
       }
       const o = (y * width + x) * 3;
       for (let c = 0; c < 3; c++) out[o + c] = Math.round(hue[c] * t + (255 - hue[c]) * (1 - t) * v);
@@ -95,7 +152,10 @@ export function syntheticImage(index: number, width: number, height: number, ran
 
 async function imagesFrom(dir: string, spec: PreprocessSpec, limit: number): Promise<Float32Array[]> {
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    throw inputError(`--calibrate ${dir}: ${error.code === 'ENOENT' ? 'not found' : error.code === 'ENOTDIR' ? 'not a folder' : error.message}`, 'point --calibrate at a folder of images (jpeg, png, webp...)');
+    throw inputError(
+      `--calibrate ${dir}: ${error.code === 'ENOENT' ? 'not found' : error.code === 'ENOTDIR' ? 'not a folder' : error.message}`,
+      'point --calibrate at a folder of images (jpeg, png, webp...)',
+    );
   });
   const { default: sharp } = await import('sharp');
   const rows: Float32Array[] = [];
@@ -109,13 +169,20 @@ async function imagesFrom(dir: string, spec: PreprocessSpec, limit: number): Pro
       if (!(error instanceof SkipError)) throw error;
     }
   }
-  if (rows.length === 0) throw inputError(`--calibrate ${dir}: no images found (jpeg, png, webp, gif, tiff, avif)`, 'put a few typical photos in the folder, or drop --calibrate');
+  if (rows.length === 0)
+    throw inputError(
+      `--calibrate ${dir}: no images found (jpeg, png, webp, gif, tiff, avif)`,
+      'put a few typical photos in the folder, or drop --calibrate',
+    );
   return rows;
 }
 
 function concat(rows: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(rows.reduce((sum, row) => sum + row.length, 0));
   let offset = 0;
-  for (const row of rows) { out.set(row, offset); offset += row.length; }
+  for (const row of rows) {
+    out.set(row, offset);
+    offset += row.length;
+  }
   return out;
 }

@@ -18,10 +18,12 @@ export function seededRandom(seed: number): () => number {
 export function seededInputs(model: tf.LayersModel, seed = 42): tf.Tensor[] {
   const random = seededRandom(seed);
   return model.inputs.map((input) => {
-    const shape = input.shape.map((size, axis) => (size ?? (axis === 0 ? 1 : 32)));
+    const shape = input.shape.map((size, axis) => size ?? (axis === 0 ? 1 : 32));
     const count = shape.reduce((product, size) => product * size, 1);
     const isInt = input.dtype === 'int32';
-    const values = isInt ? Int32Array.from({ length: count }, () => Math.floor(random() * 10)) : Float32Array.from({ length: count }, random);
+    const values = isInt
+      ? Int32Array.from({ length: count }, () => Math.floor(random() * 10))
+      : Float32Array.from({ length: count }, random);
     return tf.tensor(values, shape, isInt ? 'int32' : 'float32');
   });
 }
@@ -46,7 +48,11 @@ export function loadBoundWeights(model: tf.LayersModel, bindings: readonly Weigh
 }
 
 /** Loads written TF.js weights (shards + manifest, quantised or not) into a built model, one tensor at a time. */
-export function loadManifestWeights(model: tf.LayersModel, specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): void {
+export function loadManifestWeights(
+  model: tf.LayersModel,
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+): void {
   const byName = weightsByName(model);
   let offset = 0;
   for (const spec of specs) {
@@ -64,7 +70,9 @@ export function maxOutputDiff(a: tf.LayersModel, b: tf.LayersModel, inputs: tf.T
     const outA = [a.predict(inputs)].flat() as tf.Tensor[];
     const outB = [b.predict(inputs)].flat() as tf.Tensor[];
     let max = 0;
-    outA.forEach((tensor, index) => { max = Math.max(max, tf.max(tf.abs(tf.sub(tensor, outB[index]))).dataSync()[0]); });
+    outA.forEach((tensor, index) => {
+      max = Math.max(max, tf.max(tf.abs(tf.sub(tensor, outB[index]))).dataSync()[0]);
+    });
     return max;
   });
 }

@@ -8,7 +8,13 @@ import { buildModel, listLayers } from './build-model.js';
 import { loadBoundWeights } from './compare.js';
 import { openKeras } from './open-keras.js';
 import { prepareSource } from './prepared-source.js';
-import { bindingTensors, modesOf, planQuantization, type QuantizationReport, type QuantizeOptions } from './quantize-check.js';
+import {
+  bindingTensors,
+  modesOf,
+  planQuantization,
+  type QuantizationReport,
+  type QuantizeOptions,
+} from './quantize-check.js';
 import type { ConvertReport } from './types.js';
 import { writeTfjsModel, type WeightModes } from './write-tfjs.js';
 
@@ -21,14 +27,19 @@ export type ConvertOptions = QuantizeOptions;
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
 /** Counts real layers (nested model wrappers excluded) in a Keras config. */
-export const countLayers = (modelConfig: Record<string, unknown>) => listLayers(modelConfig).filter((layer) => !MODEL_CLASSES.has(layer.className)).length;
+export const countLayers = (modelConfig: Record<string, unknown>) =>
+  listLayers(modelConfig).filter((layer) => !MODEL_CLASSES.has(layer.className)).length;
 
 /**
  * Converts a Keras `.h5` (Keras 2 / tf.keras) or `.keras` (Keras 3) model into a TF.js layers model folder,
  * written atomically. With `quantize`, the dtypes are
  * planned or checked on calibration inputs first (quantize-check.ts), so a refused plan writes nothing.
  */
-export async function convertKeras(inPath: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertReport> {
+export async function convertKeras(
+  inPath: string,
+  outDir: string,
+  options: ConvertOptions = {},
+): Promise<ConvertReport> {
   const out = resolve(outDir);
   await assertReplaceable(out);
   await cleanStaleTemps(out);
@@ -53,11 +64,13 @@ export async function convertKeras(inPath: string, outDir: string, options: Conv
         modes = modesOf(plan.dtypes);
       }
       // mkdir returns the first folder it created: removed again if the write fails, so a failed run leaves nothing.
-      createdParent = await mkdir(dirname(out), { recursive: true })
-        .catch((error) => { throw fsError(error, dirname(out), 'create'); });
+      createdParent = await mkdir(dirname(out), { recursive: true }).catch((error) => {
+        throw fsError(error, dirname(out), 'create');
+      });
       temp = await makeTempDirBeside(out);
-      written = await writeTfjsModel(prepared.source, bindings, temp, modes, inPath)
-        .catch((error) => { throw writeError(error, out); });
+      written = await writeTfjsModel(prepared.source, bindings, temp, modes, inPath).catch((error) => {
+        throw writeError(error, out);
+      });
       await replaceDir(temp, out);
       temp = undefined;
       createdParent = undefined;

@@ -30,28 +30,44 @@ type Topology = { keras_version?: string; backend?: string; model_config?: Recor
 
 export async function convertTfjs(inDir: string, outDir: string, options: QuantizeOptions): Promise<TfjsConvertReport> {
   const out = resolve(outDir);
-  if (out === resolve(inDir)) throw inputError(`OUT is the input folder ${inDir}`, 'write the quantised model into another folder');
+  if (out === resolve(inDir))
+    throw inputError(`OUT is the input folder ${inDir}`, 'write the quantised model into another folder');
   await assertReplaceable(out);
   await cleanStaleTemps(out);
   await tf.ready();
   const handler = fileModelHandler(inDir);
   const artifacts = await handler.load!().catch((error: Error) => {
-    throw inputError(`${inDir}: cannot read the TF.js model (${error.message.split('\n')[0]})`, 'point IN at a folder with model.json and its .bin shards');
+    throw inputError(
+      `${inDir}: cannot read the TF.js model (${error.message.split('\n')[0]})`,
+      'point IN at a folder with model.json and its .bin shards',
+    );
   });
   const topology = artifacts.modelTopology as Topology | undefined;
   if (artifacts.format === 'graph-model' || !topology?.model_config) {
-    throw inputError(`${inDir}: not a TF.js layers model (graph models are not re-quantised)`, 'convert the Keras model instead, or use the graph model as it is');
+    throw inputError(
+      `${inDir}: not a TF.js layers model (graph models are not re-quantised)`,
+      'convert the Keras model instead, or use the graph model as it is',
+    );
   }
   const specs = artifacts.weightSpecs ?? [];
   const decoded = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, specs);
   const values = new Map<string, Float32Array>();
   for (const spec of specs) {
-    if (spec.dtype !== 'float32') throw inputError(`${inDir}: weight ${spec.name} is ${spec.dtype}`, 'only float32 weights can be quantised');
+    if (spec.dtype !== 'float32')
+      throw inputError(`${inDir}: weight ${spec.name} is ${spec.dtype}`, 'only float32 weights can be quantised');
     values.set(spec.name, decoded[spec.name].dataSync() as Float32Array);
   }
   tf.dispose(Object.values(decoded));
-  const bindings: WeightBinding[] = specs.map((spec) => ({ name: spec.name, shape: spec.shape, dataset: memoryTensor(spec.name, values.get(spec.name)!, spec.shape) }));
-  const tensors: SearchTensor[] = specs.map((spec) => ({ name: spec.name, count: values.get(spec.name)!.length, read: () => values.get(spec.name)! }));
+  const bindings: WeightBinding[] = specs.map((spec) => ({
+    name: spec.name,
+    shape: spec.shape,
+    dataset: memoryTensor(spec.name, values.get(spec.name)!, spec.shape),
+  }));
+  const tensors: SearchTensor[] = specs.map((spec) => ({
+    name: spec.name,
+    count: values.get(spec.name)!.length,
+    read: () => values.get(spec.name)!,
+  }));
   const model = await tf.loadLayersModel(handler);
   let plan;
   try {
@@ -59,16 +75,32 @@ export async function convertTfjs(inDir: string, outDir: string, options: Quanti
   } finally {
     model.dispose();
   }
-  const bytesBefore = specs.reduce((sum, spec) => sum + values.get(spec.name)!.length * ({ uint8: 1, float16: 2 }[spec.quantization?.dtype as string] ?? 4), 0);
+  const bytesBefore = specs.reduce(
+    (sum, spec) =>
+      sum + values.get(spec.name)!.length * ({ uint8: 1, float16: 2 }[spec.quantization?.dtype as string] ?? 4),
+    0,
+  );
   const createdParent = await mkdir(dirname(out), { recursive: true });
   const temp = await makeTempDirBeside(out);
   try {
-    const source = { kerasVersion: topology.keras_version ?? 'unknown', backend: topology.backend ?? 'tensorflow', modelConfig: topology.model_config };
+    const source = {
+      kerasVersion: topology.keras_version ?? 'unknown',
+      backend: topology.backend ?? 'tensorflow',
+      modelConfig: topology.model_config,
+    };
     const written = await writeTfjsModel(source, bindings, temp, modesOf(plan.dtypes), inDir);
     await replaceDir(temp, out);
     return {
-      format: 'tfjs-layers', weights: specs.length, params: written.params, bytesBefore, bytesAfter: written.bytesAfter,
-      quantize: options.quantize, maxAbsDiff: plan.report.maxAbsDiff, quantization: plan.report, outDir: out, files: written.files,
+      format: 'tfjs-layers',
+      weights: specs.length,
+      params: written.params,
+      bytesBefore,
+      bytesAfter: written.bytesAfter,
+      quantize: options.quantize,
+      maxAbsDiff: plan.report.maxAbsDiff,
+      quantization: plan.report,
+      outDir: out,
+      files: written.files,
     };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });

@@ -23,8 +23,8 @@ export function coverageMarkdown(): string {
   const classes = new Set(LAYER_CLASSES.map((entry) => entry.className)).size;
   const lines = [
     TABLE_BEGIN,
-    `${LAYER_CLASSES.length} entries for ${classes} layer classes (a class Keras 2 and Keras 3 compute differently `
-      + `has one per major): ${ORDER.map((status) => `${counts[status]} ${status}`).join(', ')}.`,
+    `${LAYER_CLASSES.length} entries for ${classes} layer classes (a class Keras 2 and Keras 3 compute differently ` +
+      `has one per major): ${ORDER.map((status) => `${counts[status]} ${status}`).join(', ')}.`,
     '',
   ];
   for (const status of ORDER) {

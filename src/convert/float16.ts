@@ -19,12 +19,12 @@ export function floatToHalfBits(value: number): number {
     const half = mantissa >>> shift;
     const rest = mantissa & ((1 << shift) - 1);
     const midpoint = 1 << (shift - 1);
-    return sign | (half + (rest > midpoint || (rest === midpoint && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
   }
   const half = (halfExponent << 10) | (mantissa >>> 13);
   const rest = mantissa & 0x1fff;
   // a carry out of the mantissa correctly bumps the exponent (and may give infinity)
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /** Encodes float32 values as float16 bits. */

@@ -29,11 +29,17 @@ export async function checkHdf5(path: string, label = path): Promise<void> {
       const storedEnd = superblockEnd(header, bytesRead);
       if (storedEnd === undefined || offset + storedEnd > size) {
         const need = storedEnd === undefined ? 'a complete superblock' : `${offset + storedEnd} bytes`;
-        throw inputError(`${label}: truncated HDF5 file (${size} bytes, the header says ${need})`, 'the file was cut short (interrupted download or copy): copy it again');
+        throw inputError(
+          `${label}: truncated HDF5 file (${size} bytes, the header says ${need})`,
+          'the file was cut short (interrupted download or copy): copy it again',
+        );
       }
       return;
     }
-    throw inputError(`${label}: not an HDF5 file (no HDF5 signature)`, 'pass a Keras model saved with model.save("model.h5") or model.save("model.keras")');
+    throw inputError(
+      `${label}: not an HDF5 file (no HDF5 signature)`,
+      'pass a Keras model saved with model.save("model.h5") or model.save("model.keras")',
+    );
   } finally {
     await handle.close();
   }
@@ -77,14 +83,20 @@ export async function h5Ready(): Promise<H5wasm> {
   return loading;
 }
 
-/** Opens an HDF5 file read-only through h5wasm's Node build (NODERAWFS: reads the host file lazily, dataset by dataset). */
+/**
+ * Opens an HDF5 file read-only through h5wasm's Node build (NODERAWFS: reads the host file lazily, dataset by dataset).
+ */
 export async function openHdf5(path: string, label = path): Promise<H5File> {
   await checkHdf5(path, label);
   await h5Ready();
   try {
     return new h5wasm.File(path, 'r');
   } catch (error) {
-    throw inputError(`${label}: cannot open as HDF5 (${(error as Error).message})`, 'check that the file is a complete Keras model', error);
+    throw inputError(
+      `${label}: cannot open as HDF5 (${(error as Error).message})`,
+      'check that the file is a complete Keras model',
+      error,
+    );
   }
 }
 
@@ -105,7 +117,8 @@ export function stringListAttr(node: Group, name: string): string[] | undefined 
   if (!attr) return undefined;
   const value = attr.value;
   if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.map((item) => (item instanceof Uint8Array ? new TextDecoder().decode(item) : String(item)));
+  if (Array.isArray(value))
+    return value.map((item) => (item instanceof Uint8Array ? new TextDecoder().decode(item) : String(item)));
   return [];
 }
 

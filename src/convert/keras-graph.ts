@@ -77,7 +77,10 @@ export function editSequential(entry: Json, edits: readonly Edit[]): Json[] {
   layers.forEach((layer, index) => {
     const edit = edits[index];
     const shape = out.length === 0 ? pickShape(layer) : undefined;
-    if (edit.kind === 'keep') { place(edit.entry); return; }
+    if (edit.kind === 'keep') {
+      place(edit.entry);
+      return;
+    }
     if (shape) carried = shape;
     if (edit.kind !== 'replace') return;
     for (const added of edit.layers) place({ class_name: added.class_name, config: added.config });
@@ -131,13 +134,15 @@ export function editFunctional(config: Json, edits: readonly Edit[]): Json {
     }
     const names = edit.layers.map((added) => String(added.config.name));
     edit.layers.forEach((added) => {
-      const addedNodes = nodes.map((node, nodeIndex) => added.inputs.map((source): Ref => {
-        if ('layer' in source) return [names[source.layer], nodeIndex, 0, {}];
-        if ('ref' in source) return withKwargs(resolve(source.ref));
-        const input = node[source.in];
-        if (!input) throw new Error(`convert: layer ${name} has no input ${source.in}`);
-        return withKwargs(resolve(input));
-      }));
+      const addedNodes = nodes.map((node, nodeIndex) =>
+        added.inputs.map((source): Ref => {
+          if ('layer' in source) return [names[source.layer], nodeIndex, 0, {}];
+          if ('ref' in source) return withKwargs(resolve(source.ref));
+          const input = node[source.in];
+          if (!input) throw new Error(`convert: layer ${name} has no input ${source.in}`);
+          return withKwargs(resolve(input));
+        }),
+      );
       const { class_name: className, config: addedConfig } = added;
       out.push({ class_name: className, name: addedConfig.name, config: addedConfig, inbound_nodes: addedNodes });
     });

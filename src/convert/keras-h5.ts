@@ -18,7 +18,9 @@ export async function openKerasH5(path: string, label = path): Promise<KerasSour
     if (configText === undefined) {
       const isWeightsOnly = file.attrs.layer_names !== undefined;
       throw inputError(
-        isWeightsOnly ? `${label}: weights only (no model_config)` : `${label}: not a Keras model (no model_config attribute)`,
+        isWeightsOnly
+          ? `${label}: weights only (no model_config)`
+          : `${label}: not a Keras model (no model_config attribute)`,
         'save the full model with model.save() (not save_weights()) and convert that file',
       );
     }
@@ -56,7 +58,9 @@ export async function openKerasH5(path: string, label = path): Promise<KerasSour
         const known = new Set(modelLayers(modelConfig).map(layerName));
         return layerNames.filter((name) => !known.has(name) && weightsOf(name).length > 0);
       },
-      close: async () => { file.close(); },
+      close: async () => {
+        file.close();
+      },
     };
   } catch (error) {
     file.close();
@@ -71,7 +75,12 @@ export async function openKerasH5(path: string, label = path): Promise<KerasSour
 function storedWeights(group: StoredWeight[], path: readonly string[]): StoredWeight[] {
   if (path.length === 1) return group;
   const leaf = path[path.length - 1];
-  return group.filter((weight) => normalizeWeightName(weight.name ?? '').split('/').slice(0, -1).includes(leaf));
+  return group.filter((weight) =>
+    normalizeWeightName(weight.name ?? '')
+      .split('/')
+      .slice(0, -1)
+      .includes(leaf),
+  );
 }
 
 function layerWeights(root: Group, layerName: string, label: string): StoredWeight[] {
@@ -80,7 +89,11 @@ function layerWeights(root: Group, layerName: string, label: string): StoredWeig
   const names = stringListAttr(group, 'weight_names') ?? [];
   return names.map((name) => {
     const dataset = getDataset(group, name);
-    if (!dataset) throw inputError(`${label}: weight ${layerName}/${name} is listed but missing`, 'the file is damaged: save the model again');
+    if (!dataset)
+      throw inputError(
+        `${label}: weight ${layerName}/${name} is listed but missing`,
+        'the file is damaged: save the model again',
+      );
     return { name, dataset };
   });
 }

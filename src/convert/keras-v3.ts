@@ -14,7 +14,9 @@ import type { KerasSource, StoredWeight } from './types.js';
 export async function openKerasV3(path: string, label = path): Promise<KerasSource> {
   const archive = await openKerasArchive(path, label);
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-keras-'));
-  const cleanup = async () => { await rm(dir, { recursive: true, force: true }); };
+  const cleanup = async () => {
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const weightsPath = join(dir, 'model.weights.h5');
     await archive.extractWeights(weightsPath);
@@ -36,7 +38,10 @@ export async function openKerasV3(path: string, label = path): Promise<KerasSour
         return group ? layerVars(group) : [];
       },
       unclaimed: () => [],
-      close: async () => { file.close(); await cleanup(); },
+      close: async () => {
+        file.close();
+        await cleanup();
+      },
     };
   } catch (error) {
     archive.close();
@@ -84,7 +89,8 @@ function layerVars(group: Group): StoredWeight[] {
 function varsOf(group: Group): StoredWeight[] {
   const vars = getGroup(group, 'vars');
   if (!vars) return [];
-  return vars.keys()
+  return vars
+    .keys()
     .sort((a, b) => Number(a) - Number(b))
     .map((key) => getDataset(vars, key))
     .filter((dataset): dataset is Dataset => Boolean(dataset))

@@ -15,7 +15,8 @@ export interface KerasArchive {
   readonly close: () => void;
 }
 
-const NOT_KERAS_HINT = 'a .keras file is a zip of config.json, metadata.json and model.weights.h5 written by model.save("x.keras"); save it again';
+const NOT_KERAS_HINT =
+  'a .keras file is a zip of config.json, metadata.json and model.weights.h5 written by model.save("x.keras"); save it again';
 
 /** Opens a `.keras` zip: reads config.json and metadata.json into memory and leaves the weights for streaming. */
 export async function openKerasArchive(path: string, label = path): Promise<KerasArchive> {
@@ -43,7 +44,11 @@ export async function openKerasArchive(path: string, label = path): Promise<Kera
         try {
           await pipeline(await zip.openReadStreamPromise(weights), createWriteStream(target));
         } catch (error) {
-          throw inputError(`${label}: cannot extract model.weights.h5 (${(error as Error).message})`, 'the archive is damaged or truncated: save the model again', error);
+          throw inputError(
+            `${label}: cannot extract model.weights.h5 (${(error as Error).message})`,
+            'the archive is damaged or truncated: save the model again',
+            error,
+          );
         }
       },
       close: () => zip.close(),
@@ -57,9 +62,14 @@ export async function openKerasArchive(path: string, label = path): Promise<Kera
 function listEntries(zip: ZipFile, label: string): Promise<Map<string, Entry>> {
   return new Promise((resolve, reject) => {
     const entries = new Map<string, Entry>();
-    zip.on('entry', (entry: Entry) => { entries.set(entry.fileName, entry); zip.readEntry(); });
+    zip.on('entry', (entry: Entry) => {
+      entries.set(entry.fileName, entry);
+      zip.readEntry();
+    });
     zip.on('end', () => resolve(entries));
-    zip.on('error', (error: Error) => reject(inputError(`${label}: damaged .keras archive (${error.message})`, NOT_KERAS_HINT, error)));
+    zip.on('error', (error: Error) =>
+      reject(inputError(`${label}: damaged .keras archive (${error.message})`, NOT_KERAS_HINT, error)),
+    );
     zip.readEntry();
   });
 }
@@ -70,6 +80,10 @@ async function readJson(zip: ZipFile, entry: Entry, label: string): Promise<Reco
     for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw inputError(`${label}: ${entry.fileName} in the archive is unreadable (${(error as Error).message})`, NOT_KERAS_HINT, error);
+    throw inputError(
+      `${label}: ${entry.fileName} in the archive is unreadable (${(error as Error).message})`,
+      NOT_KERAS_HINT,
+      error,
+    );
   }
 }

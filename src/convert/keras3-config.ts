@@ -3,7 +3,8 @@
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Elementwise ops of keras/src/ops/numpy.py a Keras 3 functional model keeps as nodes (`x / 127.5`: TrueDivide). */
 const OPS = new Set(['Add', 'Subtract', 'Multiply', 'Divide', 'TrueDivide']);
@@ -30,7 +31,8 @@ export function translateKeras3Config(entry: Json): Json {
   const op = isKeras3Op(entry);
   const out: Json = {
     class_name: op ? `ops.${className}` : className === 'Functional' ? 'Model' : className,
-    config: op ? { name: (isObject(entry.config) && entry.config.name) || entry.name }
+    config: op
+      ? { name: (isObject(entry.config) && entry.config.name) || entry.name }
       : translateLayerConfig(className, entry.config),
   };
   if (entry.name !== undefined) out.name = entry.name;
@@ -50,8 +52,11 @@ const RENAMED: Readonly<Record<string, Readonly<Record<string, string>>>> = { Le
  */
 function shiftSequentialRefs(config: Json): void {
   const layers = Array.isArray(config.layers) ? (config.layers as Json[]) : [];
-  const sequential = new Set(layers.filter((layer) => layer.class_name === 'Sequential')
-    .map((layer) => String((layer.config as Json)?.name ?? layer.name)));
+  const sequential = new Set(
+    layers
+      .filter((layer) => layer.class_name === 'Sequential')
+      .map((layer) => String((layer.config as Json)?.name ?? layer.name)),
+  );
   if (sequential.size === 0) return;
   const shift = (ref: unknown) => {
     if (Array.isArray(ref) && sequential.has(ref[0] as string) && typeof ref[1] === 'number') ref[1] += 1;
@@ -73,14 +78,20 @@ function translateLayerConfig(className: string, config: unknown): unknown {
   if (!isObject(config)) return translateValue(config);
   const out: Json = {};
   for (const [key, value] of Object.entries(config)) {
-    if (key === 'layers' && Array.isArray(value)) out.layers = value.map((layer) => translateKeras3Config(layer as Json));
-    else if ((key === 'input_layers' || key === 'output_layers') && Array.isArray(value)) out[key] = typeof value[0] === 'string' ? [value] : value;
+    if (key === 'layers' && Array.isArray(value))
+      out.layers = value.map((layer) => translateKeras3Config(layer as Json));
+    else if ((key === 'input_layers' || key === 'output_layers') && Array.isArray(value))
+      out[key] = typeof value[0] === 'string' ? [value] : value;
     else if (key === 'batch_shape') out.batch_input_shape = value;
     else out[key] = translateValue(value);
   }
-  if (className === 'InputLayer' && out.batch_input_shape === undefined && Array.isArray(out.shape)) out.batch_input_shape = [null, ...(out.shape as unknown[])];
+  if (className === 'InputLayer' && out.batch_input_shape === undefined && Array.isArray(out.shape))
+    out.batch_input_shape = [null, ...(out.shape as unknown[])];
   for (const [from, to] of Object.entries(RENAMED[className] ?? {})) {
-    if (from in out) { out[to] = out[from]; delete out[from]; }
+    if (from in out) {
+      out[to] = out[from];
+      delete out[from];
+    }
   }
   return out;
 }
@@ -94,13 +105,16 @@ function translateValue(value: unknown): unknown {
     const name = String(value.config.name);
     return name.startsWith('mixed_') ? 'float32' : name; // TF.js computes in float32 only
   }
-  if (typeof className === 'string' && 'config' in value) return { class_name: className, config: translateValue(value.config) };
+  if (typeof className === 'string' && 'config' in value)
+    return { class_name: className, config: translateValue(value.config) };
   const out: Json = {};
   for (const [key, inner] of Object.entries(value)) out[key] = translateValue(inner);
   return out;
 }
 
-/** A Keras 3 node `{args, kwargs}` holding `__keras_tensor__` objects -> Keras 2 `[[layer, node, tensor, kwargs], ...]`. */
+/**
+ * A Keras 3 node `{args, kwargs}` holding `__keras_tensor__` objects -> Keras 2 `[[layer, node, tensor, kwargs], ...]`.
+ */
 function translateNode(node: unknown): unknown[] {
   if (Array.isArray(node)) return node; // already Keras 2 style
   if (!isObject(node)) return [];
@@ -142,7 +156,10 @@ function stripTensors(kwargs: Json): Json {
   return out;
 }
 
-/** Keras's `naming.to_snake_case`, which names layer groups in `model.weights.h5` (`Conv2D` -> `conv2d`, `ReLU` -> `re_lu`). */
+/**
+ * Keras's `naming.to_snake_case`, which names layer groups in `model.weights.h5` (`Conv2D` -> `conv2d`, `ReLU` ->
+ * `re_lu`).
+ */
 export function toSnakeCase(name: string): string {
   return name
     .replace(/\W+/g, '')

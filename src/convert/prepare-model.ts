@@ -3,13 +3,28 @@
 // and every layer that cannot be converted is collected into one error (unsupported.ts).
 import { findLayerClass } from './layer-classes.js';
 import {
-  editFunctional, editSequential, inboundNodes, isChain, isModelEntry, isObject, layerName, modelLayers, normaliseModel,
-  sequentialToFunctional, asRefList, type Edit, type Json,
+  editFunctional,
+  editSequential,
+  inboundNodes,
+  isChain,
+  isModelEntry,
+  isObject,
+  layerName,
+  modelLayers,
+  normaliseModel,
+  sequentialToFunctional,
+  asRefList,
+  type Edit,
+  type Json,
 } from './keras-graph.js';
 import { probeLayer } from './probe.js';
 import { applyActivation } from './rewrite-activation.js';
 import {
-  checkOptions, rewriteCenterCrop, rewriteNormalization, rewriteResizing, rewriteSubtract,
+  checkOptions,
+  rewriteCenterCrop,
+  rewriteNormalization,
+  rewriteResizing,
+  rewriteSubtract,
 } from './rewrite-layers.js';
 import { rewriteOp, rewriteSlice } from './rewrite-ops.js';
 import { refuse, type LayerContext, type Outcome, type Problem, type TensorValue } from './rewrite-types.js';
@@ -76,12 +91,18 @@ export function prepareModel(input: PrepareInput): Prepared {
     const entry = findLayerClass(className, input.major);
     if (entry?.status === 'dropped') return { kind: 'drop', note: `${name}: ${className} dropped (${entry.how})` };
     switch (className) {
-      case 'Subtract': return rewriteSubtract(layer, ctx);
-      case 'Normalization': return rewriteNormalization(layer, ctx);
-      case 'CenterCrop': return rewriteCenterCrop(layer, ctx);
-      case 'Resizing': return rewriteResizing(layer, ctx);
-      case 'SlicingOpLambda': return rewriteSlice(layer, ctx);
-      case 'TFOpLambda': return rewriteOp(layer, ctx);
+      case 'Subtract':
+        return rewriteSubtract(layer, ctx);
+      case 'Normalization':
+        return rewriteNormalization(layer, ctx);
+      case 'CenterCrop':
+        return rewriteCenterCrop(layer, ctx);
+      case 'Resizing':
+        return rewriteResizing(layer, ctx);
+      case 'SlicingOpLambda':
+        return rewriteSlice(layer, ctx);
+      case 'TFOpLambda':
+        return rewriteOp(layer, ctx);
       default:
     }
     if (className.startsWith('ops.')) return rewriteOp(layer, ctx);
@@ -180,9 +201,12 @@ function checkInner(layer: Json, major: number): Outcome | undefined {
     const className = String(inner.class_name);
     const entry = findLayerClass(className, major);
     if (entry?.status !== 'as-is') {
-      const reason = entry?.status === 'refused' ? entry.how
-        : entry ? `a ${className} inside a ${wrapper} cannot be ${entry.status}`
-          : 'is a custom class (not a Keras layer)';
+      const reason =
+        entry?.status === 'refused'
+          ? entry.how
+          : entry
+            ? `a ${className} inside a ${wrapper} cannot be ${entry.status}`
+            : 'is a custom class (not a Keras layer)';
       return refuse(className, innerName(inner), reason, adviceFor(className));
     }
     const ctx: LayerContext = { major, path: [name], nodes: [], inputShape: undefined, stored: () => [] };

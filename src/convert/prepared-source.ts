@@ -19,11 +19,12 @@ export interface PreparedSource {
 
 /** Runs prepare-model.ts on an opened Keras file; throws one error listing every layer that cannot be converted. */
 export async function prepareSource(source: KerasSource, label: string): Promise<PreparedSource> {
-  const stored = (path: readonly string[]): TensorValue[] => source.storedWeights(path).map((weight) => {
-    const tensor = readTensor(weight.dataset, label);
-    const values = tensor.dtype === 'float32' ? tensor.values : Float32Array.from(tensor.values);
-    return { name: weight.name ?? '', shape: weight.dataset.shape ?? [], values };
-  });
+  const stored = (path: readonly string[]): TensorValue[] =>
+    source.storedWeights(path).map((weight) => {
+      const tensor = readTensor(weight.dataset, label);
+      const values = tensor.dtype === 'float32' ? tensor.values : Float32Array.from(tensor.values);
+      return { name: weight.name ?? '', shape: weight.dataset.shape ?? [], values };
+    });
   const prepared = await prepareForTfjs({ config: source.modelConfig, major: source.major, stored }, label);
   const unclaimed = source.unclaimed();
   if (unclaimed.length > 0) {

@@ -5,7 +5,10 @@ import type { Json } from './keras-graph.js';
 
 export const PROBE_CLASS = 'LambdaMlProbe';
 
-interface ProbeArgs { name?: string; outputHw?: [number, number] | null }
+interface ProbeArgs {
+  name?: string;
+  outputHw?: [number, number] | null;
+}
 
 /** A placeholder: its output shape is its input's, or with height and width replaced (images, channels last). */
 class LambdaMlProbe extends tf.layers.Layer {
@@ -35,7 +38,10 @@ export function probeLayer(
   name: string,
   outputHw: readonly [number, number] | undefined,
 ): { class_name: string; config: Json } {
-  if (!registered) { tf.serialization.registerClass(LambdaMlProbe); registered = true; }
+  if (!registered) {
+    tf.serialization.registerClass(LambdaMlProbe);
+    registered = true;
+  }
   return { class_name: PROBE_CLASS, config: { name, output_hw: outputHw ?? null, trainable: false, dtype: 'float32' } };
 }
 
@@ -45,7 +51,10 @@ export function probedShapes(model: tf.LayersModel, paths: ReadonlySet<string>):
   const visit = (container: tf.LayersModel, prefix: string[]) => {
     for (const layer of container.layers) {
       const path = [...prefix, layer.name];
-      if (layer instanceof tf.LayersModel) { visit(layer, path); continue; }
+      if (layer instanceof tf.LayersModel) {
+        visit(layer, path);
+        continue;
+      }
       const key = path.join('/');
       if (!paths.has(key)) continue;
       // a node's inputShapes is a list of shapes, one per input tensor

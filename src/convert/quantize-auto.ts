@@ -9,11 +9,22 @@ import { uint8Grid } from './quantize.js';
 
 export type TensorDtype = 'uint8' | 'float16' | 'float32';
 
-/** A float weight tensor of a built model, by its TF.js name; `read` gives its float32 values again (from disk or memory). */
-export interface SearchTensor { readonly name: string; readonly count: number; readonly read: () => Float32Array }
+/**
+ * A float weight tensor of a built model, by its TF.js name; `read` gives its float32 values again (from disk or
+ * memory).
+ */
+export interface SearchTensor {
+  readonly name: string;
+  readonly count: number;
+  readonly read: () => Float32Array;
+}
 
 /** How a quantised model's outputs differ from float32's on the calibration batch. */
-export interface Verdict { readonly maxDiff: number; readonly flips: number; readonly inputs: number }
+export interface Verdict {
+  readonly maxDiff: number;
+  readonly flips: number;
+  readonly inputs: number;
+}
 
 /** What the search (or the single check of a fixed mode) chose. */
 export interface QuantPlan {
@@ -114,7 +125,10 @@ export class Evaluator {
         // NaN (a float16 overflow, say) is the worst difference, not an ignored one
         maxDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : Math.max(maxDiff, diff);
       }
-      if (width > 1) argmaxRows(values, width).forEach((top, row) => { if (top !== reference.top[row]) flips++; });
+      if (width > 1)
+        argmaxRows(values, width).forEach((top, row) => {
+          if (top !== reference.top[row]) flips++;
+        });
     });
     return { maxDiff, flips, inputs: this.inputs[0]?.shape[0] ?? 0 };
   }
@@ -123,7 +137,10 @@ export class Evaluator {
     this.passes++;
     return tf.tidy(() => {
       const outputs = [this.model.predict(this.inputs)].flat() as tf.Tensor[];
-      return outputs.map((output) => ({ values: output.dataSync() as Float32Array, width: output.shape[output.shape.length - 1] ?? 1 }));
+      return outputs.map((output) => ({
+        values: output.dataSync() as Float32Array,
+        width: output.shape[output.shape.length - 1] ?? 1,
+      }));
     });
   }
 }
@@ -131,7 +148,11 @@ export class Evaluator {
 const passes = (verdict: Verdict, maxDiff: number) => verdict.flips === 0 && verdict.maxDiff <= maxDiff;
 
 /** Every tensor at one dtype: what `--quantize uint8|float16` write, checked in one pass. */
-export function checkFixed(evaluator: Evaluator, tensors: readonly SearchTensor[], dtype: 'uint8' | 'float16'): QuantPlan {
+export function checkFixed(
+  evaluator: Evaluator,
+  tensors: readonly SearchTensor[],
+  dtype: 'uint8' | 'float16',
+): QuantPlan {
   const dtypes = new Map(tensors.map((tensor) => [tensor.name, dtype as TensorDtype]));
   const verdict = evaluator.verdict(dtypes);
   return { dtypes, verdict, passes: evaluator.passes };
@@ -143,34 +164,44 @@ export function checkFixed(evaluator: Evaluator, tensors: readonly SearchTensor[
  *    one that breaks it is split in two (by bytes) until the tensors that break it alone are found;
  * 2. those at float16 next to the uint8 ones are checked in one pass: usually the answer;
  * 3. else each of them is tried alone at float16 (else kept float32) and the combination is checked; while it
- *    fails, the uint8 tensors with the largest measured drift (then the float16 ones) are backed off one step, in batches doubling in size (1, 2, 4...), so this ends in O(log n) passes.
+ * fails, the uint8 tensors with the largest measured drift (then the float16 ones) are backed off one step, in batches
+ * doubling in size (1, 2, 4...), so this ends in O(log n) passes.
  * All float32 is the reference itself, so the search always ends with a passing plan.
  */
 export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTensor[], maxDiff: number): QuantPlan {
   const sorted = [...tensors].sort((a, b) => b.count - a.count);
   const dtypes = new Map<string, TensorDtype>();
   const drift = new Map<string, number>();
-  const alone = (group: readonly SearchTensor[], dtype: TensorDtype) => evaluator.verdict(new Map(group.map((tensor) => [tensor.name, dtype])));
+  const alone = (group: readonly SearchTensor[], dtype: TensorDtype) =>
+    evaluator.verdict(new Map(group.map((tensor) => [tensor.name, dtype])));
   const bad: SearchTensor[] = [];
   const bisect = (group: readonly SearchTensor[]) => {
     const verdict = alone(group, 'uint8');
     if (passes(verdict, maxDiff)) {
-      for (const tensor of group) { dtypes.set(tensor.name, 'uint8'); drift.set(tensor.name, verdict.maxDiff); }
+      for (const tensor of group) {
+        dtypes.set(tensor.name, 'uint8');
+        drift.set(tensor.name, verdict.maxDiff);
+      }
       return;
     }
-    if (group.length === 1) { bad.push(group[0]); return; }
+    if (group.length === 1) {
+      bad.push(group[0]);
+      return;
+    }
     const [left, right] = splitByBytes(group);
     bisect(left);
     bisect(right);
   };
   if (sorted.length === 0) return { dtypes, verdict: evaluator.verdict(dtypes), passes: evaluator.passes };
   const all = alone(sorted, 'uint8');
-  if (passes(all, maxDiff)) return { dtypes: new Map(sorted.map((tensor) => [tensor.name, 'uint8'])), verdict: all, passes: evaluator.passes };
+  if (passes(all, maxDiff))
+    return { dtypes: new Map(sorted.map((tensor) => [tensor.name, 'uint8'])), verdict: all, passes: evaluator.passes };
   const [first, second] = splitByBytes(sorted);
   bisect(first);
   bisect(second);
   if (bad.length > 0) {
-    // the usual answer in one pass: the tensors uint8 breaks at float16 next to the uint8 groups (the combination check)
+    // the usual answer in one pass: the tensors uint8 breaks at float16 next to the uint8 groups (the combination
+    // check)
     const hopeful = new Map(dtypes);
     for (const tensor of bad) hopeful.set(tensor.name, 'float16');
     const verdict = evaluator.verdict(hopeful);
@@ -182,8 +213,12 @@ export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTenso
     drift.set(tensor.name, verdict.maxDiff);
   }
   let verdict = evaluator.verdict(dtypes);
-  for (const [from, to] of [['uint8', 'float16'], ['float16', 'float32']] as const) {
-    const queue = sorted.filter((tensor) => dtypes.get(tensor.name) === from)
+  for (const [from, to] of [
+    ['uint8', 'float16'],
+    ['float16', 'float32'],
+  ] as const) {
+    const queue = sorted
+      .filter((tensor) => dtypes.get(tensor.name) === from)
       .sort((a, b) => (drift.get(b.name) ?? 0) - (drift.get(a.name) ?? 0) || b.count - a.count);
     for (let size = 1; !passes(verdict, maxDiff) && queue.length > 0; size *= 2) {
       for (const tensor of queue.splice(0, size)) dtypes.set(tensor.name, to);
@@ -200,7 +235,13 @@ function splitByBytes(group: readonly SearchTensor[]): [SearchTensor[], SearchTe
   let leftCount = 0;
   let rightCount = 0;
   for (const tensor of group) {
-    if (leftCount <= rightCount) { left.push(tensor); leftCount += tensor.count; } else { right.push(tensor); rightCount += tensor.count; }
+    if (leftCount <= rightCount) {
+      left.push(tensor);
+      leftCount += tensor.count;
+    } else {
+      right.push(tensor);
+      rightCount += tensor.count;
+    }
   }
   return [left, right];
 }
@@ -209,7 +250,9 @@ function splitByBytes(group: readonly SearchTensor[]): [SearchTensor[], SearchTe
 export function summarise(plan: QuantPlan, tensors: readonly SearchTensor[], top = 5) {
   const counts = { uint8: 0, float16: 0, float32: 0 };
   for (const tensor of tensors) counts[plan.dtypes.get(tensor.name) ?? 'float32']++;
-  const largest = [...tensors].sort((a, b) => b.count - a.count).slice(0, top)
+  const largest = [...tensors]
+    .sort((a, b) => b.count - a.count)
+    .slice(0, top)
     .map((tensor) => ({ name: tensor.name, params: tensor.count, dtype: plan.dtypes.get(tensor.name) ?? 'float32' }));
   return { counts, largest };
 }

@@ -7,7 +7,14 @@ import { LambdaMlError } from '../lib/errors.js';
 import { batchLimits, calibrationInputs, type CalibrationSpec } from './calibrate.js';
 import { elementCount, readTensor } from './read-tensor.js';
 import type { WeightBinding } from './types.js';
-import { checkFixed, Evaluator, searchDtypes, summarise, type SearchTensor, type TensorDtype } from './quantize-auto.js';
+import {
+  checkFixed,
+  Evaluator,
+  searchDtypes,
+  summarise,
+  type SearchTensor,
+  type TensorDtype,
+} from './quantize-auto.js';
 
 export type QuantizeChoice = 'uint8' | 'float16' | 'auto';
 
@@ -46,12 +53,22 @@ export interface QuantizationReport {
  * Plans the dtypes for a model holding its float32 weights (the caller disposes it). Throws exit 1 when `strict`
  * and a fixed mode flips a top-1.
  */
-export async function planQuantization(model: tf.LayersModel, tensors: readonly SearchTensor[], options: QuantizeOptions, label: string): Promise<{ dtypes: ReadonlyMap<string, TensorDtype>; report: QuantizationReport }> {
+export async function planQuantization(
+  model: tf.LayersModel,
+  tensors: readonly SearchTensor[],
+  options: QuantizeOptions,
+  label: string,
+): Promise<{ dtypes: ReadonlyMap<string, TensorDtype>; report: QuantizationReport }> {
   const started = performance.now();
   const mode = options.quantize ?? 'auto';
   const threshold = options.maxDiff ?? DEFAULT_MAX_DIFF;
   const params = tensors.reduce((sum, tensor) => sum + tensor.count, 0);
-  const calibration = await calibrationInputs(model, options.input ?? { range: [0, 1] }, options.calibrate, batchLimits(params));
+  const calibration = await calibrationInputs(
+    model,
+    options.input ?? { range: [0, 1] },
+    options.calibrate,
+    batchLimits(params),
+  );
   try {
     const evaluator = new Evaluator(model, calibration.inputs, tensors);
     evaluator.start();
@@ -61,14 +78,28 @@ export async function planQuantization(model: tf.LayersModel, tensors: readonly 
     const { flips, maxDiff } = plan.verdict;
     if (mode !== 'auto' && flips > 0) {
       const what = `--quantize ${mode} changes the top-1 class of ${flips} of ${calibration.count} ${calibration.source} calibration inputs (largest output difference ${maxDiff.toFixed(3)})`;
-      if (options.strict) throw new LambdaMlError('over-budget', `${label}: ${what}; nothing written (--strict)`, 'use --quantize auto, which keeps every top-1');
+      if (options.strict)
+        throw new LambdaMlError(
+          'over-budget',
+          `${label}: ${what}; nothing written (--strict)`,
+          'use --quantize auto, which keeps every top-1',
+        );
       warnings.push(`${what}: use --quantize auto to keep them`);
     }
     return {
       dtypes: plan.dtypes,
       report: {
-        mode, calibration: calibration.source, inputs: calibration.count, threshold, maxAbsDiff: maxDiff, flips, passes: plan.passes,
-        ms: Math.round(performance.now() - started), counts, largest, warnings,
+        mode,
+        calibration: calibration.source,
+        inputs: calibration.count,
+        threshold,
+        maxAbsDiff: maxDiff,
+        flips,
+        passes: plan.passes,
+        ms: Math.round(performance.now() - started),
+        counts,
+        largest,
+        warnings,
       },
     };
   } finally {
@@ -78,11 +109,13 @@ export async function planQuantization(model: tf.LayersModel, tensors: readonly 
 
 /** The float weights of bound Keras weights, re-read from the file whenever the search needs their float32 values. */
 export function bindingTensors(bindings: readonly WeightBinding[], label: string): SearchTensor[] {
-  return bindings.filter((binding) => binding.dataset.metadata.type === 1).map((binding) => ({
-    name: binding.name,
-    count: elementCount(binding.dataset),
-    read: () => readTensor(binding.dataset, label).values as Float32Array,
-  }));
+  return bindings
+    .filter((binding) => binding.dataset.metadata.type === 1)
+    .map((binding) => ({
+      name: binding.name,
+      count: elementCount(binding.dataset),
+      read: () => readTensor(binding.dataset, label).values as Float32Array,
+    }));
 }
 
 /** The per-binding modes write-tfjs.ts takes from a plan (float32: written as is). */

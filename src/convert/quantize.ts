@@ -4,10 +4,14 @@ import { floatToHalf } from './float16.js';
 export type QuantizeMode = 'uint8' | 'float16';
 
 /** The `quantization` entry of a TF.js weights manifest. */
-export type Quantization = { readonly dtype: 'uint8'; readonly scale: number; readonly min: number } | { readonly dtype: 'float16' };
+export type Quantization =
+  { readonly dtype: 'uint8'; readonly scale: number; readonly min: number } | { readonly dtype: 'float16' };
 
 /** Encoded bytes of one float32 tensor plus its manifest entry. */
-export interface Encoded { readonly bytes: Uint8Array; readonly quantization: Quantization }
+export interface Encoded {
+  readonly bytes: Uint8Array;
+  readonly quantization: Quantization;
+}
 
 /** The per-tensor uint8 grid: min, and scale = (max - min) / 255. */
 export function uint8Grid(values: Float32Array): { scale: number; min: number } {
@@ -18,7 +22,10 @@ export function uint8Grid(values: Float32Array): { scale: number; min: number } 
     if (value < min) min = value;
     if (value > max) max = value;
   }
-  if (values.length === 0) { min = 0; max = 0; }
+  if (values.length === 0) {
+    min = 0;
+    max = 0;
+  }
   const range = max - min;
   // a constant tensor (all zeros, say) decodes exactly with q = 0; scale must not be 0 for the divide
   return { scale: range > 0 ? range / 255 : 1, min };
@@ -42,4 +49,5 @@ export function quantizeFloat16(values: Float32Array): Encoded {
 }
 
 /** Encodes a float32 tensor for the given mode. */
-export const quantize = (values: Float32Array, mode: QuantizeMode): Encoded => (mode === 'uint8' ? quantizeUint8(values) : quantizeFloat16(values));
+export const quantize = (values: Float32Array, mode: QuantizeMode): Encoded =>
+  mode === 'uint8' ? quantizeUint8(values) : quantizeFloat16(values);

@@ -3,7 +3,10 @@ import { openKeras } from './open-keras.js';
 import { elementCount, storedBytes } from './read-tensor.js';
 import type { KerasInfo } from './types.js';
 
-/** Sizes of a Keras model from shapes and dtypes only (no weight data is read): for budget's memory and quantisation estimates. */
+/**
+ * Sizes of a Keras model from shapes and dtypes only (no weight data is read): for budget's memory and quantisation
+ * estimates.
+ */
 export async function readKerasInfo(path: string): Promise<KerasInfo> {
   const source = await openKeras(path);
   try {

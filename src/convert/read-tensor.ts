@@ -3,7 +3,9 @@ import { halfToFloat } from './float16.js';
 import type { TensorSource } from './tensor-source.js';
 
 /** Values of one weight in the dtypes TF.js stores. */
-export type TensorData = { readonly dtype: 'float32'; readonly values: Float32Array } | { readonly dtype: 'int32'; readonly values: Int32Array };
+export type TensorData =
+  | { readonly dtype: 'float32'; readonly values: Float32Array }
+  | { readonly dtype: 'int32'; readonly values: Int32Array };
 
 /** Bytes a dataset occupies as stored (element size x count). */
 export function storedBytes(dataset: TensorSource): number {
@@ -17,16 +19,27 @@ export const elementCount = (dataset: TensorSource) => dataset.metadata.total_si
 /** Reads a weight dataset as float32 (floats of any width) or int32 (integers). */
 export function readTensor(dataset: TensorSource, label: string): TensorData {
   const meta = dataset.metadata;
-  if (!meta.littleEndian && meta.size > 1) throw inputError(`${label}: ${dataset.path} is big-endian`, 'save the model on a little-endian machine (x86/ARM) or convert it with h5py first');
+  if (!meta.littleEndian && meta.size > 1)
+    throw inputError(
+      `${label}: ${dataset.path} is big-endian`,
+      'save the model on a little-endian machine (x86/ARM) or convert it with h5py first',
+    );
   const raw = dataset.value;
   // h5wasm returns a scalar dataset (Normalization's `count`, say) as a number or bigint
-  const value = typeof raw === 'number' || typeof raw === 'bigint'
-    ? (meta.type === 1 ? Float64Array.of(Number(raw)) : Int32Array.of(Number(raw)))
-    : raw;
+  const value =
+    typeof raw === 'number' || typeof raw === 'bigint'
+      ? meta.type === 1
+        ? Float64Array.of(Number(raw))
+        : Int32Array.of(Number(raw))
+      : raw;
   if (meta.type === 1) {
     if (value instanceof Float32Array) return { dtype: 'float32', values: value };
     if (value instanceof Float64Array) return { dtype: 'float32', values: Float32Array.from(value) };
-    if (meta.size === 2 && value instanceof Uint8Array) return { dtype: 'float32', values: halfToFloat(new Uint16Array(value.buffer, value.byteOffset, value.byteLength / 2)) };
+    if (meta.size === 2 && value instanceof Uint8Array)
+      return {
+        dtype: 'float32',
+        values: halfToFloat(new Uint16Array(value.buffer, value.byteOffset, value.byteLength / 2)),
+      };
   }
   if (meta.type === 0) {
     if (value instanceof Int32Array) return { dtype: 'int32', values: value };
@@ -37,7 +50,10 @@ export function readTensor(dataset: TensorSource, label: string): TensorData {
       return { dtype: 'int32', values: out };
     }
   }
-  throw inputError(`${label}: ${dataset.path} has dtype ${String(dataset.dtype)}, which TF.js weights cannot hold`, 'cast the model weights to float32 before saving');
+  throw inputError(
+    `${label}: ${dataset.path} has dtype ${String(dataset.dtype)}, which TF.js weights cannot hold`,
+    'cast the model weights to float32 before saving',
+  );
 }
 
 /** True when a dataset is little-endian float32, which can be copied to the shards as it is. */

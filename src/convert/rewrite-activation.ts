@@ -6,7 +6,15 @@ import { refuse, rescaling, type LayerContext, type Outcome } from './rewrite-ty
 
 /** Recurrent layers (and cells) whose `activation`/`recurrent_activation` run inside the cell: only renames apply. */
 const RECURRENT = new Set([
-  'SimpleRNN', 'LSTM', 'GRU', 'ConvLSTM2D', 'SimpleRNNCell', 'LSTMCell', 'GRUCell', 'Bidirectional', 'TimeDistributed',
+  'SimpleRNN',
+  'LSTM',
+  'GRU',
+  'ConvLSTM2D',
+  'SimpleRNNCell',
+  'LSTMCell',
+  'GRUCell',
+  'Bidirectional',
+  'TimeDistributed',
 ]);
 
 const ADVICE = 'use an activation from the table in docs/convert.md and save the model again';

@@ -71,16 +71,31 @@ export function rewriteNormalization(entry: Json, ctx: LayerContext): Outcome {
   const tensor = (key: string, values: Float32Array): TensorValue => ({ name: key, shape: [size], values });
   const ones = new Float32Array(size).fill(1);
   const zeros = new Float32Array(size);
-  const weights: TensorValue[] = config.invert === true
-    ? [tensor('gamma', Float32Array.from(stdev)), tensor('beta', Float32Array.from(mean)),
-      tensor('moving_mean', zeros), tensor('moving_variance', ones)]
-    : [tensor('gamma', ones), tensor('beta', zeros), tensor('moving_mean', Float32Array.from(mean)),
-      tensor('moving_variance', Float32Array.from(stdev.map((s) => s * s)))];
+  const weights: TensorValue[] =
+    config.invert === true
+      ? [
+          tensor('gamma', Float32Array.from(stdev)),
+          tensor('beta', Float32Array.from(mean)),
+          tensor('moving_mean', zeros),
+          tensor('moving_variance', ones),
+        ]
+      : [
+          tensor('gamma', ones),
+          tensor('beta', zeros),
+          tensor('moving_mean', Float32Array.from(mean)),
+          tensor('moving_variance', Float32Array.from(stdev.map((s) => s * s))),
+        ];
   const init = (className: string) => ({ class_name: className, config: {} });
   const bn = plain(name, {
-    axis, epsilon: 0, momentum: 0.99, center: true, scale: true,
-    beta_initializer: init('Zeros'), gamma_initializer: init('Ones'),
-    moving_mean_initializer: init('Zeros'), moving_variance_initializer: init('Ones'),
+    axis,
+    epsilon: 0,
+    momentum: 0.99,
+    center: true,
+    scale: true,
+    beta_initializer: init('Zeros'),
+    gamma_initializer: init('Ones'),
+    moving_mean_initializer: init('Zeros'),
+    moving_variance_initializer: init('Ones'),
   });
   return {
     kind: 'replace',
@@ -99,7 +114,7 @@ function resizingLayer(name: string, config: Json, cropToAspectRatio: boolean): 
 
 const CUSTOM_NOTE = 'the custom layer LambdaMlResizing (registered by the handler)';
 const hwOf = (shape: readonly (number | null)[] | undefined) =>
-  (shape?.length === 4 ? [shape[1], shape[2]] : [null, null]);
+  shape?.length === 4 ? [shape[1], shape[2]] : [null, null];
 
 /**
  * Resizing (and Keras 2's RandomCrop, which centre-crops and resizes at inference): LambdaMlResizing, or nothing
@@ -114,8 +129,9 @@ export function rewriteResizing(entry: Json, ctx: LayerContext): Outcome {
   if (!['bilinear', 'nearest'].includes(interpolation)) {
     return refuse(className, name, `interpolation ${interpolation} (LambdaMlResizing does bilinear, nearest)`, ADVICE);
   }
-  const unsupported = ['pad_to_aspect_ratio', 'antialias'].find((key) => config[key] === true)
-    ?? (config.data_format === 'channels_first' ? 'channels_first' : undefined);
+  const unsupported =
+    ['pad_to_aspect_ratio', 'antialias'].find((key) => config[key] === true) ??
+    (config.data_format === 'channels_first' ? 'channels_first' : undefined);
   if (unsupported) return refuse(className, name, `${unsupported} is not supported`, ADVICE);
   const height = Number(config.height);
   const width = Number(config.width);
@@ -148,7 +164,10 @@ export function rewriteCenterCrop(entry: Json, ctx: LayerContext): Outcome {
   }
   const top = Math.trunc((h - height) / 2);
   const left = Math.trunc((w - width) / 2);
-  const cropping = [[top, h - height - top], [left, w - width - left]];
+  const cropping = [
+    [top, h - height - top],
+    [left, w - width - left],
+  ];
   const layers = one('Cropping2D', plain(name, { cropping, data_format: 'channels_last' }));
   return { kind: 'replace', layers, note: `${name}: CenterCrop rewritten as Cropping2D` };
 }
@@ -161,7 +180,7 @@ export function checkOptions(entry: Json): Outcome | undefined {
   const set = (key: string) => config[key] !== undefined && config[key] !== null;
   const nonZero = (key: string) => set(key) && Number(config[key]) !== 0;
   if (className === 'ReLU' && (nonZero('negative_slope') || nonZero('threshold'))) {
-    const reason = 'has a negative_slope or threshold, which TF.js\'s ReLU ignores';
+    const reason = "has a negative_slope or threshold, which TF.js's ReLU ignores";
     return refuse('ReLU', name, reason, 'use LeakyReLU, or a plain ReLU, and save the model again');
   }
   const isConv = /^(Conv[123]D|SeparableConv2D|Conv[23]DTranspose)$/.test(className);
@@ -172,7 +191,7 @@ export function checkOptions(entry: Json): Outcome | undefined {
     return refuse('ELU', name, `has alpha=${String(config.alpha)}; TF.js's ELU supports alpha 1 only`, ADVICE);
   }
   if ((className === 'GRU' || className === 'GRUCell') && config.reset_after === true) {
-    const reason = 'has reset_after=True (the TF 2 default); TF.js\'s GRU implements reset_after=False only';
+    const reason = "has reset_after=True (the TF 2 default); TF.js's GRU implements reset_after=False only";
     return refuse(className, name, reason, 'rebuild it with GRU(reset_after=False), retrain it, and save it again');
   }
   if (className === 'Dense' && set('lora_rank')) {

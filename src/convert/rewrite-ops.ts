@@ -8,11 +8,20 @@ type OpKind = 'add' | 'sub' | 'mul' | 'div';
 
 /** TFOpLambda `function` names (tf.keras writes `math.truediv` for `x / y`, `__operators__.add` for `x + y`). */
 const TF_FUNCTIONS: Readonly<Record<string, OpKind>> = {
-  'math.add': 'add', '__operators__.add': 'add', 'math.subtract': 'sub', 'math.multiply': 'mul',
-  'math.truediv': 'div', 'math.divide': 'div', 'nn.bias_add': 'add',
+  'math.add': 'add',
+  '__operators__.add': 'add',
+  'math.subtract': 'sub',
+  'math.multiply': 'mul',
+  'math.truediv': 'div',
+  'math.divide': 'div',
+  'nn.bias_add': 'add',
 };
 const KERAS3_OPS: Readonly<Record<string, OpKind>> = {
-  'ops.Add': 'add', 'ops.Subtract': 'sub', 'ops.Multiply': 'mul', 'ops.TrueDivide': 'div', 'ops.Divide': 'div',
+  'ops.Add': 'add',
+  'ops.Subtract': 'sub',
+  'ops.Multiply': 'mul',
+  'ops.TrueDivide': 'div',
+  'ops.Divide': 'div',
 };
 
 const ADVICE = 'do it with built-in layers (Rescaling, Add, Multiply) or before calling the model, and save it again';
@@ -31,8 +40,9 @@ function constantOf(value: unknown): number | number[] | undefined {
 }
 
 const map = (value: number | number[], fn: (v: number) => number) => (Array.isArray(value) ? value.map(fn) : fn(value));
-const rescale = (name: string, scale: number | number[], offset: number | number[], from: Wire): NewLayer[] =>
-  [{ class_name: 'Rescaling', config: rescaling(name, scale, offset), inputs: [from] }];
+const rescale = (name: string, scale: number | number[], offset: number | number[], from: Wire): NewLayer[] => [
+  { class_name: 'Rescaling', config: rescaling(name, scale, offset), inputs: [from] },
+];
 
 /** The op of a TFOpLambda or Keras 3 ops entry, with the label errors group it under. */
 function opOf(entry: Json): { kind: OpKind | undefined; label: string } {

@@ -34,19 +34,26 @@ export type Outcome =
   | { readonly kind: 'keep'; readonly entry?: Json; readonly note?: string }
   | { readonly kind: 'drop'; readonly note: string }
   | {
-    readonly kind: 'replace';
-    readonly layers: readonly NewLayer[];
-    readonly note: string;
-    /** Weights of the new layers, by layer name (the others keep the stored weights of the same name). */
-    readonly weights?: Readonly<Record<string, TensorValue[]>>;
-  }
+      readonly kind: 'replace';
+      readonly layers: readonly NewLayer[];
+      readonly note: string;
+      /** Weights of the new layers, by layer name (the others keep the stored weights of the same name). */
+      readonly weights?: Readonly<Record<string, TensorValue[]>>;
+    }
   /** Needs the input shape: a placeholder (output height/width `outputHw`, or its input's) stands in for now. */
   | { readonly kind: 'probe'; readonly outputHw?: readonly [number, number] }
   | { readonly kind: 'refuse'; readonly problems: readonly Problem[] };
 
-export const refuse = (group: string, name: string, reason: string, advice: string): Outcome =>
-  ({ kind: 'refuse', problems: [{ group, name, reason, advice }] });
+export const refuse = (group: string, name: string, reason: string, advice: string): Outcome => ({
+  kind: 'refuse',
+  problems: [{ group, name, reason, advice }],
+});
 
 /** A Rescaling layer (`x * scale + offset`; TF.js broadcasts list values along the last axis). */
-export const rescaling = (name: string, scale: number | number[], offset: number | number[]): Json =>
-  ({ name, trainable: false, dtype: 'float32', scale, offset });
+export const rescaling = (name: string, scale: number | number[], offset: number | number[]): Json => ({
+  name,
+  trainable: false,
+  dtype: 'float32',
+  scale,
+  offset,
+});

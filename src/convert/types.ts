@@ -28,7 +28,10 @@ export interface KerasSource {
 }
 
 /** A stored weight: its Keras name (Keras 2 and Keras 3 `.h5`; `.keras` stores none) and its data. */
-export interface StoredWeight { readonly name?: string; readonly dataset: TensorSource }
+export interface StoredWeight {
+  readonly name?: string;
+  readonly dataset: TensorSource;
+}
 
 /** One weight as TF.js expects it, bound to the dataset (or computed values) holding it. */
 export interface WeightBinding {
@@ -52,7 +55,10 @@ export interface ConvertReport {
   readonly quantize: 'uint8' | 'float16' | 'auto' | undefined;
   /** What each tensor got, checked on calibration inputs (quantize-check.ts); absent without --quantize. */
   readonly quantization?: import('./quantize-check.js').QuantizationReport;
-  /** Largest absolute output difference between the float32 and the quantised model on the calibration inputs (0 when not quantised). */
+  /**
+   * Largest absolute output difference between the float32 and the quantised model on the calibration inputs (0 when
+   * not quantised).
+   */
   readonly maxAbsDiff: number;
   readonly outDir: string;
   readonly files: readonly string[];

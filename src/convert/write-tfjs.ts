@@ -7,10 +7,20 @@ import { createShardWriter, shardNames } from './shard-writer.js';
 import type { KerasSource, WeightBinding } from './types.js';
 
 /** A `weightsManifest` weight entry. */
-interface ManifestWeight { name: string; shape: number[]; dtype: 'float32' | 'int32'; quantization?: Quantization }
+interface ManifestWeight {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  quantization?: Quantization;
+}
 
 /** Sizes of what was written. */
-export interface Written { readonly bytesBefore: number; readonly bytesAfter: number; readonly params: number; readonly files: string[] }
+export interface Written {
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  readonly params: number;
+  readonly files: string[];
+}
 
 /** One mode for every float weight, or a per-weight choice (`--quantize auto`; undefined: float32). */
 export type WeightModes = QuantizeMode | undefined | ((binding: WeightBinding) => QuantizeMode | undefined);
@@ -29,7 +39,13 @@ function encodedBytes(binding: WeightBinding, mode: QuantizeMode | undefined): n
  * Writes a TF.js layers model (model.json + 4 MiB shards) into `dir`, reading one weight at a time
  * from the HDF5 file so memory stays near the largest tensor, not the model.
  */
-export async function writeTfjsModel(source: Pick<KerasSource, 'kerasVersion' | 'backend' | 'modelConfig'>, bindings: readonly WeightBinding[], dir: string, modes: WeightModes, label: string): Promise<Written> {
+export async function writeTfjsModel(
+  source: Pick<KerasSource, 'kerasVersion' | 'backend' | 'modelConfig'>,
+  bindings: readonly WeightBinding[],
+  dir: string,
+  modes: WeightModes,
+  label: string,
+): Promise<Written> {
   const total = bindings.reduce((sum, binding) => sum + encodedBytes(binding, modeFor(modes, binding)), 0);
   const paths = shardNames(total);
   const writer = createShardWriter(dir, paths);
@@ -42,7 +58,8 @@ export async function writeTfjsModel(source: Pick<KerasSource, 'kerasVersion' | 
       bytesBefore += storedBytes(binding.dataset);
       params += elementCount(binding.dataset);
       if (!mode && isPlainFloat32(binding.dataset)) {
-        for (const slice of float32Slices(binding.dataset)) await writer.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength));
+        for (const slice of float32Slices(binding.dataset))
+          await writer.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength));
         weights.push({ name: binding.name, shape: [...binding.shape], dtype: 'float32' });
         continue;
       }
@@ -70,7 +87,11 @@ export async function writeTfjsModel(source: Pick<KerasSource, 'kerasVersion' | 
   try {
     await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
   } catch (error) {
-    throw inputError(`${dir}: cannot write model.json (${(error as Error).message})`, 'check free space and permissions of the output folder', error);
+    throw inputError(
+      `${dir}: cannot write model.json (${(error as Error).message})`,
+      'check free space and permissions of the output folder',
+      error,
+    );
   }
   return { bytesBefore, bytesAfter: total, params, files: ['model.json', ...paths] };
 }

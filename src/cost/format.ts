@@ -14,8 +14,19 @@ export function costTable(estimates: readonly (CostEstimate & { timeEstimated?: 
   const width = Math.max(...items.map((i) => i.length), 5);
   const column = (text: string) => text.padStart(16);
   const row = (label: string, cells: string[]) => `${label.padEnd(width)}  ${cells.map(column).join('')}`;
-  const head = row('', estimates.map((e) => `${e.architecture}${e.timeEstimated ? ' (est.)' : ''}`));
-  const rows = items.map((item, i) => row(item, estimates.map((e) => formatUsd(e.lines[i].usd))));
-  const total = row('total', estimates.map((e) => formatUsd(e.totalUsd)));
+  const head = row(
+    '',
+    estimates.map((e) => `${e.architecture}${e.timeEstimated ? ' (est.)' : ''}`),
+  );
+  const rows = items.map((item, i) =>
+    row(
+      item,
+      estimates.map((e) => formatUsd(e.lines[i].usd)),
+    ),
+  );
+  const total = row(
+    'total',
+    estimates.map((e) => formatUsd(e.totalUsd)),
+  );
   return [head, ...rows, total];
 }

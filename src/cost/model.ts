@@ -11,14 +11,14 @@ import type { PriceTable } from './prices.js';
 export const HANDLER_REQUESTS = { get: 3, put: 1 } as const;
 
 export interface CostInputs {
-  readonly objects: number;                // tasks in the job
+  readonly objects: number; // tasks in the job
   readonly memoryMb: number;
-  readonly msPerImage: number;             // at this memory (timing.ts)
+  readonly msPerImage: number; // at this memory (timing.ts)
   readonly architecture: Architecture;
   /** How the object list is made: the manifest generator lists `listed` objects; a CSV costs LIST requests. */
   readonly manifest?: 'generator' | 'csv' | 'none';
-  readonly listed?: number;                // objects under the prefix (default: `objects`)
-  readonly jobs?: number;                  // default 1
+  readonly listed?: number; // objects under the prefix (default: `objects`)
+  readonly jobs?: number; // default 1
   readonly requestsPerImage?: { readonly get: number; readonly put: number };
   /** Billed init time of the execution environments the job starts (Lambda bills INIT for managed runtimes). */
   readonly coldStarts?: { readonly count: number; readonly initMs: number } | null;
@@ -40,8 +40,13 @@ export interface CostEstimate {
   readonly perImageUsd: number;
 }
 
-const line = (item: string, quantity: number, unit: string, unitUsd: number): CostLine =>
-  ({ item, quantity, unit, unitUsd, usd: quantity * unitUsd });
+const line = (item: string, quantity: number, unit: string, unitUsd: number): CostLine => ({
+  item,
+  quantity,
+  unit,
+  unitUsd,
+  usd: quantity * unitUsd,
+});
 
 /** The estimate of one job. Quantities are exact; amounts are unrounded dollars (reporters round). */
 export function estimateCost(inputs: CostInputs, prices: PriceTable): CostEstimate {
@@ -51,7 +56,7 @@ export function estimateCost(inputs: CostInputs, prices: PriceTable): CostEstima
   }
   const lambda = prices.lambda[inputs.architecture];
   const gb = memoryMb / 1024;
-  const billedMs = Math.ceil(inputs.msPerImage);        // each invocation is billed up to the next 1 ms
+  const billedMs = Math.ceil(inputs.msPerImage); // each invocation is billed up to the next 1 ms
   const gbSeconds = objects * (billedMs / 1000) * gb;
   const jobs = inputs.jobs ?? 1;
   const listed = inputs.listed ?? objects;
@@ -86,14 +91,17 @@ export function estimateCost(inputs: CostInputs, prices: PriceTable): CostEstima
 
 /** The cost of 1,000,000 images in one job, as `budget` prints it. */
 export function costPerMillion(
-  inputs: Omit<CostInputs, 'objects' | 'listed' | 'jobs'>, prices: PriceTable,
+  inputs: Omit<CostInputs, 'objects' | 'listed' | 'jobs'>,
+  prices: PriceTable,
 ): CostEstimate {
   return estimateCost({ ...inputs, objects: 1_000_000, jobs: 1 }, prices);
 }
 
 /** x86_64 and arm64 side by side; arm64 is labelled estimated when the time per image was measured on x86_64. */
 export function estimateBothArchitectures(
-  inputs: Omit<CostInputs, 'architecture'>, prices: PriceTable, measuredOn: Architecture = 'x86_64',
+  inputs: Omit<CostInputs, 'architecture'>,
+  prices: PriceTable,
+  measuredOn: Architecture = 'x86_64',
 ) {
   return (['x86_64', 'arm64'] as const).map((architecture) => ({
     ...estimateCost({ ...inputs, architecture }, prices),

@@ -6,18 +6,27 @@ import data from './prices.json' with { type: 'json' };
 import { configError } from '../lib/errors.js';
 import type { Architecture } from '../types.js';
 
-export interface LambdaPrice { readonly perGbSecond: number; readonly perMillionRequests: number }
+export interface LambdaPrice {
+  readonly perGbSecond: number;
+  readonly perMillionRequests: number;
+}
 export interface PriceTable {
   readonly region: string;
   readonly currency: string;
   readonly lambda: { readonly source: string; readonly read: string } & Readonly<Record<Architecture, LambdaPrice>>;
   readonly batchOperations: {
-    readonly source: string; readonly read: string;
-    readonly perJob: number; readonly perMillionObjectOperations: number; readonly perMillionObjectsListed: number;
+    readonly source: string;
+    readonly read: string;
+    readonly perJob: number;
+    readonly perMillionObjectOperations: number;
+    readonly perMillionObjectsListed: number;
   };
   readonly s3Requests: {
-    readonly source: string; readonly read: string;
-    readonly perThousandGet: number; readonly perThousandPut: number; readonly perThousandList: number;
+    readonly source: string;
+    readonly read: string;
+    readonly perThousandGet: number;
+    readonly perThousandPut: number;
+    readonly perThousandList: number;
   };
 }
 

@@ -12,7 +12,7 @@ import { scaleToMemory, vcpuShare } from './vcpu.js';
 export const ESTIMATE_MS = { perModel: 60, perRecord: 100 } as const;
 
 export interface ImageTime {
-  readonly ms: number;                     // per image at the configured memory
+  readonly ms: number; // per image at the configured memory
   readonly msOnOneCpu: number;
   readonly estimated: boolean;
   readonly label: string;
@@ -32,7 +32,8 @@ export function imageTime(options: {
     return { ms: scaleToMemory(one, options.memoryMb), msOnOneCpu: one, estimated: false, label };
   }
   const one = ESTIMATE_MS.perRecord + ESTIMATE_MS.perModel * Math.max(1, options.models);
-  const label = `estimated: ${one} ms on 1 CPU for ${options.models} model(s), scaled to ${shareText}; `
-    + 'run invoke --local --repeat to measure';
+  const label =
+    `estimated: ${one} ms on 1 CPU for ${options.models} model(s), scaled to ${shareText}; ` +
+    'run invoke --local --repeat to measure';
   return { ms: scaleToMemory(one, options.memoryMb), msOnOneCpu: one, estimated: true, label };
 }

@@ -1,5 +1,10 @@
 /** `lambda-ml deploy`: uploads, create/update, wait, publish + alias, S3 trigger (docs/design.md §3). */
-import { GetAliasCommand, GetFunctionCommand, type AliasConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetAliasCommand,
+  GetFunctionCommand,
+  type AliasConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import type { Manifest } from '../types.js';
@@ -37,14 +42,14 @@ export interface DeployOptions {
 export interface Deployment {
   readonly dryRun: boolean;
   readonly functionArn: string;
-  readonly version: string | null;        // the version the alias points at after deploy
+  readonly version: string | null; // the version the alias points at after deploy
   readonly alias: string;
   readonly aliasArn: string;
   readonly codeSha256: string;
-  readonly uploaded: readonly string[];   // s3:// URLs
+  readonly uploaded: readonly string[]; // s3:// URLs
   readonly skipped: readonly string[];
   readonly calls: readonly DeployCall[];
-  readonly changed: boolean;              // any write call made (or, dry run, to be made)
+  readonly changed: boolean; // any write call made (or, dry run, to be made)
   /** One line each: a deprecated runtime, a dry run that could not read AWS. */
   readonly warnings: readonly string[];
 }
@@ -53,51 +58,94 @@ export interface Deployment {
 export const ENV_DEPS_S3 = 'LAMBDA_ML_DEPS_S3';
 export const ENV_DEPS_SHA256 = 'LAMBDA_ML_DEPS_SHA256';
 
-const accountOf = (arn: string | null | undefined) => /^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(arn ?? '')?.[1] ?? null;
+const accountOf = (arn: string | null | undefined) =>
+  /^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(arn ?? '')?.[1] ?? null;
 
-/** The S3 objects deploy puts: deps.zip for sideload-s3, each staged model file, and the code itself when over the direct limit. */
-function plannedUploads(manifest: Manifest, outDir: string, codeViaS3: boolean): { items: UploadItem[]; depsUrl: string | null; code: { bucket: string; key: string } | null } {
+/**
+ * The S3 objects deploy puts: deps.zip for sideload-s3, each staged model file, and the code itself when over the
+ * direct limit.
+ */
+function plannedUploads(
+  manifest: Manifest,
+  outDir: string,
+  codeViaS3: boolean,
+): { items: UploadItem[]; depsUrl: string | null; code: { bucket: string; key: string } | null } {
   const items: UploadItem[] = [];
   const { bucket, prefix } = manifest.artifactsBucket;
   const fn = manifest.function.name;
   const needBucket = (what: string) => {
-    if (!bucket) throw inputError(`${what} must go to S3 but artifacts.bucket is not set`, 'set artifacts.bucket (and optionally artifacts.prefix) in lambda-ml.config.json');
+    if (!bucket)
+      throw inputError(
+        `${what} must go to S3 but artifacts.bucket is not set`,
+        'set artifacts.bucket (and optionally artifacts.prefix) in lambda-ml.config.json',
+      );
     return bucket;
   };
   let depsUrl: string | null = null;
   const deps = manifest.artifacts.deps;
   if (deps && (manifest.plan === 'sideload-s3' || deps.s3)) {
-    depsUrl = manifest.runtime.sideload?.s3 ?? deps.s3 ?? `s3://${needBucket('deps.zip')}/${joinKey(prefix, `${fn}/deps-${deps.sha256}.zip`)}`;
+    depsUrl =
+      manifest.runtime.sideload?.s3 ??
+      deps.s3 ??
+      `s3://${needBucket('deps.zip')}/${joinKey(prefix, `${fn}/deps-${deps.sha256}.zip`)}`;
     const loc = parseS3Url(depsUrl);
-    items.push({ file: join(outDir, deps.file), bucket: loc.bucket, key: loc.key, bytes: deps.bytes, sha256: deps.sha256 });
+    items.push({
+      file: join(outDir, deps.file),
+      bucket: loc.bucket,
+      key: loc.key,
+      bytes: deps.bytes,
+      sha256: deps.sha256,
+    });
   }
   for (const model of manifest.artifacts.models) {
     if (!model.s3) continue; // bundled in the function zip
     const loc = parseS3Url(model.s3);
     for (const file of model.files) {
-      items.push({ file: join(outDir, model.dir, file.name), bucket: loc.bucket, key: joinKey(loc.key, file.name), bytes: file.bytes, sha256: file.sha256 });
+      items.push({
+        file: join(outDir, model.dir, file.name),
+        bucket: loc.bucket,
+        key: joinKey(loc.key, file.name),
+        bytes: file.bytes,
+        sha256: file.sha256,
+      });
     }
   }
   let code = null;
   if (codeViaS3) {
     const art = manifest.artifacts.function;
-    code = { bucket: needBucket(`function.zip (${art.bytes} bytes, over the 50 MiB direct upload limit)`), key: joinKey(prefix, `${fn}/${art.sha256}.zip`) };
-    items.push({ file: join(outDir, art.file), bucket: code.bucket, key: code.key, bytes: art.bytes, sha256: art.sha256 });
+    code = {
+      bucket: needBucket(`function.zip (${art.bytes} bytes, over the 50 MiB direct upload limit)`),
+      key: joinKey(prefix, `${fn}/${art.sha256}.zip`),
+    };
+    items.push({
+      file: join(outDir, art.file),
+      bucket: code.bucket,
+      key: code.key,
+      bytes: art.bytes,
+      sha256: art.sha256,
+    });
   }
   return { items, depsUrl, code };
 }
 
-/** Deploys a packaged manifest from `outDir`. Throws awsError (exit 3) naming the failed step; the alias stays where it was. */
+/**
+ * Deploys a packaged manifest from `outDir`. Throws awsError (exit 3) naming the failed step; the alias stays where it
+ * was.
+ */
 export async function deploy(manifest: Manifest, outDir: string, opts: DeployOptions): Promise<Deployment> {
   const fn = manifest.function;
   const alias = opts.alias ?? (fn.alias || 'live');
   const unattached = manifest.layers.filter((layer) => !layer.arn);
   if (unattached.length > 0) {
-    throw inputError(`layer ${unattached.map((l) => l.name).join(', ')} has no arn: deploy attaches layers by ARN`, 'publish it (aws lambda publish-layer-version) and set its "arn" in lambda-ml.config.json');
+    throw inputError(
+      `layer ${unattached.map((l) => l.name).join(', ')} has no arn: deploy attaches layers by ARN`,
+      'publish it (aws lambda publish-layer-version) and set its "arn" in lambda-ml.config.json',
+    );
   }
   const ctx = makeContext(opts);
   const now = opts.now ?? new Date();
-  const zipDirect = opts.zipDirectBytes ?? manifest.checks.find((check) => check.limit === 'zipDirect')?.max ?? ZIP_DIRECT_BYTES;
+  const zipDirect =
+    opts.zipDirectBytes ?? manifest.checks.find((check) => check.limit === 'zipDirect')?.max ?? ZIP_DIRECT_BYTES;
   const art = manifest.artifacts.function;
   let aliasBefore: AliasConfiguration | null = null;
   let aliasVersion: string | null = null;
@@ -105,22 +153,39 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
   const uploaded: string[] = [];
   const skipped: string[] = [];
   try {
-    const current = await ctx.read('GetFunction', { FunctionName: fn.name }, () => ctx.lambda.send(new GetFunctionCommand({ FunctionName: fn.name })))
+    const current = await ctx
+      .read('GetFunction', { FunctionName: fn.name }, () =>
+        ctx.lambda.send(new GetFunctionCommand({ FunctionName: fn.name })),
+      )
       .then((answer) => answer.Configuration ?? null)
-      .catch((error) => { if (isNotFound(error)) return null; throw error; });
+      .catch((error) => {
+        if (isNotFound(error)) return null;
+        throw error;
+      });
     const warnings: string[] = [];
-    if (ctx.offline) warnings.push('could not compare with AWS (no credentials found): these are the calls for a new function');
+    if (ctx.offline)
+      warnings.push('could not compare with AWS (no credentials found): these are the calls for a new function');
     // Before any write (uploads included): AWS would refuse a runtime past its block dates
     const runtimeNote = checkRuntime(fn.runtime, fn.name, current !== null, now);
     if (runtimeNote) warnings.push(runtimeNote);
     if (current) {
-      aliasBefore = await ctx.read('GetAlias', { FunctionName: fn.name, Name: alias }, () => ctx.lambda.send(new GetAliasCommand({ FunctionName: fn.name, Name: alias })))
-        .catch((error) => { if (isNotFound(error)) return null; throw error; });
+      aliasBefore = await ctx
+        .read('GetAlias', { FunctionName: fn.name, Name: alias }, () =>
+          ctx.lambda.send(new GetAliasCommand({ FunctionName: fn.name, Name: alias })),
+        )
+        .catch((error) => {
+          if (isNotFound(error)) return null;
+          throw error;
+        });
       aliasVersion = aliasBefore?.FunctionVersion ?? null;
     }
     const region = await ctx.lambda.config.region();
     const accountId = accountOf(current?.FunctionArn) ?? opts.accountId ?? accountOf(fn.role);
-    if (!accountId) throw inputError('cannot tell the AWS account id for the function ARN', 'set function.role to the execution role ARN (it names the account)');
+    if (!accountId)
+      throw inputError(
+        'cannot tell the AWS account id for the function ARN',
+        'set function.role to the execution role ARN (it names the account)',
+      );
     const functionArn = current?.FunctionArn ?? `arn:aws:lambda:${region}:${accountId}:function:${fn.name}`;
 
     const codeChanged = !current || current.CodeSha256 !== art.sha256Base64;
@@ -136,7 +201,9 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
       extraEnv[ENV_DEPS_SHA256] = manifest.artifacts.deps.sha256;
     }
     const desired = desiredFunction(manifest, extraEnv);
-    const code: CodeSource = planned.code ? { kind: 's3', ...planned.code } : { kind: 'zip', file: join(outDir, art.file), bytes: art.bytes };
+    const code: CodeSource = planned.code
+      ? { kind: 's3', ...planned.code }
+      : { kind: 'zip', file: join(outDir, art.file), bytes: art.bytes };
 
     let wrote = false;
     if (!current) {
@@ -173,10 +240,13 @@ export async function deploy(manifest: Manifest, outDir: string, opts: DeployOpt
     };
   } catch (error) {
     if (error instanceof LambdaMlError && error.code !== 'aws') throw error;
-    const { message, hint } = error instanceof LambdaMlError ? { message: error.message, hint: error.hint } : describeAwsError(error);
+    const { message, hint } =
+      error instanceof LambdaMlError ? { message: error.message, hint: error.hint } : describeAwsError(error);
     const live = aliasMoved
       ? `alias ${alias} already points at the new version ${aliasVersion}, but the S3 trigger is not configured`
-      : aliasVersion ? `the function still runs version ${aliasVersion} (alias ${alias})` : `no version is live through alias ${alias} yet`;
+      : aliasVersion
+        ? `the function still runs version ${aliasVersion} (alias ${alias})`
+        : `no version is live through alias ${alias} yet`;
     throw awsError(`deploy failed at ${ctx.step}: ${message}; ${live}`, hint, error);
   }
 }

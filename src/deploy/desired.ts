@@ -15,7 +15,7 @@ export interface DesiredFunction {
   readonly architecture: 'x86_64' | 'arm64';
   readonly layers: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
-  readonly codeSha256: string;            // base64, as Lambda reports CodeSha256
+  readonly codeSha256: string; // base64, as Lambda reports CodeSha256
 }
 
 /** Default handler: the emitted Node classifier is `index.handler`; Python users name their own. */
@@ -54,10 +54,13 @@ export function configChanges(current: FunctionConfiguration, desired: DesiredFu
   if (desired.role !== null && current.Role !== desired.role) changes.Role = desired.role;
   if (current.MemorySize !== desired.memoryMb) changes.MemorySize = desired.memoryMb;
   if (current.Timeout !== desired.timeoutS) changes.Timeout = desired.timeoutS;
-  if ((current.EphemeralStorage?.Size ?? 512) !== desired.ephemeralStorageMb) changes.EphemeralStorage = { Size: desired.ephemeralStorageMb };
+  if ((current.EphemeralStorage?.Size ?? 512) !== desired.ephemeralStorageMb)
+    changes.EphemeralStorage = { Size: desired.ephemeralStorageMb };
   const layers = (current.Layers ?? []).map((layer) => layer.Arn);
-  if (layers.length !== desired.layers.length || layers.some((arn, i) => arn !== desired.layers[i])) changes.Layers = [...desired.layers];
-  if (!sameMap(current.Environment?.Variables ?? {}, desired.environment)) changes.Environment = { Variables: { ...desired.environment } };
+  if (layers.length !== desired.layers.length || layers.some((arn, i) => arn !== desired.layers[i]))
+    changes.Layers = [...desired.layers];
+  if (!sameMap(current.Environment?.Variables ?? {}, desired.environment))
+    changes.Environment = { Variables: { ...desired.environment } };
   return changes;
 }
 
@@ -67,4 +70,6 @@ export const architectureDiffers = (current: FunctionConfiguration, desired: Des
 
 /** True when a deployed configuration (e.g. the alias's version) is exactly what deploy would produce. */
 export const matchesDesired = (current: FunctionConfiguration, desired: DesiredFunction) =>
-  current.CodeSha256 === desired.codeSha256 && !architectureDiffers(current, desired) && Object.keys(configChanges(current, desired)).length === 0;
+  current.CodeSha256 === desired.codeSha256 &&
+  !architectureDiffers(current, desired) &&
+  Object.keys(configChanges(current, desired)).length === 0;

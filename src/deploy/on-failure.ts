@@ -5,7 +5,9 @@
  * the event age. It reads the current config first (GetFunctionEventInvokeConfig) and writes nothing when it matches.
  */
 import {
-  GetFunctionEventInvokeConfigCommand, PutFunctionEventInvokeConfigCommand, type FunctionEventInvokeConfig,
+  GetFunctionEventInvokeConfigCommand,
+  PutFunctionEventInvokeConfigCommand,
+  type FunctionEventInvokeConfig,
 } from '@aws-sdk/client-lambda';
 import { parseOnFailure } from '../config/on-failure.js';
 import { inputError } from '../lib/errors.js';
@@ -31,32 +33,46 @@ type Desired = NonNullable<ReturnType<typeof desiredEventInvokeConfig>>;
 
 /** True when Lambda's config already is what deploy asks for (an OnSuccess destination someone set is kept). */
 function matches(current: FunctionEventInvokeConfig | null, desired: Desired): boolean {
-  return current !== null
-    && current.MaximumRetryAttempts === desired.MaximumRetryAttempts
-    && current.MaximumEventAgeInSeconds === desired.MaximumEventAgeInSeconds
-    && current.DestinationConfig?.OnFailure?.Destination === desired.DestinationConfig.OnFailure.Destination;
+  return (
+    current !== null &&
+    current.MaximumRetryAttempts === desired.MaximumRetryAttempts &&
+    current.MaximumEventAgeInSeconds === desired.MaximumEventAgeInSeconds &&
+    current.DestinationConfig?.OnFailure?.Destination === desired.DestinationConfig.OnFailure.Destination
+  );
 }
 
 /** Sets the alias's on-failure destination; returns whether it wrote. */
 export async function configureOnFailure(
-  ctx: DeployContext, trigger: TriggerConfig, functionName: string, alias: string,
+  ctx: DeployContext,
+  trigger: TriggerConfig,
+  functionName: string,
+  alias: string,
 ): Promise<boolean> {
   const desired = desiredEventInvokeConfig(trigger);
   if (!desired) return false;
   const key = { FunctionName: functionName, Qualifier: alias };
-  const current = await ctx.read('GetFunctionEventInvokeConfig', key,
-    () => ctx.lambda.send(new GetFunctionEventInvokeConfigCommand(key)))
-    .catch((error) => { if (isNotFound(error)) return null; throw error; });
+  const current = await ctx
+    .read('GetFunctionEventInvokeConfig', key, () => ctx.lambda.send(new GetFunctionEventInvokeConfigCommand(key)))
+    .catch((error) => {
+      if (isNotFound(error)) return null;
+      throw error;
+    });
   if (matches(current, desired)) return false;
   // Put replaces the whole config: keep an OnSuccess destination set outside lambda-ml
   const onSuccess = current?.DestinationConfig?.OnSuccess?.Destination;
   const input = {
-    ...key, ...desired,
+    ...key,
+    ...desired,
     DestinationConfig: {
-      ...desired.DestinationConfig, ...(onSuccess ? { OnSuccess: { Destination: onSuccess } } : {}),
+      ...desired.DestinationConfig,
+      ...(onSuccess ? { OnSuccess: { Destination: onSuccess } } : {}),
     },
   };
-  await ctx.write('PutFunctionEventInvokeConfig', input,
-    () => ctx.lambda.send(new PutFunctionEventInvokeConfigCommand(input)), () => ({}));
+  await ctx.write(
+    'PutFunctionEventInvokeConfig',
+    input,
+    () => ctx.lambda.send(new PutFunctionEventInvokeConfigCommand(input)),
+    () => ({}),
+  );
   return true;
 }

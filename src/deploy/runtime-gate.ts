@@ -9,7 +9,10 @@ import { creatableRuntimes, deprecationNote, findRuntime, runtimeStatus } from '
 /** Throws a config error when AWS would refuse the runtime; returns the deprecation warning, if any. */
 export function checkRuntime(runtimeId: string, functionName: string, exists: boolean, now: Date): string | null {
   const runtime = findRuntime(runtimeId);
-  const creatable = () => creatableRuntimes(runtime?.language, now).map((r) => r.id).join(', ');
+  const creatable = () =>
+    creatableRuntimes(runtime?.language, now)
+      .map((r) => r.id)
+      .join(', ');
   if (!runtime) {
     const what = `function.runtime "${runtimeId}" is not a Lambda runtime lambda-ml knows`;
     throw configError(what, `use one of ${creatable()}`);

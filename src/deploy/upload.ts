@@ -1,19 +1,23 @@
 /** Content-addressed uploads: skipped when the object is already there with the same size and sha256. */
 import { open, readFile } from 'node:fs/promises';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand,
-  HeadObjectCommand, PutObjectCommand, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { DeployContext } from './context.js';
 import { isNotFound } from './errors.js';
 
 /** One file to put in S3. */
 export interface UploadItem {
-  readonly file: string;                  // absolute path
+  readonly file: string; // absolute path
   readonly bucket: string;
   readonly key: string;
   readonly bytes: number;
-  readonly sha256: string;                // hex
+  readonly sha256: string; // hex
 }
 
 export interface UploadOptions {
@@ -24,7 +28,11 @@ export interface UploadOptions {
   readonly concurrency: number;
 }
 
-export const DEFAULT_UPLOAD: UploadOptions = { multipartThresholdBytes: 64 * 1_048_576, partBytes: 16 * 1_048_576, concurrency: 4 };
+export const DEFAULT_UPLOAD: UploadOptions = {
+  multipartThresholdBytes: 64 * 1_048_576,
+  partBytes: 16 * 1_048_576,
+  concurrency: 4,
+};
 
 export const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
@@ -32,7 +40,8 @@ export const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('ba
 async function isAlreadyThere(ctx: DeployContext, item: UploadItem): Promise<boolean> {
   try {
     const head = await ctx.read('HeadObject', { Bucket: item.bucket, Key: item.key }, () =>
-      ctx.s3.send(new HeadObjectCommand({ Bucket: item.bucket, Key: item.key, ChecksumMode: 'ENABLED' })));
+      ctx.s3.send(new HeadObjectCommand({ Bucket: item.bucket, Key: item.key, ChecksumMode: 'ENABLED' })),
+    );
     if (head.ContentLength !== item.bytes) return false;
     return head.Metadata?.sha256 === item.sha256 || head.ChecksumSHA256 === hexToBase64(item.sha256);
   } catch (error) {
@@ -41,8 +50,14 @@ async function isAlreadyThere(ctx: DeployContext, item: UploadItem): Promise<boo
   }
 }
 
-/** Uploads `item` unless it is already there; returns what happened. Files are sent as buffers (no aws-chunked streams). */
-export async function uploadFile(ctx: DeployContext, item: UploadItem, options: UploadOptions = DEFAULT_UPLOAD): Promise<'uploaded' | 'skipped'> {
+/**
+ * Uploads `item` unless it is already there; returns what happened. Files are sent as buffers (no aws-chunked streams).
+ */
+export async function uploadFile(
+  ctx: DeployContext,
+  item: UploadItem,
+  options: UploadOptions = DEFAULT_UPLOAD,
+): Promise<'uploaded' | 'skipped'> {
   const url = `s3://${item.bucket}/${item.key}`;
   if (await isAlreadyThere(ctx, item)) {
     ctx.log(`skip ${url} (already there, same sha256)`);
@@ -50,12 +65,25 @@ export async function uploadFile(ctx: DeployContext, item: UploadItem, options: 
   }
   const metadata = { sha256: item.sha256 };
   if (item.bytes <= options.multipartThresholdBytes) {
-    await ctx.write('PutObject', { Bucket: item.bucket, Key: item.key, ContentLength: item.bytes, sha256: item.sha256 }, async () => {
-      const body = await readFile(item.file);
-      // S3 verifies the SHA-256 we send and keeps it as the object's checksum
-      await ctx.s3.send(new PutObjectCommand({ Bucket: item.bucket, Key: item.key, Body: body, Metadata: metadata, ChecksumSHA256: hexToBase64(item.sha256) }));
-      ctx.progress({ phase: 'upload', key: url, loaded: item.bytes, total: item.bytes });
-    }, () => undefined);
+    await ctx.write(
+      'PutObject',
+      { Bucket: item.bucket, Key: item.key, ContentLength: item.bytes, sha256: item.sha256 },
+      async () => {
+        const body = await readFile(item.file);
+        // S3 verifies the SHA-256 we send and keeps it as the object's checksum
+        await ctx.s3.send(
+          new PutObjectCommand({
+            Bucket: item.bucket,
+            Key: item.key,
+            Body: body,
+            Metadata: metadata,
+            ChecksumSHA256: hexToBase64(item.sha256),
+          }),
+        );
+        ctx.progress({ phase: 'upload', key: url, loaded: item.bytes, total: item.bytes });
+      },
+      () => undefined,
+    );
   } else {
     await uploadMultipart(ctx, item, metadata, options);
   }
@@ -63,12 +91,21 @@ export async function uploadFile(ctx: DeployContext, item: UploadItem, options: 
   return 'uploaded';
 }
 
-async function uploadMultipart(ctx: DeployContext, item: UploadItem, metadata: Record<string, string>, options: UploadOptions): Promise<void> {
+async function uploadMultipart(
+  ctx: DeployContext,
+  item: UploadItem,
+  metadata: Record<string, string>,
+  options: UploadOptions,
+): Promise<void> {
   const { bucket, key } = item;
   const partBytes = Math.max(options.partBytes, 5 * 1_048_576);
   const count = Math.ceil(item.bytes / partBytes);
-  const created = await ctx.write('CreateMultipartUpload', { Bucket: bucket, Key: key, ContentLength: item.bytes, Parts: count, sha256: item.sha256 },
-    () => ctx.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: metadata })), () => ({ UploadId: 'dry-run', $metadata: {} }));
+  const created = await ctx.write(
+    'CreateMultipartUpload',
+    { Bucket: bucket, Key: key, ContentLength: item.bytes, Parts: count, sha256: item.sha256 },
+    () => ctx.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: metadata })),
+    () => ({ UploadId: 'dry-run', $metadata: {} }),
+  );
   if (ctx.dryRun) {
     ctx.calls.push({ op: 'UploadPart', params: { Bucket: bucket, Key: key, Parts: count }, write: true });
     ctx.calls.push({ op: 'CompleteMultipartUpload', params: { Bucket: bucket, Key: key }, write: true });
@@ -88,7 +125,9 @@ async function uploadMultipart(ctx: DeployContext, item: UploadItem, metadata: R
         const length = Math.min(partBytes, item.bytes - start);
         const body = Buffer.alloc(length);
         await handle.read(body, 0, length, start);
-        const part = await ctx.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body }));
+        const part = await ctx.s3.send(
+          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body }),
+        );
         etags[index] = part.ETag!;
         loaded += length;
         ctx.progress({ phase: 'upload', key: `s3://${bucket}/${key}`, loaded, total: item.bytes });
@@ -96,13 +135,25 @@ async function uploadMultipart(ctx: DeployContext, item: UploadItem, metadata: R
     };
     await Promise.all(Array.from({ length: Math.min(options.concurrency, count) }, worker));
     ctx.calls.push({ op: 'UploadPart', params: { Bucket: bucket, Key: key, Parts: count }, write: true });
-    await ctx.write('CompleteMultipartUpload', { Bucket: bucket, Key: key }, () => ctx.s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId: uploadId,
-      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-    })), () => ({}));
+    await ctx.write(
+      'CompleteMultipartUpload',
+      { Bucket: bucket, Key: key },
+      () =>
+        ctx.s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+          }),
+        ),
+      () => ({}),
+    );
   } catch (error) {
     // best effort: an abandoned upload keeps costing storage until a lifecycle rule removes it
-    await ctx.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
+    await ctx.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => {});
     throw error;
   } finally {
     await handle.close();

@@ -1,4 +1,7 @@
-/** Real test assets from npm: the nsfwjs@4 models (unpacked from their UMD bundles), its class names, and the baboon photo. */
+/**
+ * Real test assets from npm: the nsfwjs@4 models (unpacked from their UMD bundles), its class names, and the baboon
+ * photo.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,7 +15,7 @@ export interface UnpackedModel {
   readonly dir: string;
   readonly modelJson: string;
   readonly shards: readonly string[];
-  readonly bytes: number;          // decoded shard bytes
+  readonly bytes: number; // decoded shard bytes
   readonly format: 'layers-model' | 'graph-model';
 }
 
@@ -45,8 +48,14 @@ interface PackedModel {
   [key: string]: unknown;
 }
 
-/** Unpacks `dist/models/<variant>` of nsfwjs into `outDir` as a TF.js model folder (model.json + .bin shards). Atomic and idempotent. */
-export async function unpackNsfwjsModel(outDir: string, variant: NsfwjsVariant = 'mobilenet_v2'): Promise<UnpackedModel> {
+/**
+ * Unpacks `dist/models/<variant>` of nsfwjs into `outDir` as a TF.js model folder (model.json + .bin shards). Atomic
+ * and idempotent.
+ */
+export async function unpackNsfwjsModel(
+  outDir: string,
+  variant: NsfwjsVariant = 'mobilenet_v2',
+): Promise<UnpackedModel> {
   const src = join(nsfwjsRoot(), 'dist', 'models', variant);
   const packed = evalUmd(await readFile(join(src, 'model.min.js'), 'utf8'), 'model.min.js') as PackedModel;
   const isGraph = 'node' in packed.modelTopology;
@@ -54,7 +63,8 @@ export async function unpackNsfwjsModel(outDir: string, variant: NsfwjsVariant =
   const modelJson = join(outDir, 'model.json');
   const shardNames = packed.weightsManifest.flatMap((group) => group.paths.map((p) => `${p}.bin`));
   const existing = await readExisting(outDir, shardNames);
-  if (existing !== null) return { dir: outDir, modelJson, shards: shardNames.map((n) => join(outDir, n)), bytes: existing, format };
+  if (existing !== null)
+    return { dir: outDir, modelJson, shards: shardNames.map((n) => join(outDir, n)), bytes: existing, format };
 
   const tmp = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp, { recursive: true });
@@ -106,7 +116,9 @@ async function readExisting(dir: string, shards: readonly string[]): Promise<num
 /** The 5 nsfwjs class names in index order, read from the package (dist/cjs/nsfw_classes.js). */
 export function nsfwjsLabels(): string[] {
   const mod = require(join(nsfwjsRoot(), 'dist', 'cjs', 'nsfw_classes.js')) as { NSFW_CLASSES: Record<string, string> };
-  return Object.keys(mod.NSFW_CLASSES).sort((a, b) => Number(a) - Number(b)).map((k) => mod.NSFW_CLASSES[k]);
+  return Object.keys(mod.NSFW_CLASSES)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => mod.NSFW_CLASSES[k]);
 }
 
 /** The baboon test photo (PNG) decoded from the baboon-image-uri data URI. */

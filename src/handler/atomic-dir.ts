@@ -1,4 +1,7 @@
-/** Folders that appear whole or not at all: fill a temp sibling, then rename it into place (rename is atomic on one filesystem). */
+/**
+ * Folders that appear whole or not at all: fill a temp sibling, then rename it into place (rename is atomic on one
+ * filesystem).
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -53,7 +56,10 @@ export async function atomicDir(final: string, fill: (tempDir: string) => Promis
   }
 }
 
-/** Whether a process id is running (EPERM: it exists but is not ours). src/lib has the CLI side's copy: this module ships alone. */
+/**
+ * Whether a process id is running (EPERM: it exists but is not ours). src/lib has the CLI side's copy: this module
+ * ships alone.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -82,9 +88,16 @@ export async function cleanStaleTemps(parent: string, now = Date.now()): Promise
     if (ours.has(path)) continue;
     const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1] ?? NaN);
     let stale = !Number.isInteger(pid) || pid === process.pid || !isAlive(pid);
-    if (!stale) stale = await stat(path).then((s) => now - s.mtimeMs > STALE_MS, () => false);
+    if (!stale)
+      stale = await stat(path).then(
+        (s) => now - s.mtimeMs > STALE_MS,
+        () => false,
+      );
     if (stale) {
-      await rm(path, { recursive: true, force: true }).then(() => removed.push(path), () => undefined);
+      await rm(path, { recursive: true, force: true }).then(
+        () => removed.push(path),
+        () => undefined,
+      );
     }
   }
   return removed;

@@ -23,7 +23,8 @@ async function tryWasm(tf: Tf, req: RequireFrom): Promise<void> {
 }
 
 /**
- * Activates `requested`, falling back wasm -> cpu. `tensorflow` needs @tensorflow/tfjs-node (native, x86_64/arm64 glibc):
+ * Activates `requested`, falling back wasm -> cpu. `tensorflow` needs @tensorflow/tfjs-node (native, x86_64/arm64
+ * glibc):
  * loaded only if some root provides it, else a warning and wasm.
  */
 export async function selectBackend(tf: Tf, req: RequireFrom, requested: Backend): Promise<BackendChoice> {
@@ -37,7 +38,9 @@ export async function selectBackend(tf: Tf, req: RequireFrom, requested: Backend
       if (await tf.setBackend('tensorflow')) return done();
       warnings.push('backend "tensorflow" did not initialise; using wasm');
     } catch (error) {
-      warnings.push(`backend "tensorflow" needs @tensorflow/tfjs-node, which is not installed (${(error as Error).message.split('\n')[0]}); using wasm`);
+      warnings.push(
+        `backend "tensorflow" needs @tensorflow/tfjs-node, which is not installed (${(error as Error).message.split('\n')[0]}); using wasm`,
+      );
     }
   }
   if (requested !== 'cpu') {

@@ -15,7 +15,8 @@ export const SUCCEEDED_SKIPS: ReadonlySet<string> = new Set(['current', 'not-fou
 export const RESULT_STRING_MAX = 1024;
 
 export function batchResult(r: Pick<RecordResult, 'status' | 'reason' | 'message' | 'transient' | 'tags'>): {
-  resultCode: BatchResultCode; resultString: string;
+  resultCode: BatchResultCode;
+  resultString: string;
 } {
   const cut = (text: string) => text.slice(0, RESULT_STRING_MAX);
   if (r.status === 'tagged') {

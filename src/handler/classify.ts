@@ -12,13 +12,21 @@ export interface Prediction {
 /** Top-K of a score vector, highest first, keeping scores >= threshold. */
 export function topK(scores: ArrayLike<number>, labels: readonly string[], k: number, threshold = 0): Prediction[] {
   const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-  return idx.slice(0, Math.max(0, k)).filter((i) => scores[i] >= threshold).map((i) => ({ label: labels[i] ?? `class_${i}`, score: scores[i] }));
+  return idx
+    .slice(0, Math.max(0, k))
+    .filter((i) => scores[i] >= threshold)
+    .map((i) => ({ label: labels[i] ?? `class_${i}`, score: scores[i] }));
 }
 
-/** Predicts on a [1, h, w, channels] input; every intermediate tensor is released (tf.tidy), the output after reading it. */
+/**
+ * Predicts on a [1, h, w, channels] input; every intermediate tensor is released (tf.tidy), the output after reading
+ * it.
+ */
 export async function classify(tf: Tf, model: LoadedModel, input: Float32Array): Promise<Prediction[]> {
   const { width, height, channels } = model.spec.input;
-  const output = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, channelCount(channels)])).reshape([-1]));
+  const output = tf.tidy(() =>
+    model.predict(tf.tensor4d(input, [1, height, width, channelCount(channels)])).reshape([-1]),
+  );
   try {
     const scores = await output.data();
     return topK(scores, model.spec.labels, model.spec.topK, model.spec.threshold);

@@ -1,4 +1,7 @@
-/** Dominant colours of an image (in the spirit of colorgram): quantise a small thumbnail, group by nearest CSS colour name. */
+/**
+ * Dominant colours of an image (in the spirit of colorgram): quantise a small thumbnail, group by nearest CSS colour
+ * name.
+ */
 import { CSS_COLORS } from './css-colors.js';
 
 /** One dominant colour: its nearest CSS name, the mean colour of its pixels, and its share of the image. */
@@ -20,7 +23,7 @@ export function rgbToLab(r: number, g: number, b: number): Lab {
   const x = (R * 0.4124 + G * 0.3576 + B * 0.1805) / 0.95047;
   const y = R * 0.2126 + G * 0.7152 + B * 0.0722;
   const z = (R * 0.0193 + G * 0.1192 + B * 0.9505) / 1.08883;
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
   const [fx, fy, fz] = [f(x), f(y), f(z)];
   return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
 }
@@ -53,22 +56,34 @@ export function dominantColors(pixels: Uint8Array, channels: number, count: numb
   const bins = new Map<number, { n: number; r: number; g: number; b: number }>();
   const total = Math.floor(pixels.length / channels);
   for (let i = 0; i < total * channels; i += channels) {
-    const r = pixels[i], g = pixels[i + 1], b = pixels[i + 2];
+    const r = pixels[i],
+      g = pixels[i + 1],
+      b = pixels[i + 2];
     const key = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
     const bin = bins.get(key);
     if (bin) {
-      bin.n++; bin.r += r; bin.g += g; bin.b += b;
+      bin.n++;
+      bin.r += r;
+      bin.g += g;
+      bin.b += b;
     } else bins.set(key, { n: 1, r, g, b });
   }
   const named = new Map<string, { n: number; r: number; g: number; b: number }>();
   for (const bin of bins.values()) {
     const name = nearestCssName(bin.r / bin.n, bin.g / bin.n, bin.b / bin.n);
     const acc = named.get(name) ?? { n: 0, r: 0, g: 0, b: 0 };
-    acc.n += bin.n; acc.r += bin.r; acc.g += bin.g; acc.b += bin.b;
+    acc.n += bin.n;
+    acc.r += bin.r;
+    acc.g += bin.g;
+    acc.b += bin.b;
     named.set(name, acc);
   }
   return [...named.entries()]
     .sort((a, b) => b[1].n - a[1].n || (a[0] < b[0] ? -1 : 1))
     .slice(0, Math.max(0, count))
-    .map(([name, a]) => ({ name, hex: `#${hex2(a.r / a.n)}${hex2(a.g / a.n)}${hex2(a.b / a.n)}`, proportion: a.n / total }));
+    .map(([name, a]) => ({
+      name,
+      hex: `#${hex2(a.r / a.n)}${hex2(a.g / a.n)}${hex2(a.b / a.n)}`,
+      proportion: a.n / total,
+    }));
 }

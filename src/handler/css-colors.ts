@@ -1,4 +1,6 @@
-/** The CSS named colours (CSS Color 4: the 147 CSS3 names + rebeccapurple), embedded so the handler needs no package. */
+/**
+ * The CSS named colours (CSS Color 4: the 147 CSS3 names + rebeccapurple), embedded so the handler needs no package.
+ */
 
 // name:hex pairs; gray/grey, aqua/cyan and fuchsia/magenta share values: the first spelling wins a nearest-colour tie.
 const TABLE =
@@ -36,8 +38,10 @@ export interface CssColor {
 }
 
 /** All CSS named colours, alphabetical. */
-export const CSS_COLORS: readonly CssColor[] = TABLE.trim().split(/\s+/).map((pair) => {
-  const [name, hex] = pair.split(':');
-  const n = Number.parseInt(hex, 16);
-  return { name, hex: `#${hex}`, rgb: [(n >> 16) & 255, (n >> 8) & 255, n & 255] as const };
-});
+export const CSS_COLORS: readonly CssColor[] = TABLE.trim()
+  .split(/\s+/)
+  .map((pair) => {
+    const [name, hex] = pair.split(':');
+    const n = Number.parseInt(hex, 16);
+    return { name, hex: `#${hex}`, rgb: [(n >> 16) & 255, (n >> 8) & 255, n & 255] as const };
+  });

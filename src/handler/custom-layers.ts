@@ -54,9 +54,10 @@ export function registerCustomLayers(tf: Tf): void {
         let images = (input.rank === 3 ? input.expandDims(0) : input) as tfjs.Tensor4D;
         if (this.cropToAspectRatio) images = cropToAspectRatio(tf, images, this.height, this.width);
         const size: [number, number] = [this.height, this.width];
-        const out = this.interpolation === 'nearest'
-          ? tf.image.resizeNearestNeighbor(images, size, false, true)
-          : tf.image.resizeBilinear(images, size, false, true);
+        const out =
+          this.interpolation === 'nearest'
+            ? tf.image.resizeNearestNeighbor(images, size, false, true)
+            : tf.image.resizeBilinear(images, size, false, true);
         return input.rank === 3 ? out.squeeze([0]) : out;
       });
     }

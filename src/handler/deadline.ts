@@ -16,7 +16,9 @@ export class DeadlineError extends Error {
  * comes first (the work is left to finish on its own: what it writes is idempotent). Without a clock, just runs it.
  */
 export async function beforeDeadline<T>(
-  work: () => Promise<T>, remainingMs: (() => number) | undefined, marginMs = DEADLINE_MARGIN_MS,
+  work: () => Promise<T>,
+  remainingMs: (() => number) | undefined,
+  marginMs = DEADLINE_MARGIN_MS,
 ): Promise<T> {
   if (!remainingMs) return work();
   const left = remainingMs() - marginMs;

@@ -1,4 +1,7 @@
-/** createHandler: the Lambda function around processRecord, with every dependency injected (tests pass s3rver, real tfjs and sharp). */
+/**
+ * createHandler: the Lambda function around processRecord, with every dependency injected (tests pass s3rver, real tfjs
+ * and sharp).
+ */
 import type { RuntimeConfig } from '../types.js';
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import { batchResult } from './batch-result.js';
@@ -26,12 +29,12 @@ export interface HandlerDeps {
   readonly tf: Tf;
   readonly sharp: Sharp;
   readonly s3: S3Ops;
-  readonly require: RequireFrom;           // resolves @tensorflow/tfjs-backend-wasm (and tfjs-node) for the backend
+  readonly require: RequireFrom; // resolves @tensorflow/tfjs-backend-wasm (and tfjs-node) for the backend
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (line: Record<string, unknown>) => void;
   /** Where the per-invocation EMF metrics line goes (metrics.ts): by default stdout when `log` is, else nowhere. */
   readonly metrics?: ((line: Record<string, unknown>) => void) | null;
-  readonly coldStart?: Record<string, unknown>;   // bootstrap timings (sideload extract...), logged with the first record
+  readonly coldStart?: Record<string, unknown>; // bootstrap timings (sideload extract...), logged with the first record
 }
 
 /** What an S3-notification invocation returns. */
@@ -73,17 +76,25 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     const parsed = parseEvent(event);
     if (!init) {
       init = initialise();
-      init.catch(() => { init = null; });
+      init.catch(() => {
+        init = null;
+      });
     }
     const { models, backend, ms } = await init;
     const results: RecordResult[] = [];
     // Batch Operations' reclassify 'stale' (the default): objects whose tags hold these models' results are left alone.
     const skipCurrent = parsed.kind === 'batch' && parsed.userArguments.reclassify !== 'all';
     const recordDeps = {
-      config: deps.config, tf: deps.tf, sharp: deps.sharp, s3: deps.s3, models, modelsHash: hash, skipCurrent,
+      config: deps.config,
+      tf: deps.tf,
+      sharp: deps.sharp,
+      s3: deps.s3,
+      models,
+      modelsHash: hash,
+      skipCurrent,
     };
-    const remaining = typeof context?.getRemainingTimeInMillis === 'function'
-      ? () => context.getRemainingTimeInMillis() : undefined;
+    const remaining =
+      typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
     const late = (ref: (typeof parsed.records)[number], error: unknown): RecordResult => {
       if (!(error instanceof DeadlineError)) throw error;
       const { bucket, key, versionId } = ref;
@@ -92,7 +103,11 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     };
     for (const ref of parsed.records) {
       const result = await beforeDeadline(() => processRecord(ref, recordDeps), remaining).catch((e) => late(ref, e));
-      const line: Record<string, unknown> = { level: result.status === 'failed' ? 'error' : 'info', msg: 'lambda-ml record', ...result };
+      const line: Record<string, unknown> = {
+        level: result.status === 'failed' ? 'error' : 'info',
+        msg: 'lambda-ml record',
+        ...result,
+      };
       if (pendingColdStart) {
         line.coldStart = {
           ...pendingColdStart,
@@ -124,7 +139,9 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     if (failed.length > 0) {
       // Every other record was still processed; failing the invocation makes Lambda retry the event
       // (tagging is idempotent, so the records that succeeded are simply tagged again).
-      const error = new Error(`${failed.length} of ${results.length} records failed: ${failed.map((r) => `s3://${r.bucket}/${r.key}: ${r.reason}: ${r.message}`).join('; ')}`);
+      const error = new Error(
+        `${failed.length} of ${results.length} records failed: ${failed.map((r) => `s3://${r.bucket}/${r.key}: ${r.reason}: ${r.message}`).join('; ')}`,
+      );
       (error as Error & { summary?: S3Summary }).summary = summary;
       throw error;
     }

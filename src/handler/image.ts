@@ -1,4 +1,7 @@
-/** Decodes an image with sharp: EXIF rotation, alpha flattened onto white, resized to the model input, as the model's input (preprocess.ts). */
+/**
+ * Decodes an image with sharp: EXIF rotation, alpha flattened onto white, resized to the model input, as the model's
+ * input (preprocess.ts).
+ */
 import type sharpType from 'sharp';
 import { preprocessPixels, type PreprocessSpec } from './preprocess.js';
 
@@ -22,7 +25,7 @@ export interface DecodedImage {
   readonly format: string;
   readonly width: number;
   readonly height: number;
-  readonly pipeline: () => import('sharp').Sharp;     // rotated + flattened, ready to resize
+  readonly pipeline: () => import('sharp').Sharp; // rotated + flattened, ready to resize
   readonly thumbnail: { readonly data: Buffer; readonly channels: number };
 }
 
@@ -37,16 +40,27 @@ export async function decodeImage(sharp: Sharp, input: Buffer, thumbSize = 64): 
   }
   // sharp reports AVIF as heif with compression av1.
   const format = meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : String(meta.format);
-  if (!(IMAGE_FORMATS as readonly string[]).includes(format)) throw new SkipError('unsupported-format', `unsupported image format "${format}" (expected ${IMAGE_FORMATS.join(', ')})`);
+  if (!(IMAGE_FORMATS as readonly string[]).includes(format))
+    throw new SkipError(
+      'unsupported-format',
+      `unsupported image format "${format}" (expected ${IMAGE_FORMATS.join(', ')})`,
+    );
   // failOn 'truncated': a cut-off JPEG/PNG is an error, not a grey half-image classified as something.
-  const pipeline = () => sharp(input, { failOn: 'truncated' }).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb');
+  const pipeline = () =>
+    sharp(input, { failOn: 'truncated' }).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb');
   let thumbnail;
   try {
-    const { data, info } = await pipeline().resize(thumbSize, thumbSize, { fit: 'inside' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline()
+      .resize(thumbSize, thumbSize, { fit: 'inside' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     thumbnail = { data, channels: info.channels };
   } catch (error) {
     const message = (error as Error).message;
-    const reason = /premature end|truncat|unexpected end|corrupt|incomplete/i.test(message) ? 'truncated' : 'decode-failed';
+    const reason = /premature end|truncat|unexpected end|corrupt|incomplete/i.test(message)
+      ? 'truncated'
+      : 'decode-failed';
     throw new SkipError(reason, `cannot decode the ${format} image: ${message.split('\n')[0]}`, { cause: error });
   }
   return { format, width: meta.width ?? 0, height: meta.height ?? 0, pipeline, thumbnail };
@@ -58,10 +72,26 @@ export async function decodeImage(sharp: Sharp, input: Buffer, thumbSize = 64): 
  */
 export async function toModelInput(image: DecodedImage, spec: PreprocessSpec): Promise<Float32Array>;
 /** The older form: rgb in `range`, no mean/std. */
-export async function toModelInput(image: DecodedImage, width: number, height: number, range: readonly [number, number]): Promise<Float32Array>;
-export async function toModelInput(image: DecodedImage, specOrWidth: PreprocessSpec | number, height = 0, range: readonly [number, number] = [0, 1]): Promise<Float32Array> {
+export async function toModelInput(
+  image: DecodedImage,
+  width: number,
+  height: number,
+  range: readonly [number, number],
+): Promise<Float32Array>;
+export async function toModelInput(
+  image: DecodedImage,
+  specOrWidth: PreprocessSpec | number,
+  height = 0,
+  range: readonly [number, number] = [0, 1],
+): Promise<Float32Array> {
   const spec = typeof specOrWidth === 'number' ? { width: specOrWidth, height, range } : specOrWidth;
-  const { data, info } = await image.pipeline().resize(spec.width, spec.height, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new SkipError('decode-failed', `expected 3 channels after decoding, got ${info.channels}`);
+  const { data, info } = await image
+    .pipeline()
+    .resize(spec.width, spec.height, { fit: 'fill' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3)
+    throw new SkipError('decode-failed', `expected 3 channels after decoding, got ${info.channels}`);
   return preprocessPixels(data, spec);
 }

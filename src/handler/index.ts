@@ -24,9 +24,21 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
   const roots: string[] = [];
   const coldStart: Record<string, unknown> = { strategy: config.strategy };
   if (config.strategy !== 'bundle' && config.sideload) {
-    const deps = await ensureDeps({ config: config.sideload, taskRoot, tmpDir, env, remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined });
+    const deps = await ensureDeps({
+      config: config.sideload,
+      taskRoot,
+      tmpDir,
+      env,
+      remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined,
+    });
     roots.push(deps.nodeModules);
-    Object.assign(coldStart, { extract: deps.timings.extract, fetch: deps.timings.fetch, verify: deps.timings.verify, reused: deps.reused, depsDir: deps.dir });
+    Object.assign(coldStart, {
+      extract: deps.timings.extract,
+      fetch: deps.timings.fetch,
+      verify: deps.timings.verify,
+      reused: deps.reused,
+      depsDir: deps.dir,
+    });
   }
   roots.push(...config.layerNodeModules, join(taskRoot, 'node_modules'), join(moduleDir, 'node_modules'));
   // CommonJS requires made inside sideloaded or layer packages look in each other's folders too.
@@ -38,7 +50,17 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
   const sdk = req<S3Module>('@aws-sdk/client-s3');
   coldStart.requireDeps = Math.round(performance.now() - t);
   coldStart.bootstrap = Math.round(performance.now() - t0);
-  return createHandler({ config, taskRoot, tmpDir, tf, sharp, s3: makeS3Ops(sdk, makeS3Client(sdk, env)), require: req, env, coldStart });
+  return createHandler({
+    config,
+    taskRoot,
+    tmpDir,
+    tf,
+    sharp,
+    s3: makeS3Ops(sdk, makeS3Client(sdk, env)),
+    require: req,
+    env,
+    coldStart,
+  });
 }
 
 let ready: Promise<LambdaHandler> | null = null;
@@ -47,7 +69,9 @@ let ready: Promise<LambdaHandler> | null = null;
 export async function handler(event: unknown, context?: LambdaContext): Promise<unknown> {
   if (!ready) {
     ready = bootstrap(context);
-    ready.catch(() => { ready = null; });
+    ready.catch(() => {
+      ready = null;
+    });
   }
   return (await ready)(event, context);
 }

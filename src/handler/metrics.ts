@@ -29,7 +29,9 @@ export function outcomeOf(r: Pick<RecordResult, 'status' | 'reason'>): (typeof C
 export function metricsLine(
   results: readonly Pick<RecordResult, 'status' | 'reason' | 'timings'>[],
   options: {
-    readonly functionName: string; readonly models: readonly string[]; readonly kind: 's3' | 'batch';
+    readonly functionName: string;
+    readonly models: readonly string[];
+    readonly kind: 's3' | 'batch';
     readonly now?: number;
   },
 ): Record<string, unknown> {
@@ -41,7 +43,7 @@ export function metricsLine(
   }
   for (const model of options.models) {
     const ms = results.map((r) => r.timings.infer?.[model]).filter((v): v is number => typeof v === 'number');
-    if (ms.length === 0) continue;   // a metric with no value is left out, not sent as 0
+    if (ms.length === 0) continue; // a metric with no value is left out, not sent as 0
     const name = inferenceMetric(model);
     metrics.push({ Name: name, Unit: 'Milliseconds' });
     values[name] = ms.length === 1 ? ms[0] : ms.slice(0, MAX_VALUES);

@@ -21,7 +21,10 @@ export interface PreprocessSpec {
 /** Channels the model's input tensor has. */
 export const channelCount = (channels: Channels | undefined) => (channels === 'grey' ? 1 : 3);
 
-/** Luma as PIL's convert('L') computes it (ITU-R 601-2, integer rounding): what Keras `color_mode="grayscale"` trains on. */
+/**
+ * Luma as PIL's convert('L') computes it (ITU-R 601-2, integer rounding): what Keras `color_mode="grayscale"` trains
+ * on.
+ */
 export const greyOf = (r: number, g: number, b: number) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 
 /**

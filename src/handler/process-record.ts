@@ -41,7 +41,16 @@ export interface RecordResult {
   tags?: Tag[];
   dropped?: string[];
   results?: string;
-  timings: { head?: number; download?: number; decode?: number; infer?: Record<string, number>; colors?: number; tag?: number; results?: number; total?: number };
+  timings: {
+    head?: number;
+    download?: number;
+    decode?: number;
+    infer?: Record<string, number>;
+    colors?: number;
+    tag?: number;
+    results?: number;
+    total?: number;
+  };
 }
 
 const since = (t0: number) => Math.round(performance.now() - t0);
@@ -69,11 +78,13 @@ async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<v
   });
   r.timings.head = since(t);
   r.bytes = head?.size;
-  if (head && head.size > config.maxImageBytes) throw new SkipError('too-large', `${head.size} bytes is over maxImageBytes (${config.maxImageBytes})`);
+  if (head && head.size > config.maxImageBytes)
+    throw new SkipError('too-large', `${head.size} bytes is over maxImageBytes (${config.maxImageBytes})`);
   t = performance.now();
   const body = await s3.get(ref.bucket, ref.key, ref.versionId);
   r.bytes = body.length;
-  if (body.length > config.maxImageBytes) throw new SkipError('too-large', `${body.length} bytes is over maxImageBytes (${config.maxImageBytes})`);
+  if (body.length > config.maxImageBytes)
+    throw new SkipError('too-large', `${body.length} bytes is over maxImageBytes (${config.maxImageBytes})`);
   r.timings.download = since(t);
   t = performance.now();
   const image = await decodeImage(deps.sharp, body);
@@ -97,8 +108,13 @@ async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<v
   r.colors = dominantColors(image.thumbnail.data, image.thumbnail.channels, config.colors.count);
   r.timings.colors = since(t);
   t = performance.now();
-  const ours = buildTags(deps.models.map((m) => ({ tag: m.spec.tag, top: r.predictions![m.spec.name] })), r.colors.map((c) => c.name), config.tags.prefix, deps.modelsHash);
-  const existing = early ?? await s3.getTags(ref.bucket, ref.key, ref.versionId);
+  const ours = buildTags(
+    deps.models.map((m) => ({ tag: m.spec.tag, top: r.predictions![m.spec.name] })),
+    r.colors.map((c) => c.name),
+    config.tags.prefix,
+    deps.modelsHash,
+  );
+  const existing = early ?? (await s3.getTags(ref.bucket, ref.key, ref.versionId));
   const merged = mergeTags(existing, ours, config.tags.prefix);
   await s3.putTags(ref.bucket, ref.key, ref.versionId, merged.tags);
   r.tags = merged.tags;
@@ -107,7 +123,18 @@ async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<v
   if (config.results) {
     t = performance.now();
     const where = sidecarLocation(config.results, ref.bucket, ref.key);
-    const doc = { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, format: r.format, width: r.width, height: r.height, predictions: r.predictions, colors: r.colors, tags: merged.tags, dropped: merged.dropped };
+    const doc = {
+      bucket: ref.bucket,
+      key: ref.key,
+      versionId: ref.versionId,
+      format: r.format,
+      width: r.width,
+      height: r.height,
+      predictions: r.predictions,
+      colors: r.colors,
+      tags: merged.tags,
+      dropped: merged.dropped,
+    };
     await s3.putResult(where.bucket, where.key, `${JSON.stringify(doc, null, 2)}\n`);
     r.results = `s3://${where.bucket}/${where.key}`;
     r.timings.results = since(t);
@@ -115,18 +142,28 @@ async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<v
   r.status = 'tagged';
 }
 
-/** Processes one object. Never throws: bad images are `skipped`, S3 failures `failed` (with `transient` set for retryable ones). */
+/**
+ * Processes one object. Never throws: bad images are `skipped`, S3 failures `failed` (with `transient` set for
+ * retryable ones).
+ */
 export async function processRecord(ref: ObjectRef, deps: RecordDeps): Promise<RecordResult> {
   const t0 = performance.now();
   const r: RecordResult = { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, status: 'failed', timings: {} };
   try {
     await run(ref, deps, r);
   } catch (error) {
-    if (error instanceof SkipError) Object.assign(r, { status: 'skipped', reason: error.reason, message: error.message });
-    else if (isNotFound(error)) Object.assign(r, { status: 'skipped', reason: 'not-found', message: 'the object no longer exists' });
+    if (error instanceof SkipError)
+      Object.assign(r, { status: 'skipped', reason: error.reason, message: error.message });
+    else if (isNotFound(error))
+      Object.assign(r, { status: 'skipped', reason: 'not-found', message: 'the object no longer exists' });
     else {
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-      Object.assign(r, { status: 'failed', reason: e.name || 'Error', message: e.message, transient: isTransient(error) });
+      Object.assign(r, {
+        status: 'failed',
+        reason: e.name || 'Error',
+        message: e.message,
+        transient: isTransient(error),
+      });
     }
   }
   r.timings.total = since(t0);

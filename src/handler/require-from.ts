@@ -1,4 +1,7 @@
-/** Loads CommonJS packages from explicit folders: ESM `import` ignores NODE_PATH, so sideloaded and layer packages go through this. */
+/**
+ * Loads CommonJS packages from explicit folders: ESM `import` ignores NODE_PATH, so sideloaded and layer packages go
+ * through this.
+ */
 import Module, { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 
@@ -25,7 +28,9 @@ export function requireFrom(roots: readonly string[]): RequireFrom {
         first ??= error;
       }
     }
-    const err = new Error(`cannot find package "${id}" in ${roots.join(', ')}`, { cause: first }) as Error & { code: string };
+    const err = new Error(`cannot find package "${id}" in ${roots.join(', ')}`, { cause: first }) as Error & {
+      code: string;
+    };
     err.code = 'MODULE_NOT_FOUND';
     throw err;
   };

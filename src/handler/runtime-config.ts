@@ -7,8 +7,14 @@ import { exists } from './atomic-dir.js';
 
 export const RUNTIME_CONFIG_FILE = 'lambda-ml.runtime.json';
 
-/** The folders searched, in order: LAMBDA_ML_RUNTIME_CONFIG's folder, LAMBDA_TASK_ROOT, this module's folder, its parent. */
-export function configCandidates(env: NodeJS.ProcessEnv = process.env, moduleDir = dirname(fileURLToPath(import.meta.url))): string[] {
+/**
+ * The folders searched, in order: LAMBDA_ML_RUNTIME_CONFIG's folder, LAMBDA_TASK_ROOT, this module's folder, its
+ * parent.
+ */
+export function configCandidates(
+  env: NodeJS.ProcessEnv = process.env,
+  moduleDir = dirname(fileURLToPath(import.meta.url)),
+): string[] {
   const out: string[] = [];
   if (env.LAMBDA_ML_RUNTIME_CONFIG) out.push(env.LAMBDA_ML_RUNTIME_CONFIG);
   if (env.LAMBDA_TASK_ROOT) out.push(join(env.LAMBDA_TASK_ROOT, RUNTIME_CONFIG_FILE));
@@ -17,13 +23,21 @@ export function configCandidates(env: NodeJS.ProcessEnv = process.env, moduleDir
 }
 
 /** Loads the runtime config; its folder is the task root that relative paths (zip, model dirs) resolve against. */
-export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, moduleDir?: string): Promise<{ config: RuntimeConfig; path: string; taskRoot: string }> {
+export async function loadRuntimeConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  moduleDir?: string,
+): Promise<{ config: RuntimeConfig; path: string; taskRoot: string }> {
   const candidates = configCandidates(env, moduleDir);
   for (const path of candidates) {
     if (!(await exists(path))) continue;
     const config = JSON.parse(await readFile(path, 'utf8')) as RuntimeConfig;
-    if (config.version !== 1) throw new Error(`${path}: unsupported runtime config version ${String(config.version)} (expected 1); repackage with this lambda-ml`);
+    if (config.version !== 1)
+      throw new Error(
+        `${path}: unsupported runtime config version ${String(config.version)} (expected 1); repackage with this lambda-ml`,
+      );
     return { config, path, taskRoot: dirname(path) };
   }
-  throw new Error(`${RUNTIME_CONFIG_FILE} not found (looked in ${candidates.join(', ')}); it is written by \`lambda-ml package\` next to the handler`);
+  throw new Error(
+    `${RUNTIME_CONFIG_FILE} not found (looked in ${candidates.join(', ')}); it is written by \`lambda-ml package\` next to the handler`,
+  );
 }

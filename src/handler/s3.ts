@@ -4,7 +4,9 @@ import type { Tag } from './tags.js';
 
 export type S3Module = typeof S3Sdk;
 
-/** What processRecord needs from S3. Never PutObject/CopyObject on the source object: that would retrigger the function. */
+/**
+ * What processRecord needs from S3. Never PutObject/CopyObject on the source object: that would retrigger the function.
+ */
 export interface S3Ops {
   head(bucket: string, key: string, versionId: string | null): Promise<{ size: number; contentType: string | null }>;
   get(bucket: string, key: string, versionId: string | null): Promise<Buffer>;
@@ -14,7 +16,10 @@ export interface S3Ops {
   putResult(bucket: string, key: string, body: string): Promise<void>;
 }
 
-/** An S3 client for this environment: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (path-style) for local endpoints such as s3rver. */
+/**
+ * An S3 client for this environment: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (path-style) for local endpoints such as
+ * s3rver.
+ */
 export function makeS3Client(sdk: S3Module, env: NodeJS.ProcessEnv = process.env): S3Sdk.S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   return new sdk.S3Client(endpoint ? { endpoint, forcePathStyle: true } : {});
@@ -40,7 +45,14 @@ export function makeS3Ops(sdk: S3Module, client: S3Sdk.S3Client): S3Ops {
       return (res.TagSet ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
     },
     async putTags(Bucket, Key, versionId, tags) {
-      await client.send(new sdk.PutObjectTaggingCommand({ Bucket, Key, ...v(versionId), Tagging: { TagSet: tags.map((t) => ({ Key: t.Key, Value: t.Value })) } }));
+      await client.send(
+        new sdk.PutObjectTaggingCommand({
+          Bucket,
+          Key,
+          ...v(versionId),
+          Tagging: { TagSet: tags.map((t) => ({ Key: t.Key, Value: t.Value })) },
+        }),
+      );
     },
     async putResult(Bucket, Key, body) {
       await client.send(new sdk.PutObjectCommand({ Bucket, Key, Body: body, ContentType: 'application/json' }));
@@ -49,14 +61,39 @@ export function makeS3Ops(sdk: S3Module, client: S3Sdk.S3Client): S3Ops {
 }
 
 const TRANSIENT_NAMES = new Set([
-  'Throttling', 'ThrottlingException', 'SlowDown', 'RequestTimeout', 'RequestTimeoutException', 'InternalError',
-  'ServiceUnavailable', 'TooManyRequestsException', 'RequestLimitExceeded', 'TimeoutError', 'OperationAborted',
+  'Throttling',
+  'ThrottlingException',
+  'SlowDown',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalError',
+  'ServiceUnavailable',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'TimeoutError',
+  'OperationAborted',
 ]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 /** Whether an AWS error is worth retrying: throttling, 5xx, timeouts and network failures. */
 export function isTransient(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown };
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    cause?: unknown;
+  };
   if (!e || typeof e !== 'object') return false;
   const status = e.$metadata?.httpStatusCode ?? 0;
   if (status >= 500 || status === 429 || e.$retryable) return true;

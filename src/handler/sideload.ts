@@ -17,19 +17,19 @@ export type ZipFetcher = (bucket: string, key: string) => Promise<AsyncIterable<
 export interface SideloadOptions {
   readonly config: SideloadConfig;
   readonly taskRoot: string;
-  readonly tmpDir: string;                       // /tmp or LAMBDA_ML_TMP
+  readonly tmpDir: string; // /tmp or LAMBDA_ML_TMP
   readonly env?: NodeJS.ProcessEnv;
-  readonly remainingMs?: () => number;           // context.getRemainingTimeInMillis
-  readonly fetchZip?: ZipFetcher;                 // default: s3GetObject (built-ins only)
-  readonly safetyMs?: number;                     // time to keep for the invocation's own work
+  readonly remainingMs?: () => number; // context.getRemainingTimeInMillis
+  readonly fetchZip?: ZipFetcher; // default: s3GetObject (built-ins only)
+  readonly safetyMs?: number; // time to keep for the invocation's own work
   readonly concurrency?: number;
 }
 
 /** What the cold start did. */
 export interface SideloadResult {
-  readonly dir: string;                           // /tmp/lambda-ml/<sha256>
-  readonly nodeModules: string;                   // where packages are
-  readonly reused: boolean;                       // already extracted by an earlier start
+  readonly dir: string; // /tmp/lambda-ml/<sha256>
+  readonly nodeModules: string; // where packages are
+  readonly reused: boolean; // already extracted by an earlier start
   readonly timings: { readonly fetch: number; readonly verify: number; readonly extract: number };
   readonly cleaned: readonly string[];
 }
@@ -37,7 +37,13 @@ export interface SideloadResult {
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
 /** Reads a body into memory, failing fast when the download would outlive the invocation. */
-export async function readWithDeadline(body: AsyncIterable<Uint8Array>, expected: number, remainingMs: () => number, safetyMs: number, what: string): Promise<Buffer> {
+export async function readWithDeadline(
+  body: AsyncIterable<Uint8Array>,
+  expected: number,
+  remainingMs: () => number,
+  safetyMs: number,
+  what: string,
+): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let received = 0;
   const t0 = performance.now();
@@ -68,11 +74,19 @@ async function getZip(opts: SideloadOptions): Promise<Buffer> {
   const remaining = opts.remainingMs ?? (() => Number.POSITIVE_INFINITY);
   const safety = opts.safetyMs ?? 1000;
   if (remaining() < safety) {
-    throw new Error(`deps.zip (${config.zipBytes} bytes from ${config.s3}): only ${remaining()} ms left in this invocation, not enough to download it; raise function.timeoutS`);
+    throw new Error(
+      `deps.zip (${config.zipBytes} bytes from ${config.s3}): only ${remaining()} ms left in this invocation, not enough to download it; raise function.timeoutS`,
+    );
   }
   const { bucket, key } = parseS3Url(config.s3);
   const fetchZip = opts.fetchZip ?? ((b: string, k: string) => s3GetObject(b, k, opts.env ?? process.env));
-  return readWithDeadline(await fetchZip(bucket, key), config.zipBytes, remaining, safety, `deps.zip from ${config.s3}`);
+  return readWithDeadline(
+    await fetchZip(bucket, key),
+    config.zipBytes,
+    remaining,
+    safety,
+    `deps.zip from ${config.s3}`,
+  );
 }
 
 /**
@@ -87,7 +101,12 @@ export async function ensureDeps(opts: SideloadOptions): Promise<SideloadResult>
   let reused = true;
   if (!(await exists(final))) {
     // The zip stays in memory (never written to /tmp), so only the unzipped tree has to fit.
-    await assertTmpSpace(opts.tmpDir, config.unzippedBytes, `the sideloaded deps (deps.zip unzipped, ${config.files} files)`, opts.env);
+    await assertTmpSpace(
+      opts.tmpDir,
+      config.unzippedBytes,
+      `the sideloaded deps (deps.zip unzipped, ${config.files} files)`,
+      opts.env,
+    );
     let t0 = performance.now();
     const zip = await getZip(opts);
     timings.fetch = ms(t0);

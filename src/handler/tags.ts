@@ -40,7 +40,10 @@ export function sanitizeTagKey(key: string): string {
   return truncateUtf16(k || '_', TAG_KEY_MAX);
 }
 
-/** `Label=0.998 Other=0.001`: labels have their spaces replaced by `_` so entries stay space-separated; whole entries only. */
+/**
+ * `Label=0.998 Other=0.001`: labels have their spaces replaced by `_` so entries stay space-separated; whole entries
+ * only.
+ */
 export function formatTop(top: ModelTagInput['top']): string {
   let out = '';
   for (const { label, score } of top) {
@@ -63,12 +66,21 @@ export const modelsTagKey = (prefix: string) => sanitizeTagKey(`${prefix}${MODEL
  * colours, then every model's top-K. The models tag comes right after the top-1 tags so that it is written whenever
  * a result is, and before the optional ones, which a user's tags may crowd out.
  */
-export function buildTags(models: readonly ModelTagInput[], colorNames: readonly string[], prefix: string, modelsHash?: string): Tag[] {
+export function buildTags(
+  models: readonly ModelTagInput[],
+  colorNames: readonly string[],
+  prefix: string,
+  modelsHash?: string,
+): Tag[] {
   const tags: Tag[] = [];
-  for (const m of models) if (m.top.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}${m.tag}`), Value: sanitizeTagValue(m.top[0].label) });
+  for (const m of models)
+    if (m.top.length > 0)
+      tags.push({ Key: sanitizeTagKey(`${prefix}${m.tag}`), Value: sanitizeTagValue(m.top[0].label) });
   if (modelsHash) tags.push({ Key: modelsTagKey(prefix), Value: sanitizeTagValue(modelsHash) });
-  if (colorNames.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}colors`), Value: sanitizeTagValue(colorNames.join(' ')) });
-  for (const m of models) if (m.top.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}${m.tag}:top`), Value: formatTop(m.top) });
+  if (colorNames.length > 0)
+    tags.push({ Key: sanitizeTagKey(`${prefix}colors`), Value: sanitizeTagValue(colorNames.join(' ')) });
+  for (const m of models)
+    if (m.top.length > 0) tags.push({ Key: sanitizeTagKey(`${prefix}${m.tag}:top`), Value: formatTop(m.top) });
   return dedupeKeys(tags);
 }
 
@@ -81,7 +93,7 @@ function dedupeKeys(tags: readonly Tag[]): Tag[] {
 export interface MergedTags {
   readonly tags: Tag[];
   readonly dropped: Tag[];
-  readonly replaced: string[];   // keys of our previous tags that were removed or rewritten
+  readonly replaced: string[]; // keys of our previous tags that were removed or rewritten
 }
 
 /**
@@ -89,7 +101,12 @@ export interface MergedTags {
  * user tag (key not starting with `prefix`) is kept untouched; our previous tags (keys starting with
  * `prefix`) are replaced; ours fill what is left of the 10 slots in priority order.
  */
-export function mergeTags(existing: readonly Tag[], ours: readonly Tag[], prefix: string, maxTags = S3_MAX_TAGS): MergedTags {
+export function mergeTags(
+  existing: readonly Tag[],
+  ours: readonly Tag[],
+  prefix: string,
+  maxTags = S3_MAX_TAGS,
+): MergedTags {
   const isOurs = (key: string) => prefix.length > 0 && key.startsWith(prefix);
   const ourKeys = new Set(ours.map((t) => t.Key));
   // A user's key that collides with one of ours (possible with an empty prefix) wins: we never overwrite it.
@@ -99,7 +116,9 @@ export function mergeTags(existing: readonly Tag[], ours: readonly Tag[], prefix
   const room = Math.max(0, maxTags - user.length);
   const kept = candidates.slice(0, room);
   const dropped = [...ours.filter((t) => userKeys.has(t.Key)), ...candidates.slice(room)];
-  const replaced = existing.filter((t) => isOurs(t.Key) && !(ourKeys.has(t.Key) && kept.some((k) => k.Key === t.Key && k.Value === t.Value))).map((t) => t.Key);
+  const replaced = existing
+    .filter((t) => isOurs(t.Key) && !(ourKeys.has(t.Key) && kept.some((k) => k.Key === t.Key && k.Value === t.Value)))
+    .map((t) => t.Key);
   return { tags: [...user, ...kept], dropped, replaced };
 }
 

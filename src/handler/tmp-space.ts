@@ -31,12 +31,18 @@ export async function freeTmpBytes(dir: string, env: NodeJS.ProcessEnv = process
   const fs = await statfs(dir);
   let free = Number(fs.bavail) * Number(fs.bsize);
   const limit = Number(env.LAMBDA_ML_TMP_LIMIT_BYTES);
-  if (env.LAMBDA_ML_TMP_LIMIT_BYTES && Number.isFinite(limit)) free = Math.min(free, Math.max(0, limit - (await treeBytes(dir))));
+  if (env.LAMBDA_ML_TMP_LIMIT_BYTES && Number.isFinite(limit))
+    free = Math.min(free, Math.max(0, limit - (await treeBytes(dir))));
   return free;
 }
 
 /** Throws a clear error when `need` bytes do not fit in the free space of `dir`. */
-export async function assertTmpSpace(dir: string, need: number, what: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function assertTmpSpace(
+  dir: string,
+  need: number,
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const free = await freeTmpBytes(dir, env);
   if (need > free) {
     throw new Error(

@@ -1,4 +1,7 @@
-/** Extracts a zip held in memory into a folder: entries inflated concurrently, CRC32 checked, modes and symlinks restored, zip-slip refused. */
+/**
+ * Extracts a zip held in memory into a folder: entries inflated concurrently, CRC32 checked, modes and symlinks
+ * restored, zip-slip refused.
+ */
 import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, normalize, relative, resolve, sep, dirname } from 'node:path';
@@ -6,7 +9,8 @@ import * as zlib from 'node:zlib';
 import { entryData, readCentralDirectory, type ZipEntry } from './zip-read.js';
 
 const inflateRaw = promisify(zlib.inflateRaw);
-// zlib.crc32 arrived in Node 20.15 / 22.2; every Node runtime Lambda still runs (src/runtimes/lambda-runtimes.json) has it.
+// zlib.crc32 arrived in Node 20.15 / 22.2; every Node runtime Lambda still runs (src/runtimes/lambda-runtimes.json) has
+// it.
 // Read once: modes from the zip are restored exactly, so we need to know what the umask strips.
 const UMASK = process.umask();
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
@@ -19,7 +23,9 @@ export interface ExtractStats {
   readonly bytes: number;
 }
 
-/** Rejects absolute paths, drive letters and `..` segments: a malicious zip must not write outside `dest` (zip-slip). */
+/**
+ * Rejects absolute paths, drive letters and `..` segments: a malicious zip must not write outside `dest` (zip-slip).
+ */
 export function safeEntryPath(dest: string, name: string): string {
   const clean = name.replace(/\\/g, '/');
   if (clean.startsWith('/') || /^[a-zA-Z]:/.test(clean) || clean.split('/').includes('..') || clean.includes('\0')) {
@@ -27,7 +33,8 @@ export function safeEntryPath(dest: string, name: string): string {
   }
   const target = resolve(dest, clean);
   const rel = relative(dest, target);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`deps.zip: refusing entry "${name}": it escapes the destination`);
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(`deps.zip: refusing entry "${name}": it escapes the destination`);
   return target;
 }
 
@@ -39,10 +46,14 @@ async function inflate(zip: Buffer, entry: ZipEntry): Promise<Buffer> {
     // One output chunk of the known size: zlib's default 16 KiB chunks double the inflate time.
     const opts = { chunkSize: Math.max(64, entry.size) };
     data = entry.compressedSize < 8_192 ? zlib.inflateRawSync(raw, opts) : await inflateRaw(raw, opts);
-  }
-  else throw new Error(`deps.zip: ${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
-  if (data.length !== entry.size) throw new Error(`deps.zip: ${entry.name} is ${data.length} bytes, the directory says ${entry.size}`);
-  if (crc32 && crc32(data) >>> 0 !== entry.crc32) throw new Error(`deps.zip: CRC32 mismatch in ${entry.name} (corrupt zip)`);
+  } else
+    throw new Error(
+      `deps.zip: ${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`,
+    );
+  if (data.length !== entry.size)
+    throw new Error(`deps.zip: ${entry.name} is ${data.length} bytes, the directory says ${entry.size}`);
+  if (crc32 && crc32(data) >>> 0 !== entry.crc32)
+    throw new Error(`deps.zip: CRC32 mismatch in ${entry.name} (corrupt zip)`);
   return data;
 }
 
@@ -60,8 +71,7 @@ export async function extractZip(zip: Buffer, dest: string, concurrency = 8): Pr
     if (entry.isDirectory) {
       dirs.add(path);
       if (entry.mode & 0o777) dirModes.set(path, entry.mode & 0o777);
-    }
-    else (entry.isSymlink ? links : files).push({ entry, path });
+    } else (entry.isSymlink ? links : files).push({ entry, path });
     if (!entry.isDirectory) dirs.add(dirname(path));
   }
   // Parents first; recursive mkdir tolerates the ones that exist.
@@ -87,10 +97,10 @@ export async function extractZip(zip: Buffer, dest: string, concurrency = 8): Pr
     const target = (await inflate(zip, entry)).toString('utf8');
     const landing = resolve(dirname(path), target);
     const rel = relative(root, landing);
-    if (isAbsolute(target) || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`deps.zip: symlink ${entry.name} -> ${target} points outside the extracted tree`);
+    if (isAbsolute(target) || rel.startsWith('..') || isAbsolute(rel))
+      throw new Error(`deps.zip: symlink ${entry.name} -> ${target} points outside the extracted tree`);
     symlinkSync(normalize(target).split(sep).join('/'), path);
   }
   for (const [dir, mode] of dirModes) if ((mode & ~UMASK) !== mode || mode !== 0o755) chmodSync(dir, mode);
   return { files: files.length, dirs: dirs.size, symlinks: links.length, bytes };
 }
-

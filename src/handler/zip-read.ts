@@ -1,14 +1,17 @@
-/** A small zip central-directory reader on Node built-ins only: the bootstrap must extract deps.zip before any npm package exists. */
+/**
+ * A small zip central-directory reader on Node built-ins only: the bootstrap must extract deps.zip before any npm
+ * package exists.
+ */
 
 /** One entry of the central directory. */
 export interface ZipEntry {
   readonly name: string;
-  readonly method: number;            // 0 stored, 8 deflate
+  readonly method: number; // 0 stored, 8 deflate
   readonly crc32: number;
   readonly compressedSize: number;
   readonly size: number;
   readonly localHeaderOffset: number;
-  readonly mode: number;              // unix st_mode when the zip was made on unix, else 0
+  readonly mode: number; // unix st_mode when the zip was made on unix, else 0
   readonly isDirectory: boolean;
   readonly isSymlink: boolean;
   readonly encrypted: boolean;
@@ -38,7 +41,11 @@ export function readCentralDirectory(zip: Buffer): ZipEntry[] {
   let count = zip.readUInt16LE(eocd + 10);
   let cdSize = zip.readUInt32LE(eocd + 12);
   let cdOffset = zip.readUInt32LE(eocd + 16);
-  if ((count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) && eocd >= 20 && zip.readUInt32LE(eocd - 20) === EOCD64_LOCATOR) {
+  if (
+    (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) &&
+    eocd >= 20 &&
+    zip.readUInt32LE(eocd - 20) === EOCD64_LOCATOR
+  ) {
     const at = Number(zip.readBigUInt64LE(eocd - 12));
     if (zip.readUInt32LE(at) !== EOCD64) fail('bad zip64 end of central directory');
     count = Number(zip.readBigUInt64LE(at + 32));
@@ -70,15 +77,29 @@ export function readCentralDirectory(zip: Buffer): ZipEntry[] {
       const len = zip.readUInt16LE(e + 2);
       if (id === 0x0001) {
         let q = e + 4;
-        if (size === 0xffffffff) { size = Number(zip.readBigUInt64LE(q)); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = Number(zip.readBigUInt64LE(q)); q += 8; }
-        if (localHeaderOffset === 0xffffffff) { localHeaderOffset = Number(zip.readBigUInt64LE(q)); }
+        if (size === 0xffffffff) {
+          size = Number(zip.readBigUInt64LE(q));
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = Number(zip.readBigUInt64LE(q));
+          q += 8;
+        }
+        if (localHeaderOffset === 0xffffffff) {
+          localHeaderOffset = Number(zip.readBigUInt64LE(q));
+        }
       }
       e += 4 + len;
     }
     const mode = madeBy >> 8 === 3 ? external >>> 16 : 0;
     entries.push({
-      name, method, crc32, compressedSize, size, localHeaderOffset, mode,
+      name,
+      method,
+      crc32,
+      compressedSize,
+      size,
+      localHeaderOffset,
+      mode,
       isDirectory: name.endsWith('/') || (mode & S_IFMT) === 0o040000,
       isSymlink: (mode & S_IFMT) === 0o120000,
       encrypted: (flags & 1) === 1,

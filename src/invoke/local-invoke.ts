@@ -21,8 +21,8 @@ export interface LocalInvokeOptions {
   readonly event: unknown;
   readonly repeat?: number;
   readonly endpoint?: string | null;
-  readonly env: NodeJS.ProcessEnv;          // the caller's: AWS credentials and region pass through, as Lambda gives the role's
-  readonly keep?: boolean;                  // keep the task root and /tmp for inspection
+  readonly env: NodeJS.ProcessEnv; // the caller's: AWS credentials and region pass through, as Lambda gives the role's
+  readonly keep?: boolean; // keep the task root and /tmp for inspection
   readonly onLog?: (line: string) => void;
   /** The Node binary to run the function on (default: this process's). */
   readonly nodePath?: string;
@@ -57,8 +57,9 @@ export function nodeRuntimeOf(manifest: Manifest): LambdaRuntime {
     throw inputError(`manifest.json: function.runtime "${id}" is not a Lambda runtime`, hint);
   }
   if (runtime.language !== 'node') {
-    const hint = 'run your Python handler locally with python3 '
-      + '(lambda_ml_bootstrap works outside Lambda with LAMBDA_ML_TMP set)';
+    const hint =
+      'run your Python handler locally with python3 ' +
+      '(lambda_ml_bootstrap works outside Lambda with LAMBDA_ML_TMP set)';
     throw inputError(`invoke --local runs Node handlers; this function uses ${id}`, hint);
   }
   return runtime;
@@ -101,7 +102,11 @@ export async function invokeLocal(options: LocalInvokeOptions): Promise<LocalInv
       });
       child.on('error', (error: Error) => {
         settled = true;
-        const failed = new LambdaMlError('input', `cannot start the function process (${error.message})`, 'check --node');
+        const failed = new LambdaMlError(
+          'input',
+          `cannot start the function process (${error.message})`,
+          'check --node',
+        );
         fail(options.signal?.aborted ? options.signal.reason : failed);
       });
       let buffered = '';
@@ -120,17 +125,34 @@ export async function invokeLocal(options: LocalInvokeOptions): Promise<LocalInv
           }
         }
       });
-      child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+      });
       child.on('message', (message: { ok: boolean; report?: RunnerReport; error?: { message: string } }) => {
         settled = true;
         if (message.ok && message.report) done(message.report);
-        else fail(new LambdaMlError('input', `the handler failed to load: ${message.error?.message}`, 'check the packaged function with lambda-ml package --verbose'));
+        else
+          fail(
+            new LambdaMlError(
+              'input',
+              `the handler failed to load: ${message.error?.message}`,
+              'check the packaged function with lambda-ml package --verbose',
+            ),
+          );
       });
       child.on('exit', (code, signal) => {
         if (settled) return;
         settled = true;
         if (options.signal?.aborted) return fail(options.signal.reason);
-        fail(new LambdaMlError('input', `the function process exited (${signal ?? `code ${code}`}) before answering${/heap out of memory/i.test(stderr) ? `: out of memory at ${fn.memoryMb} MB` : ''}`, /heap out of memory/i.test(stderr) ? 'raise function.memoryMb' : `stderr: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        fail(
+          new LambdaMlError(
+            'input',
+            `the function process exited (${signal ?? `code ${code}`}) before answering${/heap out of memory/i.test(stderr) ? `: out of memory at ${fn.memoryMb} MB` : ''}`,
+            /heap out of memory/i.test(stderr)
+              ? 'raise function.memoryMb'
+              : `stderr: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
       });
       child.send({ event: options.event, repeat: options.repeat ?? 1, timeoutMs: fn.timeoutS * 1000 });
     });
@@ -141,12 +163,31 @@ export async function invokeLocal(options: LocalInvokeOptions): Promise<LocalInv
 }
 
 /** The environment Lambda's Node runtime sets, plus the caller's credentials and a local S3 endpoint. */
-export function lambdaEnv(manifest: Manifest, taskRoot: string, tmp: string, callerEnv: NodeJS.ProcessEnv, endpoint: string | null): NodeJS.ProcessEnv {
+export function lambdaEnv(
+  manifest: Manifest,
+  taskRoot: string,
+  tmp: string,
+  callerEnv: NodeJS.ProcessEnv,
+  endpoint: string | null,
+): NodeJS.ProcessEnv {
   const fn = manifest.function;
   const runtime = nodeRuntimeOf(manifest);
   const region = manifest.region ?? callerEnv.AWS_REGION ?? callerEnv.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const pass = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'HOME', 'PATH', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'];
-  const env: NodeJS.ProcessEnv = Object.fromEntries(pass.filter((k) => callerEnv[k] !== undefined).map((k) => [k, callerEnv[k]]));
+  const pass = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_CONFIG_FILE',
+    'HOME',
+    'PATH',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+  ];
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    pass.filter((k) => callerEnv[k] !== undefined).map((k) => [k, callerEnv[k]]),
+  );
   return {
     ...env,
     ...fn.environment,

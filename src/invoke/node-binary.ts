@@ -36,17 +36,22 @@ export interface ResolveNodeOptions {
   readonly onInstall?: (what: string) => void;
 }
 
-const current = (): { path: string; version: string; major: number } =>
-  ({ path: process.execPath, version: process.versions.node, major: Number(process.versions.node.split('.')[0]) });
+const current = (): { path: string; version: string; major: number } => ({
+  path: process.execPath,
+  version: process.versions.node,
+  major: Number(process.versions.node.split('.')[0]),
+});
 
 /** Picks the Node binary for `runtime`; only a bad `--node` is an error. */
 export async function resolveNode(options: ResolveNodeOptions): Promise<NodeChoice> {
   const { runtime } = options;
   const { flagged } = options;
   if (flagged) {
-    const warning = flagged.major === runtime.major ? null
-      : `--node ${flagged.flag} is Node ${flagged.version}, but ${runtime.id} runs Node ${runtime.major}: `
-        + 'results may differ on Lambda';
+    const warning =
+      flagged.major === runtime.major
+        ? null
+        : `--node ${flagged.flag} is Node ${flagged.version}, but ${runtime.id} runs Node ${runtime.major}: ` +
+          'results may differ on Lambda';
     return { path: flagged.path, version: flagged.version, source: 'flag', warning };
   }
   const self = current();
@@ -57,8 +62,9 @@ export async function resolveNode(options: ResolveNodeOptions): Promise<NodeChoi
     return { path, version, source: 'cache', warning: null };
   } catch (error) {
     if (!(error instanceof NodeInstallError)) throw error;
-    const warning = `the handler runs on Node ${self.version} (this node), not Node ${runtime.major} as on `
-      + `${runtime.id}: ${error.message}; pass --node PATH to a Node ${runtime.major} binary`;
+    const warning =
+      `the handler runs on Node ${self.version} (this node), not Node ${runtime.major} as on ` +
+      `${runtime.id}: ${error.message}; pass --node PATH to a Node ${runtime.major} binary`;
     return { path: self.path, version: self.version, source: 'current', warning };
   }
 }

@@ -57,7 +57,9 @@ export async function cachedNode(major: number, options: CachedNodeOptions): Pro
   const spec = `${pkg}@${major}`;
   options.onInstall?.(`installing Node ${major} (${spec}) into ${dir}, once`);
   // Installed into a temp folder beside the final one, then renamed: a concurrent first use never sees half a tree.
-  const temp = await makeTempDirBeside(dir).catch(() => { throw new NodeInstallError(`cannot write into ${parent}`); });
+  const temp = await makeTempDirBeside(dir).catch(() => {
+    throw new NodeInstallError(`cannot write into ${parent}`);
+  });
   try {
     await npmInstall(spec, temp, options);
     const probed = await probeNode(nodeBinaryIn(temp, pkg)).catch((error: Error) => {
@@ -92,8 +94,19 @@ async function swapIn(temp: string, dir: string, binary: string, major: number):
 
 /** `npm install --no-save --prefix TEMP SPEC`, with few retries so that offline fails in seconds, not minutes. */
 function npmInstall(spec: string, prefix: string, options: CachedNodeOptions): Promise<void> {
-  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix,
-    '--fetch-retries=1', '--fetch-retry-mintimeout=2000', '--fetch-retry-maxtimeout=5000', spec];
+  const args = [
+    'install',
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    '--no-package-lock',
+    '--prefix',
+    prefix,
+    '--fetch-retries=1',
+    '--fetch-retry-mintimeout=2000',
+    '--fetch-retry-maxtimeout=5000',
+    spec,
+  ];
   return new Promise((done, fail) => {
     const child = spawn('npm', args, {
       cwd: prefix, // not the project: its .npmrc and package.json are not this install's
@@ -103,7 +116,9 @@ function npmInstall(spec: string, prefix: string, options: CachedNodeOptions): P
     // Not spawn's own `timeout`: its timer outlives a spawn that failed (npm not found) and holds the process open.
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       fail(new NodeInstallError(error.code === 'ENOENT' ? 'npm is not on PATH' : `cannot run npm (${error.code})`));
@@ -111,8 +126,8 @@ function npmInstall(spec: string, prefix: string, options: CachedNodeOptions): P
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return done();
-      const reason = /npm (?:error|ERR!) code (\S+)/.exec(stderr)?.[1]
-        ?? (signal ? `killed by ${signal}` : `exit ${code}`);
+      const reason =
+        /npm (?:error|ERR!) code (\S+)/.exec(stderr)?.[1] ?? (signal ? `killed by ${signal}` : `exit ${code}`);
       fail(new NodeInstallError(`npm install ${spec} failed (${reason})`));
     });
   });

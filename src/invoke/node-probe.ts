@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 
 /** A Node binary that ran. */
 export interface ProbedNode {
-  readonly version: string;   // "24.22.3"
+  readonly version: string; // "24.22.3"
   readonly major: number;
 }
 
@@ -13,8 +13,12 @@ export function probeNode(path: string): Promise<ProbedNode> {
     execFile(path, ['--version'], { timeout: 10_000, env: { PATH: process.env.PATH } }, (error, stdout) => {
       if (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable'
-          : `does not run (${typeof code === 'string' ? code : error.killed ? 'timed out' : `exit ${code}`})`;
+        const why =
+          code === 'ENOENT'
+            ? 'not found'
+            : code === 'EACCES'
+              ? 'not executable'
+              : `does not run (${typeof code === 'string' ? code : error.killed ? 'timed out' : `exit ${code}`})`;
         return fail(new Error(`${path}: ${why}`));
       }
       const match = /^v(\d+)\.(\d+)\.(\d+)\s*$/.exec(stdout);

@@ -15,8 +15,8 @@ import { stageToEndpoint } from './stage-local.js';
 
 /** An image file given with --image. */
 export interface LocalImage {
-  readonly file: string;   // as given
-  readonly path: string;   // absolute
+  readonly file: string; // as given
+  readonly path: string; // absolute
   readonly bytes: number;
 }
 
@@ -44,7 +44,9 @@ export async function checkImages(files: readonly string[], cwd: string): Promis
   for (const file of files) {
     if (file.trim() === '') throw inputError('--image needs a file name', 'e.g. --image photos/cat.jpg');
     const path = resolve(cwd, file);
-    const info = await stat(path).catch((error) => { throw imageError(file, error); });
+    const info = await stat(path).catch((error) => {
+      throw imageError(file, error);
+    });
     if (!info.isFile()) {
       const what = info.isDirectory() ? 'is a folder, not an image file' : 'is not a regular file';
       throw inputError(`--image ${file}: ${what}`, 'give image files, e.g. --image photos/*.jpg');
@@ -96,10 +98,11 @@ export async function invokeOffline(options: OfflineInvokeOptions): Promise<Offl
   try {
     signal?.throwIfAborted();
     const { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const local = <T>(what: string, work: Promise<T>) => work.catch((error: Error) => {
-      if (error instanceof LambdaMlError) throw error;
-      throw awsError(`the local S3 server failed to ${what} (${error.name}: ${error.message})`, undefined, error);
-    });
+    const local = <T>(what: string, work: Promise<T>) =>
+      work.catch((error: Error) => {
+        if (error instanceof LambdaMlError) throw error;
+        throw awsError(`the local S3 server failed to ${what} (${error.name}: ${error.message})`, undefined, error);
+      });
     options.onStep?.(`local S3 (s3rver) on ${s3.endpoint}: staging the models, ${options.images.length} image(s)`);
     const staged = await local('stage the models', stageToEndpoint(s3.client, manifest, options.outDir));
     const { bucket, keys } = imageKeys(manifest, options.images);
@@ -109,7 +112,9 @@ export async function invokeOffline(options: OfflineInvokeOptions): Promise<Offl
     await local(`create ${bucket}`, created);
     for (const [i, image] of options.images.entries()) {
       signal?.throwIfAborted();
-      const body = await readFile(image.path).catch((error) => { throw fsError(error, image.path); });
+      const body = await readFile(image.path).catch((error) => {
+        throw fsError(error, image.path);
+      });
       const put = s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: keys[i], Body: body }));
       await local(`store ${image.file}`, put);
     }

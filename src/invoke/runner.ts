@@ -7,14 +7,29 @@ import { lambdaContext } from './lambda-context.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export interface RunnerRequest { readonly event: unknown; readonly repeat: number; readonly timeoutMs: number }
-export interface Invocation { readonly ms: number; readonly ok: boolean; readonly result?: unknown; readonly error?: { message: string; type: string }; readonly maxRssBytes: number }
-export interface RunnerReport { readonly importMs: number; readonly invocations: readonly Invocation[] }
+export interface RunnerRequest {
+  readonly event: unknown;
+  readonly repeat: number;
+  readonly timeoutMs: number;
+}
+export interface Invocation {
+  readonly ms: number;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: { message: string; type: string };
+  readonly maxRssBytes: number;
+}
+export interface RunnerReport {
+  readonly importMs: number;
+  readonly invocations: readonly Invocation[];
+}
 
 async function run(request: RunnerRequest): Promise<RunnerReport> {
   const taskRoot = process.env.LAMBDA_TASK_ROOT as string;
   const t0 = performance.now();
-  const mod = (await import(pathToFileURL(join(taskRoot, 'index.mjs')).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+  const mod = (await import(pathToFileURL(join(taskRoot, 'index.mjs')).href)) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
+  };
   const importMs = Math.round(performance.now() - t0);
   const invocations: Invocation[] = [];
   for (let i = 0; i < request.repeat; i++) {
@@ -22,13 +37,34 @@ async function run(request: RunnerRequest): Promise<RunnerReport> {
     const context = lambdaContext(deadline);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, fail) => { timer = setTimeout(() => fail(Object.assign(new Error(`Task timed out after ${(request.timeoutMs / 1000).toFixed(2)} seconds`), { name: 'TimeoutError' })), request.timeoutMs); });
+    const timeout = new Promise<never>((_, fail) => {
+      timer = setTimeout(
+        () =>
+          fail(
+            Object.assign(new Error(`Task timed out after ${(request.timeoutMs / 1000).toFixed(2)} seconds`), {
+              name: 'TimeoutError',
+            }),
+          ),
+        request.timeoutMs,
+      );
+    });
     try {
       const result = await Promise.race([mod.handler(request.event, context), timeout]);
-      invocations.push({ ms: Math.round(performance.now() - started), ok: true, result, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+      invocations.push({
+        ms: Math.round(performance.now() - started),
+        ok: true,
+        result,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      });
     } catch (error) {
       const e = error as Error;
-      invocations.push({ ms: Math.round(performance.now() - started), ok: false, error: { message: e.message, type: e.name }, result: (e as { summary?: unknown }).summary, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+      invocations.push({
+        ms: Math.round(performance.now() - started),
+        ok: false,
+        error: { message: e.message, type: e.name },
+        result: (e as { summary?: unknown }).summary,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      });
       if (e.name === 'TimeoutError') break;
     } finally {
       clearTimeout(timer);
@@ -40,6 +76,7 @@ async function run(request: RunnerRequest): Promise<RunnerReport> {
 process.once('message', (request: RunnerRequest) => {
   run(request).then(
     (report) => process.send?.({ ok: true, report }, () => process.exit(0)),
-    (error: Error) => process.send?.({ ok: false, error: { message: error.message, stack: error.stack } }, () => process.exit(1)),
+    (error: Error) =>
+      process.send?.({ ok: false, error: { message: error.message, stack: error.stack } }, () => process.exit(1)),
   );
 });

@@ -16,8 +16,11 @@ export function parseEndpoint(value: string, source: string): string {
     url = null;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    const problem = !url ? 'is not a URL (an S3 endpoint is http:// or https://)'
-      : url.hostname === '' ? 'has no host' : `must use http:// or https://, not ${url.protocol}//`;
+    const problem = !url
+      ? 'is not a URL (an S3 endpoint is http:// or https://)'
+      : url.hostname === ''
+        ? 'has no host'
+        : `must use http:// or https://, not ${url.protocol}//`;
     const example = `${source === '--endpoint' ? '--endpoint ' : `${source}=`}http://127.0.0.1:4569`;
     throw inputError(`${source} "${value}" ${problem}`, `e.g. ${example}, ${LOCAL_HINT}`);
   }
@@ -46,7 +49,10 @@ export function probeEndpoint(endpoint: string, timeoutMs = 5000): Promise<void>
       fail(awsError(`cannot reach the S3 endpoint ${endpoint} (${reason})`, hint));
     };
     socket.setTimeout(timeoutMs, () => failWith(`no answer in ${timeoutMs / 1000} s`));
-    socket.once('connect', () => { socket.end(); done(); });
+    socket.once('connect', () => {
+      socket.end();
+      done();
+    });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       failWith(REASONS[error.code ?? ''] ?? error.code ?? error.message);
     });
@@ -71,8 +77,11 @@ export async function checkCredentials(env: NodeJS.ProcessEnv): Promise<void> {
       const message = `cannot load AWS credentials (${(error as Error).message})`;
       throw awsError(message, 'check AWS_PROFILE and ~/.aws/config', error);
     }
-    throw awsError('no AWS credentials were found for the handler\'s S3 calls',
-      `set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE (or run aws sso login), ${LOCAL_HINT}`, error);
+    throw awsError(
+      "no AWS credentials were found for the handler's S3 calls",
+      `set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE (or run aws sso login), ${LOCAL_HINT}`,
+      error,
+    );
   } finally {
     client.destroy();
   }

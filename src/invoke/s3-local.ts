@@ -21,7 +21,10 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-interface S3rverServer { run(): Promise<AddressInfo>; close(): Promise<void> }
+interface S3rverServer {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
 type S3rverClass = new (options: Record<string, unknown>) => S3rverServer;
 
 function loadS3rver(): S3rverClass {
@@ -70,8 +73,16 @@ export async function startLocalS3(region: string): Promise<LocalS3> {
 
 /** The caller's env without its AWS identity, with the local server's credentials and endpoint instead. */
 export function localS3Env(env: NodeJS.ProcessEnv, endpoint: string): NodeJS.ProcessEnv {
-  const drop = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE',
-    'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3']);
+  const drop = new Set([
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+  ]);
   const kept = Object.fromEntries(Object.entries(env).filter(([key]) => !drop.has(key)));
   return {
     ...kept,

@@ -6,7 +6,6 @@ import type { Manifest } from '../types.js';
 import { fsError } from '../lib/errors.js';
 import { parseS3Url } from '../remote/s3-url.js';
 
-
 /** Uploads each object that is missing or has another size; returns the s3:// URLs written. */
 export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: string): Promise<string[]> {
   const { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
@@ -15,7 +14,8 @@ export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: 
     if (!model.s3) continue;
     const { bucket, key } = parseS3Url(model.s3);
     const prefix = key && !key.endsWith('/') ? `${key}/` : key;
-    for (const file of model.files) items.push({ bucket, key: `${prefix}${file.name}`, file: join(outDir, model.dir, file.name), bytes: file.bytes });
+    for (const file of model.files)
+      items.push({ bucket, key: `${prefix}${file.name}`, file: join(outDir, model.dir, file.name), bytes: file.bytes });
   }
   const deps = manifest.artifacts.deps;
   if (deps?.s3) items.push({ ...parseS3Url(deps.s3), file: join(outDir, deps.file), bytes: deps.bytes });
@@ -30,7 +30,9 @@ export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: 
     }
     const head = await s3.send(new HeadObjectCommand({ Bucket: item.bucket, Key: item.key })).catch(() => null);
     if (head?.ContentLength === item.bytes) continue;
-    const body = await readFile(item.file).catch((error) => { throw fsError(error, item.file); });
+    const body = await readFile(item.file).catch((error) => {
+      throw fsError(error, item.file);
+    });
     await s3.send(new PutObjectCommand({ Bucket: item.bucket, Key: item.key, Body: body }));
     written.push(`s3://${item.bucket}/${item.key}`);
   }

@@ -24,8 +24,9 @@ export function eventProblem(event: unknown): string | null {
   if (!isObject(event)) return `$: is ${kind(event)}, not ${SHAPES}`;
   if ('Records' in event) return recordsProblem(event.Records);
   if ('tasks' in event || 'invocationSchemaVersion' in event) return batchProblem(event);
-  return '$: has neither "Records" (an S3 notification) nor "invocationSchemaVersion" and "tasks" '
-    + '(S3 Batch Operations)';
+  return (
+    '$: has neither "Records" (an S3 notification) nor "invocationSchemaVersion" and "tasks" ' + '(S3 Batch Operations)'
+  );
 }
 
 function recordsProblem(records: unknown): string | null {

@@ -12,7 +12,9 @@ import { fsError, inputError } from './errors.js';
 /** `.NAME.tmp-<pid>-<random>` beside `target`: the pid lets a later run tell a dead run's leftovers. */
 export async function makeTempDirBeside(target: string): Promise<string> {
   const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(temp, { recursive: true }).catch((error) => { throw fsError(error, dirname(target), 'write'); });
+  await mkdir(temp, { recursive: true }).catch((error) => {
+    throw fsError(error, dirname(target), 'write');
+  });
   return temp;
 }
 

@@ -14,7 +14,12 @@ export class LambdaMlError extends Error {
   readonly hint: string | undefined;
   /** One line per item when the error is about many things (e.g. every binary the native audit refused). */
   readonly details: readonly string[];
-  constructor(code: ErrorCode, message: string, hint?: string, options?: ErrorOptions & { details?: readonly string[] }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    hint?: string,
+    options?: ErrorOptions & { details?: readonly string[] },
+  ) {
     super(message, options);
     this.code = code;
     this.hint = hint;
@@ -37,10 +42,14 @@ export const awsError = (message: string, hint?: string, cause?: unknown) =>
 export function exitCodeFor(error: unknown): ExitCode {
   if (!(error instanceof LambdaMlError)) return EXIT.BUG;
   switch (error.code) {
-    case 'over-budget': return EXIT.OVER_BUDGET;
-    case 'aws': return EXIT.REMOTE;
-    case 'internal': return EXIT.BUG;
-    default: return EXIT.BAD_INPUT;
+    case 'over-budget':
+      return EXIT.OVER_BUDGET;
+    case 'aws':
+      return EXIT.REMOTE;
+    case 'internal':
+      return EXIT.BUG;
+    default:
+      return EXIT.BAD_INPUT;
   }
 }
 

@@ -9,7 +9,10 @@ const WRITE_OPS = new Set(['write', 'create', 'append', 'rename', 'remove', 'rep
 /** Whether `what` (fsError's verb) writes. */
 export const isWriteOp = (what: string) => WRITE_OPS.has(what);
 
-interface Wording { readonly message: string; readonly hint: string | undefined }
+interface Wording {
+  readonly message: string;
+  readonly hint: string | undefined;
+}
 type Case = (path: string, what: string) => Wording;
 const say = (message: string, hint?: string): Wording => ({ message, hint });
 

@@ -1,6 +1,9 @@
 /** Lambda quotas (docs/design.md §2), in bytes unless named otherwise. All can be overridden in config `limits`. */
 
-/** https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "Unzipped size must be smaller than 262144000 bytes". */
+/**
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "Unzipped size must be smaller than
+ * 262144000 bytes".
+ */
 export const UNZIPPED_BYTES = 262_144_000;
 /** Direct upload (ZipFile) cap: 50 MiB zipped. Larger code goes through S3Bucket/S3Key. */
 export const ZIP_DIRECT_BYTES = 52_428_800;

@@ -26,7 +26,10 @@ const LETTERS: Record<string, string> = { ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss',
  */
 export function slugify(text: string, options: { readonly max: number; readonly keep?: string }): string {
   const keep = options.keep ?? '';
-  const plain = text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
+  const plain = text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
     .replace(/[øæœßđł]/g, (ch) => LETTERS[ch]) // letters NFKD leaves whole
     .replace(/['’]/g, '');
   let out = '';

@@ -21,10 +21,10 @@ const DEFLATED = 8;
 /** The central-directory facts the checks need. */
 export interface ZipEntryFacts {
   readonly name: string;
-  readonly bytes: number;                 // uncompressed, as declared
+  readonly bytes: number; // uncompressed, as declared
   readonly compressedBytes: number;
   readonly method: number;
-  readonly isEncrypted?: boolean;         // general purpose bit 0: stored data carries a 12-byte header
+  readonly isEncrypted?: boolean; // general purpose bit 0: stored data carries a 12-byte header
 }
 
 /** A problem found, worded for `<what the zip is>: <message>`, with the fix. */
@@ -59,8 +59,9 @@ export function checkZipEntry(entry: ZipEntryFacts): ZipProblem | null {
     return { message: `entry "${entry.name}" declares ${sizes}, ${BEYOND_DEFLATE}`, hint: REBUILD };
   }
   if (entry.method === STORED && !entry.isEncrypted && entry.bytes !== entry.compressedBytes) {
-    const message = `entry "${entry.name}" is stored uncompressed but declares ${sizes} (they must be equal): `
-      + 'a corrupt or forged zip';
+    const message =
+      `entry "${entry.name}" is stored uncompressed but declares ${sizes} (they must be equal): ` +
+      'a corrupt or forged zip';
     return { message, hint: REBUILD };
   }
   return null;
@@ -70,8 +71,9 @@ export function checkZipEntry(entry: ZipEntryFacts): ZipProblem | null {
 export function checkZipTotal(totalBytes: number, zipBytes: number): ZipProblem | null {
   if (totalBytes <= DEFLATE_MAX_RATIO * zipBytes) return null;
   return {
-    message: `its entries declare ${formatExact(totalBytes)} unzipped in total from a ${formatInt(zipBytes)}-byte zip, `
-      + BEYOND_DEFLATE,
+    message:
+      `its entries declare ${formatExact(totalBytes)} unzipped in total from a ${formatInt(zipBytes)}-byte zip, ` +
+      BEYOND_DEFLATE,
     hint: REBUILD,
   };
 }

@@ -17,7 +17,10 @@ const NPM_CPU: Record<Architecture, string> = { x86_64: 'x64', arm64: 'arm64' };
 const PIP_PLATFORM: Record<Architecture, string> = { x86_64: 'manylinux2014_x86_64', arm64: 'manylinux2014_aarch64' };
 const BINARY = /\.(node|so)(\.\d+)*$/;
 
-export interface AuditTarget { readonly architecture: Architecture; readonly runtime: string }
+export interface AuditTarget {
+  readonly architecture: Architecture;
+  readonly runtime: string;
+}
 
 /** A shipped file: its label (path relative to its tree's root), absolute path, and owning package from the scan. */
 export type AuditFile = readonly [label: string, path: string, owner?: string | null];
@@ -41,9 +44,10 @@ export function auditBinaries(files: readonly AuditFile[], target: AuditTarget):
     if (!BINARY.test(label)) continue;
     audited++;
     const info = readBinaryInfo(path);
-    const abiFailure = () => runtime.language === 'python'
-      ? pythonAbiFailure(label, path, owner, runtime, findWheel)
-      : nodeAbiFailure(label, info, runtime);
+    const abiFailure = () =>
+      runtime.language === 'python'
+        ? pythonAbiFailure(label, path, owner, runtime, findWheel)
+        : nodeAbiFailure(label, info, runtime);
     const failure = platformFailure(label, info, runtime, target.architecture) ?? abiFailure();
     if (failure) failures.push(failure);
   }
@@ -68,7 +72,11 @@ function platformFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime
 
 /** CPython imports `NAME.cpython-3XY-….so` only on its 3.XY, and `NAME.abi3.so` only from the wheel's minimum on. */
 function pythonAbiFailure(
-  label: string, path: string, owner: string | null, runtime: LambdaRuntime, findWheel: WheelFinder,
+  label: string,
+  path: string,
+  owner: string | null,
+  runtime: LambdaRuntime,
+  findWheel: WheelFinder,
 ): Failure | null {
   const tag = /\.(cpython-\d+[a-z]*)(?:-[^./]+)?\.so$/.exec(label)?.[1];
   const own = cpythonTag(runtime);
@@ -84,7 +92,8 @@ function pythonAbiFailure(
   if (!wheel || !minimum || !newer(minimum, [runtime.major, runtime.minor ?? 0])) return null;
   return {
     label,
-    reason: `a stable-ABI (abi3) extension for CPython ${minimum.join('.')} and later (${wheel.distInfo}/WHEEL); ` +
+    reason:
+      `a stable-ABI (abi3) extension for CPython ${minimum.join('.')} and later (${wheel.distInfo}/WHEEL); ` +
       `${runtime.id} is ${runtime.version}`,
     fix: 'python-abi',
   };
@@ -99,7 +108,8 @@ function nodeAbiFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime)
   const node = built ? `Node ${built.version}` : 'another Node';
   return {
     label,
-    reason: `a Node addon built for ${node} (NODE_MODULE_VERSION ${addon.moduleVersion}, not Node-API); ` +
+    reason:
+      `a Node addon built for ${node} (NODE_MODULE_VERSION ${addon.moduleVersion}, not Node-API); ` +
       `${runtime.id} is Node ${runtime.version} (${runtime.nodeModuleVersion})`,
     fix: 'node-abi',
   };
@@ -108,7 +118,11 @@ function nodeAbiFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime)
 function auditError(failures: readonly Failure[], runtime: LambdaRuntime, arch: Architecture): LambdaMlError {
   const count = failures.length === 1 ? '1 native binary' : `${failures.length} native binaries`;
   const more = failures.length > 2 ? ` and ${failures.length - 2} more` : '';
-  const named = failures.slice(0, 2).map((f) => f.label).join(', ') + more;
+  const named =
+    failures
+      .slice(0, 2)
+      .map((f) => f.label)
+      .join(', ') + more;
   const fixes = [...new Set(failures.map((failure) => fixFor(failure, failures, runtime, arch)))];
   return new LambdaMlError('input', `${count} cannot load on ${runtime.id} ${arch}: ${named}`, fixes.join('; '), {
     details: failures.map((failure) => `${failure.label}: ${failure.reason}`),
@@ -118,21 +132,29 @@ function auditError(failures: readonly Failure[], runtime: LambdaRuntime, arch: 
 function fixFor(failure: Failure, all: readonly Failure[], runtime: LambdaRuntime, arch: Architecture): string {
   const cpu = NPM_CPU[arch];
   if (failure.fix === 'glibc') {
-    const needed = all.filter((f) => f.glibc).map((f) => f.glibc!).reduce((a, b) => (newer(b, a) ? b : a));
-    const upgrade = creatableRuntimes(runtime.language)
-      .find((r) => !newer(needed, r.glibc) && newer(r.glibc, runtime.glibc));
+    const needed = all
+      .filter((f) => f.glibc)
+      .map((f) => f.glibc!)
+      .reduce((a, b) => (newer(b, a) ? b : a));
+    const upgrade = creatableRuntimes(runtime.language).find(
+      (r) => !newer(needed, r.glibc) && newer(r.glibc, runtime.glibc),
+    );
     const move = upgrade ? `, or move to ${upgrade.id} (${upgrade.os}, glibc ${upgrade.glibc.join('.')})` : '';
     const builds = "manylinux2014 wheels, npm packages' linux-gnu prebuilds";
     return `use builds made for glibc ${runtime.glibc.join('.')} or older (${builds})${move}`;
   }
   if (runtime.language === 'python') {
-    return `reinstall the deps for ${runtime.id} ${arch}: pip install -t DIR --platform ${PIP_PLATFORM[arch]} ` +
-      `--python-version ${runtime.version} --only-binary=:all: ...`;
+    return (
+      `reinstall the deps for ${runtime.id} ${arch}: pip install -t DIR --platform ${PIP_PLATFORM[arch]} ` +
+      `--python-version ${runtime.version} --only-binary=:all: ...`
+    );
   }
   if (failure.fix === 'node-abi') {
     const node = `Node ${runtime.version}`;
-    return `rebuild the addon under ${node} on linux/${cpu}: npm rebuild ` +
-      `(or npm install --os=linux --cpu=${cpu} with ${node})`;
+    return (
+      `rebuild the addon under ${node} on linux/${cpu}: npm rebuild ` +
+      `(or npm install --os=linux --cpu=${cpu} with ${node})`
+    );
   }
   return `reinstall the deps for Lambda: npm install --os=linux --cpu=${cpu} (or npm ci on a linux/${cpu} machine)`;
 }

@@ -23,24 +23,30 @@ async function walk(base: string, prefix: string, out: ZipInput[]): Promise<void
   const dirents = await readdir(folder, { withFileTypes: true }).catch((error: unknown) => {
     throw fsError(error, folder);
   });
-  await Promise.all(dirents.map(async (dirent) => {
-    const name = prefix === '' ? dirent.name : `${prefix}/${dirent.name}`;
-    const source = join(base, name);
-    if (dirent.isDirectory()) {
-      out.push({ name, kind: 'dir' });
-      return walk(base, name, out);
-    }
-    if (dirent.isSymbolicLink()) {
-      out.push({ name, kind: 'symlink', link: await checkedLink(base, source) });
-      return;
-    }
-    if (!dirent.isFile()) throw inputError(`${source}: not a file, folder or symlink`, 'remove sockets, pipes and device files from the package folder');
-    const stats = await lstat(source).catch((error: unknown) => {
-      throw fsError(error, source);
-    });
-    // Any x bit counts: zips normalise to 0755/0644, so group/other-only bits must not be lost.
-    out.push({ name, kind: 'file', source, size: stats.size, executable: (stats.mode & 0o111) !== 0 });
-  }));
+  await Promise.all(
+    dirents.map(async (dirent) => {
+      const name = prefix === '' ? dirent.name : `${prefix}/${dirent.name}`;
+      const source = join(base, name);
+      if (dirent.isDirectory()) {
+        out.push({ name, kind: 'dir' });
+        return walk(base, name, out);
+      }
+      if (dirent.isSymbolicLink()) {
+        out.push({ name, kind: 'symlink', link: await checkedLink(base, source) });
+        return;
+      }
+      if (!dirent.isFile())
+        throw inputError(
+          `${source}: not a file, folder or symlink`,
+          'remove sockets, pipes and device files from the package folder',
+        );
+      const stats = await lstat(source).catch((error: unknown) => {
+        throw fsError(error, source);
+      });
+      // Any x bit counts: zips normalise to 0755/0644, so group/other-only bits must not be lost.
+      out.push({ name, kind: 'file', source, size: stats.size, executable: (stats.mode & 0o111) !== 0 });
+    }),
+  );
 }
 
 // A link that escapes the folder would point at nothing (or at something else) once unzipped in Lambda.
@@ -49,11 +55,17 @@ async function checkedLink(base: string, source: string): Promise<string> {
     throw fsError(error, source);
   });
   if (isAbsolute(target)) {
-    throw inputError(`${source}: symlink to an absolute path (${target})`, 'make the link relative, or copy the file it points to into the package');
+    throw inputError(
+      `${source}: symlink to an absolute path (${target})`,
+      'make the link relative, or copy the file it points to into the package',
+    );
   }
   const rel = relative(base, resolve(dirname(source), target));
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw inputError(`${source}: symlink points outside the package folder (${target})`, 'copy the file it points to into the package, or remove the link');
+    throw inputError(
+      `${source}: symlink points outside the package folder (${target})`,
+      'copy the file it points to into the package, or remove the link',
+    );
   }
   return target;
 }

@@ -5,7 +5,11 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 const ELF_MACHINES: Record<number, string> = {
-  3: 'x86 (32-bit)', 40: 'ARM (32-bit)', 62: 'x86_64', 183: 'arm64 (aarch64)', 243: 'RISC-V',
+  3: 'x86 (32-bit)',
+  40: 'ARM (32-bit)',
+  62: 'x86_64',
+  183: 'arm64 (aarch64)',
+  243: 'RISC-V',
 };
 const SHT_DYNSYM = 11;
 
@@ -25,8 +29,13 @@ export interface BinaryInfo {
   readonly addon: NodeAddonAbi | null;
 }
 
-const NOT_ELF = (kind: BinaryInfo['kind']): BinaryInfo =>
-  ({ kind, machine: null, machineId: null, glibc: null, addon: null });
+const NOT_ELF = (kind: BinaryInfo['kind']): BinaryInfo => ({
+  kind,
+  machine: null,
+  machineId: null,
+  glibc: null,
+  addon: null,
+});
 const MACH_O = [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe, 0xbebafeca];
 
 /** Reads a binary's header (and, for ELF, the highest GLIBC_x.y version it references and its addon entry points). */
@@ -62,7 +71,11 @@ function maxGlibc(data: Buffer): [number, number] | null {
     let end = at + needle.length;
     const isVersionChar = (byte: number) => byte === 0x2e || (byte >= 0x30 && byte <= 0x39); // '.' or a digit
     while (end < data.length && end - at < 16 && isVersionChar(data[end])) end++;
-    const [major, minor] = data.subarray(at + 6, end).toString('latin1').split('.').map(Number);
+    const [major, minor] = data
+      .subarray(at + 6, end)
+      .toString('latin1')
+      .split('.')
+      .map(Number);
     const isNewer = !best || major > best[0] || (major === best[0] && minor > best[1]);
     if (Number.isFinite(major) && Number.isFinite(minor) && isNewer) {
       best = [major, minor];
@@ -110,7 +123,8 @@ export function dynamicExports(data: Buffer): string[] | null {
       const strtab = section(dynsym.link);
       const entsize = dynsym.entsize || (is64 ? 24 : 16);
       const end = Math.min(dynsym.offset + dynsym.size, data.length);
-      for (let at = dynsym.offset + entsize; at + entsize <= end; at += entsize) { // entry 0 is the null symbol
+      for (let at = dynsym.offset + entsize; at + entsize <= end; at += entsize) {
+        // entry 0 is the null symbol
         const shndx = u16(at + (is64 ? 6 : 14));
         const nameAt = strtab.offset + u32(at);
         if (shndx === 0 || nameAt >= strtab.offset + strtab.size || nameAt >= data.length) continue;

@@ -6,6 +6,7 @@ import type { ZipInput } from './zip-writer.js';
 
 /** Node: the classifier handler; Python: lambda_ml_bootstrap.py (the user's own handler is in `code`). */
 export function emittedInputs(config: Config, runtime: 'node' | 'python'): ZipInput[] {
-  if (runtime === 'python') return [{ name: 'lambda_ml_bootstrap.py', kind: 'file', data: Buffer.from(PYTHON_BOOTSTRAP) }];
+  if (runtime === 'python')
+    return [{ name: 'lambda_ml_bootstrap.py', kind: 'file', data: Buffer.from(PYTHON_BOOTSTRAP) }];
   return nodeHandlerInputs();
 }

@@ -59,7 +59,13 @@ export async function inspectZip(path: string, opts: InspectOptions = {}): Promi
   let zip: ZipFile;
   try {
     // decodeStrings: false so that we decode and judge names ourselves and can name the bad entry.
-    zip = await yauzl.fromRandomAccessReaderPromise(reader, size, { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: true });
+    zip = await yauzl.fromRandomAccessReaderPromise(reader, size, {
+      lazyEntries: true,
+      autoClose: true,
+      decodeStrings: false,
+      validateEntrySizes: true,
+      strictFileNames: true,
+    });
   } catch (error) {
     await reader.handle.close().catch(() => undefined);
     throw notAZip(path, error);
@@ -75,11 +81,17 @@ export async function inspectZip(path: string, opts: InspectOptions = {}): Promi
       if (problem !== null) throw inputError(`${path}: ${problem.message}`, problem.hint);
       if (item.bytes >= RATIO_MIN_BYTES && item.bytes > maxRatio * Math.max(item.compressedBytes, 1)) {
         const ratio = item.compressedBytes === 0 ? 'infinite' : `${Math.round(item.bytes / item.compressedBytes)}:1`;
-        throw inputError(`${path}: entry "${item.name}" looks like a zip bomb (${formatExact(item.bytes)} from ${formatExact(item.compressedBytes)}, ratio ${ratio} > ${maxRatio}:1)`, 'do not extract this archive; rebuild it from trusted sources');
+        throw inputError(
+          `${path}: entry "${item.name}" looks like a zip bomb (${formatExact(item.bytes)} from ${formatExact(item.compressedBytes)}, ratio ${ratio} > ${maxRatio}:1)`,
+          'do not extract this archive; rebuild it from trusted sources',
+        );
       }
       unzippedBytes += item.bytes;
       if (unzippedBytes > maxUnzipped) {
-        throw inputError(`${path}: unzips to more than ${maxUnzipped} bytes (zip bomb?)`, 'do not extract this archive, or raise the limit if it is trusted');
+        throw inputError(
+          `${path}: unzips to more than ${maxUnzipped} bytes (zip bomb?)`,
+          'do not extract this archive, or raise the limit if it is trusted',
+        );
       }
       if (!item.isDir) files++;
       entries.push(item);
@@ -111,7 +123,11 @@ function toListingEntry(entry: Entry): ZipListingEntry {
 
 function notAZip(path: string, error: unknown) {
   const detail = error instanceof Error ? error.message : String(error);
-  return inputError(`${path}: not a zip file or truncated (${detail.split('\n')[0]})`, 'rebuild the archive, or check that the download or copy completed', error);
+  return inputError(
+    `${path}: not a zip file or truncated (${detail.split('\n')[0]})`,
+    'rebuild the archive, or check that the download or copy completed',
+    error,
+  );
 }
 
 const BLOCK = 1024 * 1024;
@@ -127,9 +143,18 @@ class BlockReader extends yauzl.RandomAccessReader {
     super();
     this.handle = handle;
   }
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
     const done = callback as (err: Error | null, bytesRead?: number) => void;
-    this.readAsync(buffer, offset, length, position).then((bytesRead) => done(null, bytesRead), (error: Error) => done(error));
+    this.readAsync(buffer, offset, length, position).then(
+      (bytesRead) => done(null, bytesRead),
+      (error: Error) => done(error),
+    );
   }
   private async readAsync(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     let copied = 0;

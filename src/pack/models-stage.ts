@@ -13,7 +13,13 @@ export interface StagedWithMeta extends StagedModel {
 }
 
 /** Writes `<out>/models/<name>/` for every model and returns what was staged. */
-export async function stageModels(out: string, models: readonly ModelConfig[], scans: readonly ModelScan[], convert?: KerasConverter, runtime: 'node' | 'python' = 'node'): Promise<StagedWithMeta[]> {
+export async function stageModels(
+  out: string,
+  models: readonly ModelConfig[],
+  scans: readonly ModelScan[],
+  convert?: KerasConverter,
+  runtime: 'node' | 'python' = 'node',
+): Promise<StagedWithMeta[]> {
   const staged: StagedWithMeta[] = [];
   for (const model of models) {
     const scan = scans.find((s) => s.name === model.name);
@@ -23,7 +29,11 @@ export async function stageModels(out: string, models: readonly ModelConfig[], s
     let format: 'tfjs-layers' | 'tfjs-graph';
     // The Node handler runs TF.js, so Keras files are converted; a Python handler loads them as they are.
     if ((scan.format === 'keras-h5' || scan.format === 'keras-v3') && runtime === 'node') {
-      if (!convert) throw inputError(`model ${model.name} is a Keras file and the converter is unavailable`, 'convert it first: lambda-ml convert IN OUT, and point models[].path at OUT');
+      if (!convert)
+        throw inputError(
+          `model ${model.name} is a Keras file and the converter is unavailable`,
+          'convert it first: lambda-ml convert IN OUT, and point models[].path at OUT',
+        );
       await convert(model.path, dir);
       format = 'tfjs-layers';
     } else {
@@ -35,9 +45,20 @@ export async function stageModels(out: string, models: readonly ModelConfig[], s
     const files = [];
     for (const name of (await readdir(dir)).sort()) {
       const data = await readFile(join(dir, name));
-      files.push({ name, bytes: (await stat(join(dir, name))).size, sha256: createHash('sha256').update(data).digest('hex') });
+      files.push({
+        name,
+        bytes: (await stat(join(dir, name))).size,
+        sha256: createHash('sha256').update(data).digest('hex'),
+      });
     }
-    staged.push({ name: model.name, dir: `models/${model.name}`, s3: model.s3, files, format, labels: await readLabels(model) });
+    staged.push({
+      name: model.name,
+      dir: `models/${model.name}`,
+      s3: model.s3,
+      files,
+      format,
+      labels: await readLabels(model),
+    });
   }
   return staged;
 }
@@ -49,7 +70,10 @@ export async function readLabels(model: ModelConfig): Promise<string[]> {
   try {
     raw = JSON.parse(await readFile(model.labels, 'utf8'));
   } catch (error) {
-    throw inputError(`${model.labels}: cannot read labels (${(error as Error).message.split('\n')[0]})`, 'give a JSON array of class names in output order');
+    throw inputError(
+      `${model.labels}: cannot read labels (${(error as Error).message.split('\n')[0]})`,
+      'give a JSON array of class names in output order',
+    );
   }
   if (Array.isArray(raw) && raw.every((l) => typeof l === 'string')) return raw;
   if (raw && typeof raw === 'object') {
@@ -60,7 +84,10 @@ export async function readLabels(model: ModelConfig): Promise<string[]> {
       return Array.from(out, (l, i) => l ?? String(i));
     }
   }
-  throw inputError(`${model.labels}: labels must be a JSON array of strings (or {"0": "label", ...})`, 'e.g. ["cat", "dog"]');
+  throw inputError(
+    `${model.labels}: labels must be a JSON array of strings (or {"0": "label", ...})`,
+    'e.g. ["cat", "dog"]',
+  );
 }
 
 export const modelDirOf = (path: string) => (path.endsWith('.json') ? dirname(path) : path);

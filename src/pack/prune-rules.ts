@@ -3,8 +3,10 @@
 export type PruneRule = 'docs' | 'tests' | 'examples' | 'types' | 'sourcemaps' | 'browser' | 'pycache';
 
 const LICENCE = /(^|\/)(licen[cs]e|copying|notice|authors|patents)([.-][^/]*)?$/i;
-const DOCS = /(^|\/)(readme|changelog|changes|history|contributing|code_of_conduct|security|upgrading|migrat\w*)([.-][^/]*)?$|\.(md|markdown|mdx|rst)$|(^|\/)(docs?|man)\//i;
-const TESTS_NODE = /(^|\/)(tests?|__tests__|spec|__mocks__|\.github|coverage|benchmarks?)\/|\.(test|spec)\.[cm]?[jt]sx?$/i;
+const DOCS =
+  /(^|\/)(readme|changelog|changes|history|contributing|code_of_conduct|security|upgrading|migrat\w*)([.-][^/]*)?$|\.(md|markdown|mdx|rst)$|(^|\/)(docs?|man)\//i;
+const TESTS_NODE =
+  /(^|\/)(tests?|__tests__|spec|__mocks__|\.github|coverage|benchmarks?)\/|\.(test|spec)\.[cm]?[jt]sx?$/i;
 const TESTS_PY = /(^|\/)(tests?)\//;
 const EXAMPLES = /(^|\/)(examples?|demos?|samples?)\//i;
 const TYPES = /\.d\.[cm]?ts(\.map)?$|\.pyi$|(^|\/)py\.typed$|\.tsbuildinfo$|(^|\/)tsconfig[^/]*\.json$/;
@@ -36,7 +38,10 @@ export function ruleFor(path: string, kind: 'node' | 'python'): PruneRule | null
   return null;
 }
 
-/** Every file path a package.json names as an entry point (main, module, browser-free exports leaves, bin, explicit files). */
+/**
+ * Every file path a package.json names as an entry point (main, module, browser-free exports leaves, bin, explicit
+ * files).
+ */
 export function protectedPaths(manifest: Record<string, unknown>): { exact: Set<string>; patterns: RegExp[] } {
   const exact = new Set<string>();
   const patterns: RegExp[] = [];
@@ -46,7 +51,8 @@ export function protectedPaths(manifest: Record<string, unknown>): { exact: Set<
     if (clean.includes('*')) patterns.push(new RegExp(`^${clean.split('*').map(escape).join('.*')}$`));
     else {
       exact.add(clean);
-      for (const ext of ['.js', '.json', '.node', '.cjs', '.mjs', '/index.js', '/index.json']) exact.add(clean.replace(/\/$/, '') + ext);
+      for (const ext of ['.js', '.json', '.node', '.cjs', '.mjs', '/index.js', '/index.json'])
+        exact.add(clean.replace(/\/$/, '') + ext);
     }
   };
   add(manifest.main ?? 'index.js');
@@ -58,7 +64,8 @@ export function protectedPaths(manifest: Record<string, unknown>): { exact: Set<
   };
   walk(manifest.exports);
   walk(manifest.bin);
-  if (Array.isArray(manifest.files)) for (const f of manifest.files) if (typeof f === 'string' && /\.[a-z]+$/i.test(f) && !f.includes('*')) add(f);
+  if (Array.isArray(manifest.files))
+    for (const f of manifest.files) if (typeof f === 'string' && /\.[a-z]+$/i.test(f) && !f.includes('*')) add(f);
   return { exact, patterns };
 }
 

@@ -21,7 +21,8 @@ export function pruneSafe(entries: readonly FileEntry[], kind: DepsKind, root: s
   for (const entry of entries) {
     const { pkgDir, inner } = splitPackage(entry, kind);
     let rule = kind === 'none' ? null : ruleFor(inner, kind === 'python' ? 'python' : 'node');
-    if (rule && kind === 'node' && root !== null && pkgDir !== null && isProtected(guards, root, pkgDir, inner)) rule = null;
+    if (rule && kind === 'node' && root !== null && pkgDir !== null && isProtected(guards, root, pkgDir, inner))
+      rule = null;
     // A .pyc whose source is absent is the module itself (sourceless dists): keep it.
     if (rule === 'pycache' && pyFiles && !hasSource(entry.path, pyFiles)) rule = null;
     if (rule === null) {
@@ -39,14 +40,25 @@ export function pruneSafe(entries: readonly FileEntry[], kind: DepsKind, root: s
 }
 
 /** No pruning. */
-export const pruneOff = (entries: readonly FileEntry[]): PruneResult => ({ mode: 'off', kept: [...entries], removed: [], savedBytes: 0, rules: [] });
+export const pruneOff = (entries: readonly FileEntry[]): PruneResult => ({
+  mode: 'off',
+  kept: [...entries],
+  removed: [],
+  savedBytes: 0,
+  rules: [],
+});
 
 function splitPackage(entry: FileEntry, kind: DepsKind): { pkgDir: string | null; inner: string } {
   if (kind === 'node' && entry.owner) return { pkgDir: entry.owner, inner: entry.path.slice(entry.owner.length + 1) };
   return { pkgDir: null, inner: entry.path };
 }
 
-function isProtected(cache: Map<string, ReturnType<typeof protectedPaths> | null>, root: string, pkgDir: string, inner: string): boolean {
+function isProtected(
+  cache: Map<string, ReturnType<typeof protectedPaths> | null>,
+  root: string,
+  pkgDir: string,
+  inner: string,
+): boolean {
   if (!cache.has(pkgDir)) {
     const manifest = readManifestCached(`${root}/${pkgDir}/package.json`);
     cache.set(pkgDir, manifest ? protectedPaths(manifest) : null);

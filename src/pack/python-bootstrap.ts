@@ -1,4 +1,6 @@
-/** lambda_ml_bootstrap.py (docs/design.md §7): `import lambda_ml_bootstrap` first makes the sideloaded deps importable. */
+/**
+ * lambda_ml_bootstrap.py (docs/design.md §7): `import lambda_ml_bootstrap` first makes the sideloaded deps importable.
+ */
 
 /** The emitted module. Standard library only; boto3 (in the Lambda runtime) only when deps.zip lives in S3. */
 export const PYTHON_BOOTSTRAP = String.raw`"""lambda-ml bootstrap: makes sideloaded dependencies importable.

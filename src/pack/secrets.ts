@@ -19,9 +19,16 @@ export function checkSecrets(files: readonly (readonly [string, string])[], allo
   for (const [label, path] of files) {
     if (allowed(label)) continue;
     const named = SECRET_NAMES.find(([re]) => re.test(label));
-    if (named) throw inputError(`${label} looks like ${named[1]}; it would ship inside the function`, `delete it from the package, or allow it by name: "allowSecrets": ["${label}"]`);
+    if (named)
+      throw inputError(
+        `${label} looks like ${named[1]}; it would ship inside the function`,
+        `delete it from the package, or allow it by name: "allowSecrets": ["${label}"]`,
+      );
     if (KEY_EXT.test(label) && PRIVATE_KEY.test(head(path))) {
-      throw inputError(`${label} holds a PEM private key; it would ship inside the function`, `delete it from the package, or allow it by name: "allowSecrets": ["${label}"]`);
+      throw inputError(
+        `${label} holds a PEM private key; it would ship inside the function`,
+        `delete it from the package, or allow it by name: "allowSecrets": ["${label}"]`,
+      );
     }
   }
 }

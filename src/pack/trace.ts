@@ -12,7 +12,11 @@ const OPTIONAL_PACKAGES = ['@tensorflow/tfjs-node'] as const;
 const ASSET = /\.(node|so(\.\d+)*|wasm)$|(^|\/)package\.json$|(^|\/)licen[cs]e[^/]*$/i;
 
 /** Traces from each handler package's entry; `root` is the folder holding node_modules. */
-export async function pruneTrace(root: string, entries: readonly FileEntry[], extraPackages: readonly string[] = []): Promise<PruneResult> {
+export async function pruneTrace(
+  root: string,
+  entries: readonly FileEntry[],
+  extraPackages: readonly string[] = [],
+): Promise<PruneResult> {
   const resolveFrom = createRequire(join(root, 'noop.js'));
   const starts: string[] = [];
   for (const name of [...HANDLER_PACKAGES, ...OPTIONAL_PACKAGES, ...extraPackages]) {
@@ -25,7 +29,12 @@ export async function pruneTrace(root: string, entries: readonly FileEntry[], ex
   const base = realpathSync(root);
   // node_modules may be a symlink (pnpm, a shared install): nft reports real paths, mapped back to node_modules/.
   const realModules = realpathSync(join(root, 'node_modules'));
-  const { fileList } = await nodeFileTrace(starts, { base: '/', processCwd: base, conditions: ['node', 'require'], exportsOnly: false });
+  const { fileList } = await nodeFileTrace(starts, {
+    base: '/',
+    processCwd: base,
+    conditions: ['node', 'require'],
+    exportsOnly: false,
+  });
   const reached = new Set<string>();
   for (const file of fileList) {
     const abs = `/${file.split(sep).join('/')}`;
@@ -37,11 +46,20 @@ export async function pruneTrace(root: string, entries: readonly FileEntry[], ex
   const kept: FileEntry[] = [];
   const removed: FileEntry[] = [];
   for (const entry of entries) {
-    const keep = reached.has(entry.path) || (entry.owner !== null && reachedOwners.has(entry.owner) && ASSET.test(entry.path)) || entry.owner === null && !entry.path.includes('/node_modules/');
+    const keep =
+      reached.has(entry.path) ||
+      (entry.owner !== null && reachedOwners.has(entry.owner) && ASSET.test(entry.path)) ||
+      (entry.owner === null && !entry.path.includes('/node_modules/'));
     (keep ? kept : removed).push(entry);
   }
   const bytes = removed.reduce((t, e) => t + e.bytes, 0);
-  return { mode: 'trace', kept, removed, savedBytes: bytes, rules: [{ rule: 'not reached from the handler', files: removed.length, bytes }] };
+  return {
+    mode: 'trace',
+    kept,
+    removed,
+    savedBytes: bytes,
+    rules: [{ rule: 'not reached from the handler', files: removed.length, bytes }],
+  };
 }
 
 export const relativeTo = (root: string, abs: string) => relative(root, abs).split(sep).join('/');

@@ -24,8 +24,11 @@ export function abi3Minimum(wheelText: string): [number, number] | null {
 }
 
 /** (site-packages root, file label, owning dist-info or null) -> the WHEEL of its distribution, or null. */
-export type WheelFinder =
-  (root: string, label: string, owner: string | null) => { distInfo: string; text: string } | null;
+export type WheelFinder = (
+  root: string,
+  label: string,
+  owner: string | null,
+) => { distInfo: string; text: string } | null;
 
 /** Finds the WHEEL of a shipped file, with `label` relative to the site-packages `root`; dist-info listings cached. */
 export function wheelFinder(): WheelFinder {
@@ -34,7 +37,9 @@ export function wheelFinder(): WheelFinder {
     if (!listed.has(root)) {
       let names: string[] = [];
       try {
-        names = readdirSync(root).filter((name) => name.endsWith('.dist-info')).sort();
+        names = readdirSync(root)
+          .filter((name) => name.endsWith('.dist-info'))
+          .sort();
       } catch {
         // no folder to look in: the extension is checked by its file name only
       }

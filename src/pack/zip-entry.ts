@@ -30,7 +30,9 @@ export interface PreparedEntry {
 
 // Modes are normalised (docs/design.md §6) so umask and checkout permissions never change the zip.
 const MODE = { file: 0o100644, executable: 0o100755, dir: 0o040755, symlink: 0o120777 } as const;
-/** Files above this are compressed twice as streams (once to learn the sizes, once to write) instead of held in memory. */
+/**
+ * Files above this are compressed twice as streams (once to learn the sizes, once to write) instead of held in memory.
+ */
 export const STREAM_THRESHOLD = 32 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
 const deflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
@@ -64,22 +66,37 @@ function planEntry(input: ZipInput): PlannedEntry {
   const hint = 'entry names must be relative paths inside the package, using "/" and no ".." segments';
   if (reason !== null) throw inputError(`zip entry "${input.name}": unsafe name (${reason})`, hint);
   const nameBytes = Buffer.from(name, 'utf8');
-  if (nameBytes.length > 0xffff) throw inputError(`zip entry "${name.slice(0, 80)}…": name longer than 65535 bytes`, hint);
+  if (nameBytes.length > 0xffff)
+    throw inputError(`zip entry "${name.slice(0, 80)}…": name longer than 65535 bytes`, hint);
   if (input.kind === 'file' && input.source === undefined && input.data === undefined) {
     throw inputError(`zip entry "${name}": a file needs a source path or data`, 'this is a bug in the caller');
   }
   if (input.kind === 'symlink' && !input.link) {
     throw inputError(`zip entry "${name}": a symlink needs a target`, 'this is a bug in the caller');
   }
-  const mode = isDir ? MODE.dir : input.kind === 'symlink' ? MODE.symlink : input.executable ? MODE.executable : MODE.file;
+  const mode = isDir
+    ? MODE.dir
+    : input.kind === 'symlink'
+      ? MODE.symlink
+      : input.executable
+        ? MODE.executable
+        : MODE.file;
   return { input, name, nameBytes, mode };
 }
 
 const stored = (data: Buffer, reserved: number): PreparedEntry => ({
-  method: 0, crc: crc32(data), size: data.length, compressedSize: data.length, payload: data, reserved,
+  method: 0,
+  crc: crc32(data),
+  size: data.length,
+  compressedSize: data.length,
+  payload: data,
+  reserved,
 });
 
-/** Deflates (small inputs inline, others in the threadpool); stores when deflate does not shrink the data, as Info-ZIP does. */
+/**
+ * Deflates (small inputs inline, others in the threadpool); stores when deflate does not shrink the data, as Info-ZIP
+ * does.
+ */
 async function compress(data: Buffer, level: number, reserved: number): Promise<PreparedEntry> {
   if (data.length === 0 || level === 0) return stored(data, reserved);
   let deflated: Buffer;
@@ -91,11 +108,24 @@ async function compress(data: Buffer, level: number, reserved: number): Promise<
   if (deflated.length >= data.length) return stored(data, reserved);
   // zlib hands back a slice of its output buffer; copy small results so they do not pin it.
   if (deflated.buffer.byteLength > 2 * deflated.length) deflated = Buffer.from(deflated);
-  return { method: 8, crc: crc32(data), size: data.length, compressedSize: deflated.length, payload: deflated, reserved };
+  return {
+    method: 8,
+    crc: crc32(data),
+    size: data.length,
+    compressedSize: deflated.length,
+    payload: deflated,
+    reserved,
+  };
 }
 
 /** Reads and compresses entry `index`, holding its bytes in `gate` (entered exactly once, even on failure). */
-export async function prepareEntry(entry: PlannedEntry, index: number, gate: ByteGate, level: number, signal: AbortSignal): Promise<PreparedEntry> {
+export async function prepareEntry(
+  entry: PlannedEntry,
+  index: number,
+  gate: ByteGate,
+  level: number,
+  signal: AbortSignal,
+): Promise<PreparedEntry> {
   const { input } = entry;
   if (input.kind !== 'file' || input.source === undefined) {
     await gate.enter(index, 0);
@@ -190,7 +220,13 @@ async function scanLargeFile(source: string, level: number, signal: AbortSignal)
 }
 
 /** Pass 2 for a large file: compresses it again straight into `write`, checking it matches pass 1. */
-export async function streamLargeFile(entry: PlannedEntry, prepared: PreparedEntry, level: number, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
+export async function streamLargeFile(
+  entry: PlannedEntry,
+  prepared: PreparedEntry,
+  level: number,
+  write: (chunk: Buffer) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
   const source = entry.input.source as string;
   let crc = 0;
   let size = 0;
@@ -216,7 +252,10 @@ export async function streamLargeFile(entry: PlannedEntry, prepared: PreparedEnt
     throw wrapSourceError(error, source);
   }
   if (crc !== prepared.crc || size !== prepared.size || compressedSize !== prepared.compressedSize) {
-    throw inputError(`${source}: changed while it was being zipped`, 'do not modify the project while packaging; run again');
+    throw inputError(
+      `${source}: changed while it was being zipped`,
+      'do not modify the project while packaging; run again',
+    );
   }
 }
 

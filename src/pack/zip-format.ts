@@ -26,7 +26,9 @@ const VERSION_DEFAULT = 20; // 2.0: deflate, folders
 const VERSION_ZIP64 = 45; // 4.5: Zip64
 const MADE_BY_UNIX = 3 << 8; // so extractors honour the unix mode in the external attributes
 
-/** Zip64 is needed in an entry's local header when either size overflows 32 bits (0xFFFFFFFF is the "see Zip64" marker). */
+/**
+ * Zip64 is needed in an entry's local header when either size overflows 32 bits (0xFFFFFFFF is the "see Zip64" marker).
+ */
 export const needsZip64Sizes = (size: number, compressedSize: number) => size >= MAX32 || compressedSize >= MAX32;
 
 /** Byte length of the local header that `localHeader` will produce. */

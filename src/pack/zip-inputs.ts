@@ -8,6 +8,12 @@ export function entriesToInputs(root: string, entries: readonly FileEntry[], pre
   return entries.map((entry) =>
     entry.link !== null
       ? { name: prefix + entry.path, kind: 'symlink' as const, link: entry.link }
-      : { name: prefix + entry.path, kind: 'file' as const, source: absPath(root, entry.path), executable: (entry.mode & 0o111) !== 0, size: entry.bytes },
+      : {
+          name: prefix + entry.path,
+          kind: 'file' as const,
+          source: absPath(root, entry.path),
+          executable: (entry.mode & 0o111) !== 0,
+          size: entry.bytes,
+        },
   );
 }

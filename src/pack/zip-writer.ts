@@ -46,7 +46,11 @@ const MAX_AHEAD = 512;
 const FLUSH_BYTES = 1024 * 1024;
 
 /** Writes a deterministic zip atomically (temp file, then rename); on any failure nothing is left behind. */
-export async function writeZip(inputs: readonly ZipInput[], outPath: string, options: ZipOptions = {}): Promise<ZipResult> {
+export async function writeZip(
+  inputs: readonly ZipInput[],
+  outPath: string,
+  options: ZipOptions = {},
+): Promise<ZipResult> {
   const entries = planEntries(inputs);
   const tempPath = `${outPath}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   let handle: FileHandle | undefined;
@@ -108,7 +112,11 @@ function createSink(handle: FileHandle | undefined): Sink {
 }
 
 // Files are read and deflated concurrently in the threadpool but written strictly in sorted order.
-async function emitZip(entries: readonly PlannedEntry[], handle: FileHandle | undefined, options: ZipOptions): Promise<ZipResult> {
+async function emitZip(
+  entries: readonly PlannedEntry[],
+  handle: FileHandle | undefined,
+  options: ZipOptions,
+): Promise<ZipResult> {
   const level = options.level ?? 9;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
   const internal = new AbortController();
@@ -130,10 +138,12 @@ async function emitZip(entries: readonly PlannedEntry[], handle: FileHandle | un
       running++;
       const job = prepareEntry(entries[index], index, gate, level, signal);
       jobs.push(job);
-      job.catch(() => undefined).finally(() => {
-        running--;
-        launch();
-      });
+      job
+        .catch(() => undefined)
+        .finally(() => {
+          running--;
+          launch();
+        });
     }
   };
 
@@ -177,11 +187,19 @@ async function emitZip(entries: readonly PlannedEntry[], handle: FileHandle | un
 
 /** Uncompressed total for progress: size hints where given, a stat otherwise. */
 async function totalSize(entries: readonly PlannedEntry[]): Promise<number> {
-  const sizes = await Promise.all(entries.map(async ({ input }) => {
-    if (input.kind === 'dir') return 0;
-    if (input.kind === 'symlink') return Buffer.byteLength(input.link ?? '');
-    if (input.source === undefined) return input.data?.length ?? 0;
-    return input.size ?? (await stat(input.source).then((s) => s.size, () => 0));
-  }));
+  const sizes = await Promise.all(
+    entries.map(async ({ input }) => {
+      if (input.kind === 'dir') return 0;
+      if (input.kind === 'symlink') return Buffer.byteLength(input.link ?? '');
+      if (input.source === undefined) return input.data?.length ?? 0;
+      return (
+        input.size ??
+        (await stat(input.source).then(
+          (s) => s.size,
+          () => 0,
+        ))
+      );
+    }),
+  );
   return sizes.reduce((a, b) => a + b, 0);
 }

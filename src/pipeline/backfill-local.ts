@@ -47,11 +47,15 @@ export async function runLocalBackfillCommand(io: Io, flags: BackfillFlags, inpu
   if (endpoint) await probeEndpoint(endpoint);
   const region = flags.region ?? manifest.region ?? io.env.AWS_REGION ?? 'us-east-1';
   const s3 = new S3Client({
-    region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    region,
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const human = !flags.json && !flags.quiet;
-  const say = (line: string) => { if (human) io.stderr.write(`${line}\n`); };
+  const say = (line: string) => {
+    if (human) io.stderr.write(`${line}\n`);
+  };
   try {
     if (endpoint) {
       // the function fetches its models from S3: on a local endpoint they are staged first, as deploy uploads them
@@ -70,16 +74,23 @@ export async function runLocalBackfillCommand(io: Io, flags: BackfillFlags, inpu
     let result;
     try {
       const userArguments = backfillUserArguments({
-        reclassify: flags.force ? 'all' : 'stale', modelsHash: modelsHash(manifest.runtime.models),
+        reclassify: flags.force ? 'all' : 'stale',
+        modelsHash: modelsHash(manifest.runtime.models),
       });
       const all = (flags.report ?? inputs.config.backfill?.report) === 'all';
       const scope = all ? 'AllTasks' : 'FailedTasksOnly';
       result = await runLocalBackfill({
-        pool, objects: sourceObjects(s3, source, { stats }), userArguments,
+        pool,
+        objects: sourceObjects(s3, source, { stats }),
+        userArguments,
         report: { dir: join(out, 'backfill', 'reports'), scope },
-        onFinished: (_finished, counts) => printer?.update({
-          atMs: Date.now() - started, succeeded: counts.succeeded, failed: counts.failed, total: null,
-        }),
+        onFinished: (_finished, counts) =>
+          printer?.update({
+            atMs: Date.now() - started,
+            succeeded: counts.succeeded,
+            failed: counts.failed,
+            total: null,
+          }),
       });
     } finally {
       await pool.close();
@@ -88,15 +99,29 @@ export async function runLocalBackfillCommand(io: Io, flags: BackfillFlags, inpu
     const { counts, failed, elapsedMs } = result.summary;
     const groups = groupFailures(failed.map(rowOf));
     if (flags.json) {
-      io.stdout.write(JSON.stringify({
-        schemaVersion: 1, ok: counts.failed === 0, local: true, jobId: result.jobId, objects: stats, counts,
-        elapsedMs, report: result.report.dir, pool: result.pool, failures: groups,
-      }, null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            ok: counts.failed === 0,
+            local: true,
+            jobId: result.jobId,
+            objects: stats,
+            counts,
+            elapsedMs,
+            report: result.report.dir,
+            pool: result.pool,
+            failures: groups,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
     } else if (!flags.quiet) {
       const rate = elapsedMs > 0 ? ((counts.succeeded + counts.failed) / (elapsedMs / 1000)).toFixed(1) : '0';
       const lines = [
-        `local job ${result.jobId}: ${counts.succeeded} succeeded, ${counts.failed} failed `
-          + `(${counts.retries} retries) in ${(elapsedMs / 1000).toFixed(1)} s, ${rate}/s at concurrency ${size}`,
+        `local job ${result.jobId}: ${counts.succeeded} succeeded, ${counts.failed} failed ` +
+          `(${counts.retries} retries) in ${(elapsedMs / 1000).toFixed(1)} s, ${rate}/s at concurrency ${size}`,
         `  report ${result.report.dir}`,
       ];
       if (groups.length) lines.push('failures by reason:', ...failureLines(groups));

@@ -6,7 +6,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  GetAccountSettingsCommand, GetAliasCommand, GetFunctionConcurrencyCommand, PutFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
+  GetAliasCommand,
+  GetFunctionConcurrencyCommand,
+  PutFunctionConcurrencyCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -44,21 +47,23 @@ export interface BackfillSource {
 
 /** The objects a backfill covers: the source's listing, or (--from-failures) what the failure records name. */
 export function sourceObjects(s3: S3Client, source: BackfillSource, options: { stats?: ListingStats } = {}) {
-  return source.failures ? listFailedObjects(s3, source.failures, source, options) : listBackfillObjects(s3, source, options);
+  return source.failures
+    ? listFailedObjects(s3, source.failures, source, options)
+    : listBackfillObjects(s3, source, options);
 }
 
 export interface BackfillRunOptions {
   readonly config: Config;
-  readonly manifest: Manifest;             // the package deploy shipped (models' sha256, memory)
-  readonly out: string;                    // the artifacts folder (the CSV manifest is written there)
+  readonly manifest: Manifest; // the package deploy shipped (models' sha256, memory)
+  readonly out: string; // the artifacts folder (the CSV manifest is written there)
   readonly source: BackfillSource;
   readonly manifestKind: 'generator' | 'csv';
   readonly alias: string;
-  readonly role?: string | null;           // --role (else backfill.role)
+  readonly role?: string | null; // --role (else backfill.role)
   readonly priority?: number;
   readonly report?: 'failed' | 'all';
   readonly confirm?: boolean;
-  readonly force?: boolean;                // reclassify everything
+  readonly force?: boolean; // reclassify everything
   readonly dryRun?: boolean;
   readonly wait?: boolean;
   readonly lambda: LambdaClient;
@@ -66,7 +71,7 @@ export interface BackfillRunOptions {
   readonly control: S3ControlClient;
   /** A warm p50 measured on one CPU (invoke --local --repeat), or null for the labelled estimate. */
   readonly measured?: { readonly p50Ms: number } | null;
-  readonly note?: (line: string) => void;  // stderr lines (the concurrency note)
+  readonly note?: (line: string) => void; // stderr lines (the concurrency note)
   readonly progress?: { readonly isTty: boolean; readonly write: (text: string) => void };
   readonly pollMs?: number;
 }
@@ -100,23 +105,30 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
 export function jobRole(config: Config, flag?: string | null): { arn: string; source: string } {
   if (flag) return { arn: flag, source: '--role' };
   if (config.backfill?.role) return { arn: config.backfill.role, source: 'backfill.role' };
-  throw configError('backfill needs a job role for S3 Batch Operations: set backfill.role or pass --role ARN',
-    'lambda-ml policy --backfill prints the role to create (its trust policy and permissions)');
+  throw configError(
+    'backfill needs a job role for S3 Batch Operations: set backfill.role or pass --role ARN',
+    'lambda-ml policy --backfill prints the role to create (its trust policy and permissions)',
+  );
 }
 
 /** The artifacts bucket: the completion report (and a CSV manifest) go there. */
 export function reportBucket(config: Config): string {
   if (config.artifacts.bucket) return config.artifacts.bucket;
-  throw configError('backfill writes its completion report to artifacts.bucket, which is not set',
-    'set artifacts.bucket (and optionally artifacts.prefix) in lambda-ml.config.json');
+  throw configError(
+    'backfill writes its completion report to artifacts.bucket, which is not set',
+    'set artifacts.bucket (and optionally artifacts.prefix) in lambda-ml.config.json',
+  );
 }
 
 /** The alias ARN and the version it points at. */
 async function resolveAlias(lambda: LambdaClient, functionName: string, alias: string) {
   const out = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias })).catch((error) => {
     if (!isNotFound(error)) throw error;
-    throw awsError(`backfill: alias ${alias} of function ${functionName} does not exist`,
-      'run lambda-ml deploy first (it creates the alias the job invokes)', error);
+    throw awsError(
+      `backfill: alias ${alias} of function ${functionName} does not exist`,
+      'run lambda-ml deploy first (it creates the alias the job invokes)',
+      error,
+    );
   });
   const parts = out.AliasArn ? parseFunctionArn(out.AliasArn) : null;
   if (!out.AliasArn || !out.FunctionVersion || !parts) {
@@ -127,10 +139,12 @@ async function resolveAlias(lambda: LambdaClient, functionName: string, alias: s
 
 /** Reads the function's reserved concurrency and the account's unreserved pool; sets it when config asks. */
 async function concurrencyFor(o: BackfillRunOptions, functionName: string): Promise<ConcurrencyPlan> {
-  const current = await step('GetFunctionConcurrency (the function\'s reserved concurrency)',
-    () => o.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: functionName })));
-  const account = await step('GetAccountSettings (the account\'s concurrency)',
-    () => o.lambda.send(new GetAccountSettingsCommand({})));
+  const current = await step("GetFunctionConcurrency (the function's reserved concurrency)", () =>
+    o.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: functionName })),
+  );
+  const account = await step("GetAccountSettings (the account's concurrency)", () =>
+    o.lambda.send(new GetAccountSettingsCommand({})),
+  );
   const plan = planConcurrency({
     reserved: current.ReservedConcurrentExecutions ?? null,
     maxConcurrency: o.config.backfill?.maxConcurrency ?? null,
@@ -138,21 +152,29 @@ async function concurrencyFor(o: BackfillRunOptions, functionName: string): Prom
   });
   if (plan.setReserved !== null && !o.dryRun) {
     const input = { FunctionName: functionName, ReservedConcurrentExecutions: plan.setReserved };
-    await step('PutFunctionConcurrency (backfill.maxConcurrency)',
-      () => o.lambda.send(new PutFunctionConcurrencyCommand(input)));
+    await step('PutFunctionConcurrency (backfill.maxConcurrency)', () =>
+      o.lambda.send(new PutFunctionConcurrencyCommand(input)),
+    );
   }
   o.note?.(plan.setReserved !== null && o.dryRun ? `dry run, not applied: ${plan.note}` : plan.note);
   return plan;
 }
 
 /** Lists the objects; for `--manifest csv` writes the manifest and (not in a dry run) uploads it. */
-async function objectList(o: BackfillRunOptions, bucket: string): Promise<{
-  stats: ListingStats; manifest: JobManifestSource; manifestSha256: string | null;
+async function objectList(
+  o: BackfillRunOptions,
+  bucket: string,
+): Promise<{
+  stats: ListingStats;
+  manifest: JobManifestSource;
+  manifestSha256: string | null;
 }> {
   const stats = emptyListingStats();
   const objects = sourceObjects(o.s3, o.source, { stats });
   if (o.manifestKind === 'generator' && !o.source.failures) {
-    for await (const _ of objects) { /* counted in stats */ }
+    for await (const _ of objects) {
+      /* counted in stats */
+    }
     return { stats, manifest: { kind: 'generator' }, manifestSha256: null };
   }
   const dir = join(o.out, 'backfill');
@@ -170,8 +192,12 @@ async function objectList(o: BackfillRunOptions, bucket: string): Promise<{
 
 /** The cost of `objects` images (x86_64 and arm64) and the time per image it assumes. */
 export function backfillCost(o: {
-  readonly manifest: Manifest; readonly prices: PriceTable; readonly objects: number; readonly listed: number;
-  readonly manifestKind: 'generator' | 'csv'; readonly measured?: { readonly p50Ms: number } | null;
+  readonly manifest: Manifest;
+  readonly prices: PriceTable;
+  readonly objects: number;
+  readonly listed: number;
+  readonly manifestKind: 'generator' | 'csv';
+  readonly measured?: { readonly p50Ms: number } | null;
 }) {
   const memoryMb = o.manifest.function.memoryMb;
   const time = imageTime({ memoryMb, models: o.manifest.runtime.models.length, measured: o.measured ?? null });
@@ -187,28 +213,44 @@ export async function runBackfill(o: BackfillRunOptions): Promise<BackfillRunRes
   const role = jobRole(o.config, o.role);
   const artifacts = reportBucket(o.config);
   const functionName = o.manifest.function.name;
-  const alias = await step(`GetAlias (finding alias ${o.alias} that deploy left)`,
-    () => resolveAlias(o.lambda, functionName, o.alias));
+  const alias = await step(`GetAlias (finding alias ${o.alias} that deploy left)`, () =>
+    resolveAlias(o.lambda, functionName, o.alias),
+  );
   const concurrency = await concurrencyFor(o, functionName);
   const listed = await objectList(o, artifacts);
   const models = o.manifest.runtime.models;
   const reclassify = o.force ? 'all' : 'stale';
   const userArguments = backfillUserArguments({ reclassify, modelsHash: modelsHash(models) });
   const token = backfillToken({
-    ...o.source, functionVersion: alias.version, modelSha256: modelFileShas(models),
-    manifestSha256: listed.manifestSha256, userArguments,
+    ...o.source,
+    functionVersion: alias.version,
+    modelSha256: modelFileShas(models),
+    manifestSha256: listed.manifestSha256,
+    userArguments,
   });
   const scope = (o.report ?? o.config.backfill?.report ?? 'failed') === 'all' ? 'AllTasks' : 'FailedTasksOnly';
   const report = { bucket: artifacts, prefix: backfillPrefixes(o.config.artifacts.prefix).reports, scope } as const;
   const request = buildCreateJobRequest({
-    accountId: alias.accountId, functionArn: alias.aliasArn, roleArn: role.arn, roleSource: role.source,
-    source: o.source, manifest: listed.manifest, report, clientRequestToken: token, userArguments,
-    confirm: o.confirm ?? false, priority: o.priority ?? o.config.backfill?.priority,
+    accountId: alias.accountId,
+    functionArn: alias.aliasArn,
+    roleArn: role.arn,
+    roleSource: role.source,
+    source: o.source,
+    manifest: listed.manifest,
+    report,
+    clientRequestToken: token,
+    userArguments,
+    confirm: o.confirm ?? false,
+    priority: o.priority ?? o.config.backfill?.priority,
     description: jobDescription(o.source, userArguments.models),
   });
   const { time, cost } = backfillCost({
-    manifest: o.manifest, prices: o.config.cost?.prices ?? DEFAULT_PRICES, objects: listed.stats.matched,
-    listed: listed.stats.listed, manifestKind: o.source.failures ? 'csv' : o.manifestKind, measured: o.measured,
+    manifest: o.manifest,
+    prices: o.config.cost?.prices ?? DEFAULT_PRICES,
+    objects: listed.stats.matched,
+    listed: listed.stats.listed,
+    manifestKind: o.source.failures ? 'csv' : o.manifestKind,
+    measured: o.measured,
   });
   const base = { request, objects: listed.stats, concurrency, time, cost };
   if (o.dryRun) {
@@ -224,12 +266,18 @@ export async function runBackfill(o: BackfillRunOptions): Promise<BackfillRunRes
     pollMs: o.pollMs,
   });
   printer?.done();
-  const rows = snapshot.failed > 0 || scope === 'AllTasks'
-    ? await readCompletionReport(o.s3, { bucket: report.bucket, prefix: report.prefix, jobId })
-    : [];
+  const rows =
+    snapshot.failed > 0 || scope === 'AllTasks'
+      ? await readCompletionReport(o.s3, { bucket: report.bucket, prefix: report.prefix, jobId })
+      : [];
   const failures = groupFailures(rows);
   return {
-    ...base, dryRun: false, jobId, snapshot, failures, failureLines: failureLines(failures),
+    ...base,
+    dryRun: false,
+    jobId,
+    snapshot,
+    failures,
+    failureLines: failureLines(failures),
     exitCode: waitExitCode(snapshot),
   };
 }

@@ -29,7 +29,9 @@ export interface BudgetOptions extends ScanOptions {
   readonly now?: Date;
 }
 
-/** Runs the whole budget; the zip sizes it reports are measured by deflating at level 9 in a stream, nothing written. */
+/**
+ * Runs the whole budget; the zip sizes it reports are measured by deflating at level 9 in a stream, nothing written.
+ */
 export async function runBudget(config: Config, options: BudgetOptions = {}): Promise<BudgetRun> {
   const scan = await scanProject(config, options);
   return planFromScan(config, scan, options);
@@ -42,19 +44,25 @@ export async function planFromScan(config: Config, scanned: Scan, options: Budge
   const { scan } = view;
   const runtime = view.runtime.language;
   const strip = stripLayers(scan);
-  const prune = config.prune === 'off'
-    ? pruneOff(strip.kept)
-    : config.prune === 'trace' && scan.deps.kind === 'node' && scan.deps.root
-      ? await (await import('../pack/trace.js')).pruneTrace(scan.deps.root, strip.kept) // @vercel/nft loads only for trace
-      : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
+  const prune =
+    config.prune === 'off'
+      ? pruneOff(strip.kept)
+      : config.prune === 'trace' && scan.deps.kind === 'node' && scan.deps.root
+        ? await (await import('../pack/trace.js')).pruneTrace(scan.deps.root, strip.kept) // @vercel/nft loads only for trace
+        : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
   const emitted = emittedInputs(config, runtime);
   const handlerBytes = inputBytes(emitted);
   const codeInputs = [...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []), ...emitted];
   const codeZip = await measureZip(codeInputs);
   const base: PlanInput = {
-    scan, config, strip, handlerBytes,
+    scan,
+    config,
+    strip,
+    handlerBytes,
     prune: { mode: prune.mode, savedBytes: prune.savedBytes, rules: prune.rules },
-    codeZipBytes: codeZip.bytes, depsZipBytes: null, bundleZipBytes: null,
+    codeZipBytes: codeZip.bytes,
+    depsZipBytes: null,
+    bundleZipBytes: null,
   };
   const depsInputs = () => (scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : []);
   let input = base;
@@ -64,17 +72,21 @@ export async function planFromScan(config: Config, scanned: Scan, options: Budge
   const forcedSideload = config.plan === STRATEGY.SIDELOAD_BUNDLED || config.plan === STRATEGY.SIDELOAD_S3;
   if ((!bundle.fits || !unzippedOk || forcedSideload) && prune.kept.length > 0) {
     const zipOptions = { onProgress: options.onZipProgress, signal: options.signal };
-    depsZip = options.depsZipPath ? await writeZip(depsInputs(), options.depsZipPath, zipOptions) : await measureZip(depsInputs(), zipOptions);
+    depsZip = options.depsZipPath
+      ? await writeZip(depsInputs(), options.depsZipPath, zipOptions)
+      : await measureZip(depsInputs(), zipOptions);
     input = { ...input, depsZipBytes: depsZip.bytes };
   }
   // zipDirect for bundle: the function.zip measured exactly (level 9, nothing written), as deps.zip is; the unzipped
   // size is only a bound and misreads a pruned tree (docs/budget.md, "The checks").
   if (unzippedOk && !forcedSideload) {
-    const bundleZip = await measureZip([...codeInputs, ...depsInputs()], { onProgress: options.onZipProgress, signal: options.signal });
+    const bundleZip = await measureZip([...codeInputs, ...depsInputs()], {
+      onProgress: options.onZipProgress,
+      signal: options.signal,
+    });
     input = { ...input, bundleZipBytes: bundleZip.bytes };
   }
   const planned = planBudget(input);
   const budget = view.warnings.length > 0 ? { ...planned, warnings: [...view.warnings, ...planned.warnings] } : planned;
   return { budget, scan, strip, prune, depsZip };
 }
-

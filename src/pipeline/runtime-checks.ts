@@ -23,9 +23,13 @@ export function runtimeView(config: Config, scan: Scan, now: Date = new Date()):
     for (const [root, names] of offPath) {
       const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
       const sits = names.length === 1 ? 'sits' : 'sit';
-      const looks = layerPackageRoots(runtime).map((r) => `${r}/`).join(' and ');
-      warnings.push(`layer ${layer.name}: ${shown} ${sits} in ${root}/, which ${runtime.id} does not load ` +
-        `(it looks in ${looks}): they are not provided; rebuild the layer for ${runtime.id}`);
+      const looks = layerPackageRoots(runtime)
+        .map((r) => `${r}/`)
+        .join(' and ');
+      warnings.push(
+        `layer ${layer.name}: ${shown} ${sits} in ${root}/, which ${runtime.id} does not load ` +
+          `(it looks in ${looks}): they are not provided; rebuild the layer for ${runtime.id}`,
+      );
     }
     return kept;
   });
@@ -39,16 +43,18 @@ function onModulePath(layer: LayerScan, runtime: LambdaRuntime): { layer: LayerS
   const seen = new Set<string>();
   const rank = (root: string | undefined) => (root === undefined ? 0 : roots.indexOf(root));
   const sorted = [...layer.provides].sort((a, b) => rank(a.root) - rank(b.root));
-  const provides = sorted.filter((pkg) => {
-    if (pkg.kind !== runtime.language || pkg.root === undefined) return true; // other languages are left as they were
-    if (!roots.includes(pkg.root)) {
-      offPath.set(pkg.root, [...(offPath.get(pkg.root) ?? []), pkg.name]);
-      return false;
-    }
-    if (seen.has(pkg.name)) return false;
-    seen.add(pkg.name);
-    return true;
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  const provides = sorted
+    .filter((pkg) => {
+      if (pkg.kind !== runtime.language || pkg.root === undefined) return true; // other languages are left as they were
+      if (!roots.includes(pkg.root)) {
+        offPath.set(pkg.root, [...(offPath.get(pkg.root) ?? []), pkg.name]);
+        return false;
+      }
+      if (seen.has(pkg.name)) return false;
+      seen.add(pkg.name);
+      return true;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
   const unchanged = offPath.size === 0 && provides.length === layer.provides.length;
   return { layer: unchanged ? layer : { ...layer, provides }, offPath };
 }

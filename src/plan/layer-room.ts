@@ -26,19 +26,21 @@ export function layerRoomSuggestions(
     const others = layers.length > 1 ? ' and the other layers' : '';
     const what = alone
       ? `layer ${layer.name} alone is ${formatExact(layer.bytes)}, over the ${limit} unzipped limit`
-      : `layer ${layer.name} is ${formatExact(layer.bytes)}; with the code${others} `
-        + `it is ${formatExact(over)} over the ${limit} unzipped limit`;
-    const fix = room > 0
-      ? `remove it from "layers", or rebuild it to at most ${formatExact(room)} `
-        + '(drop tests, docs, caches and what the function never imports)'
-      : `remove it from "layers" (the code${others} alone leave it no room)`;
+      : `layer ${layer.name} is ${formatExact(layer.bytes)}; with the code${others} ` +
+        `it is ${formatExact(over)} over the ${limit} unzipped limit`;
+    const fix =
+      room > 0
+        ? `remove it from "layers", or rebuild it to at most ${formatExact(room)} ` +
+          '(drop tests, docs, caches and what the function never imports)'
+        : `remove it from "layers" (the code${others} alone leave it no room)`;
     const savesBytes = layer.bytes - Math.max(0, room);
     out.push({ kind: 'trim-layer', value: layer.name, savesBytes, message: `${what}: ${fix}` });
   }
   if (out.length === 0) {
-    const message = `the layers (${formatExact(layerBytes)}) and the code and bundled models (${formatExact(rest)}) `
-      + `are ${formatExact(over)} over the ${limit} unzipped limit: `
-      + 'drop a layer, trim the layers, or move bundled models to S3 ("bundle": false)';
+    const message =
+      `the layers (${formatExact(layerBytes)}) and the code and bundled models (${formatExact(rest)}) ` +
+      `are ${formatExact(over)} over the ${limit} unzipped limit: ` +
+      'drop a layer, trim the layers, or move bundled models to S3 ("bundle": false)';
     out.push({ kind: 'trim-layer', value: null, savesBytes: over, message });
   }
   return out;

@@ -1,7 +1,18 @@
-/** The planner (docs/design.md §5): try bundle, sideload-bundled, sideload-s3; take the first that fits every limit. PURE. */
+/**
+ * The planner (docs/design.md §5): try bundle, sideload-bundled, sideload-s3; take the first that fits every limit.
+ * PURE.
+ */
 import { formatLimit } from '../lib/bytes.js';
 import { MiB, TMP_MAX_MB } from '../lib/limits.js';
-import { STRATEGY, type Budget, type Check, type Config, type PlanAttempt, type Scan, type Strategy } from '../types.js';
+import {
+  STRATEGY,
+  type Budget,
+  type Check,
+  type Config,
+  type PlanAttempt,
+  type Scan,
+  type Strategy,
+} from '../types.js';
 import { NODE_BASE_BYTES, PYTHON_BASE_BYTES, WORKING_SET_BYTES } from './memory.js';
 import type { StripResult } from './strip.js';
 import { suggestFixes } from './suggest.js';
@@ -11,9 +22,9 @@ export interface PlanInput {
   readonly config: Config;
   readonly strip: StripResult;
   readonly prune: Budget['prune'];
-  readonly handlerBytes: number;          // what `package` adds at the function root (handler / bootstrap)
-  readonly codeZipBytes: number;          // level-9 zip of code + handler
-  readonly depsZipBytes: number | null;   // exact level-9 zip of the kept, pruned deps; null when not measured
+  readonly handlerBytes: number; // what `package` adds at the function root (handler / bootstrap)
+  readonly codeZipBytes: number; // level-9 zip of code + handler
+  readonly depsZipBytes: number | null; // exact level-9 zip of the kept, pruned deps; null when not measured
   readonly bundleZipBytes: number | null; // exact zip of code + deps for bundle; null = not measured (unzipped is the bound)
 }
 
@@ -32,7 +43,10 @@ export function planBudget(input: PlanInput): Budget {
   const afterPrune = strip.afterStrip - prune.savedBytes;
   const warnings = [...strip.warnings];
   const zipDirect = shown.checks.find((c) => c.limit === 'zipDirect')!;
-  if (fits && !zipDirect.ok) warnings.push(`function.zip is over ${formatLimit(config.limits.zipDirectBytes)}: deploy uploads it through S3${config.artifacts.bucket ? '' : ' (set artifacts.bucket)'}`);
+  if (fits && !zipDirect.ok)
+    warnings.push(
+      `function.zip is over ${formatLimit(config.limits.zipDirectBytes)}: deploy uploads it through S3${config.artifacts.bucket ? '' : ' (set artifacts.bucket)'}`,
+    );
   return {
     fits,
     plan: fits ? (chosen as PlanAttempt).strategy : null,
@@ -50,13 +64,25 @@ export function planBudget(input: PlanInput): Budget {
         packages: strip.packages,
         unowned: { bytes: scan.deps.unowned.bytes, files: scan.deps.unowned.files, sample: scan.deps.unowned.sample },
       },
-      // `provides` lists what code imports (docs/design.md §9: "PIL", not "Pillow"); `packages` the distributions with versions.
+      // `provides` lists what code imports (docs/design.md §9: "PIL", not "Pillow"); `packages` the distributions with
+      // versions.
       layers: scan.layers.map((l) => ({
-        name: l.name, bytes: l.bytes, source: l.source,
-        provides: [...new Set(l.provides.flatMap((p) => (p.kind === 'python' && p.topLevel.length ? p.topLevel : [p.name])))].sort(),
+        name: l.name,
+        bytes: l.bytes,
+        source: l.source,
+        provides: [
+          ...new Set(l.provides.flatMap((p) => (p.kind === 'python' && p.topLevel.length ? p.topLevel : [p.name]))),
+        ].sort(),
         packages: l.provides.map((p) => (p.version ? `${p.name}@${p.version}` : p.name)),
       })),
-      models: scan.models.map((m) => ({ name: m.name, format: m.format, bytes: m.bytes, memoryBytes: m.memoryBytes, location: m.location, quantization: m.quantization })),
+      models: scan.models.map((m) => ({
+        name: m.name,
+        format: m.format,
+        bytes: m.bytes,
+        memoryBytes: m.memoryBytes,
+        location: m.location,
+        quantization: m.quantization,
+      })),
     },
     checks: shown.checks,
     attempts,
@@ -80,7 +106,10 @@ export function attempt(strategy: Strategy, input: PlanInput, runtime: 'node' | 
   let unzipped: number;
   let zipped: number;
   let tmp = s3Models;
-  let memory = (runtime === 'python' ? PYTHON_BASE_BYTES : NODE_BASE_BYTES) + WORKING_SET_BYTES + scan.models.reduce((t, m) => t + m.memoryBytes, 0);
+  let memory =
+    (runtime === 'python' ? PYTHON_BASE_BYTES : NODE_BASE_BYTES) +
+    WORKING_SET_BYTES +
+    scan.models.reduce((t, m) => t + m.memoryBytes, 0);
   if (strategy === STRATEGY.BUNDLE) {
     unzipped = code + deps + bundledModels;
     // measured: code + deps deflated; bundled models are added as they are (weights barely compress)
@@ -106,16 +135,36 @@ export function attempt(strategy: Strategy, input: PlanInput, runtime: 'node' | 
   return { strategy, fits: checks.every((c) => c.ok || !c.blocking), checks };
 }
 
-const check = (limit: Check['limit'], used: number, max: number): Check => ({ limit, used, max, ok: used <= max, blocking: true });
+const check = (limit: Check['limit'], used: number, max: number): Check => ({
+  limit,
+  used,
+  max,
+  ok: used <= max,
+  blocking: true,
+});
 
-function reasonFor(forced: PlanAttempt | null, chosen: PlanAttempt | null, attempts: readonly PlanAttempt[], config: Config): string {
+function reasonFor(
+  forced: PlanAttempt | null,
+  chosen: PlanAttempt | null,
+  attempts: readonly PlanAttempt[],
+  config: Config,
+): string {
   const max = formatLimit(config.limits.unzippedBytes);
-  const failing = (a: PlanAttempt) => a.checks.filter((c) => !c.ok && c.blocking).map((c) => c.limit).join(', ');
-  if (forced) return forced.fits ? `plan forced by config ("plan": "${forced.strategy}") and it fits` : `plan forced by config ("plan": "${forced.strategy}") does not fit: ${failing(forced)}`;
+  const failing = (a: PlanAttempt) =>
+    a.checks
+      .filter((c) => !c.ok && c.blocking)
+      .map((c) => c.limit)
+      .join(', ');
+  if (forced)
+    return forced.fits
+      ? `plan forced by config ("plan": "${forced.strategy}") and it fits`
+      : `plan forced by config ("plan": "${forced.strategy}") does not fit: ${failing(forced)}`;
   if (!chosen) return `nothing fits: ${attempts.map((a) => `${a.strategy} fails ${failing(a)}`).join('; ')}`;
   if (chosen.strategy === STRATEGY.BUNDLE) return `code + deps + layers unzipped fit in ${max}`;
   const bundle = attempts[0];
-  const bundleWhy = bundle.checks.find((c) => c.limit === 'unzipped' && !c.ok) ? `deps + layers unzipped exceed ${max}` : `bundle fails ${failing(bundle)}`;
+  const bundleWhy = bundle.checks.find((c) => c.limit === 'unzipped' && !c.ok)
+    ? `deps + layers unzipped exceed ${max}`
+    : `bundle fails ${failing(bundle)}`;
   if (chosen.strategy === STRATEGY.SIDELOAD_BUNDLED) return `${bundleWhy}; the level-9 deps.zip fits`;
   return `${bundleWhy}; deps.zip inside the function zip fails ${failing(attempts[1])}, so it is fetched from S3 at cold start`;
 }

@@ -1,10 +1,12 @@
-/** Layer stripping (docs/design.md §6): packages a layer provides leave the deps; version mismatches are warnings. PURE. */
+/**
+ * Layer stripping (docs/design.md §6): packages a layer provides leave the deps; version mismatches are warnings. PURE.
+ */
 import type { FileEntry, LayerScan, PackageInfo, PackageReport, ProvidedPackage, Scan } from '../types.js';
 
 export interface StripResult {
-  readonly packages: readonly PackageReport[];   // every package, with providedBy set when stripped
-  readonly kept: readonly FileEntry[];           // deps entries that stay
-  readonly strippedPaths: ReadonlySet<string>;   // package paths left to a layer
+  readonly packages: readonly PackageReport[]; // every package, with providedBy set when stripped
+  readonly kept: readonly FileEntry[]; // deps entries that stay
+  readonly strippedPaths: ReadonlySet<string>; // package paths left to a layer
   readonly warnings: readonly string[];
   readonly mismatches: readonly { name: string; ours: string; layer: string; layerVersion: string }[];
   readonly afterStrip: number;
@@ -40,9 +42,15 @@ export function stripLayers(scan: Pick<Scan, 'deps' | 'layers'>): StripResult {
       const layerVersion = match?.pkg.version ?? null;
       if (match && layerVersion !== null && layerVersion !== pkg.version) {
         mismatches.push({ name: pkg.name, ours: pkg.version, layer: match.layer.name, layerVersion });
-        warnings.push(`${pkg.name}: deps have ${pkg.version}, layer ${match.layer.name} provides ${layerVersion}; the layer's version is what runs`);
+        warnings.push(
+          `${pkg.name}: deps have ${pkg.version}, layer ${match.layer.name} provides ${layerVersion}; the layer's version is what runs`,
+        );
       }
-      packages.push({ ...pkg, providedBy: match?.layer.name ?? packages.find((p) => pkg.path.startsWith(`${p.path}/`))?.providedBy ?? null, layerVersion });
+      packages.push({
+        ...pkg,
+        providedBy: match?.layer.name ?? packages.find((p) => pkg.path.startsWith(`${p.path}/`))?.providedBy ?? null,
+        layerVersion,
+      });
     } else {
       packages.push({ ...pkg, providedBy: null, layerVersion: null });
     }

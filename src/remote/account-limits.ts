@@ -5,10 +5,10 @@ import { UNZIPPED_BYTES, ZIP_DIRECT_BYTES } from '../lib/limits.js';
 
 /** Byte limits and code storage of the account, as GetAccountSettings reports them. */
 export interface AccountLimits {
-  readonly unzippedBytes: number;         // AccountLimit.CodeSizeUnzipped
-  readonly zipDirectBytes: number;        // AccountLimit.CodeSizeZipped
-  readonly codeStorageBytes: number | null;      // AccountLimit.TotalCodeSize
-  readonly codeStorageUsedBytes: number | null;  // AccountUsage.TotalCodeSize
+  readonly unzippedBytes: number; // AccountLimit.CodeSizeUnzipped
+  readonly zipDirectBytes: number; // AccountLimit.CodeSizeZipped
+  readonly codeStorageBytes: number | null; // AccountLimit.TotalCodeSize
+  readonly codeStorageUsedBytes: number | null; // AccountUsage.TotalCodeSize
 }
 
 /** Reads GetAccountSettings; a missing field falls back to the documented default. */

@@ -9,14 +9,14 @@ import { listRemoteZip, MAX_REMOTE_ENTRY_BYTES, readRemoteEntry } from './remote
 /** A layer measured remotely; the shape scan turns into a `LayerScan` (entries feed its "provides"). */
 export interface RemoteLayer {
   readonly arn: string;
-  readonly name: string;                  // the layer name inside the ARN
+  readonly name: string; // the layer name inside the ARN
   readonly version: number;
-  readonly bytes: number;                 // unzipped: sum of the entries' uncompressed sizes
+  readonly bytes: number; // unzipped: sum of the entries' uncompressed sizes
   readonly zipBytes: number;
   readonly files: number;
   readonly entries: readonly { readonly name: string; readonly bytes: number }[]; // files and symlinks, not folders
   readonly codeSha256: string | null;
-  readonly fetchedBytes: number;          // what the range reads transferred (<< zipBytes)
+  readonly fetchedBytes: number; // what the range reads transferred (<< zipBytes)
   readonly contents: Readonly<Record<string, string>>; // small files asked for through `readFiles`
 }
 
@@ -30,7 +30,11 @@ export interface MeasureLayerOptions {
 const LAYER_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:layer:([a-zA-Z0-9_-]+):(\d+)$/;
 
 /** GetLayerVersionByArn + central-directory range reads of Content.Location; never downloads the zip. */
-export async function measureLayerArn(lambda: LambdaClient, arn: string, options: MeasureLayerOptions = {}): Promise<RemoteLayer> {
+export async function measureLayerArn(
+  lambda: LambdaClient,
+  arn: string,
+  options: MeasureLayerOptions = {},
+): Promise<RemoteLayer> {
   const match = LAYER_ARN.exec(arn);
   if (!match) throw awsError(`${arn}: not a layer version ARN`, 'use arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION');
   let location: string | undefined;
@@ -42,7 +46,11 @@ export async function measureLayerArn(lambda: LambdaClient, arn: string, options
   } catch (error) {
     throw toRemoteError(error, `GetLayerVersionByArn ${arn}`);
   }
-  if (!location) throw awsError(`GetLayerVersionByArn ${arn}: the answer has no Content.Location`, 'check that the layer version exists and that you may read it (lambda:GetLayerVersion)');
+  if (!location)
+    throw awsError(
+      `GetLayerVersionByArn ${arn}: the answer has no Content.Location`,
+      'check that the layer version exists and that you may read it (lambda:GetLayerVersion)',
+    );
   const reader = rangeReader(location, options.fetch);
   let listing;
   try {
@@ -55,13 +63,18 @@ export async function measureLayerArn(lambda: LambdaClient, arn: string, options
   const contents: Record<string, string> = {};
   if (options.readFiles) {
     const wanted = listing.entries
-      .filter((entry) => !entry.isDirectory && entry.compressedBytes <= MAX_REMOTE_ENTRY_BYTES && options.readFiles?.(entry.name))
+      .filter(
+        (entry) =>
+          !entry.isDirectory && entry.compressedBytes <= MAX_REMOTE_ENTRY_BYTES && options.readFiles?.(entry.name),
+      )
       .slice(0, options.maxFiles ?? 500);
     // a few reads at a time: they are small, and a layer may have hundreds of package.json files
     for (let i = 0; i < wanted.length; i += 8) {
-      await Promise.all(wanted.slice(i, i + 8).map(async (entry) => {
-        contents[entry.name] = (await readRemoteEntry(reader, entry)).toString('utf8');
-      }));
+      await Promise.all(
+        wanted.slice(i, i + 8).map(async (entry) => {
+          contents[entry.name] = (await readRemoteEntry(reader, entry)).toString('utf8');
+        }),
+      );
     }
   }
   return {
@@ -71,7 +84,9 @@ export async function measureLayerArn(lambda: LambdaClient, arn: string, options
     bytes: listing.bytes,
     zipBytes: listing.zipBytes,
     files: listing.files,
-    entries: listing.entries.filter((entry) => !entry.isDirectory).map((entry) => ({ name: entry.name, bytes: entry.bytes })),
+    entries: listing.entries
+      .filter((entry) => !entry.isDirectory)
+      .map((entry) => ({ name: entry.name, bytes: entry.bytes })),
     codeSha256,
     fetchedBytes: reader.fetchedBytes(),
     contents,

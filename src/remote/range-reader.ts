@@ -25,18 +25,31 @@ export function rangeReader(url: string, fetchImpl: typeof fetch = fetch): Range
     try {
       res = await fetchImpl(url, { headers: { Range: `bytes=${range}` } });
     } catch (error) {
-      throw awsError(`cannot read ${redact(url)}: ${(error as Error).message}`, 'check the network and the endpoint', error);
+      throw awsError(
+        `cannot read ${redact(url)}: ${(error as Error).message}`,
+        'check the network and the endpoint',
+        error,
+      );
     }
     if (res.status !== 206) {
       await res.body?.cancel();
-      if (res.status === 403) throw awsError(`reading ${redact(url)} was refused (HTTP 403): the pre-signed URL expired or is not allowed`, 'run the command again (the URL is only valid for a few minutes)');
-      if (res.status === 200) throw awsError(`${redact(url)} ignored the byte range request (HTTP 200): refusing to download the whole file`, 'the layer location must support HTTP Range (S3 pre-signed URLs do)');
+      if (res.status === 403)
+        throw awsError(
+          `reading ${redact(url)} was refused (HTTP 403): the pre-signed URL expired or is not allowed`,
+          'run the command again (the URL is only valid for a few minutes)',
+        );
+      if (res.status === 200)
+        throw awsError(
+          `${redact(url)} ignored the byte range request (HTTP 200): refusing to download the whole file`,
+          'the layer location must support HTTP Range (S3 pre-signed URLs do)',
+        );
       throw awsError(`reading ${redact(url)} failed: HTTP ${res.status}`, undefined);
     }
     const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
     const body = Buffer.from(await res.arrayBuffer());
     fetched += body.length;
-    if (!match || match[3] === '*') throw awsError(`${redact(url)} answered a range request without a usable Content-Range`, undefined);
+    if (!match || match[3] === '*')
+      throw awsError(`${redact(url)} answered a range request without a usable Content-Range`, undefined);
     total = Number(match[3]);
     return { body, start: Number(match[1]), size: total };
   }

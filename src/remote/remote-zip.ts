@@ -1,13 +1,19 @@
 /** Measures a remote zip from its central directory through range reads (docs/design.md §4). */
 import { inflateRawSync } from 'node:zlib';
 import type { RangeReader } from './range-reader.js';
-import { EOCD_SEARCH_BYTES, locateDirectory, parseCentralDirectory, readZip64Record, type ZipEntryInfo } from './zip-directory.js';
+import {
+  EOCD_SEARCH_BYTES,
+  locateDirectory,
+  parseCentralDirectory,
+  readZip64Record,
+  type ZipEntryInfo,
+} from './zip-directory.js';
 
 /** The listing of a remote zip: what Lambda counts (sum of uncompressed sizes) without the file's body. */
 export interface RemoteZipListing {
   readonly zipBytes: number;
-  readonly bytes: number;                 // unzipped: sum of entry sizes
-  readonly files: number;                 // non-directory entries
+  readonly bytes: number; // unzipped: sum of entry sizes
+  readonly files: number; // non-directory entries
   readonly entries: readonly ZipEntryInfo[];
 }
 
@@ -15,11 +21,15 @@ export interface RemoteZipListing {
 export async function listRemoteZip(reader: RangeReader): Promise<RemoteZipListing> {
   const { body: tail, size } = await reader.readTail(EOCD_SEARCH_BYTES);
   let where = locateDirectory(tail, size);
-  if (where.zip64RecordOffset !== null) where = readZip64Record(await reader.read(where.zip64RecordOffset, where.zip64RecordOffset + 55));
+  if (where.zip64RecordOffset !== null)
+    where = readZip64Record(await reader.read(where.zip64RecordOffset, where.zip64RecordOffset + 55));
   const tailStart = size - tail.length;
-  const dir = where.offset >= tailStart
-    ? tail.subarray(where.offset - tailStart, where.offset - tailStart + where.size)
-    : where.size === 0 ? Buffer.alloc(0) : await reader.read(where.offset, where.offset + where.size - 1);
+  const dir =
+    where.offset >= tailStart
+      ? tail.subarray(where.offset - tailStart, where.offset - tailStart + where.size)
+      : where.size === 0
+        ? Buffer.alloc(0)
+        : await reader.read(where.offset, where.offset + where.size - 1);
   const entries = parseCentralDirectory(dir, where.entries);
   let bytes = 0;
   let files = 0;

@@ -12,15 +12,18 @@ export interface RemoteModel {
   readonly format: ModelFormat;
   readonly bytes: number;
   readonly memoryBytes: number;
-  readonly memoryIsEstimate: boolean;     // true for Keras files: memory taken as their size
+  readonly memoryIsEstimate: boolean; // true for Keras files: memory taken as their size
   readonly quantization: 'uint8' | 'uint16' | 'float16' | null;
   readonly files: readonly { readonly path: string; readonly bytes: number }[];
-  readonly missing: readonly string[];    // shards model.json names that are not in S3
+  readonly missing: readonly string[]; // shards model.json names that are not in S3
 }
 
 interface WeightsManifest {
   readonly paths?: readonly string[];
-  readonly weights?: readonly { readonly shape?: readonly number[]; readonly quantization?: { readonly dtype?: string } }[];
+  readonly weights?: readonly {
+    readonly shape?: readonly number[];
+    readonly quantization?: { readonly dtype?: string };
+  }[];
 }
 
 /** Bytes the weights take once loaded: TF.js dequantizes to float32, so every element is 4 bytes. */
@@ -57,34 +60,59 @@ export async function measureS3Model(s3: S3Client, url: string): Promise<RemoteM
     return measureFolder(s3, url, bucket, folder, key.slice(folder.length));
   }
   const format: ModelFormat = key.endsWith('.keras') ? 'keras-v3' : 'keras-h5';
-  return { url, format, bytes: size, memoryBytes: size, memoryIsEstimate: true, quantization: null, files: [{ path: key, bytes: size }], missing: [] };
+  return {
+    url,
+    format,
+    bytes: size,
+    memoryBytes: size,
+    memoryIsEstimate: true,
+    quantization: null,
+    files: [{ path: key, bytes: size }],
+    missing: [],
+  };
 }
 
-async function measureFolder(s3: S3Client, url: string, bucket: string, prefix: string, modelFile = 'model.json'): Promise<RemoteModel> {
+async function measureFolder(
+  s3: S3Client,
+  url: string,
+  bucket: string,
+  prefix: string,
+  modelFile = 'model.json',
+): Promise<RemoteModel> {
   const listed = new Map<string, number>();
   let token: string | undefined;
   try {
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) if (object.Key) listed.set(object.Key.slice(prefix.length), object.Size ?? 0);
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? [])
+        if (object.Key) listed.set(object.Key.slice(prefix.length), object.Size ?? 0);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   } catch (error) {
     throw toRemoteError(error, `ListObjectsV2 ${url}`);
   }
-  if (!listed.has(modelFile)) throw awsError(`${url}: no ${modelFile} there (${listed.size} objects under the prefix)`, 'point models[].s3 at the folder that holds a TF.js model.json and its weight shards');
+  if (!listed.has(modelFile))
+    throw awsError(
+      `${url}: no ${modelFile} there (${listed.size} objects under the prefix)`,
+      'point models[].s3 at the folder that holds a TF.js model.json and its weight shards',
+    );
   let model: { format?: string; weightsManifest?: WeightsManifest[] };
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: joinKey(prefix, modelFile) }));
     model = JSON.parse(await object.Body!.transformToString('utf8'));
   } catch (error) {
-    if (error instanceof SyntaxError) throw awsError(`${url}${modelFile}: not valid JSON`, 'upload the model.json that tfjs-converter wrote', error);
+    if (error instanceof SyntaxError)
+      throw awsError(`${url}${modelFile}: not valid JSON`, 'upload the model.json that tfjs-converter wrote', error);
     throw toRemoteError(error, `GetObject ${url}${modelFile}`);
   }
   const manifest = model.weightsManifest ?? [];
   const shards = manifest.flatMap((group) => group.paths ?? []);
   const names = [modelFile, ...shards];
-  const files = names.filter((name) => listed.has(name)).map((name) => ({ path: joinKey(prefix, name), bytes: listed.get(name) ?? 0 }));
+  const files = names
+    .filter((name) => listed.has(name))
+    .map((name) => ({ path: joinKey(prefix, name), bytes: listed.get(name) ?? 0 }));
   for (const group of manifest) {
     const paths = group.paths ?? [];
     const sizes = paths.map((name) => listed.get(name));

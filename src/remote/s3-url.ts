@@ -4,7 +4,7 @@ import { BUCKET_RULES_URL, bucketNameProblem } from './s3-bucket-name.js';
 
 export interface S3Location {
   readonly bucket: string;
-  readonly key: string;                   // '' for the bucket root; a trailing '/' marks a prefix
+  readonly key: string; // '' for the bucket root; a trailing '/' marks a prefix
 }
 
 /** Why `url` is not a usable s3://bucket/key URL ("the bucket name ... must be 3 to 63 characters long"), or null. */

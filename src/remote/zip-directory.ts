@@ -26,7 +26,7 @@ export interface DirectoryLocation {
 /** One central-directory entry. */
 export interface ZipEntryInfo {
   readonly name: string;
-  readonly bytes: number;                 // uncompressed
+  readonly bytes: number; // uncompressed
   readonly compressedBytes: number;
   readonly method: number;
   readonly localHeaderOffset: number;
@@ -66,8 +66,14 @@ export function locateDirectory(tail: Buffer, fileSize: number): DirectoryLocati
 
 /** Parses a zip64 EOCD record (at least 56 bytes). */
 export function readZip64Record(record: Buffer): DirectoryLocation {
-  if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw new Error('corrupt zip64 end of central directory record');
-  return { entries: readU64(record, 32), size: readU64(record, 40), offset: readU64(record, 48), zip64RecordOffset: null };
+  if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIG)
+    throw new Error('corrupt zip64 end of central directory record');
+  return {
+    entries: readU64(record, 32),
+    size: readU64(record, 40),
+    offset: readU64(record, 48),
+    zip64RecordOffset: null,
+  };
 }
 
 /** Parses `count` central-directory headers from `dir`, applying zip64 extra fields (id 0x0001). */
@@ -75,7 +81,8 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
   const entries: ZipEntryInfo[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > dir.length || dir.readUInt32LE(at) !== CD_HEADER_SIG) throw new Error(`corrupt central directory at entry ${i}`);
+    if (at + 46 > dir.length || dir.readUInt32LE(at) !== CD_HEADER_SIG)
+      throw new Error(`corrupt central directory at entry ${i}`);
     const madeBy = dir.readUInt16LE(at + 4);
     const flags = dir.readUInt16LE(at + 8);
     const method = dir.readUInt16LE(at + 10);
@@ -96,13 +103,22 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
       if (id === 0x0001) {
         let field = e + 4;
         // zip64 fields appear only for the values saturated in the fixed header, in this order
-        if (bytes === U32_MAX) { bytes = readU64(extra, field); field += 8; }
-        if (compressedBytes === U32_MAX) { compressedBytes = readU64(extra, field); field += 8; }
-        if (localHeaderOffset === U32_MAX) { localHeaderOffset = readU64(extra, field); field += 8; }
+        if (bytes === U32_MAX) {
+          bytes = readU64(extra, field);
+          field += 8;
+        }
+        if (compressedBytes === U32_MAX) {
+          compressedBytes = readU64(extra, field);
+          field += 8;
+        }
+        if (localHeaderOffset === U32_MAX) {
+          localHeaderOffset = readU64(extra, field);
+          field += 8;
+        }
       }
       e += 4 + length;
     }
-    const unixMode = (madeBy >> 8) === 3 ? externalAttrs >>> 16 : 0;
+    const unixMode = madeBy >> 8 === 3 ? externalAttrs >>> 16 : 0;
     entries.push({
       name,
       bytes,

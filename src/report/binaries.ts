@@ -6,7 +6,7 @@ export interface BinaryFile {
   readonly path: string;
   readonly bytes: number;
   readonly kind: 'native' | 'wasm';
-  readonly package: string | null;     // name@version
+  readonly package: string | null; // name@version
 }
 
 const NATIVE = /\.(?:node|so(?:\.\d+)*)$/;

@@ -27,16 +27,25 @@ export function parseBudgetDocument(text: string, label: string): BudgetDocument
   const record = doc as Record<string, unknown> | null;
   if (record && typeof record === 'object' && record.ok === false) {
     const message = (record.error as { message?: string } | undefined)?.message ?? 'no message';
-    throw inputError(`${label} is the output of a failed budget run: ${message}`,
-      'run `lambda-ml budget --json` on a project that budgets');
+    throw inputError(
+      `${label} is the output of a failed budget run: ${message}`,
+      'run `lambda-ml budget --json` on a project that budgets',
+    );
   }
   const components = record?.components as Record<string, unknown> | undefined;
   const deps = components?.deps as Record<string, unknown> | undefined;
-  const isBudget = Boolean(record) && typeof record!.fits === 'boolean' && Array.isArray(record!.checks)
-    && Array.isArray(deps?.packages) && Array.isArray(components?.layers) && Array.isArray(components?.models);
+  const isBudget =
+    Boolean(record) &&
+    typeof record!.fits === 'boolean' &&
+    Array.isArray(record!.checks) &&
+    Array.isArray(deps?.packages) &&
+    Array.isArray(components?.layers) &&
+    Array.isArray(components?.models);
   if (!isBudget) {
-    throw inputError(`${label} is not a \`budget --json\` document (no fits, checks or components)`,
-      'pass the output of `lambda-ml budget --json`, as the base branch wrote it');
+    throw inputError(
+      `${label} is not a \`budget --json\` document (no fits, checks or components)`,
+      'pass the output of `lambda-ml budget --json`, as the base branch wrote it',
+    );
   }
   return doc as BudgetDocument;
 }

@@ -18,7 +18,11 @@ export function checkStatus(check: Check, warnAtPercent = DEFAULT_WARN_AT_PERCEN
 
 /** Human labels of the limits. */
 export const LIMIT_LABELS: Readonly<Record<Check['limit'], string>> = {
-  unzipped: 'unzipped', zipDirect: 'zip direct', tmp: '/tmp', memory: 'memory', layers: 'layers',
+  unzipped: 'unzipped',
+  zipDirect: 'zip direct',
+  tmp: '/tmp',
+  memory: 'memory',
+  layers: 'layers',
 };
 
 /** 256_600_000 -> "244.7 MiB": one decimal, for the lead line where "245 MiB" would hide the headroom. */

@@ -12,7 +12,7 @@ export type ArtifactKind = 'function' | 'sideload' | 'layer' | 'model' | 'stripp
 
 /** One top-level box of the report: function.zip, the sideload archive, a layer, a model, or what is not shipped. */
 export interface ReportArtifact {
-  readonly id: string;                 // 'function', 'sideload', 'layer:<name>', 'model:<name>', 'stripped', 'pruned'
+  readonly id: string; // 'function', 'sideload', 'layer:<name>', 'model:<name>', 'stripped', 'pruned'
   readonly kind: ArtifactKind;
   readonly name: string;
   readonly fate: Fate;
@@ -24,17 +24,17 @@ export interface ReportArtifact {
 export interface ReportPackage {
   readonly name: string;
   readonly version: string;
-  readonly path: string;               // the package folder (Node) or its dist-info (Python), relative to the deps root
-  readonly providedBy: string | null;  // layer name when a layer provides it
+  readonly path: string; // the package folder (Node) or its dist-info (Python), relative to the deps root
+  readonly providedBy: string | null; // layer name when a layer provides it
 }
 
 /** One classified file. */
 export interface ReportFile {
-  readonly path: string;               // shown path: deps and code relative to their root, models as <model>/<file>
-  readonly inner: string;              // path inside its package (or inside its artifact when it has none)
+  readonly path: string; // shown path: deps and code relative to their root, models as <model>/<file>
+  readonly inner: string; // path inside its package (or inside its artifact when it has none)
   readonly bytes: number;
   readonly source: 'code' | 'deps' | 'model';
-  readonly artifact: string;           // ReportArtifact id
+  readonly artifact: string; // ReportArtifact id
   readonly package: ReportPackage | null;
 }
 
@@ -66,22 +66,45 @@ export function classifyFiles(input: ReportInput): Classified {
   const sideloading = strategy !== 'bundle';
   const packages = packageIndex(scan.deps.packages, budget);
   const artifacts: ReportArtifact[] = [
-    { id: 'function', kind: 'function', name: 'function.zip', fate: 'kept', limit: 'unzipped',
-      note: 'the function zip, unzipped' },
+    {
+      id: 'function',
+      kind: 'function',
+      name: 'function.zip',
+      fate: 'kept',
+      limit: 'unzipped',
+      note: 'the function zip, unzipped',
+    },
   ];
   if (sideloading && input.prune.kept.length > 0) {
     const where = strategy === 'sideload-s3' ? 'fetched from S3' : 'inside function.zip';
-    artifacts.push({ id: 'sideload', kind: 'sideload', name: 'deps (sideloaded)', fate: 'sideloaded', limit: 'tmp',
-      note: `the sideload archive (${where}), extracted into /tmp at cold start` });
+    artifacts.push({
+      id: 'sideload',
+      kind: 'sideload',
+      name: 'deps (sideloaded)',
+      fate: 'sideloaded',
+      limit: 'tmp',
+      note: `the sideload archive (${where}), extracted into /tmp at cold start`,
+    });
   }
   for (const layer of scan.layers) {
-    artifacts.push({ id: `layer:${layer.name}`, kind: 'layer', name: `layer ${layer.name}`, fate: 'layer',
-      limit: 'unzipped', note: `a Lambda layer (${layer.source})` });
+    artifacts.push({
+      id: `layer:${layer.name}`,
+      kind: 'layer',
+      name: `layer ${layer.name}`,
+      fate: 'layer',
+      limit: 'unzipped',
+      note: `a Lambda layer (${layer.source})`,
+    });
   }
   for (const model of scan.models) {
-    artifacts.push({ id: `model:${model.name}`, kind: 'model', name: `model ${model.name}`, fate: 'model',
+    artifacts.push({
+      id: `model:${model.name}`,
+      kind: 'model',
+      name: `model ${model.name}`,
+      fate: 'model',
       limit: model.location === 'bundle' ? 'unzipped' : 'tmp',
-      note: model.location === 'bundle' ? 'a model bundled in function.zip' : 'a model fetched from S3 into /tmp' });
+      note: model.location === 'bundle' ? 'a model bundled in function.zip' : 'a model fetched from S3 into /tmp',
+    });
   }
   const files: ReportFile[] = [];
   const depsArtifact = sideloading ? 'sideload' : 'function';
@@ -94,19 +117,37 @@ export function classifyFiles(input: ReportInput): Classified {
   };
   add(input.prune.kept, depsArtifact);
   if (stripped.length > 0) {
-    artifacts.push({ id: 'stripped', kind: 'stripped', name: 'left to layers', fate: 'layer', limit: null,
-      note: 'packages of your deps that a layer provides: not shipped, the layer\'s copy runs' });
+    artifacts.push({
+      id: 'stripped',
+      kind: 'stripped',
+      name: 'left to layers',
+      fate: 'layer',
+      limit: null,
+      note: "packages of your deps that a layer provides: not shipped, the layer's copy runs",
+    });
     add(stripped, 'stripped');
   }
   if (input.prune.removed.some((e) => e.link === null && e.bytes > 0)) {
-    artifacts.push({ id: 'pruned', kind: 'pruned', name: 'pruned', fate: 'pruned', limit: null,
-      note: `removed by pruning ("prune": "${budget.prune.mode}"): not shipped` });
+    artifacts.push({
+      id: 'pruned',
+      kind: 'pruned',
+      name: 'pruned',
+      fate: 'pruned',
+      limit: null,
+      note: `removed by pruning ("prune": "${budget.prune.mode}"): not shipped`,
+    });
     add(input.prune.removed, 'pruned');
   }
   for (const entry of scan.code.entries) {
     if (entry.link === null && entry.bytes > 0) {
-      files.push({ path: entry.path, inner: `code/${entry.path}`, bytes: entry.bytes, source: 'code',
-        artifact: 'function', package: null });
+      files.push({
+        path: entry.path,
+        inner: `code/${entry.path}`,
+        bytes: entry.bytes,
+        source: 'code',
+        artifact: 'function',
+        package: null,
+      });
     }
   }
   for (const model of scan.models) {
@@ -115,8 +156,14 @@ export function classifyFiles(input: ReportInput): Classified {
     for (const [i, file] of model.files.entries()) {
       const rel = paths[i].slice(base.length);
       if (file.bytes <= 0) continue;
-      files.push({ path: `${model.name}/${rel}`, inner: rel, bytes: file.bytes, source: 'model',
-        artifact: `model:${model.name}`, package: null });
+      files.push({
+        path: `${model.name}/${rel}`,
+        inner: rel,
+        bytes: file.bytes,
+        source: 'model',
+        artifact: `model:${model.name}`,
+        package: null,
+      });
     }
   }
   return { strategy, artifacts, files, opaque: opaqueParts(input, strategy) };
@@ -140,11 +187,17 @@ function opaqueParts(input: ReportInput, strategy: Strategy): Classified['opaque
 
 function packageIndex(infos: readonly PackageInfo[], budget: Budget): Map<string, ReportPackage> {
   const providedBy = new Map(budget.components.deps.packages.map((p) => [p.path, p.providedBy]));
-  return new Map(infos.map((p) => {
-    const pkg: ReportPackage = { name: p.name, version: p.version, path: p.path,
-      providedBy: providedBy.get(p.path) ?? null };
-    return [p.path, pkg];
-  }));
+  return new Map(
+    infos.map((p) => {
+      const pkg: ReportPackage = {
+        name: p.name,
+        version: p.version,
+        path: p.path,
+        providedBy: providedBy.get(p.path) ?? null,
+      };
+      return [p.path, pkg];
+    }),
+  );
 }
 
 function depsFile(entry: FileEntry, artifact: string, packages: Map<string, ReportPackage>): ReportFile {

@@ -6,7 +6,7 @@ import { codeSpan, escapeMarkdown } from './markdown.js';
 
 /** "+1.2 MiB", "-300 KiB", "±0 B". */
 export const formatSignedBytes = (bytes: number) =>
-  (bytes > 0 ? `+${formatBytes(bytes)}` : bytes < 0 ? formatBytes(bytes) : '±0 B');
+  bytes > 0 ? `+${formatBytes(bytes)}` : bytes < 0 ? formatBytes(bytes) : '±0 B';
 
 /** "+12.5%", "-3%", "new", "gone", "". */
 export function formatChangePercent(change: SizeChange): string {
@@ -19,7 +19,9 @@ export function formatChangePercent(change: SizeChange): string {
 
 /** How each flag reads. */
 export const FLAG_LABELS: Record<DeltaFlag['kind'], string> = {
-  native: 'new native binary', wasm: 'new .wasm file', model: 'new model',
+  native: 'new native binary',
+  wasm: 'new .wasm file',
+  model: 'new model',
 };
 
 /** "3 added, 1 removed, 2 grown, 1 shrunk, 97 unchanged". */
@@ -73,7 +75,7 @@ export function renderDeltaText(delta: BudgetDelta, top = 10): string {
 }
 
 const flagDetail = (flag: DeltaFlag) =>
-  (flag.package ? `${flag.package}, ${formatBytes(flag.bytes)}` : formatBytes(flag.bytes));
+  flag.package ? `${flag.package}, ${formatBytes(flag.bytes)}` : formatBytes(flag.bytes);
 const cut = (text: string, n: number) => (text.length <= n ? text : `${text.slice(0, n - 1)}…`);
 const cutStart = (text: string, n: number) => (text.length <= n ? text : `…${text.slice(text.length - n + 1)}`);
 

@@ -24,7 +24,7 @@ export interface CheckDelta extends SizeChange {
 }
 
 export interface ComponentDelta extends SizeChange {
-  readonly id: string;                 // code, deps, deps.zip, layer:<name>, model:<name>
+  readonly id: string; // code, deps, deps.zip, layer:<name>, model:<name>
   readonly kind: 'code' | 'deps' | 'depsZip' | 'layer' | 'model';
   readonly name: string;
 }
@@ -39,7 +39,7 @@ export interface PackageDelta extends SizeChange {
 /** Something a reviewer should see even when it is small. */
 export interface DeltaFlag {
   readonly kind: 'native' | 'wasm' | 'model';
-  readonly name: string;               // the file's path, or the model's name
+  readonly name: string; // the file's path, or the model's name
   readonly bytes: number;
   readonly package: string | null;
 }
@@ -62,8 +62,8 @@ export interface BudgetDelta {
 /** Status, bytes and % of one size pair; null means absent on that side. */
 export function sizeChange(base: number | null, head: number | null): SizeChange {
   const bytes = (head ?? 0) - (base ?? 0);
-  const status: ChangeStatus = base === null ? 'added' : head === null ? 'removed'
-    : bytes > 0 ? 'grown' : bytes < 0 ? 'shrunk' : 'unchanged';
+  const status: ChangeStatus =
+    base === null ? 'added' : head === null ? 'removed' : bytes > 0 ? 'grown' : bytes < 0 ? 'shrunk' : 'unchanged';
   const percent = base !== null && head !== null && base > 0 ? Math.round((bytes / base) * 10_000) / 100 : null;
   return { status, base, head, bytes, percent };
 }
@@ -93,8 +93,12 @@ export function budgetDelta(base: BudgetDocument, head: BudgetDocument): BudgetD
 
 function componentDeltas(base: BudgetDocument, head: BudgetDocument): ComponentDelta[] {
   const rows: ComponentDelta[] = [
-    { id: 'code', kind: 'code', name: 'code + handler',
-      ...sizeChange(base.components.code.bytes, head.components.code.bytes) },
+    {
+      id: 'code',
+      kind: 'code',
+      name: 'code + handler',
+      ...sizeChange(base.components.code.bytes, head.components.code.bytes),
+    },
   ];
   const hasDeps = (doc: BudgetDocument) => doc.components.deps.kind !== 'none';
   if (hasDeps(base) || hasDeps(head)) {
@@ -141,8 +145,10 @@ function packageDeltas(base: BudgetDocument, head: BudgetDocument): PackageDelta
     const a = before.get(name);
     const b = after.get(name);
     rows.push({
-      name, ...sizeChange(a?.bytes ?? null, b?.bytes ?? null),
-      baseVersions: a ? [...a.versions].sort() : [], headVersions: b ? [...b.versions].sort() : [],
+      name,
+      ...sizeChange(a?.bytes ?? null, b?.bytes ?? null),
+      baseVersions: a ? [...a.versions].sort() : [],
+      headVersions: b ? [...b.versions].sort() : [],
       providedBy: { base: a?.providedBy ?? null, head: b?.providedBy ?? null },
     });
   }
@@ -152,7 +158,10 @@ function packageDeltas(base: BudgetDocument, head: BudgetDocument): PackageDelta
 }
 
 function binaryFlags(
-  base: BudgetDocument, head: BudgetDocument, packages: readonly PackageDelta[], notes: string[],
+  base: BudgetDocument,
+  head: BudgetDocument,
+  packages: readonly PackageDelta[],
+  notes: string[],
 ): DeltaFlag[] {
   if (!head.binaries) {
     notes.push('the head budget has no `binaries` list: new native and .wasm files are not flagged');

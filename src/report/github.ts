@@ -19,8 +19,12 @@ export interface UpsertCommentInput {
 }
 
 export type UpsertResult =
-  | { readonly ok: true; readonly action: 'created' | 'updated' | 'unchanged'; readonly id: number;
-      readonly url: string }
+  | {
+      readonly ok: true;
+      readonly action: 'created' | 'updated' | 'unchanged';
+      readonly id: number;
+      readonly url: string;
+    }
   /** 403: the token may not comment (a fork's pull request): the report goes to the job summary instead. */
   | { readonly ok: false; readonly fallback: 'job-summary'; readonly status: number; readonly message: string };
 
@@ -34,7 +38,11 @@ export class GitHubApiError extends Error {
   }
 }
 
-interface Comment { readonly id: number; readonly body?: string; readonly html_url: string }
+interface Comment {
+  readonly id: number;
+  readonly body?: string;
+  readonly html_url: string;
+}
 
 /** Creates or updates our one comment on the pull request. */
 export async function upsertComment(input: UpsertCommentInput): Promise<UpsertResult> {
@@ -67,15 +75,23 @@ async function result(res: Response, action: 'created' | 'updated'): Promise<Ups
 async function forbiddenResult(res: Response): Promise<UpsertResult | null> {
   if (res.status !== 403) return null;
   const message = await errorMessage(res);
-  return { ok: false, fallback: 'job-summary', status: 403,
-    message: `GitHub refused to let this token comment (403: ${message})` };
+  return {
+    ok: false,
+    fallback: 'job-summary',
+    status: 403,
+    message: `GitHub refused to let this token comment (403: ${message})`,
+  };
 }
 
 async function ensureOk(res: Response): Promise<void> {
   if (res.ok) return;
   const message = await errorMessage(res);
-  const hint = res.status === 401 ? ': the token is not valid (pass "github-token: ${{ github.token }}")'
-    : res.status === 404 ? ': no such repository or pull request, or the token cannot see it' : '';
+  const hint =
+    res.status === 401
+      ? ': the token is not valid (pass "github-token: ${{ github.token }}")'
+      : res.status === 404
+        ? ': no such repository or pull request, or the token cannot see it'
+        : '';
   throw new GitHubApiError(res.status, `GitHub ${res.status} on ${new URL(res.url).pathname}: ${message}${hint}`);
 }
 
@@ -101,7 +117,8 @@ function githubClient(input: UpsertCommentInput) {
   };
   const send = (method: string, path: string, body?: unknown) =>
     doFetch(path.startsWith('http') ? path : `${api}${path}`, {
-      method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      method,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   /** Every comment of the issue, following Link rel="next" (never to another host: the token goes along). */

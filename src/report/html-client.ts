@@ -6,7 +6,11 @@
 export const VIEW_DEPTH = 3;
 
 export const FATE_COLOURS: Readonly<Record<string, readonly [number, number]>> = {
-  kept: [212, 55], sideloaded: [28, 80], layer: [174, 45], model: [125, 40], pruned: [220, 6],
+  kept: [212, 55],
+  sideloaded: [28, 80],
+  layer: [174, 45],
+  model: [125, 40],
+  pruned: [220, 6],
 };
 
 export const CLIENT_JS = String.raw`

@@ -3,7 +3,14 @@ import { formatBytes, formatInt } from '../lib/bytes.js';
 import type { Check } from '../types.js';
 import type { BudgetDocument } from './budget-document.js';
 import {
-  checkAmounts, checkStatus, formatMiB1, formatPercent1, headroomLine, leadCheck, LIMIT_LABELS, type CheckStatus,
+  checkAmounts,
+  checkStatus,
+  formatMiB1,
+  formatPercent1,
+  headroomLine,
+  leadCheck,
+  LIMIT_LABELS,
+  type CheckStatus,
 } from './checks.js';
 import type { BudgetDelta, PackageDelta, SizeChange } from './delta.js';
 import { countsLine, FLAG_LABELS, formatChangePercent, formatSignedBytes } from './delta-render.js';
@@ -23,8 +30,10 @@ function table(headers: string[], rows: string[], options: { compact?: boolean; 
   const ths = headers.map((h) => (h.endsWith('#') ? `<th class="num">${e(h.slice(0, -1))}</th>` : `<th>${e(h)}</th>`));
   const col = (c: string) => (c ? `<col class="${c}">` : '<col>');
   const cols = options.cols ? `<colgroup>${options.cols.map(col).join('')}</colgroup>` : '';
-  return `<table${options.compact ? ' class="compact"' : ''}>${cols}<thead><tr>${ths.join('')}</tr></thead>`
-    + `<tbody>${rows.join('')}</tbody></table>`;
+  return (
+    `<table${options.compact ? ' class="compact"' : ''}>${cols}<thead><tr>${ths.join('')}</tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>`
+  );
 }
 const list = (items: readonly string[]) => `<ul>${items.map((i) => `<li>${e(i)}</li>`).join('')}</ul>`;
 
@@ -53,8 +62,10 @@ export function barsSection(checks: readonly Check[], warnAt: number): string {
     const fmt = (n: number) => (check.limit === 'layers' ? formatInt(n) : formatMiB1(n));
     const free = check.limit === 'layers' ? `${fmt(left)} more allowed` : `${fmt(left)} headroom`;
     const room = left >= 0 ? free : `over by ${fmt(-left)}`;
-    const soft = check.limit === 'layers' ? ''
-      : `<span class="soft" style="left:${warnAt}%" title="soft budget ${warnAt}%"></span>`;
+    const soft =
+      check.limit === 'layers'
+        ? ''
+        : `<span class="soft" style="left:${warnAt}%" title="soft budget ${warnAt}%"></span>`;
     const fill = `<span class="fill" style="width:${Math.min(100, ratio * 100).toFixed(2)}%"></span>`;
     const label = e(`${checkAmounts(check)}, ${formatPercent1(ratio)}`);
     const amounts = `${checkAmounts(check)} · ${formatPercent1(ratio)} · ${room}`;
@@ -65,8 +76,9 @@ export function barsSection(checks: readonly Check[], warnAt: number): string {
 <span class="bar-text">${text}</span>
 </div>`;
   });
-  const note = `The mark on each bar is the soft budget (warnAtPercent, ${warnAt}%): `
-    + 'above it budget warns and still exits 0.';
+  const note =
+    `The mark on each bar is the soft budget (warnAtPercent, ${warnAt}%): ` +
+    'above it budget warns and still exits 0.';
   return `<section id="limits"><h2>Limits</h2>${rows.join('\n')}\n<p class="note">${e(note)}</p></section>`;
 }
 
@@ -97,7 +109,10 @@ export function componentsSection(budget: BudgetDocument): string {
     const counts = `${formatInt(deps.files)} files, ${formatInt(deps.packages.length)} packages`;
     rows.push([`deps (${deps.kind})`, deps.bytes, counts]);
     if (deps.afterStrip !== deps.bytes) rows.push(['deps after layer strip', deps.afterStrip, '']);
-    const rules = budget.prune.rules.slice(0, 3).map((r) => `${r.rule} −${formatBytes(r.bytes)}`).join(', ');
+    const rules = budget.prune.rules
+      .slice(0, 3)
+      .map((r) => `${r.rule} −${formatBytes(r.bytes)}`)
+      .join(', ');
     rows.push([`deps after prune (${budget.prune.mode})`, deps.afterPrune, rules]);
     if (deps.zipBytes !== null) rows.push(['deps.zip (level 9)', deps.zipBytes, '']);
   }
@@ -109,8 +124,10 @@ export function componentsSection(budget: BudgetDocument): string {
     rows.push([`model ${m.name} (${m.format}, ${m.location})`, m.bytes, note]);
   }
   const body = rows.map(([label, bytes, note]) => tr([td(label), td(formatBytes(bytes), true), td(note)]));
-  return `<section id="components"><h2>Components</h2>`
-    + `${table(['component', 'unzipped#', 'note'], body, { cols: ['w40', 'w15', ''] })}</section>`;
+  return (
+    `<section id="components"><h2>Components</h2>` +
+    `${table(['component', 'unzipped#', 'note'], body, { cols: ['w40', 'w15', ''] })}</section>`
+  );
 }
 
 /** The largest shipped files with their package. */
@@ -129,9 +146,11 @@ export function filesSection(files: readonly LargestFile[], limits: ReadonlyMap<
 /** The delta against the base: limits, components, changed packages, flags. */
 export function deltaSection(delta: BudgetDelta, top = 30): string {
   const sizes = (c: SizeChange) => [td(size(c.base), true), td(size(c.head), true), td(change(c), true)];
-  const checks = delta.checks.filter((c) => c.limit !== 'layers')
+  const checks = delta.checks
+    .filter((c) => c.limit !== 'layers')
     .map((c) => tr([td(LIMIT_LABELS[c.limit]), ...sizes(c)]));
-  const components = delta.components.filter((c) => c.status !== 'unchanged')
+  const components = delta.components
+    .filter((c) => c.status !== 'unchanged')
     .map((c) => tr([td(c.name), ...sizes(c)], `st-${c.status}`));
   const changed = delta.packages.filter((p) => p.status !== 'unchanged');
   const packages = changed.slice(0, top).map((p) => tr([td(p.name), td(versions(p)), ...sizes(p)], `st-${p.status}`));
@@ -147,7 +166,8 @@ export function deltaSection(delta: BudgetDelta, top = 30): string {
     components.length ? table(['component', 'base#', 'head#', 'change#'], components, { compact: true }) : '',
     `<p>Packages: ${e(countsLine(delta))}. Changed packages are outlined in the treemap.</p>`,
     packages.length
-      ? table(['package', 'version', 'base#', 'head#', 'change#'], packages, { cols: ['w30', 'w25', '', '', ''] }) : '',
+      ? table(['package', 'version', 'base#', 'head#', 'change#'], packages, { cols: ['w30', 'w25', '', '', ''] })
+      : '',
     more,
     flags.length ? `<ul class="flags">${flags.join('')}</ul>` : '',
     ...delta.notes.map((n) => `<p class="note">${e(n)}</p>`),

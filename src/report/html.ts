@@ -12,7 +12,13 @@ import type { BudgetDelta, PackageDelta } from './delta.js';
 import { formatChangePercent, formatSignedBytes } from './delta-render.js';
 import { CLIENT_JS, FATE_COLOURS, VIEW_DEPTH } from './html-client.js';
 import {
-  barsSection, componentsSection, deltaSection, escapeHtml, filesSection, headerSection, planSection,
+  barsSection,
+  componentsSection,
+  deltaSection,
+  escapeHtml,
+  filesSection,
+  headerSection,
+  planSection,
 } from './html-sections.js';
 import { REPORT_CSS } from './html-style.js';
 import type { LargestFile } from './largest-files.js';
@@ -48,7 +54,10 @@ export function renderHtml(report: HtmlReport): string {
   for (const p of report.delta?.packages ?? []) if (p.status !== 'unchanged') changed[p.name] = describeChange(p);
   const data = {
     tree: packNode(report.tree, null),
-    kinds: KINDS, fates: FATES, colours: FATE_COLOURS, viewDepth: VIEW_DEPTH,
+    kinds: KINDS,
+    fates: FATES,
+    colours: FATE_COLOURS,
+    viewDepth: VIEW_DEPTH,
     limits: { unzipped: limits.get('unzipped') ?? null, tmp: limits.get('tmp') ?? null },
     changed,
   };
@@ -93,7 +102,15 @@ Hover for the size, version and share of the limit.</p>
 
 /** The tree in short keys; fate and limit only where they change (on artifacts), files only when not 1. */
 interface Packed {
-  n: string; b: number; k?: number; f?: number; t?: number; l?: string | null; v?: string; p?: string; o?: string;
+  n: string;
+  b: number;
+  k?: number;
+  f?: number;
+  t?: number;
+  l?: string | null;
+  v?: string;
+  p?: string;
+  o?: string;
   c?: Packed[];
 }
 
@@ -112,7 +129,10 @@ function packNode(node: ReportNode, parent: ReportNode | null): Packed {
 
 /** JSON that is safe inside <script>: no "</script>", no "<!--". */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function describeChange(p: PackageDelta): string {

@@ -7,9 +7,9 @@ import { codeSpan, escapeMarkdown } from './markdown.js';
 export interface LargestFile {
   readonly path: string;
   readonly bytes: number;
-  readonly package: string | null;     // name@version
-  readonly artifact: string;           // function.zip, deps (sideloaded), model <name>
-  readonly limit: ReportLimit;         // the limit it counts against
+  readonly package: string | null; // name@version
+  readonly artifact: string; // function.zip, deps (sideloaded), model <name>
+  readonly limit: ReportLimit; // the limit it counts against
 }
 
 /** The `n` largest files that ship (pruned and layer-provided files are left out), biggest first. */
@@ -22,8 +22,13 @@ export function largestFiles(input: ReportInput | Classified, n: number): Larges
     .slice(0, Math.max(0, n))
     .map((f) => {
       const artifact = artifacts.get(f.artifact)!;
-      return { path: f.path, bytes: f.bytes, package: f.package ? `${f.package.name}@${f.package.version}` : null,
-        artifact: artifact.name, limit: artifact.limit };
+      return {
+        path: f.path,
+        bytes: f.bytes,
+        package: f.package ? `${f.package.name}@${f.package.version}` : null,
+        artifact: artifact.name,
+        limit: artifact.limit,
+      };
     });
 }
 

@@ -4,7 +4,13 @@
  */
 import type { BudgetDocument } from './budget-document.js';
 import {
-  checkAmounts, checkStatus, DEFAULT_WARN_AT_PERCENT, formatPercent1, headroomLine, leadCheck, LIMIT_LABELS,
+  checkAmounts,
+  checkStatus,
+  DEFAULT_WARN_AT_PERCENT,
+  formatPercent1,
+  headroomLine,
+  leadCheck,
+  LIMIT_LABELS,
   type CheckStatus,
 } from './checks.js';
 import type { BudgetDelta } from './delta.js';
@@ -29,8 +35,7 @@ export interface PrCommentInput {
 }
 
 const statusCell = (status: CheckStatus, warnAt: number) =>
-  ({ ok: 'ok', warn: `⚠️ above ${warnAt}%`, over: '❌ **over**',
-    'via-s3': 'via S3 (over 50 MiB zipped)' })[status];
+  ({ ok: 'ok', warn: `⚠️ above ${warnAt}%`, over: '❌ **over**', 'via-s3': 'via S3 (over 50 MiB zipped)' })[status];
 
 /** The comment body (also the job summary): markdown with the marker on its first line. */
 export function renderPrComment(input: PrCommentInput): string {
@@ -93,7 +98,9 @@ export interface ErrorCommentInput {
 }
 
 const EXIT_MEANING: Record<number, string> = {
-  2: 'bad input (config, flags or files)', 3: 'AWS or S3 could not be read', 4: 'a bug in lambda-ml',
+  2: 'bad input (config, flags or files)',
+  3: 'AWS or S3 could not be read',
+  4: 'a bug in lambda-ml',
 };
 
 /** The comment when `budget` could not run (exit 2, 3 or 4): what it said, so the PR author can fix it. */

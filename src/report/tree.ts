@@ -6,7 +6,12 @@
  */
 import type { Budget } from '../types.js';
 import {
-  classifyFiles, type Fate, type ReportArtifact, type ReportFile, type ReportInput, type ReportLimit,
+  classifyFiles,
+  type Fate,
+  type ReportArtifact,
+  type ReportFile,
+  type ReportInput,
+  type ReportLimit,
 } from './classify.js';
 
 export type NodeKind = 'root' | 'artifact' | 'package' | 'folder' | 'file' | 'more';
@@ -17,11 +22,11 @@ export interface ReportNode {
   readonly kind: NodeKind;
   readonly bytes: number;
   readonly files: number;
-  readonly fate: Fate | null;          // null only for the root (mixed)
+  readonly fate: Fate | null; // null only for the root (mixed)
   readonly limit: ReportLimit;
-  readonly share: number | null;       // bytes / max of `limit`; null when not shipped
-  readonly version?: string;           // package nodes
-  readonly package?: string;           // package nodes: the package name (deltas outline by it)
+  readonly share: number | null; // bytes / max of `limit`; null when not shipped
+  readonly version?: string; // package nodes
+  readonly package?: string; // package nodes: the package name (deltas outline by it)
   readonly note?: string;
   readonly children?: readonly ReportNode[];
 }
@@ -37,7 +42,10 @@ export interface TreeOptions {
 
 export const TREE_DEFAULTS: Required<TreeOptions> = { minShare: 1 / 20_000, maxChildren: 40, maxDepth: 4 };
 
-interface Trie { readonly folders: Map<string, Trie>; readonly files: { name: string; bytes: number }[] }
+interface Trie {
+  readonly folders: Map<string, Trie>;
+  readonly files: { name: string; bytes: number }[];
+}
 
 interface Context {
   readonly minBytes: number;
@@ -56,22 +64,42 @@ export function buildReportTree(input: ReportInput, options: TreeOptions = {}): 
   const artifacts: ReportNode[] = [];
   for (const artifact of classified.artifacts) {
     const ctx: Context = {
-      minBytes: total * opts.minShare, options: opts, fate: artifact.fate, limit: artifact.limit, limitMax,
+      minBytes: total * opts.minShare,
+      options: opts,
+      fate: artifact.fate,
+      limit: artifact.limit,
+      limitMax,
     };
     const files = classified.files.filter((f) => f.artifact === artifact.id);
     const opaque = classified.opaque.filter((p) => p.artifact === artifact.id);
     const node = artifactNode(artifact, files, opaque, ctx);
     if (node.bytes > 0) artifacts.push(node);
   }
-  return { name: 'all', kind: 'root', bytes: sumBytes(artifacts), files: sumFiles(artifacts), fate: null, limit: null,
-    share: null, note: 'everything budget measured', children: artifacts };
+  return {
+    name: 'all',
+    kind: 'root',
+    bytes: sumBytes(artifacts),
+    files: sumFiles(artifacts),
+    fate: null,
+    limit: null,
+    share: null,
+    note: 'everything budget measured',
+    children: artifacts,
+  };
 }
 
 function artifactNode(
-  artifact: ReportArtifact, files: readonly ReportFile[], opaque: Classified['opaque'], ctx: Context,
+  artifact: ReportArtifact,
+  files: readonly ReportFile[],
+  opaque: Classified['opaque'],
+  ctx: Context,
 ): ReportNode {
   const base = {
-    name: artifact.name, kind: 'artifact' as const, fate: artifact.fate, limit: artifact.limit, note: artifact.note,
+    name: artifact.name,
+    kind: 'artifact' as const,
+    fate: artifact.fate,
+    limit: artifact.limit,
+    note: artifact.note,
   };
   if (files.length === 0 && opaque.length === 1) return finishNode({ ...base, bytes: opaque[0].bytes, files: 0 }, ctx);
   const children: ReportNode[] = opaque.map((p) => leaf(p.name, p.bytes, 0, ctx));
@@ -102,8 +130,21 @@ function packageNode(files: readonly ReportFile[], ctx: Context): ReportNode {
   const pkg = files[0].package!;
   const kids = folderChildren(trieOf(files.map((f) => [f.inner, f.bytes])), 0, ctx);
   const note = pkg.providedBy ? `provided by layer ${pkg.providedBy}` : undefined;
-  return finishNode({ name: pkg.name, kind: 'package', bytes: sumBytes(kids), files: sumFiles(kids), fate: ctx.fate,
-    limit: ctx.limit, version: pkg.version, package: pkg.name, note, children: kids }, ctx);
+  return finishNode(
+    {
+      name: pkg.name,
+      kind: 'package',
+      bytes: sumBytes(kids),
+      files: sumFiles(kids),
+      fate: ctx.fate,
+      limit: ctx.limit,
+      version: pkg.version,
+      package: pkg.name,
+      note,
+      children: kids,
+    },
+    ctx,
+  );
 }
 
 function trieOf(items: readonly (readonly [string, number])[]): Trie {
@@ -159,7 +200,11 @@ function aggregate(nodes: ReportNode[], ctx: Context, merge: boolean): ReportNod
   if (rest.length > 0) {
     const files = sumFiles(rest);
     const more = leaf(`${files} smaller ${files === 1 ? 'file' : 'files'}`, sumBytes(rest), files, ctx);
-    const names = rest.map((n) => n.name).slice(0, 5).join(', ') + (rest.length > 5 ? ', …' : '');
+    const names =
+      rest
+        .map((n) => n.name)
+        .slice(0, 5)
+        .join(', ') + (rest.length > 5 ? ', …' : '');
     kept.push({ ...more, kind: 'more', note: `merged: ${names}` });
   }
   return kept;

@@ -14,12 +14,12 @@ export interface LambdaRuntime {
   readonly version: string;
   readonly major: number;
   readonly minor: number | null;
-  readonly os: string;                         // "Amazon Linux 2023"
+  readonly os: string; // "Amazon Linux 2023"
   readonly glibc: readonly [number, number];
   readonly architectures: readonly Architecture[];
   /** Node's NODE_MODULE_VERSION (the ABI of addons that are not Node-API), null for Python. */
   readonly nodeModuleVersion: number | null;
-  readonly deprecation: string | null;         // YYYY-MM-DD (UTC)
+  readonly deprecation: string | null; // YYYY-MM-DD (UTC)
   readonly blockCreate: string | null;
   readonly blockUpdate: string | null;
 }
@@ -90,17 +90,22 @@ export const isoDay = (now: Date = new Date()) => now.toISOString().slice(0, 10)
 export function runtimeStatus(runtime: LambdaRuntime, now: Date = new Date()): RuntimeStatus {
   const today = isoDay(now);
   const passed = (date: string | null) => date !== null && date <= today;
-  const phase: RuntimePhase = passed(runtime.blockUpdate) ? 'update-blocked'
-    : passed(runtime.blockCreate) ? 'create-blocked'
-    : passed(runtime.deprecation) ? 'deprecated'
-    : 'supported';
+  const phase: RuntimePhase = passed(runtime.blockUpdate)
+    ? 'update-blocked'
+    : passed(runtime.blockCreate)
+      ? 'create-blocked'
+      : passed(runtime.deprecation)
+        ? 'deprecated'
+        : 'supported';
   return { runtime, phase, replacement: phase === 'supported' ? null : replacementFor(runtime, now) };
 }
 
 /** The newest runtime of the same language that is not deprecated on `now`. */
 export function replacementFor(runtime: LambdaRuntime, now: Date = new Date()): string | null {
   const today = isoDay(now);
-  const candidates = RUNTIMES.filter((r) => r.language === runtime.language && (r.deprecation === null || r.deprecation > today));
+  const candidates = RUNTIMES.filter(
+    (r) => r.language === runtime.language && (r.deprecation === null || r.deprecation > today),
+  );
   candidates.sort((a, b) => b.major - a.major || (b.minor ?? 0) - (a.minor ?? 0));
   return candidates[0]?.id ?? null;
 }
@@ -108,8 +113,11 @@ export function replacementFor(runtime: LambdaRuntime, now: Date = new Date()): 
 /** Runtimes of `language` that AWS still lets you create functions on, newest first. */
 export function creatableRuntimes(language?: RuntimeLanguage, now: Date = new Date()): LambdaRuntime[] {
   const today = isoDay(now);
-  return RUNTIMES.filter((r) => (language === undefined || r.language === language) && (r.blockCreate === null || r.blockCreate > today))
-    .sort((a, b) => (a.language === b.language ? b.major - a.major || (b.minor ?? 0) - (a.minor ?? 0) : a.language < b.language ? -1 : 1));
+  return RUNTIMES.filter(
+    (r) => (language === undefined || r.language === language) && (r.blockCreate === null || r.blockCreate > today),
+  ).sort((a, b) =>
+    a.language === b.language ? b.major - a.major || (b.minor ?? 0) - (a.minor ?? 0) : a.language < b.language ? -1 : 1,
+  );
 }
 
 /**
@@ -135,7 +143,9 @@ export function deprecationNote(status: RuntimeStatus): string | null {
   const { runtime, phase, replacement } = status;
   if (phase === 'supported') return null;
   const to = replacement ? `; move to ${replacement}` : '';
-  if (phase === 'update-blocked') return `${runtime.id} is retired: AWS blocks creating functions on it since ${runtime.blockCreate} and updating them since ${runtime.blockUpdate}${to}`;
-  if (phase === 'create-blocked') return `${runtime.id} is deprecated: AWS blocks creating functions on it since ${runtime.blockCreate} and will block updates on ${runtime.blockUpdate}${to}`;
+  if (phase === 'update-blocked')
+    return `${runtime.id} is retired: AWS blocks creating functions on it since ${runtime.blockCreate} and updating them since ${runtime.blockUpdate}${to}`;
+  if (phase === 'create-blocked')
+    return `${runtime.id} is deprecated: AWS blocks creating functions on it since ${runtime.blockCreate} and will block updates on ${runtime.blockUpdate}${to}`;
   return `${runtime.id} is deprecated since ${runtime.deprecation} (AWS blocks new functions on ${runtime.blockCreate}, updates on ${runtime.blockUpdate})${to}`;
 }

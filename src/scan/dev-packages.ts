@@ -7,7 +7,11 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
-interface LockEntry { readonly dev?: boolean; readonly link?: boolean; readonly resolved?: string }
+interface LockEntry {
+  readonly dev?: boolean;
+  readonly link?: boolean;
+  readonly resolved?: string;
+}
 
 /** Paths to skip, relative to `nodeModules` and '/'-separated: "lambda-ml", "@s/x", "a/node_modules/b", ".bin/t". */
 export function devOnlyPaths(nodeModules: string): Set<string> {
@@ -40,7 +44,9 @@ function devBins(nodeModules: string, excluded: ReadonlySet<string>): string[] {
   for (const name of names) {
     let target: string;
     try {
-      target = readlinkSync(join(nodeModules, '.bin', name)).split('\\').join('/');
+      target = readlinkSync(join(nodeModules, '.bin', name))
+        .split('\\')
+        .join('/');
     } catch {
       continue; // a real file (Windows .cmd shims): left as it is
     }

@@ -10,7 +10,28 @@ import { inputError } from '../lib/errors.js';
 import type { FileEntry } from '../types.js';
 import { walkTree, type Walked, type WalkOptions } from './walk.js';
 
-const FORMAT = ['(', '-type', 'f', '-printf', 'f\\0%p\\0%s\\0%m\\0', ')', '-o', '(', '-type', 'd', '-printf', 'd\\0%p\\0', ')', '-o', '(', '-type', 'l', '-printf', 'l\\0%p\\0%l\\0', ')'];
+const FORMAT = [
+  '(',
+  '-type',
+  'f',
+  '-printf',
+  'f\\0%p\\0%s\\0%m\\0',
+  ')',
+  '-o',
+  '(',
+  '-type',
+  'd',
+  '-printf',
+  'd\\0%p\\0',
+  ')',
+  '-o',
+  '(',
+  '-type',
+  'l',
+  '-printf',
+  'l\\0%p\\0%l\\0',
+  ')',
+];
 
 let findWorks: boolean | undefined;
 
@@ -44,9 +65,14 @@ export async function fastWalk(root: string, options: Pick<WalkOptions, 'exclude
   }
   // Excluded packages at the top (or scope) level are not started; deeper ones are pruned by find itself.
   const exclude = options.exclude ?? new Set<string>();
-  const startRel = (abs: string) => abs.slice(rootAbs.length + 1).split(sep).join('/');
+  const startRel = (abs: string) =>
+    abs
+      .slice(rootAbs.length + 1)
+      .split(sep)
+      .join('/');
   const startRels = new Set(starts.map(startRel));
-  const prune = [...exclude].filter((rel) => !startRels.has(rel))
+  const prune = [...exclude]
+    .filter((rel) => !startRels.has(rel))
     .flatMap((rel) => ['-path', findGlobQuote(rootAbs + sep + rel), '-prune', '-o']);
   const groups: string[][] = [[], []];
   starts.filter((abs) => !exclude.has(startRel(abs))).forEach((path, i) => groups[i % 2].push(path));
@@ -54,7 +80,13 @@ export async function fastWalk(root: string, options: Pick<WalkOptions, 'exclude
     const outputs = await Promise.all(groups.filter((g) => g.length > 0).map((g) => runFind(g, prune)));
     findWorks = true;
     const walked = parse(rootAbs, outputs);
-    for (const scope of scopeDirs) walked.dirs.push(scope.slice(rootAbs.length + 1).split(sep).join('/'));
+    for (const scope of scopeDirs)
+      walked.dirs.push(
+        scope
+          .slice(rootAbs.length + 1)
+          .split(sep)
+          .join('/'),
+      );
     return walked;
   } catch (error) {
     if ((error as { lambdaMl?: boolean }).lambdaMl) throw error;
@@ -68,16 +100,24 @@ const findGlobQuote = (path: string) => path.replace(/[[\]*?\\]/g, '\\$&');
 
 function runFind(starts: string[], prune: readonly string[]): Promise<Buffer> {
   return new Promise((done, fail) => {
-    execFile('find', [...starts, ...prune, ...FORMAT], { encoding: 'buffer', maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
-      if (error) {
-        const text = stderr.toString();
-        if (/Permission denied|No such file/.test(text)) {
-          const e = inputError(`cannot read part of the tree: ${text.split('\n')[0]}`, 'make every file readable by the current user');
-          Object.assign(e, { lambdaMl: true });
-          fail(e);
-        } else fail(error);
-      } else done(stdout);
-    });
+    execFile(
+      'find',
+      [...starts, ...prune, ...FORMAT],
+      { encoding: 'buffer', maxBuffer: 1 << 30 },
+      (error, stdout, stderr) => {
+        if (error) {
+          const text = stderr.toString();
+          if (/Permission denied|No such file/.test(text)) {
+            const e = inputError(
+              `cannot read part of the tree: ${text.split('\n')[0]}`,
+              'make every file readable by the current user',
+            );
+            Object.assign(e, { lambdaMl: true });
+            fail(e);
+          } else fail(error);
+        } else done(stdout);
+      },
+    );
   });
 }
 
@@ -89,7 +129,7 @@ function parse(rootAbs: string, outputs: Buffer[]): Walked {
   const cut = rootAbs.length + 1;
   for (const out of outputs) {
     const fields = out.toString('utf8').split('\0');
-    for (let i = 0; i + 1 < fields.length; ) {
+    for (let i = 0; i + 1 < fields.length;) {
       const type = fields[i];
       const path = fields[i + 1].slice(cut);
       const rel = sep === '/' ? path : path.split(sep).join('/');
@@ -118,7 +158,10 @@ function parse(rootAbs: string, outputs: Buffer[]): Walked {
 function checkLink(rootAbs: string, abs: string, target: string) {
   const inside = relative(rootAbs, isAbsolute(target) ? target : resolve(abs, '..', target));
   if (isAbsolute(target) || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    const e = inputError(`${abs}: symlink escapes the tree (-> ${target})`, 'replace it with a copy of its target, or a link that stays inside the folder');
+    const e = inputError(
+      `${abs}: symlink escapes the tree (-> ${target})`,
+      'replace it with a copy of its target, or a link that stays inside the folder',
+    );
     Object.assign(e, { lambdaMl: true });
     throw e;
   }

@@ -14,12 +14,18 @@ export function isMetadataPath(path: string): boolean {
   const node = NODE_ROOT.exec(path);
   if (node) {
     const parts = path.slice(node[0].length).split('/');
-    return (parts[0].startsWith('@') ? parts.length === 3 : parts.length === 2) && parts[parts.length - 1] === 'package.json';
+    return (
+      (parts[0].startsWith('@') ? parts.length === 3 : parts.length === 2) && parts[parts.length - 1] === 'package.json'
+    );
   }
   const py = PYTHON_ROOT.exec(path);
   if (py) {
     const parts = path.slice(py[0].length).split('/');
-    return parts.length === 2 && /\.(dist-info|egg-info)$/.test(parts[0]) && (parts[1] === 'top_level.txt' || parts[1] === 'METADATA');
+    return (
+      parts.length === 2 &&
+      /\.(dist-info|egg-info)$/.test(parts[0]) &&
+      (parts[1] === 'top_level.txt' || parts[1] === 'METADATA')
+    );
   }
   return false;
 }
@@ -28,7 +34,10 @@ export function isMetadataPath(path: string): boolean {
  * Builds the provided-package list from every path in the layer and the metadata files' contents. Each package keeps
  * the layer folder it sits in (`root`): which of them a function loads depends on its runtime (runtimes/table.ts).
  */
-export function providedPackages(paths: Iterable<string>, readMeta: (path: string) => string | undefined): ProvidedPackage[] {
+export function providedPackages(
+  paths: Iterable<string>,
+  readMeta: (path: string) => string | undefined,
+): ProvidedPackage[] {
   const out = new Map<string, ProvidedPackage>();
   const pythonModules = new Map<string, { root: string; name: string }>();
   const pythonDists = new Map<string, { root: string; name: string; version: string; topLevel: string[] }>();
@@ -45,7 +54,9 @@ export function providedPackages(paths: Iterable<string>, readMeta: (path: strin
         out.set(`node:${root}:${name}`, {
           name: typeof manifest?.name === 'string' ? manifest.name : name,
           version: typeof manifest?.version === 'string' ? manifest.version : null,
-          kind: 'node', topLevel: [name], root,
+          kind: 'node',
+          topLevel: [name],
+          root,
         });
       }
       continue;
@@ -61,14 +72,18 @@ export function providedPackages(paths: Iterable<string>, readMeta: (path: strin
         const base = `${py[0]}${parts[0]}/`;
         if (parsed) {
           const meta = readMeta(`${base}METADATA`);
-          const topLevel = (readMeta(`${base}top_level.txt`) ?? '').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+          const topLevel = (readMeta(`${base}top_level.txt`) ?? '')
+            .split(/\r?\n/)
+            .map((s) => s.trim())
+            .filter(Boolean);
           const name = (meta && /^Name:\s*(.+)$/m.exec(meta)?.[1]?.trim()) || parsed.name;
           const version = (meta && /^Version:\s*(.+)$/m.exec(meta)?.[1]?.trim()) || parsed.version;
           pythonDists.set(key, { root, name, version, topLevel });
         }
       }
     } else if (parts.length >= 1 && parts[0]) {
-      const top = parts.length === 1 ? parts[0].replace(/\.(py|pyc|so|pyd)$/, '').replace(/\.cpython.*$/, '') : parts[0];
+      const top =
+        parts.length === 1 ? parts[0].replace(/\.(py|pyc|so|pyd)$/, '').replace(/\.cpython.*$/, '') : parts[0];
       const isModule = !top.includes('.') && top !== '__pycache__' && top !== 'bin';
       if (isModule) pythonModules.set(`${root}/${top}`, { root, name: top });
     }

@@ -23,9 +23,21 @@ export async function scanLayer(layer: LayerConfig): Promise<LayerScan> {
         return undefined;
       }
     });
-    return { name: layer.name, source: 'dir', location: layer.dir, bytes: walked.bytes, zipBytes: null, files: walked.files, provides };
+    return {
+      name: layer.name,
+      source: 'dir',
+      location: layer.dir,
+      bytes: walked.bytes,
+      zipBytes: null,
+      files: walked.files,
+      provides,
+    };
   }
-  throw new LambdaMlError('input', `layer "${layer.name}" is given only by ARN (${layer.arn})`, 'add "zip" or "dir" with a local copy, or run with AWS access so lambda-ml can read it by ARN');
+  throw new LambdaMlError(
+    'input',
+    `layer "${layer.name}" is given only by ARN (${layer.arn})`,
+    'add "zip" or "dir" with a local copy, or run with AWS access so lambda-ml can read it by ARN',
+  );
 }
 
 /** Reads a layer zip's central directory; reads only the small metadata entries' and symlinks' contents. */
@@ -49,8 +61,11 @@ export async function scanLayerZip(name: string, file: string): Promise<LayerSca
       zip.on('end', () => done());
       zip.on('entry', (entry: yauzl.Entry) => {
         const problem = checkZipEntry({
-          name: entry.fileName, bytes: entry.uncompressedSize, compressedBytes: entry.compressedSize,
-          method: entry.compressionMethod, isEncrypted: (entry.generalPurposeBitFlag & 1) === 1,
+          name: entry.fileName,
+          bytes: entry.uncompressedSize,
+          compressedBytes: entry.compressedSize,
+          method: entry.compressionMethod,
+          isEncrypted: (entry.generalPurposeBitFlag & 1) === 1,
         });
         if (problem) return fail(refuse(problem));
         const isDir = entry.fileName.endsWith('/');
@@ -85,26 +100,49 @@ export async function scanLayerZip(name: string, file: string): Promise<LayerSca
   } catch (error) {
     if (error instanceof LambdaMlError) throw error;
     const message = (error as Error).message;
-    if (/^(invalid relative path|absolute path)/.test(message)) throw inputError(`${label}: ${message}: the entry escapes the archive`, 'rebuild the layer zip with relative paths inside the archive');
+    if (/^(invalid relative path|absolute path)/.test(message))
+      throw inputError(
+        `${label}: ${message}: the entry escapes the archive`,
+        'rebuild the layer zip with relative paths inside the archive',
+      );
     throw inputError(`${label}: corrupt or truncated zip (${message})`, 'rebuild or re-download the layer zip', error);
   } finally {
     zip.close();
   }
   const total = checkZipTotal(bytes, size);
   if (total) throw refuse(total);
-  return { name, source: 'zip', location: file, bytes, zipBytes: size, files, provides: providedPackages(paths, (p) => meta.get(p)) };
+  return {
+    name,
+    source: 'zip',
+    location: file,
+    bytes,
+    zipBytes: size,
+    files,
+    provides: providedPackages(paths, (p) => meta.get(p)),
+  };
 }
 
 /** Unix symlink mode in the external attributes (only meaningful when the zip was made on Unix). */
 function isSymlinkEntry(entry: yauzl.Entry): boolean {
-  return (entry.versionMadeBy >> 8) === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
+  return entry.versionMadeBy >> 8 === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
   return new Promise((done, fail) => {
-    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (error, zip) => {
-      if (error || !zip) fail(inputError(`${file}: not a zip file or truncated (${error?.message})`, 'give a layer zip as built by `zip -r` (or point "dir" at a folder)', error));
-      else done(zip);
-    });
+    yauzl.open(
+      file,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
+      (error, zip) => {
+        if (error || !zip)
+          fail(
+            inputError(
+              `${file}: not a zip file or truncated (${error?.message})`,
+              'give a layer zip as built by `zip -r` (or point "dir" at a folder)',
+              error,
+            ),
+          );
+        else done(zip);
+      },
+    );
   });
 }

@@ -12,8 +12,9 @@ export async function readModelLabels(model: Pick<ModelConfig, 'name' | 'labels'
     text = await readFile(model.labels, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      const hint = `fix "labels" of model "${model.name}" in the config (a JSON array of class names in output order), `
-        + 'or remove it to tag class indexes';
+      const hint =
+        `fix "labels" of model "${model.name}" in the config (a JSON array of class names in output order), ` +
+        'or remove it to tag class indexes';
       throw inputError(`model "${model.name}": labels file ${model.labels} not found`, hint, error);
     }
     throw fsError(error, model.labels);
@@ -47,8 +48,8 @@ export function checkLabelCount(
 ): void {
   if (output === null || model.labels === null || labels.length === output.units) return;
   throw inputError(
-    `model "${model.name}": ${model.labels} has ${labels.length} labels, `
-      + `the model outputs ${output.units} classes (layer ${output.layer})`,
+    `model "${model.name}": ${model.labels} has ${labels.length} labels, ` +
+      `the model outputs ${output.units} classes (layer ${output.layer})`,
     'give exactly one label per output class, in output order, or check that "path" is the model they belong to',
   );
 }

@@ -9,9 +9,24 @@ type Json = Record<string, unknown>;
 
 /** Layers whose output has the width of their input: looked through to the layer that sets it. */
 const PASS_THROUGH = new Set([
-  'Activation', 'Softmax', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU',
-  'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'GaussianNoise', 'GaussianDropout',
-  'AlphaDropout', 'ActivityRegularization', 'BatchNormalization', 'LayerNormalization', 'Identity',
+  'Activation',
+  'Softmax',
+  'ReLU',
+  'LeakyReLU',
+  'PReLU',
+  'ELU',
+  'ThresholdedReLU',
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'SpatialDropout3D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Identity',
 ]);
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 

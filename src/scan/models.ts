@@ -24,10 +24,15 @@ export interface KerasInfo {
 /** Scans one configured model from its local `path`. */
 export async function scanModel(model: ModelConfig, readKerasInfo?: KerasInfoReader): Promise<ModelScan> {
   if (model.path === null) {
-    throw inputError(`models: "${model.name}" has only an s3 location (${model.s3})`, 'add "path" with a local copy, or run with AWS access so lambda-ml can measure it in S3');
+    throw inputError(
+      `models: "${model.name}" has only an s3 location (${model.s3})`,
+      'add "path" with a local copy, or run with AWS access so lambda-ml can measure it in S3',
+    );
   }
   const location = model.bundle ? 'bundle' : 's3';
-  const info = await stat(model.path).catch((error) => { throw fsError(error, model.path as string); });
+  const info = await stat(model.path).catch((error) => {
+    throw fsError(error, model.path as string);
+  });
   if (info.isDirectory() || model.path.endsWith('.json')) {
     const jsonPath = info.isDirectory() ? join(model.path, 'model.json') : model.path;
     const { scan, output } = await scanTfjs(model.name, jsonPath, location);
@@ -35,9 +40,16 @@ export async function scanModel(model: ModelConfig, readKerasInfo?: KerasInfoRea
     return scan;
   }
   const head = await readHead(model.path);
-  const format = head.subarray(0, 8).equals(HDF5_SIGNATURE) ? 'keras-h5' : head.subarray(0, 4).equals(ZIP_SIGNATURE) && model.path.endsWith('.keras') ? 'keras-v3' : null;
+  const format = head.subarray(0, 8).equals(HDF5_SIGNATURE)
+    ? 'keras-h5'
+    : head.subarray(0, 4).equals(ZIP_SIGNATURE) && model.path.endsWith('.keras')
+      ? 'keras-v3'
+      : null;
   if (format === null) {
-    throw inputError(`${model.path}: not a TF.js model folder, an HDF5 .h5 file or a .keras zip`, 'point models[].path at a folder with model.json, or at a Keras .h5/.keras file');
+    throw inputError(
+      `${model.path}: not a TF.js model folder, an HDF5 .h5 file or a .keras zip`,
+      'point models[].path at a folder with model.json, or at a Keras .h5/.keras file',
+    );
   }
   let memoryBytes = info.size;
   let output: OutputUnits | null = null;
@@ -51,7 +63,15 @@ export async function scanModel(model: ModelConfig, readKerasInfo?: KerasInfoRea
     }
   }
   checkLabelCount(model, await readModelLabels(model), output);
-  return { name: model.name, format, bytes: info.size, memoryBytes, location, quantization: null, files: [{ path: model.path, bytes: info.size }] };
+  return {
+    name: model.name,
+    format,
+    bytes: info.size,
+    memoryBytes,
+    location,
+    quantization: null,
+    files: [{ path: model.path, bytes: info.size }],
+  };
 }
 
 type TfjsScan = { scan: ModelScan; output: OutputUnits | null };
@@ -64,7 +84,11 @@ async function scanTfjs(name: string, jsonPath: string, location: 's3' | 'bundle
     if ((error as NodeJS.ErrnoException).code) throw fsError(error, jsonPath);
     throw inputError(`${jsonPath}: not valid JSON`, 'regenerate model.json with the TF.js converter');
   }
-  if (!Array.isArray(json.weightsManifest)) throw inputError(`${jsonPath}: no weightsManifest`, 'this is not a TF.js model.json; convert the model with `lambda-ml convert`');
+  if (!Array.isArray(json.weightsManifest))
+    throw inputError(
+      `${jsonPath}: no weightsManifest`,
+      'this is not a TF.js model.json; convert the model with `lambda-ml convert`',
+    );
   const files = [{ path: jsonPath, bytes: (await stat(jsonPath)).size }];
   let memoryBytes = 0;
   let quantization: ModelScan['quantization'] = null;
@@ -73,7 +97,10 @@ async function scanTfjs(name: string, jsonPath: string, location: 's3' | 'bundle
     for (const shard of group.paths ?? []) {
       const shardPath = join(dirname(jsonPath), shard);
       const shardInfo = await stat(shardPath).catch(() => {
-        throw inputError(`${jsonPath}: weight shard "${shard}" is missing`, `copy ${basename(shard)} next to model.json (all shards listed in weightsManifest are needed)`);
+        throw inputError(
+          `${jsonPath}: weight shard "${shard}" is missing`,
+          `copy ${basename(shard)} next to model.json (all shards listed in weightsManifest are needed)`,
+        );
       });
       files.push({ path: shardPath, bytes: shardInfo.size });
       sizes.push(shardInfo.size);
@@ -93,7 +120,9 @@ async function scanTfjs(name: string, jsonPath: string, location: 's3' | 'bundle
 }
 
 async function readHead(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r').catch((error) => { throw fsError(error, path); });
+  const handle = await open(path, 'r').catch((error) => {
+    throw fsError(error, path);
+  });
   try {
     const buffer = Buffer.alloc(8);
     await handle.read(buffer, 0, 8, 0);

@@ -14,7 +14,10 @@ export interface OwnedTree {
 
 /** Groups a walked node_modules (root = the folder holding node_modules, prefix = 'node_modules/') by package. */
 export function groupNodePackages(root: string, walked: Walked, prefix: string): OwnedTree {
-  const dirs = walked.dirs.map((d) => prefix + d).filter((d) => PACKAGE_DIR.test(d)).sort();
+  const dirs = walked.dirs
+    .map((d) => prefix + d)
+    .filter((d) => PACKAGE_DIR.test(d))
+    .sort();
   const info = new Map<string, { name: string; version: string; bytes: number; files: number }>();
   for (const dir of dirs) {
     const manifest = readManifest(`${root}/${dir.slice(prefix.length)}/package.json`);
@@ -22,7 +25,12 @@ export function groupNodePackages(root: string, walked: Walked, prefix: string):
     const fallbackName = dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length);
     info.set(dir, { name: manifest.name ?? fallbackName, version: manifest.version ?? '0.0.0', bytes: 0, files: 0 });
   }
-  const entries = walked.entries as { path: string; owner: string | null; bytes: number; link: string | null }[] as FileEntry[];
+  const entries = walked.entries as {
+    path: string;
+    owner: string | null;
+    bytes: number;
+    link: string | null;
+  }[] as FileEntry[];
   const unowned = { bytes: 0, files: 0, sample: [] as string[] };
   // Owner per folder, parents first (sorted): a package folder owns itself, any other folder inherits its parent's.
   const dirOwner = new Map<string, string | null>([['', null]]);
@@ -49,7 +57,14 @@ export function groupNodePackages(root: string, walked: Walked, prefix: string):
     mutable.path = path;
     mutable.owner = ownerDir;
   }
-  const packages = [...info.entries()].map(([path, p]) => ({ name: p.name, version: p.version, path, bytes: p.bytes, files: p.files, topLevel: [p.name] }));
+  const packages = [...info.entries()].map(([path, p]) => ({
+    name: p.name,
+    version: p.version,
+    path,
+    bytes: p.bytes,
+    files: p.files,
+    topLevel: [p.name],
+  }));
   return { packages, entries, unowned };
 }
 

@@ -25,14 +25,21 @@ export function groupPythonPackages(root: string, walked: Walked): OwnedTree {
     const meta = readText(absPath(root, `${dir}/METADATA`)) ?? readText(absPath(root, `${dir}/PKG-INFO`));
     const name = (meta && /^Name:\s*(.+)$/m.exec(meta)?.[1]?.trim()) || parsed.name;
     const version = (meta && /^Version:\s*(.+)$/m.exec(meta)?.[1]?.trim()) || parsed.version;
-    const topLevel = (readText(absPath(root, `${dir}/top_level.txt`)) ?? '').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const topLevel = (readText(absPath(root, `${dir}/top_level.txt`)) ?? '')
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean);
     dists.set(dir, { name, version, bytes: 0, files: 0, topLevel });
     for (const path of recordPaths(root, dir)) if (!owners.has(path)) owners.set(path, dir);
   }
   const entries: FileEntry[] = [];
   const unowned = { bytes: 0, files: 0, sample: [] as string[] };
   for (const entry of walked.entries) {
-    const owner = owners.get(entry.path) ?? (entry.path.startsWith(entry.path.split('/')[0] + '/') && dists.has(entry.path.split('/')[0]) ? entry.path.split('/')[0] : null);
+    const owner =
+      owners.get(entry.path) ??
+      (entry.path.startsWith(entry.path.split('/')[0] + '/') && dists.has(entry.path.split('/')[0])
+        ? entry.path.split('/')[0]
+        : null);
     if (owner) {
       const dist = dists.get(owner)!;
       dist.bytes += entry.bytes;
@@ -44,7 +51,14 @@ export function groupPythonPackages(root: string, walked: Walked): OwnedTree {
     }
     entries.push({ ...entry, owner });
   }
-  const packages: PackageInfo[] = [...dists.entries()].map(([path, d]) => ({ name: d.name, version: d.version, path, bytes: d.bytes, files: d.files, topLevel: d.topLevel }));
+  const packages: PackageInfo[] = [...dists.entries()].map(([path, d]) => ({
+    name: d.name,
+    version: d.version,
+    path,
+    bytes: d.bytes,
+    files: d.files,
+    topLevel: d.topLevel,
+  }));
   return { packages, entries, unowned };
 }
 
@@ -52,13 +66,25 @@ export function groupPythonPackages(root: string, walked: Walked): OwnedTree {
 function recordPaths(root: string, dir: string): string[] {
   const record = readText(absPath(root, `${dir}/RECORD`));
   if (record !== null) {
-    return record.split(/\r?\n/).filter(Boolean).map((line) => {
-      const path = line.startsWith('"') ? line.slice(1, line.indexOf('"', 1)).replace(/""/g, '"') : line.slice(0, line.indexOf(',') < 0 ? undefined : line.indexOf(','));
-      return posix.normalize(path);
-    }).filter((p) => !p.startsWith('../'));
+    return record
+      .split(/\r?\n/)
+      .filter(Boolean)
+      .map((line) => {
+        const path = line.startsWith('"')
+          ? line.slice(1, line.indexOf('"', 1)).replace(/""/g, '"')
+          : line.slice(0, line.indexOf(',') < 0 ? undefined : line.indexOf(','));
+        return posix.normalize(path);
+      })
+      .filter((p) => !p.startsWith('../'));
   }
   const installed = readText(absPath(root, `${dir}/installed-files.txt`)); // legacy egg-info
-  return installed === null ? [] : installed.split(/\r?\n/).filter(Boolean).map((p) => posix.normalize(posix.join(dir, p))).filter((p) => !p.startsWith('../'));
+  return installed === null
+    ? []
+    : installed
+        .split(/\r?\n/)
+        .filter(Boolean)
+        .map((p) => posix.normalize(posix.join(dir, p)))
+        .filter((p) => !p.startsWith('../'));
 }
 
 function readText(file: string): string | null {

@@ -29,7 +29,8 @@ export async function scanProject(config: Config, options: ScanOptions = {}): Pr
   options.onStep?.('layers');
   const layers: LayerScan[] = [];
   for (const layer of config.layers) {
-    if (!layer.zip && !layer.dir && layer.arn && options.scanRemoteLayer) layers.push(await options.scanRemoteLayer(layer));
+    if (!layer.zip && !layer.dir && layer.arn && options.scanRemoteLayer)
+      layers.push(await options.scanRemoteLayer(layer));
     else layers.push(await scanLayer(layer));
   }
   options.onStep?.('models');
@@ -48,7 +49,12 @@ async function scanCode(root: string | null): Promise<CodeScan> {
   if (!existsSync(root)) throw inputError(`code: ${root} not found`, 'fix "code" in the config, or remove it');
   if (statSync(root).isFile()) {
     const size = statSync(root).size;
-    return { root: dirname(root), bytes: size, files: 1, entries: [{ path: basename(root), bytes: size, mode: statSync(root).mode, link: null, owner: null }] };
+    return {
+      root: dirname(root),
+      bytes: size,
+      files: 1,
+      entries: [{ path: basename(root), bytes: size, mode: statSync(root).mode, link: null, owner: null }],
+    };
   }
   const walked = await fastWalk(root);
   return { root, bytes: walked.bytes, files: walked.files, entries: walked.entries };
@@ -63,7 +69,16 @@ export function detectDepsKind(root: string, topNames: readonly string[]): DepsK
 }
 
 async function scanDeps(root: string | null): Promise<DepsScan> {
-  if (root === null) return { root: null, kind: 'none', bytes: 0, files: 0, packages: [], unowned: { bytes: 0, files: 0, sample: [] }, entries: [] };
+  if (root === null)
+    return {
+      root: null,
+      kind: 'none',
+      bytes: 0,
+      files: 0,
+      packages: [],
+      unowned: { bytes: 0, files: 0, sample: [] },
+      entries: [],
+    };
   // deps must be a folder: a node_modules tree (or a folder holding one) or a `pip install -t DIR` folder.
   const must = 'it must be a folder (node_modules, or a pip install -t folder)';
   if (!existsSync(root)) {
@@ -75,11 +90,29 @@ async function scanDeps(root: string | null): Promise<DepsScan> {
     throw inputError(`deps: ${root} is a file; ${must}`, hint);
   }
   // A folder holding node_modules is scanned at node_modules: only that ships.
-  const nodeModules = basename(root) !== 'node_modules' && existsSync(join(root, 'node_modules')) ? join(root, 'node_modules') : root;
+  const nodeModules =
+    basename(root) !== 'node_modules' && existsSync(join(root, 'node_modules')) ? join(root, 'node_modules') : root;
   const walked = await fastWalk(nodeModules, { exclude: devOnlyPaths(nodeModules) }); // devDependencies never ship
-  const top = [...new Set(walked.dirs.filter((d) => !d.includes('/')).concat(walked.entries.filter((e) => !e.path.includes('/')).map((e) => e.path)))];
+  const top = [
+    ...new Set(
+      walked.dirs
+        .filter((d) => !d.includes('/'))
+        .concat(walked.entries.filter((e) => !e.path.includes('/')).map((e) => e.path)),
+    ),
+  ];
   const kind = nodeModules !== root ? 'node' : detectDepsKind(root, top);
-  const owned: OwnedTree = kind === 'node' ? groupNodePackages(nodeModules, walked, 'node_modules/') : groupPythonPackages(nodeModules, walked);
+  const owned: OwnedTree =
+    kind === 'node'
+      ? groupNodePackages(nodeModules, walked, 'node_modules/')
+      : groupPythonPackages(nodeModules, walked);
   // Entries are relative to `root`: node paths start with node_modules/, as they sit in the function zip.
-  return { root: kind === 'node' ? dirname(nodeModules) : nodeModules, kind, bytes: walked.bytes, files: walked.files, packages: owned.packages, unowned: owned.unowned, entries: owned.entries };
+  return {
+    root: kind === 'node' ? dirname(nodeModules) : nodeModules,
+    kind,
+    bytes: walked.bytes,
+    files: walked.files,
+    packages: owned.packages,
+    unowned: owned.unowned,
+    entries: owned.entries,
+  };
 }

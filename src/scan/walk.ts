@@ -5,10 +5,10 @@ import { fsError, inputError } from '../lib/errors.js';
 import type { FileEntry } from '../types.js';
 
 export interface Walked {
-  readonly entries: FileEntry[];        // files and symlinks, in walk order
-  readonly dirs: string[];              // relative folder paths
-  readonly bytes: number;               // regular files only, as `find -type f -printf '%s\n'` sums them
-  readonly files: number;               // regular files
+  readonly entries: FileEntry[]; // files and symlinks, in walk order
+  readonly dirs: string[]; // relative folder paths
+  readonly bytes: number; // regular files only, as `find -type f -printf '%s\n'` sums them
+  readonly files: number; // regular files
 }
 
 export interface WalkOptions {
@@ -65,7 +65,10 @@ function symlinkEntry(rootAbs: string, abs: string, rel: string): FileEntry {
   const resolved = isAbsolute(target) ? target : resolve(abs, '..', target);
   const inside = relative(rootAbs, resolved);
   if (isAbsolute(target) || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw inputError(`${abs}: symlink escapes the tree (-> ${target})`, 'replace it with a copy of its target, or a link that stays inside the folder');
+    throw inputError(
+      `${abs}: symlink escapes the tree (-> ${target})`,
+      'replace it with a copy of its target, or a link that stays inside the folder',
+    );
   }
   const stat = statOrThrow(abs);
   return { path: rel, bytes: 0, mode: stat.mode, link: target.split(sep).join(posix.sep), owner: null };

@@ -5,7 +5,15 @@ import { inputError } from '../lib/errors.js';
 
 /** Bytes per stored element: the quantization dtype when quantized, else the weight's dtype. */
 const STORED_BYTES: Record<string, number> = {
-  float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2, int8: 1, int16: 2,
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+  int8: 1,
+  int16: 2,
 };
 
 /** One manifest weight, as model.json lists it. */
@@ -43,8 +51,9 @@ export function checkShardSizes(modelLabel: string, group: ManifestGroup, sizes:
   const paths = group.paths ?? [];
   const found = sizes.reduce((a, b) => a + b, 0);
   if (expected === null || found === expected || paths.length === 0) return;
-  const hint = 'the shard is truncated or belongs to another model: '
-    + 'copy it again from where the model was converted (or run lambda-ml convert again)';
+  const hint =
+    'the shard is truncated or belongs to another model: ' +
+    'copy it again from where the model was converted (or run lambda-ml convert again)';
   const full = Math.max(...sizes);
   const last = expected - (paths.length - 1) * full;
   const layoutFits = paths.length === 1 || (last > 0 && last <= full);

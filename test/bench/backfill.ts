@@ -35,20 +35,34 @@ export async function generatedImage(seed: number, format: Format, width: number
       raw[o + 2] = x >>> 24;
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).toFormat(format).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
 }
 
 /** `count` images (the 4 formats in turn, sizes from 24×16 to 160×120) as { key, body }, plus the bad files. */
-export async function backfillImages(count = 200, prefix = 'photos/'): Promise<{
-  images: { key: string; body: Buffer }[]; bad: { key: string; body: Buffer; reason: RegExp }[];
+export async function backfillImages(
+  count = 200,
+  prefix = 'photos/',
+): Promise<{
+  images: { key: string; body: Buffer }[];
+  bad: { key: string; body: Buffer; reason: RegExp }[];
 }> {
-  const sizes = [[24, 16], [64, 48], [96, 96], [160, 120], [48, 120]] as const;
-  const images = await Promise.all(Array.from({ length: count }, async (_, i) => {
-    const format = FORMATS[i % FORMATS.length];
-    const [w, h] = sizes[i % sizes.length];
-    const key = `${prefix}${String(i).padStart(3, '0')} img-${w}x${h}.${EXTENSION[format]}`;
-    return { key, body: await generatedImage(i + 1, format, w, h) };
-  }));
+  const sizes = [
+    [24, 16],
+    [64, 48],
+    [96, 96],
+    [160, 120],
+    [48, 120],
+  ] as const;
+  const images = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const format = FORMATS[i % FORMATS.length];
+      const [w, h] = sizes[i % sizes.length];
+      const key = `${prefix}${String(i).padStart(3, '0')} img-${w}x${h}.${EXTENSION[format]}`;
+      return { key, body: await generatedImage(i + 1, format, w, h) };
+    }),
+  );
   const jpeg = await generatedImage(9999, 'jpeg', 160, 120);
   const bad = [
     { key: `${prefix}notes.jpg`, body: Buffer.from('meeting notes, not a photo\n'), reason: /not-an-image/ },
@@ -59,7 +73,9 @@ export async function backfillImages(count = 200, prefix = 'photos/'): Promise<{
 
 /** Creates `bucket` and uploads the objects, 16 at a time. */
 export async function uploadObjects(
-  client: S3Client, bucket: string, objects: readonly { key: string; body: Buffer }[],
+  client: S3Client,
+  bucket: string,
+  objects: readonly { key: string; body: Buffer }[],
 ) {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const put = (o: { key: string; body: Buffer }) =>
@@ -77,7 +93,9 @@ export async function packageExample(out: string): Promise<void> {
 export interface LocalRun {
   readonly exitCode: number;
   readonly json: {
-    counts: { succeeded: number; failed: number; retries: number }; elapsedMs: number; report: string;
+    counts: { succeeded: number; failed: number; retries: number };
+    elapsedMs: number;
+    report: string;
     failures: { errorCode: string; reason: string; count: number }[];
   };
   readonly stderr: string;
@@ -85,15 +103,29 @@ export interface LocalRun {
 
 /** `lambda-ml backfill s3://bucket/prefix --local --json` against `endpoint`. */
 export async function backfillLocal(options: {
-  out: string; bucket: string; prefix: string; endpoint: string; concurrency: number; extra?: string[];
+  out: string;
+  bucket: string;
+  prefix: string;
+  endpoint: string;
+  concurrency: number;
+  extra?: string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<LocalRun> {
   const args = [
-    BIN, 'backfill', `s3://${options.bucket}/${options.prefix}`,
-    '--local', '--concurrency', String(options.concurrency),
-    '--endpoint', options.endpoint, '--out', options.out, '--json',
+    BIN,
+    'backfill',
+    `s3://${options.bucket}/${options.prefix}`,
+    '--local',
+    '--concurrency',
+    String(options.concurrency),
+    '--endpoint',
+    options.endpoint,
+    '--out',
+    options.out,
+    '--json',
     // every format generated (the example's trigger.suffixes leave .gif out)
-    ...Object.values(EXTENSION).flatMap((ext) => ['--suffix', `.${ext}`]), ...(options.extra ?? []),
+    ...Object.values(EXTENSION).flatMap((ext) => ['--suffix', `.${ext}`]),
+    ...(options.extra ?? []),
   ];
   const env = { ...process.env, ...AWS_TEST_ENV, NO_COLOR: '1', ...options.env };
   try {
@@ -121,7 +153,12 @@ export async function runBackfillBench(): Promise<{ lines: string[]; figures: Re
     for (const concurrency of [1, 2, 4]) {
       // --force: every run classifies and tags all 200 (else the second run finds them current).
       const r = await backfillLocal({
-        out, bucket, prefix: 'photos/', endpoint: s3.endpoint, concurrency, extra: ['--force'],
+        out,
+        bucket,
+        prefix: 'photos/',
+        endpoint: s3.endpoint,
+        concurrency,
+        extra: ['--force'],
       });
       if (r.exitCode !== 0 || r.json.counts.succeeded !== images.length) {
         throw new Error(`concurrency ${concurrency}: ${JSON.stringify(r.json.counts)} ${r.stderr.slice(0, 500)}`);
@@ -130,22 +167,40 @@ export async function runBackfillBench(): Promise<{ lines: string[]; figures: Re
       figures[`c${concurrency}`] = rates[concurrency];
       const ratio = rates[concurrency] / rates[1];
       const target = concurrency === 2 ? ' (target >= 1.7x)' : '';
-      lines.push(`backfill --local c=${concurrency}: ${images.length} images in ${fmtMs(r.json.elapsedMs)} = `
-        + `${rates[concurrency].toFixed(1)} images/s, ${ratio.toFixed(2)}x c=1${target}`);
+      lines.push(
+        `backfill --local c=${concurrency}: ${images.length} images in ${fmtMs(r.json.elapsedMs)} = ` +
+          `${rates[concurrency].toFixed(1)} images/s, ${ratio.toFixed(2)}x c=1${target}`,
+      );
     }
     // The time per image the cost model uses: warm p50 of invoke --local --repeat on one of the same images.
     const env = { ...process.env, ...AWS_TEST_ENV, NO_COLOR: '1' };
-    await run(process.execPath, [
-      BIN, 'invoke', '--local', '--s3', `s3://${bucket}/${images[1].key}`, '--endpoint', s3.endpoint,
-      '--repeat', '21', '--out', out, '--json',
-    ], { cwd: NODE_EXAMPLE, env, maxBuffer: 1 << 26 });
+    await run(
+      process.execPath,
+      [
+        BIN,
+        'invoke',
+        '--local',
+        '--s3',
+        `s3://${bucket}/${images[1].key}`,
+        '--endpoint',
+        s3.endpoint,
+        '--repeat',
+        '21',
+        '--out',
+        out,
+        '--json',
+      ],
+      { cwd: NODE_EXAMPLE, env, maxBuffer: 1 << 26 },
+    );
     type Timing = { warm: { p50Ms: number; p95Ms: number; count: number }; memoryMb: number };
     const timing = JSON.parse(await readFile(join(out, 'invoke-timing.json'), 'utf8')) as Timing;
     figures.p50Ms = timing.warm.p50Ms;
-    lines.push(`backfill time per image: invoke --local --repeat 21 warm p50 ${fmtMs(timing.warm.p50Ms)}, `
-      + `p95 ${fmtMs(timing.warm.p95Ms)} (${timing.warm.count} warm; ${images[1].key}, `
-      + `${availableParallelism()} cores); `
-      + `the cost model scales it to ${timing.memoryMb} MB`);
+    lines.push(
+      `backfill time per image: invoke --local --repeat 21 warm p50 ${fmtMs(timing.warm.p50Ms)}, ` +
+        `p95 ${fmtMs(timing.warm.p95Ms)} (${timing.warm.count} warm; ${images[1].key}, ` +
+        `${availableParallelism()} cores); ` +
+        `the cost model scales it to ${timing.memoryMb} MB`,
+    );
     return { lines, figures };
   } finally {
     await s3.stop();

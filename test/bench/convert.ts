@@ -1,5 +1,6 @@
 // Benchmark: convert a generated ~150 MB Keras 2 H5 (a wide Dense stack, seeded incompressible weights).
-// Targets (issue 10): float32 in <= 5 s and <= 2x the file size in peak memory (RSS); --quantize auto in <= 15 s and <= 2.5x.
+// Targets (issue 10): float32 in <= 5 s and <= 2x the file size in peak memory (RSS); --quantize auto in <= 15 s and <=
+// 2.5x.
 // The conversion runs in a child process so its peak RSS is the conversion's own, not the generator's.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -39,9 +40,14 @@ export async function writeDenseStackH5(path: string, layers = 9, width = 2048):
       layers: names.map((name, index) => ({
         class_name: 'Dense',
         config: {
-          name, units: width, activation: index === layers - 1 ? 'linear' : 'relu', use_bias: true, ...(index === 0 ? { batch_input_shape: [null, width] } : {}),
+          name,
+          units: width,
+          activation: index === layers - 1 ? 'linear' : 'relu',
+          use_bias: true,
+          ...(index === 0 ? { batch_input_shape: [null, width] } : {}),
           // as Keras writes them: every real file names its initializers
-          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, bias_initializer: { class_name: 'Zeros', config: {} },
+          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+          bias_initializer: { class_name: 'Zeros', config: {} },
         },
       })),
     },
@@ -63,7 +69,12 @@ export async function writeDenseStackH5(path: string, layers = 9, width = 2048):
       const kernel = new Float32Array(width * width);
       for (let index = 0; index < kernel.length; index++) kernel[index] = (random() * 2 - 1) * scale;
       inner.create_dataset({ name: 'kernel:0', data: kernel, shape: [width, width], dtype: '<f' });
-      inner.create_dataset({ name: 'bias:0', data: new Float32Array(width).map(() => random() * 0.01), shape: [width], dtype: '<f' });
+      inner.create_dataset({
+        name: 'bias:0',
+        data: new Float32Array(width).map(() => random() * 0.01),
+        shape: [width],
+        dtype: '<f',
+      });
       params += kernel.length + width;
     }
   } finally {
@@ -73,19 +84,36 @@ export async function writeDenseStackH5(path: string, layers = 9, width = 2048):
 }
 
 /** Generates the H5 (cached) and times `convertKeras` on it in a child process. */
-export async function runConvertBench(options: { quantize?: 'uint8' | 'float16' | 'auto' } = {}): Promise<ConvertBench> {
+export async function runConvertBench(
+  options: { quantize?: 'uint8' | 'float16' | 'auto' } = {},
+): Promise<ConvertBench> {
   await mkdir(GENERATED, { recursive: true });
   const input = join(GENERATED, 'dense-stack-150mb-v2.h5'); // v2: with the initializers Keras writes
   const params = existsSync(input) ? 9 * (2048 * 2048 + 2048) : await writeDenseStackH5(input);
   const fileBytes = (await stat(input)).size;
   const out = join(GENERATED, 'dense-stack-150mb-tfjs');
   const script = await compileChild();
-  const stdout = execFileSync(process.execPath, [script, input, out, options.quantize ?? ''], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const child = JSON.parse(stdout.trim().split('\n').pop()!) as { wallMs: number; cpuMs: number; peakRssBytes: number; baselineRssBytes: number };
+  const stdout = execFileSync(process.execPath, [script, input, out, options.quantize ?? ''], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const child = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    wallMs: number;
+    cpuMs: number;
+    peakRssBytes: number;
+    baselineRssBytes: number;
+  };
   await rm(out, { recursive: true, force: true });
   const ratio = child.peakRssBytes / fileBytes;
   const line = `convert ${Math.round(fileBytes / 1e6)} MB h5${options.quantize ? ` (${options.quantize})` : ''}: ${(child.wallMs / 1000).toFixed(1)} s (CPU ${(child.cpuMs / 1000).toFixed(1)} s), peak ${Math.round(child.peakRssBytes / MiB)} MB (${ratio.toFixed(1)}x file; ${Math.round(child.baselineRssBytes / MiB)} MB before converting)`;
-  return { fileBytes, params, ...child, ratio, isWithinTargets: options.quantize ? child.wallMs <= 15_000 && ratio <= 2.5 : child.wallMs <= 5_000 && ratio <= 2, line };
+  return {
+    fileBytes,
+    params,
+    ...child,
+    ratio,
+    isWithinTargets: options.quantize ? child.wallMs <= 15_000 && ratio <= 2.5 : child.wallMs <= 5_000 && ratio <= 2,
+    line,
+  };
 }
 
 /**
@@ -94,11 +122,34 @@ export async function runConvertBench(options: { quantize?: 'uint8' | 'float16' 
  */
 async function compileChild(): Promise<string> {
   const outDir = join(GENERATED, 'bench-dist');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', outDir, '--rootDir', join(ROOT, 'src'),
-    '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--esModuleInterop', '--types', 'node',
-    join(ROOT, 'src', 'convert', 'index.ts'), join(ROOT, 'src', 'convert', 'h5-file.ts'), join(ROOT, 'src', 'handler', 'backend.ts')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      join(ROOT, 'src'),
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--esModuleInterop',
+      '--types',
+      'node',
+      join(ROOT, 'src', 'convert', 'index.ts'),
+      join(ROOT, 'src', 'convert', 'h5-file.ts'),
+      join(ROOT, 'src', 'handler', 'backend.ts'),
+    ],
+    { stdio: 'inherit' },
+  );
   const script = join(outDir, 'bench-child.mjs');
-  await writeFile(script, `
+  await writeFile(
+    script,
+    `
 const [input, out, quantize] = process.argv.slice(2);
 const { convertKeras } = await import('./convert/index.js');
 const { h5Ready } = await import('./convert/h5-file.js');
@@ -116,7 +167,8 @@ await convertKeras(input, out, quantize ? { quantize } : {});
 const wallMs = Math.round(performance.now() - started);
 const cpu = process.cpuUsage(cpuBefore);
 process.stdout.write(JSON.stringify({ wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes }) + '\\n');
-`);
+`,
+  );
   return script;
 }
 

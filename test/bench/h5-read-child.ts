@@ -42,7 +42,11 @@ interface Jsfive {
   readonly Dataset: abstract new (...args: never[]) => JsfiveDataset;
 }
 
-interface Tally { datasets: number; elements: number; checksum: number }
+interface Tally {
+  datasets: number;
+  elements: number;
+  checksum: number;
+}
 
 function add(tally: Tally, values: Float32Array): void {
   let sum = tally.checksum; // one running sum in file order, so slicing does not change the rounding
@@ -94,7 +98,10 @@ function jsfiveStrings(node: JsfiveNode, name: string): string[] | undefined {
 async function readWithJsfive(hdf5: Jsfive, path: string): Promise<Tally> {
   const tally: Tally = { datasets: 0, elements: 0, checksum: 0 };
   const bytes = await readFile(path); // jsfive reads from an ArrayBuffer holding the whole file
-  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const buffer =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   const file = new hdf5.File(buffer, basename(path));
   const configText = jsfiveStrings(file, 'model_config')?.[0];
   if (configText === undefined) throw new Error('no model_config');
@@ -110,7 +117,8 @@ async function readWithJsfive(hdf5: Jsfive, path: string): Promise<Tally> {
       if (!/^<f[248]$/.test(dtype)) throw new Error(`unexpected dtype ${dtype} for ${weightName}`);
       const count = dataset.shape.reduce((a, b) => a * b, 1);
       const values = Float32Array.from(dataset.value); // jsfive returns a plain Array of numbers
-      if (values.length !== count) throw new Error(`${weightName}: ${values.length} values for shape ${dataset.shape.join('x')}`);
+      if (values.length !== count)
+        throw new Error(`${weightName}: ${values.length} values for shape ${dataset.shape.join('x')}`);
       tally.datasets++;
       add(tally, values);
     }
@@ -139,7 +147,12 @@ async function main(): Promise<void> {
   const wallMs = Math.round(performance.now() - started);
   const cpu = process.cpuUsage(cpuBefore);
   const result: H5ReadResult = {
-    library, wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, ...tally,
+    library,
+    wallMs,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    baselineRssBytes,
+    ...tally,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -28,7 +28,9 @@ export interface H5ReaderSummary {
 }
 
 /** Runs every library `runs` times (interleaved, each in a fresh process) and returns medians and report lines. */
-export async function runH5ReadersBench(runs = 3): Promise<{ lines: string[]; summaries: H5ReaderSummary[]; fileBytes: number }> {
+export async function runH5ReadersBench(
+  runs = 3,
+): Promise<{ lines: string[]; summaries: H5ReaderSummary[]; fileBytes: number }> {
   await mkdir(GENERATED, { recursive: true });
   const input = join(GENERATED, 'dense-stack-150mb.h5');
   if (!existsSync(input)) await writeDenseStackH5(input);
@@ -38,30 +40,47 @@ export async function runH5ReadersBench(runs = 3): Promise<{ lines: string[]; su
   const results = new Map<H5Library, H5ReadResult[]>(LIBRARIES.map((library) => [library, []]));
   for (let run = 0; run < runs; run++) {
     for (const library of LIBRARIES) {
-      const stdout = execFileSync(process.execPath, [script, library, input], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+      const stdout = execFileSync(process.execPath, [script, library, input], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 24,
+      });
       results.get(library)!.push(JSON.parse(stdout.trim().split('\n').pop()!) as H5ReadResult);
     }
   }
   const summaries = LIBRARIES.map((library): H5ReaderSummary => {
     const all = results.get(library)!;
     const checksums = new Set(all.map((result) => result.checksum));
-    if (checksums.size !== 1) throw new Error(`${library}: checksum differs between runs (${[...checksums].join(', ')})`);
+    if (checksums.size !== 1)
+      throw new Error(`${library}: checksum differs between runs (${[...checksums].join(', ')})`);
     const peakRssBytes = median(all.map((result) => result.peakRssBytes));
     return {
-      library, wallMs: median(all.map((result) => result.wallMs)), cpuMs: median(all.map((result) => result.cpuMs)), peakRssBytes,
-      baselineRssBytes: median(all.map((result) => result.baselineRssBytes)), ratio: peakRssBytes / fileBytes, checksum: all[0].checksum, runs: all,
+      library,
+      wallMs: median(all.map((result) => result.wallMs)),
+      cpuMs: median(all.map((result) => result.cpuMs)),
+      peakRssBytes,
+      baselineRssBytes: median(all.map((result) => result.baselineRssBytes)),
+      ratio: peakRssBytes / fileBytes,
+      checksum: all[0].checksum,
+      runs: all,
     };
   });
   const reference = summaries[0];
   for (const summary of summaries) {
     if (summary.checksum !== reference.checksum || summary.runs[0].elements !== reference.runs[0].elements) {
-      throw new Error(`${summary.library} read different weights: checksum ${summary.checksum} (${summary.runs[0].elements} values) vs ${reference.library} ${reference.checksum} (${reference.runs[0].elements} values)`);
+      throw new Error(
+        `${summary.library} read different weights: checksum ${summary.checksum} (${summary.runs[0].elements} values) vs ${reference.library} ${reference.checksum} (${reference.runs[0].elements} values)`,
+      );
     }
   }
   const mb = Math.round(fileBytes / 1e6);
-  const lines = summaries.map((summary) =>
-    `read ${mb} MB h5 with ${summary.library}: ${(summary.wallMs / 1000).toFixed(2)} s (CPU ${(summary.cpuMs / 1000).toFixed(2)} s), peak ${Math.round(summary.peakRssBytes / MiB)} MB (${summary.ratio.toFixed(1)}x file; ${Math.round(summary.baselineRssBytes / MiB)} MB with the library loaded), median of ${runs}`);
-  lines.push(`checksum ${reference.checksum} over ${reference.runs[0].datasets} datasets / ${reference.runs[0].elements} values: identical for ${LIBRARIES.join(', ')}`);
+  const lines = summaries.map(
+    (summary) =>
+      `read ${mb} MB h5 with ${summary.library}: ${(summary.wallMs / 1000).toFixed(2)} s (CPU ${(summary.cpuMs / 1000).toFixed(2)} s), peak ${Math.round(summary.peakRssBytes / MiB)} MB (${summary.ratio.toFixed(1)}x file; ${Math.round(summary.baselineRssBytes / MiB)} MB with the library loaded), median of ${runs}`,
+  );
+  lines.push(
+    `checksum ${reference.checksum} over ${reference.runs[0].datasets} datasets / ${reference.runs[0].elements} values: identical for ${LIBRARIES.join(', ')}`,
+  );
   return { lines, summaries, fileBytes };
 }
 
@@ -75,9 +94,28 @@ async function warmPageCache(path: string): Promise<void> {
  */
 function compileChild(): string {
   const outDir = join(GENERATED, 'bench-h5-readers');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', outDir, '--rootDir', ROOT,
-    '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--esModuleInterop', '--types', 'node',
-    join(ROOT, 'test', 'bench', 'h5-read-child.ts')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      ROOT,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--esModuleInterop',
+      '--types',
+      'node',
+      join(ROOT, 'test', 'bench', 'h5-read-child.ts'),
+    ],
+    { stdio: 'inherit' },
+  );
   return join(outDir, 'test', 'bench', 'h5-read-child.js');
 }
 

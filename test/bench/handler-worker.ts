@@ -14,7 +14,18 @@ const tf = req<Tf>('@tensorflow/tfjs');
 const sharp = req<Sharp>('sharp');
 const requireMs = performance.now() - t0;
 const choice = await selectBackend(tf, req, backend as 'wasm' | 'cpu');
-const spec = { name: 'content', tag: 'content', format: 'tfjs-layers', dir: modelDir, s3: null, files: [], labels: ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'], input: { width: 224, height: 224, range: [0, 1] }, topK: 3, threshold: 0 } as unknown as ModelSpec;
+const spec = {
+  name: 'content',
+  tag: 'content',
+  format: 'tfjs-layers',
+  dir: modelDir,
+  s3: null,
+  files: [],
+  labels: ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'],
+  input: { width: 224, height: 224, range: [0, 1] },
+  topK: 3,
+  threshold: 0,
+} as unknown as ModelSpec;
 const model = await loadModelFromDir(tf, spec, modelDir);
 const baboon = (createRequire(import.meta.url)('baboon-image-uri') as string).split(',')[1];
 const photo = Buffer.from(baboon, 'base64');
@@ -28,4 +39,14 @@ for (let i = 0; i < Number(runsArg); i++) {
   await classify(tf, model, input);
   warm.push(performance.now() - t);
 }
-console.log(JSON.stringify({ backend: choice.active, requireMs, backendMs: choice.ms, loadMs: model.timings.load, firstMs, warm, top: first[0] }));
+console.log(
+  JSON.stringify({
+    backend: choice.active,
+    requireMs,
+    backendMs: choice.ms,
+    loadMs: model.timings.load,
+    firstMs,
+    warm,
+    top: first[0],
+  }),
+);

@@ -24,10 +24,27 @@ export async function runHandlerBench(): Promise<{ lines: string[] }> {
   const lines: string[] = [];
   const modelDir = join(GENERATED, 'bench-model', 'mobilenet_v2');
   await ensureExampleModel(modelDir);
-  for (const [backend, runs] of [['wasm', 30], ['cpu', 5]] as const) {
-    const out = execFileSync('node', ['--import', 'tsx', join(ROOT, 'test', 'bench', 'handler-worker.ts'), backend, modelDir, String(runs)], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const r = JSON.parse(out.trim().split('\n').pop() as string) as { backend: string; requireMs: number; backendMs: number; loadMs: number; firstMs: number; warm: number[]; top: { label: string; score: number } };
-    lines.push(`handler ${r.backend}: cold start require ${fmtMs(r.requireMs)} + backend ${fmtMs(r.backendMs)} + model load ${fmtMs(r.loadMs)} + first predict ${fmtMs(r.firstMs)}; warm predict p50 ${fmtMs(pct(r.warm, 50))}, p95 ${fmtMs(pct(r.warm, 95))} (${r.warm.length} runs; baboon -> ${r.top.label} ${r.top.score.toFixed(3)})`);
+  for (const [backend, runs] of [
+    ['wasm', 30],
+    ['cpu', 5],
+  ] as const) {
+    const out = execFileSync(
+      'node',
+      ['--import', 'tsx', join(ROOT, 'test', 'bench', 'handler-worker.ts'), backend, modelDir, String(runs)],
+      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as {
+      backend: string;
+      requireMs: number;
+      backendMs: number;
+      loadMs: number;
+      firstMs: number;
+      warm: number[];
+      top: { label: string; score: number };
+    };
+    lines.push(
+      `handler ${r.backend}: cold start require ${fmtMs(r.requireMs)} + backend ${fmtMs(r.backendMs)} + model load ${fmtMs(r.loadMs)} + first predict ${fmtMs(r.firstMs)}; warm predict p50 ${fmtMs(pct(r.warm, 50))}, p95 ${fmtMs(pct(r.warm, 95))} (${r.warm.length} runs; baboon -> ${r.top.label} ${r.top.score.toFixed(3)})`,
+    );
   }
   // Extraction: the scenario's deps.zip (65 MB unzipped, ~400 files), as package writes it.
   const scenario = await ensureScenario();
@@ -54,8 +71,11 @@ export async function runHandlerBench(): Promise<{ lines: string[] }> {
     await rm(a, { recursive: true, force: true });
     await rm(b, { recursive: true, force: true });
   }
-  lines.push(`extract scenario deps.zip (${(zip.length / 1e6).toFixed(1)} MB zipped): ours ${fmtMs(median(ours))} vs unzip -q ${fmtMs(median(theirs))} = ${median(ratios).toFixed(2)}x unzip (target <= 1.0; outputs identical by diff -r)`);
+  lines.push(
+    `extract scenario deps.zip (${(zip.length / 1e6).toFixed(1)} MB zipped): ours ${fmtMs(median(ours))} vs unzip -q ${fmtMs(median(theirs))} = ${median(ratios).toFixed(2)}x unzip (target <= 1.0; outputs identical by diff -r)`,
+  );
   return { lines };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) for (const line of (await runHandlerBench()).lines) console.log(line);
+if (import.meta.url === `file://${process.argv[1]}`)
+  for (const line of (await runHandlerBench()).lines) console.log(line);

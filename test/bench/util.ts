@@ -8,11 +8,21 @@ export const GENERATED = join(ROOT, 'fixtures', 'generated');
 export const BIN = join(ROOT, 'bin', 'lambda-ml');
 
 /** Runs a command and returns its wall time in ms (throws on a non-zero exit unless `allowExit`). */
-export function timeCommand(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; allowExit?: number[] } = {}): number {
+export function timeCommand(
+  cmd: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; allowExit?: number[] } = {},
+): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(cmd, args, { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
+  const result = spawnSync(cmd, args, {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 28,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0 && !(options.allowExit ?? []).includes(result.status ?? -1)) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${result.stderr?.toString().slice(0, 500)}`);
+  if (result.status !== 0 && !(options.allowExit ?? []).includes(result.status ?? -1))
+    throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${result.stderr?.toString().slice(0, 500)}`);
   return ms;
 }
 
@@ -23,7 +33,11 @@ export const median = (values: readonly number[]) => {
 };
 
 /** Alternates A and B `runs` times (pairs share machine conditions) and returns both medians and the ratio A/B. */
-export function paired(runs: number, a: () => number, b: () => number): { a: number; b: number; ratio: number; ratios: number[] } {
+export function paired(
+  runs: number,
+  a: () => number,
+  b: () => number,
+): { a: number; b: number; ratio: number; ratios: number[] } {
   const as: number[] = [];
   const bs: number[] = [];
   const ratios: number[] = [];
@@ -37,5 +51,6 @@ export function paired(runs: number, a: () => number, b: () => number): { a: num
   return { a: median(as), b: median(bs), ratio: median(ratios), ratios };
 }
 
-export const sh = (cmd: string, cwd?: string) => execFileSync('bash', ['-c', cmd], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+export const sh = (cmd: string, cwd?: string) =>
+  execFileSync('bash', ['-c', cmd], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
 export const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);

@@ -9,10 +9,22 @@ import { collectTree, writeZip } from '../../src/pack/zip-writer.js';
 import { ensureScenario } from '../helpers/scenario.js';
 import { GENERATED, ROOT, fmtMs, median, sh } from './util.js';
 
-export interface ZipBench { readonly name: string; readonly files: number; readonly oursBytes: number; readonly zipBytes: number; readonly sizeRatio: number; readonly oursMs: number; readonly zipMs: number; readonly timeRatio: number; readonly line: string }
+export interface ZipBench {
+  readonly name: string;
+  readonly files: number;
+  readonly oursBytes: number;
+  readonly zipBytes: number;
+  readonly sizeRatio: number;
+  readonly oursMs: number;
+  readonly zipMs: number;
+  readonly timeRatio: number;
+  readonly line: string;
+}
 
 async function benchTree(name: string, parent: string, folders: readonly string[], runs: number): Promise<ZipBench> {
-  const inputs = (await Promise.all(folders.map((f) => collectTree(join(parent, f))))).flatMap((list, i) => list.map((input) => ({ ...input, name: `${folders[i]}/${input.name}` })));
+  const inputs = (await Promise.all(folders.map((f) => collectTree(join(parent, f))))).flatMap((list, i) =>
+    list.map((input) => ({ ...input, name: `${folders[i]}/${input.name}` })),
+  );
   const ours = join(GENERATED, `bench-${name}-ours.zip`);
   const theirs = join(GENERATED, `bench-${name}-zip.zip`);
   const oursMs: number[] = [];
@@ -39,14 +51,45 @@ async function benchTree(name: string, parent: string, folders: readonly string[
   const line = `zip ${name} (${files.toLocaleString('en-US')} files): ours ${(oursBytes / 1e6).toFixed(2)} MB in ${fmtMs(median(oursMs))}, zip -9 ${(zipBytes / 1e6).toFixed(2)} MB in ${fmtMs(median(zipMs))}: size ${(oursBytes / zipBytes).toFixed(4)}x, time ${timeRatio.toFixed(2)}x`;
   rmSync(ours, { force: true });
   rmSync(theirs, { force: true });
-  return { name, files, oursBytes, zipBytes, sizeRatio: oursBytes / zipBytes, oursMs: median(oursMs), zipMs: median(zipMs), timeRatio, line };
+  return {
+    name,
+    files,
+    oursBytes,
+    zipBytes,
+    sizeRatio: oursBytes / zipBytes,
+    oursMs: median(oursMs),
+    zipMs: median(zipMs),
+    timeRatio,
+    line,
+  };
 }
 
 export async function runZipBench(runs = 3): Promise<ZipBench[]> {
   const scenario = await ensureScenario();
-  const kept = ['numpy', 'numpy-1.16.3.dist-info', 'colorgram', 'colorgram.py-1.2.0.dist-info', 'webcolors.py', 'webcolors-1.8.1.dist-info'];
-  const present = kept.filter((k) => { try { statSync(join(scenario.depsDir, k)); return true; } catch { return false; } });
-  const results = [await benchTree('scenario-deps', scenario.depsDir, present.filter((k) => statSync(join(scenario.depsDir, k)).isDirectory()), runs)];
+  const kept = [
+    'numpy',
+    'numpy-1.16.3.dist-info',
+    'colorgram',
+    'colorgram.py-1.2.0.dist-info',
+    'webcolors.py',
+    'webcolors-1.8.1.dist-info',
+  ];
+  const present = kept.filter((k) => {
+    try {
+      statSync(join(scenario.depsDir, k));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const results = [
+    await benchTree(
+      'scenario-deps',
+      scenario.depsDir,
+      present.filter((k) => statSync(join(scenario.depsDir, k)).isDirectory()),
+      runs,
+    ),
+  ];
   results.push(await benchTree('node-example', join(ROOT, 'fixtures', 'node-example'), ['node_modules'], runs));
   return results;
 }

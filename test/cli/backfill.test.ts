@@ -24,8 +24,14 @@ const KEYS = ['images/a.jpg', 'images/b.png', 'images/bad.jpg', 'images/c d.jpeg
 const SOURCE = 's3://bad-inputs-assets/images/';
 
 const cleanups: (() => unknown)[] = [];
-const scope = { after: (fn: () => unknown) => { cleanups.push(fn); } };
-after(async () => { for (const fn of cleanups.splice(0).reverse()) await fn(); });
+const scope = {
+  after: (fn: () => unknown) => {
+    cleanups.push(fn);
+  },
+};
+after(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
 
 let s3: DeployS3;
 let lambda: LambdaServer;
@@ -34,9 +40,10 @@ let project = '';
 let env: NodeJS.ProcessEnv = {};
 
 /** What each task answers when a --wait polls (the server moves the job on every DescribeJob). */
-const decide: DecideTask = (task) => (task.key.includes('bad')
-  ? { code: 'PermanentFailure', message: 'failed (decode): Input buffer contains unsupported image format' }
-  : { code: 'Succeeded', message: 'tagged' });
+const decide: DecideTask = (task) =>
+  task.key.includes('bad')
+    ? { code: 'PermanentFailure', message: 'failed (decode): Input buffer contains unsupported image format' }
+    : { code: 'Succeeded', message: 'tagged' };
 
 const backfill = (args: readonly string[]) =>
   runCli(['backfill', ...args, '--endpoint-url', lambda.endpoint], { cwd: project, env });
@@ -51,7 +58,11 @@ before(async () => {
   s3 = await startDeployS3();
   lambda = await startLambdaServer({ s3Endpoint: s3.endpoint, updateDelayMs: 20 });
   control = await startS3ControlServer({ accountId: ACCOUNT, s3: s3.client, autoRun: { decide, tasksPerPoll: 10 } });
-  scope.after(async () => { await control.stop(); await lambda.stop(); await s3.stop(); });
+  scope.after(async () => {
+    await control.stop();
+    await lambda.stop();
+    await s3.stop();
+  });
   for (const bucket of BUCKETS) await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
   for (const key of KEYS) {
     await s3.client.send(new PutObjectCommand({ Bucket: 'bad-inputs-assets', Key: key, Body: `bytes of ${key}` }));
@@ -64,7 +75,10 @@ before(async () => {
   config.function.role = ROLE;
   await writeFile(configPath, JSON.stringify(config, null, 2));
   env = {
-    ...AWS_TEST_ENV, NO_COLOR: '1', AWS_ENDPOINT_URL_S3_CONTROL: control.endpoint, LAMBDA_ML_BACKFILL_POLL_MS: '5',
+    ...AWS_TEST_ENV,
+    NO_COLOR: '1',
+    AWS_ENDPOINT_URL_S3_CONTROL: control.endpoint,
+    LAMBDA_ML_BACKFILL_POLL_MS: '5',
   };
   const deployed = await runCli(['deploy', '--endpoint-url', lambda.endpoint], { cwd: project, env });
   assert.equal(deployed.code, 0, deployed.stderr);
@@ -79,18 +93,29 @@ test('backfill --dry-run --json: the CreateJob request, the object count and the
   assert.equal(request.AccountId, ACCOUNT);
   assert.equal(request.RoleArn, JOB_ROLE);
   assert.equal(request.ConfirmationRequired, false);
-  assert.equal(request.Operation.LambdaInvoke.FunctionArn, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:bad-inputs:live`);
+  assert.equal(
+    request.Operation.LambdaInvoke.FunctionArn,
+    `arn:aws:lambda:us-east-1:${ACCOUNT}:function:bad-inputs:live`,
+  );
   assert.equal(request.Operation.LambdaInvoke.InvocationSchemaVersion, '2.0');
-  assert.deepEqual(Object.keys(request.Operation.LambdaInvoke.UserArguments).sort(), ['lambda-ml', 'models', 'reclassify']);
+  assert.deepEqual(Object.keys(request.Operation.LambdaInvoke.UserArguments).sort(), [
+    'lambda-ml',
+    'models',
+    'reclassify',
+  ]);
   assert.deepEqual(request.ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint, {
-    MatchAnyPrefix: ['images/'], MatchAnySuffix: ['.jpeg', '.jpg', '.png', '.webp'],
+    MatchAnyPrefix: ['images/'],
+    MatchAnySuffix: ['.jpeg', '.jpg', '.png', '.webp'],
   });
   assert.equal(request.Report.Bucket, 'arn:aws:s3:::bad-inputs-artifacts');
   assert.equal(request.Report.Prefix, 'lambda-ml/backfill/reports');
   assert.match(request.ClientRequestToken, /^[0-9a-f]{64}$/);
   assert.equal(body.objects.matched, 4, 'a.jpg, b.png, bad.jpg, "c d.jpeg"; not notes.txt nor other/');
   assert.equal(body.objects.listed, 5);
-  assert.deepEqual(body.cost.map((c: { architecture: string }) => c.architecture), ['x86_64', 'arm64']);
+  assert.deepEqual(
+    body.cost.map((c: { architecture: string }) => c.architecture),
+    ['x86_64', 'arm64'],
+  );
   assert.ok(body.cost[0].totalUsd > 0.25, 'at least the per-job fee');
   assert.equal(body.time.estimated, true);
   assert.equal(createJobs(), 0);
@@ -136,8 +161,10 @@ test('a changed model sha256 is a new token and a new job', async () => {
     const body = JSON.parse(changed.stdout);
     assert.notEqual(body.jobId, firstJob);
     assert.notEqual(body.request.ClientRequestToken, JSON.parse(before).request.ClientRequestToken);
-    assert.notEqual(body.request.Operation.LambdaInvoke.UserArguments.models,
-      JSON.parse(before).request.Operation.LambdaInvoke.UserArguments.models);
+    assert.notEqual(
+      body.request.Operation.LambdaInvoke.UserArguments.models,
+      JSON.parse(before).request.Operation.LambdaInvoke.UserArguments.models,
+    );
   } finally {
     await writeFile(path, text);
   }
@@ -182,7 +209,10 @@ test('an AWS error is one line naming the step, exit 3', async () => {
   control.failNext('CreateJob', { status: 400, code: 'TooManyRequestsException', message: 'Rate exceeded' }, 5);
   const result = await backfill([SOURCE, '--suffix', '.gif', '--quiet']);
   assert.equal(result.code, 3, result.stderr);
-  assertOneLineError(result.stderr, /S3 Batch Operations CreateJob \(creating the job\) failed: TooManyRequestsException/);
+  assertOneLineError(
+    result.stderr,
+    /S3 Batch Operations CreateJob \(creating the job\) failed: TooManyRequestsException/,
+  );
   const lambdaFail = { status: 404, type: 'ResourceNotFoundException', message: 'Cannot find alias' };
   lambda.failNext('GetAlias', lambdaFail);
   const missing = await backfill([SOURCE, '--dry-run', '--quiet']);
@@ -195,11 +225,15 @@ test('backfill --manifest csv uploads a URL-encoded manifest and the job reads i
   assert.equal(result.code, 0, result.stderr);
   const body = JSON.parse(result.stdout);
   const location = body.request.Manifest.Location;
-  assert.match(location.ObjectArn, /^arn:aws:s3:::bad-inputs-artifacts\/lambda-ml\/backfill\/manifests\/[0-9a-f]{64}\.csv$/);
+  assert.match(
+    location.ObjectArn,
+    /^arn:aws:s3:::bad-inputs-artifacts\/lambda-ml\/backfill\/manifests\/[0-9a-f]{64}\.csv$/,
+  );
   const key = location.ObjectArn.split(':::bad-inputs-artifacts/')[1];
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const csv = await (await s3.client.send(new GetObjectCommand({ Bucket: 'bad-inputs-artifacts', Key: key })))
-    .Body!.transformToString();
+  const csv = await (
+    await s3.client.send(new GetObjectCommand({ Bucket: 'bad-inputs-artifacts', Key: key }))
+  ).Body!.transformToString();
   assert.match(csv, /^bad-inputs-assets,images\/c%20d\.jpeg$/m);
   assert.equal(csv.trim().split('\n').length, 4, csv);
   assert.equal(location.ETag, createHash('md5').update(csv).digest('hex'), 'the ETag of the uploaded bytes');

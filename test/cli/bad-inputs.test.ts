@@ -32,12 +32,37 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 // BAD_INPUTS_TABLE points the runner at another folder of rows (to try the runner itself on rows that must fail).
 const TABLE_DIR = process.env.BAD_INPUTS_TABLE ?? join(dirname(fileURLToPath(import.meta.url)), 'bad-inputs');
 const GENERATORS_DIR = join(TABLE_DIR, 'generators');
-const ISSUE_BULLETS = ['stack-traces', 'corrupt-model', 's3-names', 'cli-numbers', 'wording', 'invoke-event',
-  'layer-zips', 'jsonc', 'units', 'direct-zip', 'offline-invoke'] as const;
+const ISSUE_BULLETS = [
+  'stack-traces',
+  'corrupt-model',
+  's3-names',
+  'cli-numbers',
+  'wording',
+  'invoke-event',
+  'layer-zips',
+  'jsonc',
+  'units',
+  'direct-zip',
+  'offline-invoke',
+] as const;
 const OTHER_BULLETS = ['runtimes', 'init'] as const;
 const FOUND = ['partly', 'badly', 'new'] as const;
-const ROW_KEYS = ['id', 'bullet', 'found', 'args', 'exit', 'stderr', 'hint', 'stdout', 'config', 'files', 'generate',
-  'env', 'writes', 'note'];
+const ROW_KEYS = [
+  'id',
+  'bullet',
+  'found',
+  'args',
+  'exit',
+  'stderr',
+  'hint',
+  'stdout',
+  'config',
+  'files',
+  'generate',
+  'env',
+  'writes',
+  'note',
+];
 const MIN_ROWS = 60;
 const ROW_TIMEOUT_MS = 120_000;
 
@@ -148,7 +173,8 @@ test('the table: ids unique, every bullet of issue §4 covered, enough rows', ()
     entry[row.found as 'partly' | 'badly' | 'new']++;
     tally.set(row.bullet, entry);
   }
-  const lines = [...tally.entries()].sort(([a], [b]) => a.localeCompare(b))
+  const lines = [...tally.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([bullet, t]) => tallyLine(bullet, t.rows, t.partly, t.badly, t.new));
   const total = (key: 'partly' | 'badly' | 'new') => rows.filter((row) => row.found === key).length;
   lines.push(tallyLine('total', rows.length, total('partly'), total('badly'), total('new')));
@@ -196,7 +222,8 @@ function checkRow(item: unknown, where: string, source: string): Row {
   assert.ok((FOUND as readonly string[]).includes(row.found as string), `${at}: "found" must be partly, badly or new`);
   assert.ok(Array.isArray(row.args) && row.args.every((a) => typeof a === 'string'), `${at}: "args" must be strings`);
   assert.ok([0, 1, 2, 3, 4].includes(row.exit as number), `${at}: "exit" must be 0–4`);
-  if ((row.exit as number) >= 2) assert.ok(typeof row.stderr === 'string', `${at}: a failing row needs a "stderr" pattern`);
+  if ((row.exit as number) >= 2)
+    assert.ok(typeof row.stderr === 'string', `${at}: a failing row needs a "stderr" pattern`);
   if (row.exit === 1) assert.ok(typeof row.stdout === 'string', `${at}: an over-budget row needs a "stdout" pattern`);
   for (const key of ['stderr', 'hint', 'stdout'] as const) {
     if (row[key] === undefined) continue;
@@ -239,8 +266,11 @@ async function prepareRow(row: Row, dir: string): Promise<void> {
   }
   if (row.generate !== undefined) {
     const generate = generators[row.generate];
-    assert.ok(generate, `${row.id}: generator "${row.generate}" not found in test/cli/bad-inputs/generators/*.ts `
-      + `(known: ${Object.keys(generators).join(', ') || 'none'})`);
+    assert.ok(
+      generate,
+      `${row.id}: generator "${row.generate}" not found in test/cli/bad-inputs/generators/*.ts ` +
+        `(known: ${Object.keys(generators).join(', ') || 'none'})`,
+    );
     await generate(dir);
   }
 }
@@ -249,7 +279,9 @@ async function prepareRow(row: Row, dir: string): Promise<void> {
 function mergeJson(base: Json, patch: Json): Json {
   if (Array.isArray(patch)) {
     const items = Array.isArray(base) ? [...base] : [];
-    patch.forEach((item, i) => { items[i] = i < items.length ? mergeJson(items[i], item) : item; });
+    patch.forEach((item, i) => {
+      items[i] = i < items.length ? mergeJson(items[i], item) : item;
+    });
     return items.filter((item) => item !== null);
   }
   if (patch === null || typeof patch !== 'object') return patch;
@@ -349,10 +381,11 @@ async function listTree(root: string): Promise<Map<string, number>> {
 const isTempName = (name: string) => name.endsWith('.tmp') || name.endsWith('-partial') || name.includes('.tmp-');
 
 function checkLeftovers(row: Row, before: Map<string, number>, after: Map<string, number>): void {
-  const allowed = (path: string) => (row.writes ?? []).some((w) => {
-    const prefix = w.replace(/\/+$/, '');
-    return path === prefix || path === `${prefix}/` || path.startsWith(`${prefix}/`);
-  });
+  const allowed = (path: string) =>
+    (row.writes ?? []).some((w) => {
+      const prefix = w.replace(/\/+$/, '');
+      return path === prefix || path === `${prefix}/` || path.startsWith(`${prefix}/`);
+    });
   const isTemp = (path: string) => path.split('/').some((part) => part !== '' && isTempName(part));
   const temps = [...after.keys()].filter((path) => !before.has(path) && isTemp(path));
   assert.deepEqual(temps, [], `${row.id}: temp or partial entries left behind`);

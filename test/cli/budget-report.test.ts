@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,8 +44,10 @@ const ADDED = {
   'node_modules/fast-thing/package.json': JSON.stringify({ name: 'fast-thing', version: '3.1.4', main: 'index.js' }),
   'node_modules/fast-thing/index.js': `module.exports = require('./build/Release/fast.node');\n${'// x\n'.repeat(500)}`,
   'node_modules/fast-thing/build/Release/fast.node': Buffer.concat([makeElf(), Buffer.alloc(40_000, 7)]),
-  'node_modules/fast-thing/dist/fast.wasm':
-    Buffer.concat([Buffer.from('\0asm\x01\0\0\0', 'latin1'), Buffer.alloc(20_000, 3)]),
+  'node_modules/fast-thing/dist/fast.wasm': Buffer.concat([
+    Buffer.from('\0asm\x01\0\0\0', 'latin1'),
+    Buffer.alloc(20_000, 3),
+  ]),
 } as const;
 const ADDED_BYTES = Object.values(ADDED).reduce((sum, v) => sum + Buffer.byteLength(v), 0);
 
@@ -53,7 +62,11 @@ test('--html writes one self-contained file: no network URL, under 1 MB, nothing
   assert.ok(html.startsWith('<!doctype html>'));
   assert.ok(statSync(join(out, 'report.html')).size < 1_000_000);
   const urls = [...html.matchAll(/\b(?:src|href)\s*=\s*["']?([^"'\s>]+)/gi)].map((m) => m[1]);
-  assert.deepEqual(urls.filter((u) => /^(?:https?:)?\/\//i.test(u)), [], 'no src/href leaves the file');
+  assert.deepEqual(
+    urls.filter((u) => /^(?:https?:)?\/\//i.test(u)),
+    [],
+    'no src/href leaves the file',
+  );
   assert.match(html, /<script>[\s\S]*d3/, 'd3-hierarchy inlined');
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   assert.match(html, /id="report-data"/);
@@ -72,17 +85,29 @@ test('--json --files 5: five files, biggest first, with package, artifact and li
   const doc = JSON.parse(result.stdout);
   assert.equal(doc.files.length, 5);
   const sizes = doc.files.map((f: { bytes: number }) => f.bytes);
-  assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a));
+  assert.deepEqual(
+    sizes,
+    [...sizes].sort((a, b) => b - a),
+  );
   assert.deepEqual(doc.files[0], {
-    path: 'node_modules/fast-thing/build/Release/fast.node', bytes: Buffer.byteLength(ADDED[
-      'node_modules/fast-thing/build/Release/fast.node']), package: 'fast-thing@3.1.4', artifact: 'function.zip',
+    path: 'node_modules/fast-thing/build/Release/fast.node',
+    bytes: Buffer.byteLength(ADDED['node_modules/fast-thing/build/Release/fast.node']),
+    package: 'fast-thing@3.1.4',
+    artifact: 'function.zip',
     limit: 'unzipped',
   });
-  assert.ok(doc.files.some((f: { package: string | null }) => f.package === null), 'model files have no package');
+  assert.ok(
+    doc.files.some((f: { package: string | null }) => f.package === null),
+    'model files have no package',
+  );
   assert.equal(doc.warnAtPercent, 90);
-  assert.deepEqual(doc.binaries.map((b: { path: string; kind: string }) => [b.kind, b.path]), [
-    ['native', 'node_modules/fast-thing/build/Release/fast.node'], ['wasm', 'node_modules/fast-thing/dist/fast.wasm'],
-  ]);
+  assert.deepEqual(
+    doc.binaries.map((b: { path: string; kind: string }) => [b.kind, b.path]),
+    [
+      ['native', 'node_modules/fast-thing/build/Release/fast.node'],
+      ['wasm', 'node_modules/fast-thing/dist/fast.wasm'],
+    ],
+  );
   const plain = await project();
   const none = JSON.parse((await runCli(['budget', '--json'], { cwd: plain })).stdout);
   assert.equal(none.files, undefined, 'no --files: no files field');
@@ -110,16 +135,31 @@ test('--base: the starter before and after adding a dependency, two real budgets
   const { delta } = JSON.parse(result.stdout);
   const added = delta.packages.find((p: { name: string }) => p.name === 'fast-thing');
   assert.deepEqual(added, {
-    name: 'fast-thing', status: 'added', base: null, head: ADDED_BYTES, bytes: ADDED_BYTES, percent: null,
-    baseVersions: [], headVersions: ['3.1.4'], providedBy: { base: null, head: null },
+    name: 'fast-thing',
+    status: 'added',
+    base: null,
+    head: ADDED_BYTES,
+    bytes: ADDED_BYTES,
+    percent: null,
+    baseVersions: [],
+    headVersions: ['3.1.4'],
+    providedBy: { base: null, head: null },
   });
   assert.equal(delta.packages[0].name, 'fast-thing', 'changed packages first');
   assert.deepEqual(delta.counts, { added: 1, removed: 0, grown: 0, shrunk: 0, unchanged: 2 });
   assert.deepEqual(delta.flags, [
-    { kind: 'native', name: 'node_modules/fast-thing/build/Release/fast.node',
-      bytes: Buffer.byteLength(ADDED['node_modules/fast-thing/build/Release/fast.node']), package: 'fast-thing@3.1.4' },
-    { kind: 'wasm', name: 'node_modules/fast-thing/dist/fast.wasm',
-      bytes: Buffer.byteLength(ADDED['node_modules/fast-thing/dist/fast.wasm']), package: 'fast-thing@3.1.4' },
+    {
+      kind: 'native',
+      name: 'node_modules/fast-thing/build/Release/fast.node',
+      bytes: Buffer.byteLength(ADDED['node_modules/fast-thing/build/Release/fast.node']),
+      package: 'fast-thing@3.1.4',
+    },
+    {
+      kind: 'wasm',
+      name: 'node_modules/fast-thing/dist/fast.wasm',
+      bytes: Buffer.byteLength(ADDED['node_modules/fast-thing/dist/fast.wasm']),
+      package: 'fast-thing@3.1.4',
+    },
   ]);
   const unzipped = delta.checks.find((c: { limit: string }) => c.limit === 'unzipped');
   assert.equal(unzipped.status, 'grown');
@@ -169,7 +209,7 @@ test('warnAtPercent: above it budget warns, exit 0; over the limit exit 1; a hig
   const json = JSON.parse((await runCli(['budget', '--json'], { cwd: near })).stdout);
   assert.equal(json.fits, true);
   assert.equal(json.warnAtPercent, 90);
-  assert.deepEqual(json.warnings, [], 'budget.warnings stay the plan\'s: JSON readers have warnAtPercent and checks');
+  assert.deepEqual(json.warnings, [], "budget.warnings stay the plan's: JSON readers have warnAtPercent and checks");
   const check = json.checks.find((c: { limit: string }) => c.limit === 'unzipped');
   assert.ok(check.ok && check.used / check.max > 0.9);
   const quiet = await runCli(['budget', '--quiet'], { cwd: near });
@@ -194,45 +234,56 @@ test('warnAtPercent: above it budget warns, exit 0; over the limit exit 1; a hig
 const CHROMIUM = '/usr/bin/chromium';
 const noBrowser = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
 
-test('the reports budget --html writes for the starter and the seed scenario open in chromium and zoom', {
-  skip: noBrowser, timeout: 180_000,
-}, async (t) => {
-  const { chromium } = await import('playwright-core');
-  const starter = await project();
-  const scenario = await ensureScenario({ scale: 0.01 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  try {
-    for (const [name, cwd] of [['starter', starter], ['scenario', scenario.dir]] as const) {
-      const file = join(scratch, `${name}.html`);
-      const result = await runCli(['budget', '--quiet', '--files', '10', '--html', file], { cwd });
-      assert.equal(result.code, 0, result.stderr);
-      t.diagnostic(`${name}: HTML report of ${statSync(file).size} bytes`);
-      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(`file://${file}`);
-      await page.waitForSelector('#treemap .node');
-      const drawn = () => page.$$eval('#treemap .node', (els) => els.length);
-      const crumbs = () => page.$$eval('#crumbs .crumb', (els) => els.map((el) => el.getAttribute('data-id')));
-      const atRoot = await drawn();
-      assert.ok(atRoot > 0, `${name}: boxes drawn`);
-      assert.deepEqual(await crumbs(), ['r']);
-      await page.click('#treemap .node[data-id="r.0"]', { position: { x: 4, y: 4 } });
-      assert.deepEqual(await crumbs(), ['r', 'r.0'], `${name}: a click zooms in`);
-      await page.click('#crumbs button[data-id="r"]');
-      assert.deepEqual(await crumbs(), ['r'], `${name}: the breadcrumb zooms out`);
-      assert.equal(await drawn(), atRoot);
-      assert.deepEqual(errors, [], `${name}: no console error`);
-      assert.deepEqual(requests, [`file://${file}`], `${name}: no request but the file itself`);
-      await page.close();
+test(
+  'the reports budget --html writes for the starter and the seed scenario open in chromium and zoom',
+  {
+    skip: noBrowser,
+    timeout: 180_000,
+  },
+  async (t) => {
+    const { chromium } = await import('playwright-core');
+    const starter = await project();
+    const scenario = await ensureScenario({ scale: 0.01 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      for (const [name, cwd] of [
+        ['starter', starter],
+        ['scenario', scenario.dir],
+      ] as const) {
+        const file = join(scratch, `${name}.html`);
+        const result = await runCli(['budget', '--quiet', '--files', '10', '--html', file], { cwd });
+        assert.equal(result.code, 0, result.stderr);
+        t.diagnostic(`${name}: HTML report of ${statSync(file).size} bytes`);
+        const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+        const errors: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        page.on('pageerror', (e) => errors.push(e.message));
+        page.on('request', (r) => requests.push(r.url()));
+        await page.goto(`file://${file}`);
+        await page.waitForSelector('#treemap .node');
+        const drawn = () => page.$$eval('#treemap .node', (els) => els.length);
+        const crumbs = () => page.$$eval('#crumbs .crumb', (els) => els.map((el) => el.getAttribute('data-id')));
+        const atRoot = await drawn();
+        assert.ok(atRoot > 0, `${name}: boxes drawn`);
+        assert.deepEqual(await crumbs(), ['r']);
+        await page.click('#treemap .node[data-id="r.0"]', { position: { x: 4, y: 4 } });
+        assert.deepEqual(await crumbs(), ['r', 'r.0'], `${name}: a click zooms in`);
+        await page.click('#crumbs button[data-id="r"]');
+        assert.deepEqual(await crumbs(), ['r'], `${name}: the breadcrumb zooms out`);
+        assert.equal(await drawn(), atRoot);
+        assert.deepEqual(errors, [], `${name}: no console error`);
+        assert.deepEqual(requests, [`file://${file}`], `${name}: no request but the file itself`);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
     }
-  } finally {
-    await browser.close();
-  }
-});
+  },
+);

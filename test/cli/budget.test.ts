@@ -62,10 +62,17 @@ test('human report: no ANSI escapes with NO_COLOR or off a TTY; colour on a TTY;
   assert.equal(plain.stderr, '');
   assert.ok(!hasAnsi(plain.stdout));
   assertFits(plain.stdout);
-  for (const heading of ['Components', 'Biggest packages', 'Limits (plan sideload-bundled)', '✓ fits', 'Next: lambda-ml package']) {
+  for (const heading of [
+    'Components',
+    'Biggest packages',
+    'Limits (plan sideload-bundled)',
+    '✓ fits',
+    'Next: lambda-ml package',
+  ]) {
     assert.ok(plain.stdout.includes(heading), heading);
   }
-  for (const limit of ['unzipped', 'zip direct', '/tmp', 'memory', 'layers']) assert.match(plain.stdout, new RegExp(`^  ${limit.replace('/', '\\/')} +[█░]{20} `, 'm'));
+  for (const limit of ['unzipped', 'zip direct', '/tmp', 'memory', 'layers'])
+    assert.match(plain.stdout, new RegExp(`^  ${limit.replace('/', '\\/')} +[█░]{20} `, 'm'));
   assert.match(plain.stdout, /layer tf_keras_pillow \(zip\) +2\.2 MiB {2}provides/);
   const nonTty = await runCli(['budget'], { cwd: small.dir, env: {} });
   assert.ok(!hasAnsi(nonTty.stdout), 'not a TTY: no colour even without NO_COLOR');
@@ -114,7 +121,10 @@ function assertOneUnitConvention(text: string, config: { memoryMb: number; tmpMb
   assert.doesNotMatch(text, /\d (kB|GB|TB)\b/, 'no SI units: sizes are KiB, MiB, GiB');
   // "MB" only for what Lambda configures in MB (= MiB): the configured memory and /tmp themselves
   for (const match of text.matchAll(/([\d,.]+) MB\b/g)) {
-    assert.ok([config.memoryMb, config.tmpMb].includes(Number(match[1])), `"${match[0]}" is not a configured memory or /tmp size`);
+    assert.ok(
+      [config.memoryMb, config.tmpMb].includes(Number(match[1])),
+      `"${match[0]}" is not a configured memory or /tmp size`,
+    );
   }
 }
 
@@ -123,7 +133,11 @@ test('units: one convention in the human and markdown reports (MiB sizes, memory
   assert.equal(human.code, 0, human.stderr);
   assertOneUnitConvention(human.stdout, { memoryMb: 3008, tmpMb: 512 });
   assert.match(human.stdout, /\(python3\.11, x86_64, 3008 MB, \/tmp 512 MB\)/);
-  assert.match(human.stdout, /^ {2}\/tmp +[█░]{20} +[\d.]+ (KiB|MiB) \/ 512 MB /m, '/tmp max as configured, not 537 MB');
+  assert.match(
+    human.stdout,
+    /^ {2}\/tmp +[█░]{20} +[\d.]+ (KiB|MiB) \/ 512 MB /m,
+    '/tmp max as configured, not 537 MB',
+  );
   assert.match(human.stdout, /^ {2}memory +[█░]{20} +[\d.]+ MiB \/ 3008 MB /m, 'memory max as configured, not 3.2 GB');
   assert.match(human.stdout, /exceed 2,621,440 bytes\s+\(2\.5 MiB\)/, 'a byte limit with separators and its MiB');
   const markdown = await runCli(['budget', '--markdown'], { cwd: small.dir });
@@ -133,13 +147,18 @@ test('units: one convention in the human and markdown reports (MiB sizes, memory
 });
 
 test('a layer alone over the unzipped limit: the report says which layer, by how much, and what fixes it', async () => {
-  const config = variant('layer-alone', (c) => { c.limits = { unzippedBytes: 2_000_000 }; });
+  const config = variant('layer-alone', (c) => {
+    c.limits = { unzippedBytes: 2_000_000 };
+  });
   const result = await runCli(['budget', '--config', config], { cwd: scratch });
   assert.equal(result.code, 1, result.stderr);
   assertFits(result.stdout);
   assertOneUnitConvention(result.stdout, { memoryMb: 3008, tmpMb: 512 });
   const flat = result.stdout.replace(/\n {4}/g, ' ');
-  assert.match(flat, /→ layer tf_keras_pillow alone is [\d,]+ bytes, over the 2,000,000 bytes \(1\.91 MiB\) unzipped limit: remove it from "layers", or rebuild it to at most [\d,]+ bytes/);
+  assert.match(
+    flat,
+    /→ layer tf_keras_pillow alone is [\d,]+ bytes, over the 2,000,000 bytes \(1\.91 MiB\) unzipped limit: remove it from "layers", or rebuild it to at most [\d,]+ bytes/,
+  );
   assert.match(result.stdout, /Next: apply a suggestion above/);
   const json = JSON.parse((await runCli(['budget', '--json', '--config', config], { cwd: scratch })).stdout);
   assert.equal(json.suggestions[0].kind, 'trim-layer');
@@ -159,7 +178,8 @@ test('--markdown: a CI summary with a limits table; --markdown FILE appends to t
   assert.match(result.stdout, /^## lambda-ml budget: asset-classifier ✅ fits\n/);
   assert.match(result.stdout, /^\*\*Plan:\*\* `sideload-bundled`: /m);
   assert.match(result.stdout, /^\| limit \| used \| max \| % \| status \|\n\|---\|---:\|---:\|---:\|---\|$/m);
-  for (const limit of ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers']) assert.match(result.stdout, new RegExp(`^\\| ${limit} \\| .+ \\| (?:ok|near) \\|$`, 'm'));
+  for (const limit of ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers'])
+    assert.match(result.stdout, new RegExp(`^\\| ${limit} \\| .+ \\| (?:ok|near) \\|$`, 'm'));
   assert.match(result.stdout, /^\| component \| unzipped \| note \|$/m);
   const summary = join(scratch, 'summary.md');
   writeFileSync(summary, '# before\n');
@@ -191,7 +211,9 @@ test('--help and --version exit 0; an unknown flag or command exits 2', async ()
 });
 
 test('a forced plan that does not fit exits 1 and says why', async () => {
-  const config = variant('forced', (c) => { c.plan = 'bundle'; });
+  const config = variant('forced', (c) => {
+    c.plan = 'bundle';
+  });
   const result = await runCli(['budget', '--json', '--config', config], { cwd: scratch });
   assert.equal(result.code, 1);
   const body = JSON.parse(result.stdout);

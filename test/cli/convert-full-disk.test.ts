@@ -47,10 +47,14 @@ after(async () => {
 function convert(out: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const limit = mode === 'ulimit' ? `ulimit -f ${FSIZE_BLOCKS}; ` : '';
   const child = spawn('bash', ['-c', `${limit}exec "$0" "$@"`, process.execPath, BIN, 'convert', h5, out], {
-    cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   return new Promise((done) => child.on('close', (code, signal) => done({ code, signal, stderr })));
 }
 

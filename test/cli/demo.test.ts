@@ -21,7 +21,10 @@ test('demo --json: three photos tagged with ml:safety and ml:colors, the baboon 
   assert.equal(body.manifest.plan, 'bundle');
   assert.equal(typeof body.invoke.coldStart.firstInvocationMs, 'number');
   assert.equal(typeof body.invoke.coldStart.modelLoad.safety, 'number');
-  assert.deepEqual(body.photos.map((p: { key: string }) => p.key), ['images/baboon.png', 'images/meadow and sky.jpg', 'images/sunset.png']);
+  assert.deepEqual(
+    body.photos.map((p: { key: string }) => p.key),
+    ['images/baboon.png', 'images/meadow and sky.jpg', 'images/sunset.png'],
+  );
   for (const photo of body.photos) {
     const tags = tagMap(photo.tags);
     assert.ok(tags['ml:safety'], `${photo.key}: ml:safety`);
@@ -37,7 +40,10 @@ test('demo --images DIR: your own photos (two JPEGs made with sharp), human outp
   const dir = await tempDir(t, 'lambda-ml-demo-images-');
   const images = join(dir, 'photos');
   await mkdir(images);
-  const solid = (r: number, g: number, b: number) => sharp({ create: { width: 200, height: 150, channels: 3, background: { r, g, b } } }).jpeg().toBuffer();
+  const solid = (r: number, g: number, b: number) =>
+    sharp({ create: { width: 200, height: 150, channels: 3, background: { r, g, b } } })
+      .jpeg()
+      .toBuffer();
   await writeFile(join(images, 'red.jpg'), await solid(255, 0, 0));
   await writeFile(join(images, 'teal.jpg'), await solid(0, 128, 128));
   await writeFile(join(images, 'readme.txt'), 'not a photo');
@@ -61,5 +67,11 @@ test('demo --images with no photos exits 2 with one line', async (t) => {
   await writeFile(join(dir, 'notes.txt'), 'nothing to see');
   const result = await runBin(['demo', '--images', dir], { cwd: REPO_ROOT });
   assert.equal(result.code, 2);
-  assertOneLineError(withoutSdkWarning(result.stderr).split('\n').filter((line) => !line.startsWith('› ')).join('\n'), /no \.jpg\/\.png\/\.webp files/);
+  assertOneLineError(
+    withoutSdkWarning(result.stderr)
+      .split('\n')
+      .filter((line) => !line.startsWith('› '))
+      .join('\n'),
+    /no \.jpg\/\.png\/\.webp files/,
+  );
 });

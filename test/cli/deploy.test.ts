@@ -17,12 +17,22 @@ import { makeZip } from '../helpers/s3-deploy-fixtures.js';
 import { startDeployS3, type DeployS3 } from '../helpers/s3rver-deploy.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/asset-classifier';
-const BUCKETS = { artifacts: 'lambda-ml-demo-artifacts', models: 'lambda-ml-demo-models', trigger: 'lambda-ml-demo-assets' };
+const BUCKETS = {
+  artifacts: 'lambda-ml-demo-artifacts',
+  models: 'lambda-ml-demo-models',
+  trigger: 'lambda-ml-demo-assets',
+};
 const ops = (calls: readonly { op: string }[]) => calls.map((call) => call.op);
 
 const cleanups: (() => unknown)[] = [];
-const scope = { after: (fn: () => unknown) => { cleanups.push(fn); } };
-after(async () => { for (const fn of cleanups.splice(0).reverse()) await fn(); });
+const scope = {
+  after: (fn: () => unknown) => {
+    cleanups.push(fn);
+  },
+};
+after(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
 
 let s3rver: DeployS3;
 let server: LambdaServer;
@@ -30,14 +40,20 @@ let project = '';
 let manifestSha = '';
 
 /** The Lambda server in front of s3rver, as test/helpers/s3-deploy-fixtures.ts starts them. */
-async function startServers(options: Parameters<typeof startLambdaServer>[0] = {}): Promise<{ s3rver: DeployS3; server: LambdaServer }> {
+async function startServers(
+  options: Parameters<typeof startLambdaServer>[0] = {},
+): Promise<{ s3rver: DeployS3; server: LambdaServer }> {
   const s3 = await startDeployS3();
   const lambda = await startLambdaServer({ s3Endpoint: s3.endpoint, updateDelayMs: 50, ...options });
-  scope.after(async () => { await lambda.stop(); await s3.stop(); });
+  scope.after(async () => {
+    await lambda.stop();
+    await s3.stop();
+  });
   return { s3rver: s3, server: lambda };
 }
 
-const deploy = (args: readonly string[], cwd = project) => runBin(['deploy', '--endpoint-url', server.endpoint, ...args], { cwd, env: AWS_TEST_ENV });
+const deploy = (args: readonly string[], cwd = project) =>
+  runBin(['deploy', '--endpoint-url', server.endpoint, ...args], { cwd, env: AWS_TEST_ENV });
 
 before(async () => {
   ({ s3rver, server } = await startServers());
@@ -56,7 +72,13 @@ test('deploy --dry-run --json packages, lists the calls it would make, and write
   const body = JSON.parse(result.stdout);
   assert.equal(body.dryRun, true);
   assert.deepEqual(ops(body.calls.filter((call: { write: boolean }) => call.write)), [
-    'PutObject', 'PutObject', 'CreateFunction', 'PublishVersion', 'CreateAlias', 'AddPermission', 'PutBucketNotificationConfiguration',
+    'PutObject',
+    'PutObject',
+    'CreateFunction',
+    'PublishVersion',
+    'CreateAlias',
+    'AddPermission',
+    'PutBucketNotificationConfiguration',
   ]);
   const create = body.calls.find((call: { op: string }) => call.op === 'CreateFunction');
   assert.equal(create.params.Role, ROLE);
@@ -88,11 +110,22 @@ test('deploy --dry-run without any credentials lists the calls for a new functio
   const empty = join(dir, 'empty');
   await writeFile(empty, '');
   const env = {
-    AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined,
-    AWS_CONFIG_FILE: empty, AWS_SHARED_CREDENTIALS_FILE: empty, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1',
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_CONFIG_FILE: empty,
+    AWS_SHARED_CREDENTIALS_FILE: empty,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_REGION: 'us-east-1',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
   };
-  const human = await runBin(['deploy', '--dry-run', '--no-package', '--endpoint-url', server.endpoint], { cwd: project, env });
+  const human = await runBin(['deploy', '--dry-run', '--no-package', '--endpoint-url', server.endpoint], {
+    cwd: project,
+    env,
+  });
   assert.equal(human.code, 0, human.stderr);
   const lines = human.stdout.trim().split('\n');
   assert.equal(lines[0], '! could not compare with AWS (no credentials found): these are the calls for a new function');
@@ -100,12 +133,23 @@ test('deploy --dry-run without any credentials lists the calls for a new functio
   assert.match(lines[1], /^Dry run: the calls deploy would make for asset-classifier$/);
   assert.match(human.stdout, /^ +\d+\. CreateFunction FunctionName=asset-classifier /m);
   assert.match(human.stdout, /Nothing was changed\./);
-  const json = await runBin(['deploy', '--dry-run', '--no-package', '--json', '--endpoint-url', server.endpoint], { cwd: project, env });
+  const json = await runBin(['deploy', '--dry-run', '--no-package', '--json', '--endpoint-url', server.endpoint], {
+    cwd: project,
+    env,
+  });
   assert.equal(json.code, 0, json.stderr);
   const body = JSON.parse(json.stdout);
-  assert.deepEqual(body.warnings, ['could not compare with AWS (no credentials found): these are the calls for a new function']);
+  assert.deepEqual(body.warnings, [
+    'could not compare with AWS (no credentials found): these are the calls for a new function',
+  ]);
   assert.deepEqual(ops(body.calls.filter((call: { write: boolean }) => call.write)), [
-    'PutObject', 'PutObject', 'CreateFunction', 'PublishVersion', 'CreateAlias', 'AddPermission', 'PutBucketNotificationConfiguration',
+    'PutObject',
+    'PutObject',
+    'CreateFunction',
+    'PublishVersion',
+    'CreateAlias',
+    'AddPermission',
+    'PutBucketNotificationConfiguration',
   ]);
   assert.deepEqual(server.calls, [], 'nothing reached the server: the SDK had nothing to sign with');
   // Without --dry-run the same missing credentials are an AWS error (exit 3) with the fix.
@@ -120,10 +164,20 @@ test('deploy refuses a retired runtime for a new function: exit 2, the date, the
   await mkdir(join(dir, 'node_modules/tiny'), { recursive: true });
   await writeFile(join(dir, 'node_modules/tiny/package.json'), '{"name":"tiny","version":"1.0.0"}');
   await writeFile(join(dir, 'node_modules/tiny/index.js'), 'module.exports = 1;\n');
-  await writeFile(join(dir, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'retired-fn', runtime: 'nodejs20.x', role: ROLE }, region: 'us-east-1', deps: 'node_modules' }));
+  await writeFile(
+    join(dir, 'lambda-ml.config.json'),
+    JSON.stringify({
+      function: { name: 'retired-fn', runtime: 'nodejs20.x', role: ROLE },
+      region: 'us-east-1',
+      deps: 'node_modules',
+    }),
+  );
   const result = await deploy([], dir);
   assert.equal(result.code, 2, result.stderr);
-  const line = assertOneLineError(result.stderr, /^error: function\.runtime nodejs20\.x: AWS blocks creating functions on it since 2026-08-31, and retired-fn does not exist yet$/);
+  const line = assertOneLineError(
+    result.stderr,
+    /^error: function\.runtime nodejs20\.x: AWS blocks creating functions on it since 2026-08-31, and retired-fn does not exist yet$/,
+  );
   assert.ok(line);
   assert.match(cleanStderr(result.stderr), /^hint: set function\.runtime to nodejs24\.x$/m);
   assert.deepEqual(server.writes(), []);
@@ -132,11 +186,18 @@ test('deploy refuses a retired runtime for a new function: exit 2, the date, the
 
 test('an injected failure exits 3 with one line naming the step; nothing goes live', async () => {
   server.clearCalls();
-  server.failNext('CreateFunction', { status: 400, type: 'InvalidParameterValueException', message: 'The role defined for the function cannot be assumed by Lambda.' });
+  server.failNext('CreateFunction', {
+    status: 400,
+    type: 'InvalidParameterValueException',
+    message: 'The role defined for the function cannot be assumed by Lambda.',
+  });
   const result = await deploy(['--no-package']);
   assert.equal(result.code, 3);
   assert.equal(result.stdout, '');
-  assertOneLineError(result.stderr, /^error: deploy failed at CreateFunction: .*cannot be assumed by Lambda.*; no version is live through alias live yet$/);
+  assertOneLineError(
+    result.stderr,
+    /^error: deploy failed at CreateFunction: .*cannot be assumed by Lambda.*; no version is live through alias live yet$/,
+  );
   assert.equal(server.inspect('asset-classifier'), null);
 });
 
@@ -153,7 +214,14 @@ test('deploy --json creates, publishes and aliases the function; the code sha ma
   assert.equal(body.alias, 'live');
   assert.equal(body.codeSha256, manifestSha, 'packaging again gives the same bytes');
   const writes = ops(server.writes());
-  for (const op of ['CreateFunction', 'PublishVersion', 'CreateAlias', 'AddPermission', 'PutBucketNotificationConfiguration']) assert.ok(writes.includes(op), op);
+  for (const op of [
+    'CreateFunction',
+    'PublishVersion',
+    'CreateAlias',
+    'AddPermission',
+    'PutBucketNotificationConfiguration',
+  ])
+    assert.ok(writes.includes(op), op);
   assert.ok(!writes.includes('UpdateFunctionCode'));
   const state = server.inspect('asset-classifier')!;
   assert.equal(state.config.CodeSha256, manifestSha);
@@ -196,9 +264,16 @@ test('policy --json: least privilege, tagging on the trigger bucket only', async
   assert.equal(tagging.length, 1);
   assert.deepEqual(tagging[0].Resource, [`arn:aws:s3:::${BUCKETS.trigger}/images/*`]);
   const reads = policy.Statement.find((s: { Sid: string }) => s.Sid === 'ReadModelsAndDeps');
-  // the model's prefix; the config's plan is "auto", so the artifacts prefix a sideloaded deps.zip would use is readable too
-  assert.deepEqual(reads.Resource, [`arn:aws:s3:::${BUCKETS.artifacts}/lambda-ml/asset-classifier/*`, `arn:aws:s3:::${BUCKETS.models}/safety/*`]);
-  assert.ok(policy.Statement.every((s: { Resource: string[] }) => s.Resource.every((r) => r !== '*')), 'no wildcard resource');
+  // the model's prefix; the config's plan is "auto", so the artifacts prefix a sideloaded deps.zip would use is
+  // readable too
+  assert.deepEqual(reads.Resource, [
+    `arn:aws:s3:::${BUCKETS.artifacts}/lambda-ml/asset-classifier/*`,
+    `arn:aws:s3:::${BUCKETS.models}/safety/*`,
+  ]);
+  assert.ok(
+    policy.Statement.every((s: { Resource: string[] }) => s.Resource.every((r) => r !== '*')),
+    'no wildcard resource',
+  );
 });
 
 test("budget --account-limits uses the account's GetAccountSettings; an ARN-only layer is measured through range reads", async (t) => {
@@ -213,25 +288,51 @@ test("budget --account-limits uses the account's GetAccountSettings; an ARN-only
     const arn = await server.addLayer('left-pad', layerZip, 3);
     const project = join(dir, `project-${server.endpoint.split(':').pop()}`);
     await mkdir(project);
-    await writeFile(join(project, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'tiny', runtime: 'nodejs24.x', role: ROLE }, region: 'us-east-1', layers: [{ name: 'left-pad', arn }] }));
-    const result = await runBin(['budget', '--json', ...flags, '--endpoint-url', server.endpoint], { cwd: project, env: AWS_TEST_ENV });
+    await writeFile(
+      join(project, 'lambda-ml.config.json'),
+      JSON.stringify({
+        function: { name: 'tiny', runtime: 'nodejs24.x', role: ROLE },
+        region: 'us-east-1',
+        layers: [{ name: 'left-pad', arn }],
+      }),
+    );
+    const result = await runBin(['budget', '--json', ...flags, '--endpoint-url', server.endpoint], {
+      cwd: project,
+      env: AWS_TEST_ENV,
+    });
     const body = JSON.parse(result.stdout);
-    return { code: result.code, stderr: result.stderr, body, check: (limit: string) => body.checks.find((c: { limit: string }) => c.limit === limit) };
+    return {
+      code: result.code,
+      stderr: result.stderr,
+      body,
+      check: (limit: string) => body.checks.find((c: { limit: string }) => c.limit === limit),
+    };
   };
 
   const documented = await startServers();
   const plain = await budget(documented.server, []);
   assert.equal(plain.code, 0, plain.stderr);
-  assert.equal(plain.check('unzipped').max, LAMBDA_LIMITS.unzippedBytes, 'without the flag the documented limits apply');
+  assert.equal(
+    plain.check('unzipped').max,
+    LAMBDA_LIMITS.unzippedBytes,
+    'without the flag the documented limits apply',
+  );
   assert.ok(!ops(documented.server.calls).includes('GetAccountSettings'));
   const [layer] = plain.body.components.layers;
   assert.equal(layer.source, 'arn');
   assert.equal(layer.name, 'left-pad');
   assert.ok(layer.bytes > 20_000, `${layer.bytes} unzipped bytes`);
-  assert.deepEqual(layer.provides, ['left-pad'], "what the layer provides is read from its package.json inside the zip");
+  assert.deepEqual(
+    layer.provides,
+    ['left-pad'],
+    'what the layer provides is read from its package.json inside the zip',
+  );
   assert.ok(ops(documented.server.calls).includes('GetLayerVersionByArn'));
   assert.ok(documented.server.rangeRequests.length > 0, 'the layer zip was read through HTTP ranges');
-  assert.ok(documented.server.rangeRequests.every((r) => r.range !== null), 'never downloaded whole');
+  assert.ok(
+    documented.server.rangeRequests.every((r) => r.range !== null),
+    'never downloaded whole',
+  );
 
   // An account whose unzipped limit is one byte less than this project needs: the same project no longer fits.
   const used = plain.check('unzipped').used;

@@ -18,7 +18,9 @@ const SHIPPED = ['prod-a', 'shared'];
 
 /** npm's hidden lockfile for the tree below: a dev link, dev packages at the top, in a scope and nested. */
 const LOCKFILE = {
-  name: 'shop', lockfileVersion: 3, requires: true,
+  name: 'shop',
+  lockfileVersion: 3,
+  requires: true,
   packages: {
     'node_modules/lambda-ml': { resolved: '../cli', link: true },
     '../cli': { version: '0.1.0', dev: true },
@@ -57,7 +59,10 @@ async function devProject(root: string): Promise<string> {
   await symlink('../prod-a/index.js', join(modules, '.bin', 'prod-a'));
   await put(join(modules, '.package-lock.json'), JSON.stringify(LOCKFILE, null, 2));
   const config = {
-    function: { name: 'shop', runtime: DEFAULT_NODE_RUNTIME }, deps: 'node_modules', models: [], prune: 'safe',
+    function: { name: 'shop', runtime: DEFAULT_NODE_RUNTIME },
+    deps: 'node_modules',
+    models: [],
+    prune: 'safe',
   };
   await put(join(dir, 'lambda-ml.config.json'), JSON.stringify(config));
   return dir;
@@ -94,7 +99,7 @@ for (const walker of ['find', 'node'] as const) {
   });
 }
 
-test('without npm\'s lockfile nothing is known to be dev-only: the escaping link is refused as before', async (t) => {
+test("without npm's lockfile nothing is known to be dev-only: the escaping link is refused as before", async (t) => {
   const root = await tempDir(t, 'lambda-ml-dev-deps-');
   const dir = await devProject(root);
   await rm(join(dir, 'node_modules', '.package-lock.json'));

@@ -44,8 +44,12 @@ function sh(line: string, cwd: string): Promise<Shell> {
     const child = spawn('/bin/sh', ['-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
     child.on('error', fail);
     child.on('close', (code) => done({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
   });

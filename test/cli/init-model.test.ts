@@ -26,7 +26,12 @@ function smallModel(units: number): tf.Sequential {
   return tf.sequential({
     layers: [
       tf.layers.conv2d({
-        inputShape: [96, 128, 3], filters: 2, kernelSize: 3, strides: 4, activation: 'relu', kernelInitializer: seed(1),
+        inputShape: [96, 128, 3],
+        filters: 2,
+        kernelSize: 3,
+        strides: 4,
+        activation: 'relu',
+        kernelInitializer: seed(1),
       }),
       tf.layers.globalAveragePooling2d({}),
       tf.layers.dense({ units, kernelInitializer: seed(2) }),
@@ -53,39 +58,68 @@ after(() => rm(fixtures, { recursive: true, force: true }));
 
 /** What each --model input gives: the model's name, format, labels and input size, and any warning. */
 const MODEL_CASES: readonly {
-  id: string; model: string; labels?: string;
+  id: string;
+  model: string;
+  labels?: string;
   want: {
-    name: string; kind: string; entry: string; labels: readonly string[];
-    width: number; height: number; warning?: RegExp;
+    name: string;
+    kind: string;
+    entry: string;
+    labels: readonly string[];
+    width: number;
+    height: number;
+    warning?: RegExp;
   };
 }[] = [
   {
-    id: 'a TF.js layers folder with JSON labels', model: 'tiny', labels: 'three.json',
+    id: 'a TF.js layers folder with JSON labels',
+    model: 'tiny',
+    labels: 'three.json',
     want: { name: 'tiny', kind: 'tfjs-layers', entry: '', labels: ['cat', 'dog', 'bird'], width: 224, height: 224 },
   },
   {
-    id: 'its model.json, no labels: class-N with a warning', model: 'tiny/model.json',
+    id: 'its model.json, no labels: class-N with a warning',
+    model: 'tiny/model.json',
     want: {
-      name: 'tiny', kind: 'tfjs-layers', entry: '', labels: ['class-0', 'class-1', 'class-2'], width: 224, height: 224,
+      name: 'tiny',
+      kind: 'tfjs-layers',
+      entry: '',
+      labels: ['class-0', 'class-1', 'class-2'],
+      width: 224,
+      height: 224,
       warning: /no --labels: wrote class-0\.\.class-2/,
     },
   },
   {
-    id: 'a TF.js graph model (signature) with {"0": ...} labels', model: 'graph', labels: 'five.json',
+    id: 'a TF.js graph model (signature) with {"0": ...} labels',
+    model: 'graph',
+    labels: 'five.json',
     want: { name: 'graph', kind: 'tfjs-graph', entry: '', labels: ['a', 'b', 'c', 'd', 'e'], width: 224, height: 224 },
   },
   {
-    id: 'a Keras 2 .h5 (Dense then softmax) with a text labels file', model: 'My Classifier.h5', labels: 'four.txt',
+    id: 'a Keras 2 .h5 (Dense then softmax) with a text labels file',
+    model: 'My Classifier.h5',
+    labels: 'four.txt',
     want: {
-      name: 'my-classifier', kind: 'keras-h5', entry: 'My Classifier.h5',
-      labels: ['robin', 'sparrow', 'blue tit', 'wren'], width: 128, height: 96,
+      name: 'my-classifier',
+      kind: 'keras-h5',
+      entry: 'My Classifier.h5',
+      labels: ['robin', 'sparrow', 'blue tit', 'wren'],
+      width: 128,
+      height: 96,
     },
   },
   {
-    id: 'a Keras 3 .keras, no labels', model: 'birds.keras',
+    id: 'a Keras 3 .keras, no labels',
+    model: 'birds.keras',
     want: {
-      name: 'birds', kind: 'keras-v3', entry: 'birds.keras', labels: ['class-0', 'class-1', 'class-2', 'class-3'],
-      width: 128, height: 96, warning: /class-0\.\.class-3/,
+      name: 'birds',
+      kind: 'keras-v3',
+      entry: 'birds.keras',
+      labels: ['class-0', 'class-1', 'class-2', 'class-3'],
+      width: 128,
+      height: 96,
+      warning: /class-0\.\.class-3/,
     },
   },
 ];

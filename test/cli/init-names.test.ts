@@ -31,7 +31,7 @@ const NAME_CASES: readonly { folder: string; run: 'no-dir' | 'dot' | 'arg'; name
   { folder: '123', run: 'arg', name: '123' },
   { folder: '日本語', run: 'arg', name: 'asset-classifier' },
   { folder: '!!!', run: 'dot', name: 'asset-classifier' },
-  { folder: "Bob's \"Photo\" Shop", run: 'arg', name: 'bobs-photo-shop' },
+  { folder: 'Bob\'s "Photo" Shop', run: 'arg', name: 'bobs-photo-shop' },
   { folder: 'sthree-photos', run: 'arg', name: 'my-sthree-photos' },
   { folder: 'Foo.Bar_Baz', run: 'arg', name: 'foo-bar-baz' },
 ];

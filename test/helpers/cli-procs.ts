@@ -23,7 +23,10 @@ export async function tempDir(t: TestContextLike, prefix = 'lambda-ml-cli-'): Pr
  */
 export function withoutSdkWarning(stderr: string): string {
   return stderr
-    .replace(/^(?:\(node:\d+\) )?Warning: NodeVersionSupportWarning:[\s\S]*?More information can be found at: \S+\n?/m, '')
+    .replace(
+      /^(?:\(node:\d+\) )?Warning: NodeVersionSupportWarning:[\s\S]*?More information can be found at: \S+\n?/m,
+      '',
+    )
     .replace(/^\(Use `node --trace-warnings \.\.\.`.*\n?/m, '');
 }
 
@@ -38,17 +41,30 @@ export function withoutTfBanner(stderr: string): string {
 /** stderr without the two known bits of library noise above. */
 export const cleanStderr = (stderr: string) => withoutTfBanner(withoutSdkWarning(stderr));
 
-/** An error as docs/design.md §3 wants it: one `error:` line naming the problem (plus at most a `hint:` line), nothing else. */
+/**
+ * An error as docs/design.md §3 wants it: one `error:` line naming the problem (plus at most a `hint:` line), nothing
+ * else.
+ */
 export function assertOneLineError(stderr: string, pattern?: RegExp): string {
   const lines = cleanStderr(stderr).trim().split('\n');
   assert.match(lines[0] ?? '', /^error: \S/, `stderr: ${stderr}`);
-  assert.ok(lines.length === 1 || (lines.length === 2 && lines[1].startsWith('hint: ')), `more than an error line and a hint:\n${stderr}`);
+  assert.ok(
+    lines.length === 1 || (lines.length === 2 && lines[1].startsWith('hint: ')),
+    `more than an error line and a hint:\n${stderr}`,
+  );
   if (pattern) assert.match(lines[0], pattern);
   return lines[0];
 }
 
 /** Credentials and region s3rver and the loopback Lambda server accept. */
-export const AWS_TEST_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: undefined, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' } as const;
+export const AWS_TEST_ENV = {
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REGION: 'us-east-1',
+  AWS_PROFILE: undefined,
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+} as const;
 
 /**
  * A project in a temp folder whose config is the Node example's, with deps and the model pointing back at

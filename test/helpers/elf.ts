@@ -27,18 +27,28 @@ export function makeElf(options: ElfOptions = {}): Buffer {
   header[4] = 2; // ELFCLASS64
   header[5] = big ? 2 : 1; // data encoding
   header[6] = 1; // EV_CURRENT
-  const u16 = (buf: Buffer, value: number, at: number) => (big ? buf.writeUInt16BE(value, at) : buf.writeUInt16LE(value, at));
-  const u32 = (buf: Buffer, value: number, at: number) => (big ? buf.writeUInt32BE(value, at) : buf.writeUInt32LE(value, at));
-  const u64 = (buf: Buffer, value: number, at: number) => (big ? buf.writeBigUInt64BE(BigInt(value), at) : buf.writeBigUInt64LE(BigInt(value), at));
+  const u16 = (buf: Buffer, value: number, at: number) =>
+    big ? buf.writeUInt16BE(value, at) : buf.writeUInt16LE(value, at);
+  const u32 = (buf: Buffer, value: number, at: number) =>
+    big ? buf.writeUInt32BE(value, at) : buf.writeUInt32LE(value, at);
+  const u64 = (buf: Buffer, value: number, at: number) =>
+    big ? buf.writeBigUInt64BE(BigInt(value), at) : buf.writeBigUInt64LE(BigInt(value), at);
   u16(header, 3, 16); // ET_DYN
   u16(header, options.machine ?? EM.X86_64, 18);
   u32(header, 1, 20);
   u16(header, 64, 52);
   const strings = (options.glibc ?? ['2.2.5', '2.14']).map((v) => `GLIBC_${v}`).join('\0');
-  const body = Buffer.concat([header, Buffer.alloc(options.padding ?? 0), Buffer.from(`\0${strings}\0GLIBCXX_3.4\0`, 'latin1')]);
+  const body = Buffer.concat([
+    header,
+    Buffer.alloc(options.padding ?? 0),
+    Buffer.from(`\0${strings}\0GLIBCXX_3.4\0`, 'latin1'),
+  ]);
   if (options.exports === undefined && options.imports === undefined) return body;
 
-  const symbols = [...(options.exports ?? []).map((name) => ({ name, defined: true })), ...(options.imports ?? []).map((name) => ({ name, defined: false }))];
+  const symbols = [
+    ...(options.exports ?? []).map((name) => ({ name, defined: true })),
+    ...(options.imports ?? []).map((name) => ({ name, defined: false })),
+  ];
   const names: number[] = [];
   let dynstrText = '\0';
   for (const symbol of symbols) {
@@ -77,7 +87,8 @@ export function makeElf(options: ElfOptions = {}): Buffer {
 /** A 64-bit Mach-O header as it sits on disk on arm64/x86_64 Macs (magic 0xfeedfacf, little-endian: cf fa ed fe). */
 export function makeMachO(options: { bigEndianMagic?: boolean; fat?: boolean } = {}): Buffer {
   const out = Buffer.alloc(64);
-  if (options.fat) out.writeUInt32BE(0xcafebabe, 0); // universal binary
+  if (options.fat)
+    out.writeUInt32BE(0xcafebabe, 0); // universal binary
   else if (options.bigEndianMagic) out.writeUInt32BE(0xfeedfacf, 0);
   else out.writeUInt32LE(0xfeedfacf, 0);
   out.writeUInt32LE(0x0100000c, 4); // CPU_TYPE_ARM64

@@ -8,10 +8,10 @@ import { crc32, deflateRawSync } from 'node:zlib';
 /** One entry as it is written. */
 export interface ForgedEntry {
   readonly name: string;
-  readonly data: Buffer | string;         // the content (for a symlink: its target)
-  readonly method?: 0 | 8;                // stored or deflated (default 8)
-  readonly mode?: number;                 // Unix st_mode (default 0o100644; 0o120777 for a symlink)
-  readonly declaredBytes?: number;        // the uncompressed size the directory claims (default: the real one)
+  readonly data: Buffer | string; // the content (for a symlink: its target)
+  readonly method?: 0 | 8; // stored or deflated (default 8)
+  readonly mode?: number; // Unix st_mode (default 0o100644; 0o120777 for a symlink)
+  readonly declaredBytes?: number; // the uncompressed size the directory claims (default: the real one)
   readonly declaredCompressedBytes?: number;
 }
 
@@ -24,8 +24,12 @@ export interface ForgedZipOptions {
 const U32_MAX = 0xffffffff;
 
 /** A symlink entry. */
-export const symlinkEntry = (name: string, target: string): ForgedEntry =>
-  ({ name, data: target, method: 0, mode: 0o120777 });
+export const symlinkEntry = (name: string, target: string): ForgedEntry => ({
+  name,
+  data: target,
+  method: 0,
+  mode: 0o120777,
+});
 
 /** Builds the zip in memory. */
 export function forgeZip(entries: readonly ForgedEntry[], options: ForgedZipOptions = {}): Buffer {
@@ -55,7 +59,15 @@ export function forgeZip(entries: readonly ForgedEntry[], options: ForgedZipOpti
     local.writeUInt16LE(name.length, 26);
     local.writeUInt16LE(extra.length, 28);
     const mode = entry.mode ?? 0o100644;
-    const header = centralHeader({ method, crc: crc32(raw) >>> 0, bytes, compressed, nameLength: name.length, mode, offset });
+    const header = centralHeader({
+      method,
+      crc: crc32(raw) >>> 0,
+      bytes,
+      compressed,
+      nameLength: name.length,
+      mode,
+      offset,
+    });
     records.push({ header, name, extra });
     locals.push(local, name, extra, body);
     offset += local.length + name.length + extra.length + body.length;

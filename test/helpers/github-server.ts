@@ -13,7 +13,7 @@ export interface StoredComment {
   user: { login: string };
   created_at: string;
   updated_at: string;
-  issue: string;                       // owner/repo#n
+  issue: string; // owner/repo#n
 }
 
 export interface GitHubServer {
@@ -52,8 +52,15 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     const now = new Date().toISOString();
     const [owner, repo, n] = issue.split(/[/#]/);
     const id = nextId++;
-    const comment = { id, body, issue, user: { login }, created_at: now, updated_at: now,
-      html_url: `https://github.com/${owner}/${repo}/pull/${n}#issuecomment-${id}` };
+    const comment = {
+      id,
+      body,
+      issue,
+      user: { login },
+      created_at: now,
+      updated_at: now,
+      html_url: `https://github.com/${owner}/${repo}/pull/${n}#issuecomment-${id}`,
+    };
     comments.push(comment);
     return comment;
   };
@@ -80,8 +87,12 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         u.searchParams.set('per_page', String(perPage));
         return `<${u.href}>; rel="${rel}"`;
       };
-      const links = [page < last ? link(page + 1, 'next') : '', page < last ? link(last, 'last') : '',
-        page > 1 ? link(1, 'first') : '', page > 1 ? link(page - 1, 'prev') : ''].filter(Boolean);
+      const links = [
+        page < last ? link(page + 1, 'next') : '',
+        page < last ? link(last, 'last') : '',
+        page > 1 ? link(1, 'first') : '',
+        page > 1 ? link(page - 1, 'prev') : '',
+      ].filter(Boolean);
       const rows = all.slice((page - 1) * perPage, page * perPage).map(view);
       return send(res, 200, rows, links.length ? { link: links.join(', ') } : {});
     }
@@ -108,13 +119,16 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, comments, requests,
+    url,
+    comments,
+    requests,
     seed: (repo, issue, body, login = 'someone') => add(`${repo}#${issue}`, body, login),
     issueComments: (repo, issue) => comments.filter((c) => c.issue === `${repo}#${issue}`),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

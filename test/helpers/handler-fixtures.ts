@@ -33,22 +33,43 @@ export async function nsfwModelDir(variant: NsfwjsVariant = 'mobilenet_v2'): Pro
 
 /** A model entry of the runtime config for a TF.js folder, with each file's size and sha256. */
 export function modelSpec(dir: string, over: Partial<ModelSpec> = {}): ModelSpec {
-  const files = readdirSync(dir).filter((f) => f === 'model.json' || f.endsWith('.bin')).sort().map((name) => {
-    const data = readFileSync(join(dir, name));
-    return { name, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
-  });
+  const files = readdirSync(dir)
+    .filter((f) => f === 'model.json' || f.endsWith('.bin'))
+    .sort()
+    .map((name) => {
+      const data = readFileSync(join(dir, name));
+      return { name, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    });
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { format?: string };
   return {
-    name: 'nsfw', tag: 'nsfw', format: json.format === 'graph-model' ? 'tfjs-graph' : 'tfjs-layers', dir, s3: null, files,
-    labels: nsfwjsLabels(), input: { width: 224, height: 224, range: [0, 1] }, topK: 3, threshold: 0, ...over,
+    name: 'nsfw',
+    tag: 'nsfw',
+    format: json.format === 'graph-model' ? 'tfjs-graph' : 'tfjs-layers',
+    dir,
+    s3: null,
+    files,
+    labels: nsfwjsLabels(),
+    input: { width: 224, height: 224, range: [0, 1] },
+    topK: 3,
+    threshold: 0,
+    ...over,
   };
 }
 
 /** A runtime config for the bundle strategy, with the given models. */
 export function runtimeConfig(models: ModelSpec[], over: Partial<RuntimeConfig> = {}): RuntimeConfig {
   return {
-    version: 1, strategy: 'bundle', sideload: null, layerNodeModules: [], backend: 'wasm', models,
-    colors: { count: 3 }, tags: { prefix: 'ml:' }, results: null, maxImageBytes: 20 * 1024 * 1024, ...over,
+    version: 1,
+    strategy: 'bundle',
+    sideload: null,
+    layerNodeModules: [],
+    backend: 'wasm',
+    models,
+    colors: { count: 3 },
+    tags: { prefix: 'ml:' },
+    results: null,
+    maxImageBytes: 20 * 1024 * 1024,
+    ...over,
   };
 }
 
@@ -56,8 +77,14 @@ export function runtimeConfig(models: ModelSpec[], over: Partial<RuntimeConfig> 
 export function s3Event(records: { bucket: string; key: string; eventName?: string }[]) {
   return {
     Records: records.map((r) => ({
-      eventVersion: '2.1', eventSource: 'aws:s3', eventName: r.eventName ?? 'ObjectCreated:Put', awsRegion: 'us-east-1',
-      s3: { bucket: { name: r.bucket, arn: `arn:aws:s3:::${r.bucket}` }, object: { key: encodeURIComponent(r.key).replace(/%20/g, '+').replace(/%2F/g, '/'), size: 1 } },
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      eventName: r.eventName ?? 'ObjectCreated:Put',
+      awsRegion: 'us-east-1',
+      s3: {
+        bucket: { name: r.bucket, arn: `arn:aws:s3:::${r.bucket}` },
+        object: { key: encodeURIComponent(r.key).replace(/%20/g, '+').replace(/%2F/g, '/'), size: 1 },
+      },
     })),
   };
 }

@@ -5,10 +5,15 @@ import type { ModelSpec, SpecWeight } from './keras-writer.js';
 type Json = Record<string, any>;
 
 /** A dense array, batch first, row-major (channels last). */
-export interface Nd { readonly shape: number[]; readonly data: Float64Array }
+export interface Nd {
+  readonly shape: number[];
+  readonly data: Float64Array;
+}
 
-const nd = (shape: number[], data?: ArrayLike<number>): Nd =>
-  ({ shape, data: data ? Float64Array.from(data) : new Float64Array(size(shape)) });
+const nd = (shape: number[], data?: ArrayLike<number>): Nd => ({
+  shape,
+  data: data ? Float64Array.from(data) : new Float64Array(size(shape)),
+});
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const strides = (shape: readonly number[]) => {
   const out = new Array(shape.length).fill(1);
@@ -24,7 +29,9 @@ function erf(x: number): number {
   // Abramowitz-Stegun 7.1.26 is too coarse; use a series / continued fraction to 1e-12
   const t = Math.abs(x);
   if (t < 3) {
-    let sum = t; let term = t; const t2 = t * t;
+    let sum = t;
+    let term = t;
+    const t2 = t * t;
     for (let n = 1; n < 200; n++) {
       term *= -t2 / n;
       const add = term / (2 * n + 1);
@@ -35,7 +42,7 @@ function erf(x: number): number {
   }
   // erfc continued fraction for large t
   let f = 0;
-  for (let n = 60; n >= 1; n--) f = (n / 2) / (t + f);
+  for (let n = 60; n >= 1; n--) f = n / 2 / (t + f);
   const erfc = Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f);
   return Math.sign(x) * (1 - erfc);
 }
@@ -60,24 +67,44 @@ function softmaxLast(x: Nd, axis = -1): Nd {
 export function activate(x: Nd, name: string | undefined, major: number): Nd {
   const hardSigmoid3 = (v: number) => Math.min(Math.max(v + 3, 0), 6) / 6;
   switch (name ?? 'linear') {
-    case 'linear': return x;
-    case 'relu': return map(x, (v) => Math.max(0, v));
-    case 'relu6': return map(x, (v) => Math.min(Math.max(0, v), 6));
-    case 'elu': return map(x, (v) => (v > 0 ? v : Math.exp(v) - 1));
-    case 'selu': return map(x, (v) => 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (Math.exp(v) - 1)));
-    case 'sigmoid': return map(x, sigmoid);
-    case 'tanh': return map(x, Math.tanh);
-    case 'softplus': return map(x, (v) => Math.log1p(Math.exp(v)));
-    case 'softsign': return map(x, (v) => v / (1 + Math.abs(v)));
-    case 'swish': case 'silu': return map(x, (v) => v * sigmoid(v));
-    case 'mish': return map(x, (v) => v * Math.tanh(Math.log1p(Math.exp(v))));
-    case 'gelu': return map(x, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
-    case 'hard_sigmoid': return map(x, major >= 3 ? hardSigmoid3 : (v) => Math.min(Math.max(0.2 * v + 0.5, 0), 1));
-    case 'hard_silu': case 'hard_swish': return map(x, (v) => v * hardSigmoid3(v));
-    case 'leaky_relu': return map(x, (v) => (v >= 0 ? v : 0.2 * v));
-    case 'softmax': return softmaxLast(x);
-    case 'log_softmax': return map(softmaxLast(x), Math.log);
-    default: throw new Error(`reference: activation ${name}`);
+    case 'linear':
+      return x;
+    case 'relu':
+      return map(x, (v) => Math.max(0, v));
+    case 'relu6':
+      return map(x, (v) => Math.min(Math.max(0, v), 6));
+    case 'elu':
+      return map(x, (v) => (v > 0 ? v : Math.exp(v) - 1));
+    case 'selu':
+      return map(x, (v) => 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (Math.exp(v) - 1)));
+    case 'sigmoid':
+      return map(x, sigmoid);
+    case 'tanh':
+      return map(x, Math.tanh);
+    case 'softplus':
+      return map(x, (v) => Math.log1p(Math.exp(v)));
+    case 'softsign':
+      return map(x, (v) => v / (1 + Math.abs(v)));
+    case 'swish':
+    case 'silu':
+      return map(x, (v) => v * sigmoid(v));
+    case 'mish':
+      return map(x, (v) => v * Math.tanh(Math.log1p(Math.exp(v))));
+    case 'gelu':
+      return map(x, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
+    case 'hard_sigmoid':
+      return map(x, major >= 3 ? hardSigmoid3 : (v) => Math.min(Math.max(0.2 * v + 0.5, 0), 1));
+    case 'hard_silu':
+    case 'hard_swish':
+      return map(x, (v) => v * hardSigmoid3(v));
+    case 'leaky_relu':
+      return map(x, (v) => (v >= 0 ? v : 0.2 * v));
+    case 'softmax':
+      return softmaxLast(x);
+    case 'log_softmax':
+      return map(softmaxLast(x), Math.log);
+    default:
+      throw new Error(`reference: activation ${name}`);
   }
 }
 
@@ -95,12 +122,15 @@ function* indices(shape: readonly number[]): Generator<number[]> {
   if (shape.some((s) => s === 0)) return;
   for (let n = 0; n < size(shape); n++) {
     yield index;
-    for (let d = shape.length - 1; d >= 0; d--) { if (++index[d] < shape[d]) break; index[d] = 0; }
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
   }
 }
 
 const tuple = (value: unknown, rank: number): number[] =>
-  (Array.isArray(value) ? value.map(Number) : new Array(rank).fill(Number(value ?? 1)));
+  Array.isArray(value) ? value.map(Number) : new Array(rank).fill(Number(value ?? 1));
 
 /** Output size and padding before for a conv/pool window (TF's 'valid'/'same'). */
 function window(input: number, k: number, s: number, d: number, padding: string): { out: number; before: number } {
@@ -117,17 +147,23 @@ function dense(x: Nd, kernel: Float64Array, units: number, bias?: Float64Array):
   const inner = x.shape[x.shape.length - 1];
   const rows = x.data.length / inner;
   const out = nd([...x.shape.slice(0, -1), units]);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < units; o++) {
-    let sum = bias ? bias[o] : 0;
-    for (let i = 0; i < inner; i++) sum += x.data[r * inner + i] * kernel[i * units + o];
-    out.data[r * units + o] = sum;
-  }
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < units; o++) {
+      let sum = bias ? bias[o] : 0;
+      for (let i = 0; i < inner; i++) sum += x.data[r * inner + i] * kernel[i * units + o];
+      out.data[r * units + o] = sum;
+    }
   return out;
 }
 
 /** N-d convolution, channels last; kernel [k..., cin, cout]. */
 function conv(
-  x: Nd, kernel: Float64Array, kshape: number[], stride: number[], dilation: number[], padding: string,
+  x: Nd,
+  kernel: Float64Array,
+  kshape: number[],
+  stride: number[],
+  dilation: number[],
+  padding: string,
   bias?: Float64Array,
 ): Nd {
   const rank = kshape.length - 2;
@@ -139,33 +175,42 @@ function conv(
   const xs = strides(x.shape);
   const ks = strides(kshape);
   const os = strides(out.shape);
-  for (let b = 0; b < x.shape[0]; b++) for (const o of indices(wins.map((w) => w.out))) {
-    for (let co = 0; co < cout; co++) {
-      let sum = bias ? bias[co] : 0;
-      for (const k of indices(kshape.slice(0, rank))) {
-        let offset = b * xs[0];
-        let inside = true;
-        for (let d = 0; d < rank; d++) {
-          const pos = o[d] * stride[d] + k[d] * dilation[d] - wins[d].before;
-          if (pos < 0 || pos >= spatial[d]) { inside = false; break; }
-          offset += pos * xs[d + 1];
+  for (let b = 0; b < x.shape[0]; b++)
+    for (const o of indices(wins.map((w) => w.out))) {
+      for (let co = 0; co < cout; co++) {
+        let sum = bias ? bias[co] : 0;
+        for (const k of indices(kshape.slice(0, rank))) {
+          let offset = b * xs[0];
+          let inside = true;
+          for (let d = 0; d < rank; d++) {
+            const pos = o[d] * stride[d] + k[d] * dilation[d] - wins[d].before;
+            if (pos < 0 || pos >= spatial[d]) {
+              inside = false;
+              break;
+            }
+            offset += pos * xs[d + 1];
+          }
+          if (!inside) continue;
+          let kOffset = 0;
+          for (let d = 0; d < rank; d++) kOffset += k[d] * ks[d];
+          for (let ci = 0; ci < cin; ci++) sum += x.data[offset + ci] * kernel[kOffset + ci * ks[rank] + co];
         }
-        if (!inside) continue;
-        let kOffset = 0;
-        for (let d = 0; d < rank; d++) kOffset += k[d] * ks[d];
-        for (let ci = 0; ci < cin; ci++) sum += x.data[offset + ci] * kernel[kOffset + ci * ks[rank] + co];
+        let outOffset = b * os[0] + co;
+        for (let d = 0; d < rank; d++) outOffset += o[d] * os[d + 1];
+        out.data[outOffset] = sum;
       }
-      let outOffset = b * os[0] + co;
-      for (let d = 0; d < rank; d++) outOffset += o[d] * os[d + 1];
-      out.data[outOffset] = sum;
     }
-  }
   return out;
 }
 
 /** Transposed convolution; kernel [k..., cout, cin]. */
 function convTranspose(
-  x: Nd, kernel: Float64Array, kshape: number[], stride: number[], padding: string, bias?: Float64Array,
+  x: Nd,
+  kernel: Float64Array,
+  kshape: number[],
+  stride: number[],
+  padding: string,
+  bias?: Float64Array,
 ): Nd {
   const rank = kshape.length - 2;
   const spatial = x.shape.slice(1, 1 + rank);
@@ -178,28 +223,42 @@ function convTranspose(
   const xs = strides(x.shape);
   const ks = strides(kshape);
   const windows = kshape.slice(0, rank);
-  for (let b = 0; b < x.shape[0]; b++) for (const i of indices(spatial)) for (const k of indices(windows)) {
-    let outOffset = b * os[0];
-    let inside = true;
-    for (let d = 0; d < rank; d++) {
-      const pos = i[d] * stride[d] + k[d] - before[d];
-      if (pos < 0 || pos >= outSpatial[d]) { inside = false; break; }
-      outOffset += pos * os[d + 1];
-    }
-    if (!inside) continue;
-    let xOffset = b * xs[0];
-    let kOffset = 0;
-    for (let d = 0; d < rank; d++) { xOffset += i[d] * xs[d + 1]; kOffset += k[d] * ks[d]; }
-    for (let co = 0; co < cout; co++) for (let ci = 0; ci < cin; ci++) {
-      out.data[outOffset + co] += x.data[xOffset + ci] * kernel[kOffset + co * ks[rank] + ci];
-    }
-  }
+  for (let b = 0; b < x.shape[0]; b++)
+    for (const i of indices(spatial))
+      for (const k of indices(windows)) {
+        let outOffset = b * os[0];
+        let inside = true;
+        for (let d = 0; d < rank; d++) {
+          const pos = i[d] * stride[d] + k[d] - before[d];
+          if (pos < 0 || pos >= outSpatial[d]) {
+            inside = false;
+            break;
+          }
+          outOffset += pos * os[d + 1];
+        }
+        if (!inside) continue;
+        let xOffset = b * xs[0];
+        let kOffset = 0;
+        for (let d = 0; d < rank; d++) {
+          xOffset += i[d] * xs[d + 1];
+          kOffset += k[d] * ks[d];
+        }
+        for (let co = 0; co < cout; co++)
+          for (let ci = 0; ci < cin; ci++) {
+            out.data[outOffset + co] += x.data[xOffset + ci] * kernel[kOffset + co * ks[rank] + ci];
+          }
+      }
   if (bias) for (let n = 0; n < out.data.length; n++) out.data[n] += bias[n % cout];
   return out;
 }
 
 function depthwise(
-  x: Nd, kernel: Float64Array, kshape: number[], stride: number[], dilation: number[], padding: string,
+  x: Nd,
+  kernel: Float64Array,
+  kshape: number[],
+  stride: number[],
+  dilation: number[],
+  padding: string,
 ): Nd {
   const [kh, kw, cin, mult] = kshape;
   const [, h, w] = x.shape;
@@ -208,12 +267,13 @@ function depthwise(
   const out = nd([x.shape[0], wh.out, ww.out, cin * mult]);
   for (const [b, i, j, c, m] of indices([x.shape[0], wh.out, ww.out, cin, mult])) {
     let sum = 0;
-    for (let a = 0; a < kh; a++) for (let e = 0; e < kw; e++) {
-      const y = i * stride[0] + a * dilation[0] - wh.before;
-      const z = j * stride[1] + e * dilation[1] - ww.before;
-      if (y < 0 || y >= h || z < 0 || z >= w) continue;
-      sum += x.data[((b * h + y) * w + z) * cin + c] * kernel[((a * kw + e) * cin + c) * mult + m];
-    }
+    for (let a = 0; a < kh; a++)
+      for (let e = 0; e < kw; e++) {
+        const y = i * stride[0] + a * dilation[0] - wh.before;
+        const z = j * stride[1] + e * dilation[1] - ww.before;
+        if (y < 0 || y >= h || z < 0 || z >= w) continue;
+        sum += x.data[((b * h + y) * w + z) * cin + c] * kernel[((a * kw + e) * cin + c) * mult + m];
+      }
     out.data[((b * wh.out + i) * ww.out + j) * cin * mult + c * mult + m] = sum;
   }
   return out;
@@ -226,23 +286,28 @@ function pool(x: Nd, rank: number, kind: 'max' | 'avg', sizes: number[], stride:
   const out = nd([x.shape[0], ...wins.map((w) => w.out), c]);
   const xs = strides(x.shape);
   let n = 0;
-  for (let b = 0; b < x.shape[0]; b++) for (const o of indices(wins.map((w) => w.out))) for (let ch = 0; ch < c; ch++) {
-    let acc = kind === 'max' ? -Infinity : 0;
-    let count = 0;
-    for (const k of indices(sizes)) {
-      let offset = b * xs[0] + ch;
-      let inside = true;
-      for (let d = 0; d < rank; d++) {
-        const pos = o[d] * stride[d] + k[d] - wins[d].before;
-        if (pos < 0 || pos >= spatial[d]) { inside = false; break; }
-        offset += pos * xs[d + 1];
+  for (let b = 0; b < x.shape[0]; b++)
+    for (const o of indices(wins.map((w) => w.out)))
+      for (let ch = 0; ch < c; ch++) {
+        let acc = kind === 'max' ? -Infinity : 0;
+        let count = 0;
+        for (const k of indices(sizes)) {
+          let offset = b * xs[0] + ch;
+          let inside = true;
+          for (let d = 0; d < rank; d++) {
+            const pos = o[d] * stride[d] + k[d] - wins[d].before;
+            if (pos < 0 || pos >= spatial[d]) {
+              inside = false;
+              break;
+            }
+            offset += pos * xs[d + 1];
+          }
+          if (!inside) continue;
+          acc = kind === 'max' ? Math.max(acc, x.data[offset]) : acc + x.data[offset];
+          count++;
+        }
+        out.data[n++] = kind === 'max' ? acc : acc / count;
       }
-      if (!inside) continue;
-      acc = kind === 'max' ? Math.max(acc, x.data[offset]) : acc + x.data[offset];
-      count++;
-    }
-    out.data[n++] = kind === 'max' ? acc : acc / count;
-  }
   return out;
 }
 
@@ -250,14 +315,15 @@ function globalPool(x: Nd, kind: 'max' | 'avg'): Nd {
   const c = x.shape[x.shape.length - 1];
   const per = x.data.length / x.shape[0] / c;
   const out = nd([x.shape[0], c]);
-  for (let b = 0; b < x.shape[0]; b++) for (let ch = 0; ch < c; ch++) {
-    let acc = kind === 'max' ? -Infinity : 0;
-    for (let p = 0; p < per; p++) {
-      const v = x.data[(b * per + p) * c + ch];
-      acc = kind === 'max' ? Math.max(acc, v) : acc + v;
+  for (let b = 0; b < x.shape[0]; b++)
+    for (let ch = 0; ch < c; ch++) {
+      let acc = kind === 'max' ? -Infinity : 0;
+      for (let p = 0; p < per; p++) {
+        const v = x.data[(b * per + p) * c + ch];
+        acc = kind === 'max' ? Math.max(acc, v) : acc + v;
+      }
+      out.data[b * c + ch] = kind === 'max' ? acc : acc / per;
     }
-    out.data[b * c + ch] = kind === 'max' ? acc : acc / per;
-  }
   return out;
 }
 
@@ -285,9 +351,12 @@ export function resize(x: Nd, height: number, width: number, interpolation: stri
     } else {
       const fy = (i + 0.5) * sy - 0.5;
       const fx = (j + 0.5) * sx - 0.5;
-      const y0 = Math.max(Math.floor(fy), 0); const y1 = Math.min(Math.ceil(fy), h - 1);
-      const x0 = Math.max(Math.floor(fx), 0); const x1 = Math.min(Math.ceil(fx), w - 1);
-      const dy = fy - Math.floor(fy); const dx = fx - Math.floor(fx);
+      const y0 = Math.max(Math.floor(fy), 0);
+      const y1 = Math.min(Math.ceil(fy), h - 1);
+      const x0 = Math.max(Math.floor(fx), 0);
+      const x1 = Math.min(Math.ceil(fx), w - 1);
+      const dy = fy - Math.floor(fy);
+      const dx = fx - Math.floor(fx);
       const topV = src(b, y0, x0, ch) + (src(b, y0, x1, ch) - src(b, y0, x0, ch)) * dx;
       const bottom = src(b, y1, x0, ch) + (src(b, y1, x1, ch) - src(b, y1, x0, ch)) * dx;
       v = topV + (bottom - topV) * dy;
@@ -351,47 +420,87 @@ function makeCell(cls: string, cfg: Json, w: Float64Array[], major: number): Cel
   const useBias = cfg.use_bias !== false;
   if (cls === 'SimpleRNN' || cls === 'SimpleRNNCell') {
     const [k, rk, bias] = w;
-    return { units, init: () => [new Float64Array(units)], step: (x, [h]) => {
-      const z = matvec(x, k, units); const r = matvec(h, rk, units);
-      const pre = z.map((v, i) => v + r[i] + (useBias ? bias[i] : 0));
-      const out = act1(pre, a, major); return { out, state: [out] };
-    } };
+    return {
+      units,
+      init: () => [new Float64Array(units)],
+      step: (x, [h]) => {
+        const z = matvec(x, k, units);
+        const r = matvec(h, rk, units);
+        const pre = z.map((v, i) => v + r[i] + (useBias ? bias[i] : 0));
+        const out = act1(pre, a, major);
+        return { out, state: [out] };
+      },
+    };
   }
   if (cls === 'LSTM' || cls === 'LSTMCell') {
     const [k, rk, bias] = w;
     const n4 = 4 * units;
-    return { units, init: () => [new Float64Array(units), new Float64Array(units)], step: (x, [h, c]) => {
-      const z = matvec(x, k, n4); const r = matvec(h, rk, n4);
-      const g = z.map((v, i) => v + r[i] + (useBias ? bias[i] : 0));
-      const gate = (part: number, name: string) => act1(g.slice(part * units, (part + 1) * units), name, major);
-      const i = gate(0, ra); const f = gate(1, ra); const cc = gate(2, a); const o = gate(3, ra);
-      const c2 = c.map((v, j) => f[j] * v + i[j] * cc[j]);
-      const h2 = act1(c2, a, major).map((v, j) => o[j] * v);
-      return { out: h2, state: [h2, c2] };
-    } };
+    return {
+      units,
+      init: () => [new Float64Array(units), new Float64Array(units)],
+      step: (x, [h, c]) => {
+        const z = matvec(x, k, n4);
+        const r = matvec(h, rk, n4);
+        const g = z.map((v, i) => v + r[i] + (useBias ? bias[i] : 0));
+        const gate = (part: number, name: string) => act1(g.slice(part * units, (part + 1) * units), name, major);
+        const i = gate(0, ra);
+        const f = gate(1, ra);
+        const cc = gate(2, a);
+        const o = gate(3, ra);
+        const c2 = c.map((v, j) => f[j] * v + i[j] * cc[j]);
+        const h2 = act1(c2, a, major).map((v, j) => o[j] * v);
+        return { out: h2, state: [h2, c2] };
+      },
+    };
   }
   if (cls === 'GRU' || cls === 'GRUCell') {
     const [k, rk, bias] = w;
     const n3 = 3 * units;
     const resetAfter = cfg.reset_after !== false;
-    return { units, init: () => [new Float64Array(units)], step: (x, [h]) => {
-      const bIn = useBias ? (resetAfter ? bias.slice(0, n3) : bias) : new Float64Array(n3);
-      const bRec = useBias && resetAfter ? bias.slice(n3) : new Float64Array(n3);
-      const xz = matvec(x, k, n3).map((v, i) => v + bIn[i]);
-      let hh: Float64Array;
-      const rec = matvec(h, rk, n3, 0, 2 * units).map((v, i) => v + bRec[i]);
-      const z = act1(xz.slice(0, units).map((v, i) => v + rec[i]), ra, major);
-      const r = act1(xz.slice(units, 2 * units).map((v, i) => v + rec[units + i]), ra, major);
-      if (resetAfter) {
-        const rh = matvec(h, rk, n3, 2 * units, units).map((v, i) => v + bRec[2 * units + i]);
-        hh = act1(xz.slice(2 * units).map((v, i) => v + r[i] * rh[i]), a, major);
-      } else {
-        const rh = matvec(h.map((v, i) => v * r[i]), rk, n3, 2 * units, units);
-        hh = act1(xz.slice(2 * units).map((v, i) => v + rh[i]), a, major);
-      }
-      const out = h.map((v, i) => z[i] * v + (1 - z[i]) * hh[i]);
-      return { out, state: [out] };
-    } };
+    return {
+      units,
+      init: () => [new Float64Array(units)],
+      step: (x, [h]) => {
+        const bIn = useBias ? (resetAfter ? bias.slice(0, n3) : bias) : new Float64Array(n3);
+        const bRec = useBias && resetAfter ? bias.slice(n3) : new Float64Array(n3);
+        const xz = matvec(x, k, n3).map((v, i) => v + bIn[i]);
+        let hh: Float64Array;
+        const rec = matvec(h, rk, n3, 0, 2 * units).map((v, i) => v + bRec[i]);
+        const z = act1(
+          xz.slice(0, units).map((v, i) => v + rec[i]),
+          ra,
+          major,
+        );
+        const r = act1(
+          xz.slice(units, 2 * units).map((v, i) => v + rec[units + i]),
+          ra,
+          major,
+        );
+        if (resetAfter) {
+          const rh = matvec(h, rk, n3, 2 * units, units).map((v, i) => v + bRec[2 * units + i]);
+          hh = act1(
+            xz.slice(2 * units).map((v, i) => v + r[i] * rh[i]),
+            a,
+            major,
+          );
+        } else {
+          const rh = matvec(
+            h.map((v, i) => v * r[i]),
+            rk,
+            n3,
+            2 * units,
+            units,
+          );
+          hh = act1(
+            xz.slice(2 * units).map((v, i) => v + rh[i]),
+            a,
+            major,
+          );
+        }
+        const out = h.map((v, i) => z[i] * v + (1 - z[i]) * hh[i]);
+        return { out, state: [out] };
+      },
+    };
   }
   throw new Error(`reference: cell ${cls}`);
 }
@@ -419,11 +528,15 @@ function stacked(cells: Cell[]): Cell {
     units: cells[cells.length - 1].units,
     init: () => cells.flatMap((cell) => cell.init()),
     step: (x, state) => {
-      let input = x; const next: Float64Array[] = []; let offset = 0;
+      let input = x;
+      const next: Float64Array[] = [];
+      let offset = 0;
       for (const cell of cells) {
         const n = cell.init().length;
         const result = cell.step(input, state.slice(offset, offset + n));
-        next.push(...result.state); input = result.out; offset += n;
+        next.push(...result.state);
+        input = result.out;
+        offset += n;
       }
       return { out: input, state: next };
     },
@@ -441,22 +554,29 @@ function convLstm(x: Nd, cfg: Json, w: Float64Array[], wshape: number[][], major
   const padding = cfg.padding ?? 'valid';
   const a = cfg.activation ?? 'tanh';
   const ra = cfg.recurrent_activation ?? 'hard_sigmoid';
-  let outH = 0; let outW = 0; let seqOut: Nd | undefined;
+  let outH = 0;
+  let outW = 0;
+  let seqOut: Nd | undefined;
   const outs: Nd[] = [];
   for (let b = 0; b < batch; b++) {
-    let hState: Nd | undefined; let cState: Nd | undefined;
+    let hState: Nd | undefined;
+    let cState: Nd | undefined;
     for (let t = 0; t < steps; t++) {
       const frameSize = h * wd * cin;
       const frame = nd([1, h, wd, cin], x.data.slice((b * steps + t) * frameSize, (b * steps + t + 1) * frameSize));
       const zx = conv(frame, k, kshape, stride, dil, padding, cfg.use_bias === false ? undefined : bias);
       [outH, outW] = [zx.shape[1], zx.shape[2]];
-      hState ??= nd([1, outH, outW, f]); cState ??= nd([1, outH, outW, f]);
+      hState ??= nd([1, outH, outW, f]);
+      cState ??= nd([1, outH, outW, f]);
       const zh = conv(hState, rk, rshape, [1, 1], [1, 1], 'same');
       const g = map(zx, (v, i) => v + zh.data[i]);
       const gate = (p: number) =>
         Array.from({ length: outH * outW * f }, (_, i) => g.data[Math.floor(i / f) * 4 * f + p * f + (i % f)]);
       const part = (p: number, name: string) => activate(nd([1, outH, outW, f], gate(p)), name, major);
-      const ig = part(0, ra); const fg = part(1, ra); const cc = part(2, a); const og = part(3, ra);
+      const ig = part(0, ra);
+      const fg = part(1, ra);
+      const cc = part(2, a);
+      const og = part(3, ra);
       cState = map(cState, (v, i) => fg.data[i] * v + ig.data[i] * cc.data[i]);
       const ac = activate(cState, a, major);
       hState = map(ac, (v, i) => og.data[i] * v);
@@ -483,9 +603,12 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
   const act = (y: Nd) => activate(y, cfg.activation, major);
   const bias = (index: number) => (cfg.use_bias === false ? undefined : values[index]);
   switch (cls) {
-    case 'InputLayer': return x;
-    case 'Dense': return act(dense(x, values[0], cfg.units, bias(1)));
-    case 'Activation': return act(x);
+    case 'InputLayer':
+      return x;
+    case 'Dense':
+      return act(dense(x, values[0], cfg.units, bias(1)));
+    case 'Activation':
+      return act(x);
     case 'Embedding': {
       const dim = w[0].shape[1];
       const out = nd([...x.shape, dim]);
@@ -502,23 +625,30 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
         return keep ? v : 0;
       });
     }
-    case 'Flatten': return nd([x.shape[0], x.data.length / x.shape[0]], x.data);
-    case 'Reshape': return nd([x.shape[0], ...cfg.target_shape], x.data);
-    case 'Permute': return transpose(x, [0, ...cfg.dims]);
+    case 'Flatten':
+      return nd([x.shape[0], x.data.length / x.shape[0]], x.data);
+    case 'Reshape':
+      return nd([x.shape[0], ...cfg.target_shape], x.data);
+    case 'Permute':
+      return transpose(x, [0, ...cfg.dims]);
     case 'RepeatVector': {
       const [b, n] = x.shape;
       const out = nd([b, cfg.n, n]);
-      for (let i = 0; i < b; i++) for (let r = 0; r < cfg.n; r++) {
-        out.data.set(x.data.slice(i * n, (i + 1) * n), (i * cfg.n + r) * n);
-      }
+      for (let i = 0; i < b; i++)
+        for (let r = 0; r < cfg.n; r++) {
+          out.data.set(x.data.slice(i * n, (i + 1) * n), (i * cfg.n + r) * n);
+        }
       return out;
     }
-    case 'Conv1D': case 'Conv2D': case 'Conv3D': {
+    case 'Conv1D':
+    case 'Conv2D':
+    case 'Conv3D': {
       const rank = Number(cls[4]);
       const [stride, dilation] = [tuple(cfg.strides, rank), tuple(cfg.dilation_rate, rank)];
       return act(conv(x, values[0], [...w[0].shape], stride, dilation, cfg.padding ?? 'valid', bias(1)));
     }
-    case 'Conv2DTranspose': case 'Conv3DTranspose': {
+    case 'Conv2DTranspose':
+    case 'Conv3DTranspose': {
       const rank = Number(cls[4]);
       const stride = tuple(cfg.strides, rank);
       return act(convTranspose(x, values[0], [...w[0].shape], stride, cfg.padding ?? 'valid', bias(1)));
@@ -532,16 +662,27 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       const y = depthwiseOf(x, cfg, values[0], w[0]);
       return act(conv(y, values[1], [...w[1].shape], [1, 1], [1, 1], 'valid', bias(2)));
     }
-    case 'MaxPooling1D': case 'MaxPooling2D': case 'MaxPooling3D':
-    case 'AveragePooling1D': case 'AveragePooling2D': case 'AveragePooling3D': {
+    case 'MaxPooling1D':
+    case 'MaxPooling2D':
+    case 'MaxPooling3D':
+    case 'AveragePooling1D':
+    case 'AveragePooling2D':
+    case 'AveragePooling3D': {
       const rank = Number(cls[cls.length - 2]);
       const sizes = tuple(cfg.pool_size, rank);
       const kind = cls.startsWith('Max') ? 'max' : 'avg';
       return pool(x, rank, kind, sizes, tuple(cfg.strides ?? sizes, rank), cfg.padding ?? 'valid');
     }
-    case 'GlobalMaxPooling1D': case 'GlobalMaxPooling2D': return globalPool(x, 'max');
-    case 'GlobalAveragePooling1D': case 'GlobalAveragePooling2D': return globalPool(x, 'avg');
-    case 'Cropping2D': { const [[t, b], [l, r]] = cfg.cropping; return crop2d(x, t, b, l, r); }
+    case 'GlobalMaxPooling1D':
+    case 'GlobalMaxPooling2D':
+      return globalPool(x, 'max');
+    case 'GlobalAveragePooling1D':
+    case 'GlobalAveragePooling2D':
+      return globalPool(x, 'avg');
+    case 'Cropping2D': {
+      const [[t, b], [l, r]] = cfg.cropping;
+      return crop2d(x, t, b, l, r);
+    }
     case 'ZeroPadding2D': {
       const [[t, b], [l, r]] = cfg.padding;
       const [n, h, wd, c] = x.shape;
@@ -567,11 +708,12 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       let k = 0;
       const gamma = cfg.scale === false ? undefined : values[k++];
       const beta = cfg.center === false ? undefined : values[k++];
-      const mean = values[k++]; const variance = values[k++];
+      const mean = values[k++];
+      const variance = values[k++];
       const eps = cfg.epsilon ?? 1e-3;
       return map(x, (v, i) => {
         const ch = i % c;
-        return (v - mean[ch]) / Math.sqrt(variance[ch] + eps) * (gamma ? gamma[ch] : 1) + (beta ? beta[ch] : 0);
+        return ((v - mean[ch]) / Math.sqrt(variance[ch] + eps)) * (gamma ? gamma[ch] : 1) + (beta ? beta[ch] : 0);
       });
     }
     case 'LayerNormalization': {
@@ -584,26 +726,37 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
         const mean = row.reduce((s, v) => s + v, 0) / c;
         const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / c;
         for (let i = 0; i < c; i++) {
-          out.data[r * c + i] = (row[i] - mean) / Math.sqrt(variance + eps) * gamma[i] + beta[i];
+          out.data[r * c + i] = ((row[i] - mean) / Math.sqrt(variance + eps)) * gamma[i] + beta[i];
         }
       }
       return out;
     }
-    case 'ReLU': return map(x, (v) => Math.min(Math.max(v, 0), cfg.max_value ?? Infinity));
-    case 'LeakyReLU': return map(x, (v) => (v >= 0 ? v : (cfg.alpha ?? 0.3) * v));
-    case 'PReLU': return map(x, (v, i) => (v >= 0 ? v : values[0][i % values[0].length] * v));
-    case 'ELU': return map(x, (v) => (v > 0 ? v : (cfg.alpha ?? 1) * (Math.exp(v) - 1)));
-    case 'ThresholdedReLU': return map(x, (v) => (v > (cfg.theta ?? 1) ? v : 0));
-    case 'Softmax': return softmaxLast(x, Array.isArray(cfg.axis) ? cfg.axis[0] : cfg.axis ?? -1);
-    case 'Add': return inputs.slice(1).reduce((s, y) => elementwise(s, y, (p, q) => p + q), x);
-    case 'Subtract': return elementwise(x, inputs[1], (p, q) => p - q);
-    case 'Multiply': return inputs.slice(1).reduce((s, y) => elementwise(s, y, (p, q) => p * q), x);
+    case 'ReLU':
+      return map(x, (v) => Math.min(Math.max(v, 0), cfg.max_value ?? Infinity));
+    case 'LeakyReLU':
+      return map(x, (v) => (v >= 0 ? v : (cfg.alpha ?? 0.3) * v));
+    case 'PReLU':
+      return map(x, (v, i) => (v >= 0 ? v : values[0][i % values[0].length] * v));
+    case 'ELU':
+      return map(x, (v) => (v > 0 ? v : (cfg.alpha ?? 1) * (Math.exp(v) - 1)));
+    case 'ThresholdedReLU':
+      return map(x, (v) => (v > (cfg.theta ?? 1) ? v : 0));
+    case 'Softmax':
+      return softmaxLast(x, Array.isArray(cfg.axis) ? cfg.axis[0] : (cfg.axis ?? -1));
+    case 'Add':
+      return inputs.slice(1).reduce((s, y) => elementwise(s, y, (p, q) => p + q), x);
+    case 'Subtract':
+      return elementwise(x, inputs[1], (p, q) => p - q);
+    case 'Multiply':
+      return inputs.slice(1).reduce((s, y) => elementwise(s, y, (p, q) => p * q), x);
     case 'Average': {
       const sum = inputs.slice(1).reduce((s, y) => elementwise(s, y, (p, q) => p + q), x);
       return map(sum, (v) => v / inputs.length);
     }
-    case 'Maximum': return inputs.slice(1).reduce((s, y) => elementwise(s, y, Math.max), x);
-    case 'Minimum': return inputs.slice(1).reduce((s, y) => elementwise(s, y, Math.min), x);
+    case 'Maximum':
+      return inputs.slice(1).reduce((s, y) => elementwise(s, y, Math.max), x);
+    case 'Minimum':
+      return inputs.slice(1).reduce((s, y) => elementwise(s, y, Math.min), x);
     case 'Concatenate': {
       const axis = (cfg.axis ?? -1) < 0 ? x.shape.length + (cfg.axis ?? -1) : cfg.axis;
       const shape = [...x.shape];
@@ -611,11 +764,12 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       const out = nd(shape);
       const outer = size(shape.slice(0, axis));
       let offset = 0;
-      for (let o = 0; o < outer; o++) for (const y of inputs) {
-        const chunk = size(y.shape.slice(axis));
-        out.data.set(y.data.slice(o * chunk, (o + 1) * chunk), offset);
-        offset += chunk;
-      }
+      for (let o = 0; o < outer; o++)
+        for (const y of inputs) {
+          const chunk = size(y.shape.slice(axis));
+          out.data.set(y.data.slice(o * chunk, (o + 1) * chunk), offset);
+          offset += chunk;
+        }
       return out;
     }
     case 'Dot': {
@@ -623,7 +777,9 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       const n = a.shape[1];
       const out = nd([a.shape[0], 1]);
       for (let i = 0; i < a.shape[0]; i++) {
-        let s = 0; let na = 0; let nb = 0;
+        let s = 0;
+        let na = 0;
+        let nb = 0;
         for (let k = 0; k < n; k++) {
           s += a.data[i * n + k] * b.data[i * n + k];
           na += a.data[i * n + k] ** 2;
@@ -633,7 +789,10 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       }
       return out;
     }
-    case 'SimpleRNN': case 'LSTM': case 'GRU': return runRnn(x, makeCell(cls, cfg, values, major), cfg);
+    case 'SimpleRNN':
+    case 'LSTM':
+    case 'GRU':
+      return runRnn(x, makeCell(cls, cfg, values, major), cfg);
     case 'RNN': {
       const cellCfg = cfg.cell as Json;
       if (cellCfg.class_name === 'StackedRNNCells') {
@@ -646,7 +805,14 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       }
       return runRnn(x, makeCell(cellCfg.class_name, cellCfg.config, values, major), cfg);
     }
-    case 'ConvLSTM2D': return convLstm(x, cfg, values, w.map((weight) => [...weight.shape]), major);
+    case 'ConvLSTM2D':
+      return convLstm(
+        x,
+        cfg,
+        values,
+        w.map((weight) => [...weight.shape]),
+        major,
+      );
     case 'Bidirectional': {
       const inner = cfg.layer as Json;
       const half = values.length / 2;
@@ -657,9 +823,10 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       if (inner.config.return_sequences) {
         const [b, s, u] = bwdRaw.shape;
         bwd = nd([b, s, u]);
-        for (let i = 0; i < b; i++) for (let t = 0; t < s; t++) {
-          bwd.data.set(bwdRaw.data.slice((i * s + s - 1 - t) * u, (i * s + s - t) * u), (i * s + t) * u);
-        }
+        for (let i = 0; i < b; i++)
+          for (let t = 0; t < s; t++) {
+            bwd.data.set(bwdRaw.data.slice((i * s + s - 1 - t) * u, (i * s + s - t) * u), (i * s + t) * u);
+          }
       }
       return runLayer('Concatenate', { axis: -1 }, [fwd, bwd], [], major, {});
     }
@@ -669,47 +836,65 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
       const per = size(x.shape.slice(2));
       const frame = (i: number) => nd([1, ...x.shape.slice(2)], x.data.slice(i * per, (i + 1) * per));
       const frames = Array.from({ length: b * s }, (_, i) =>
-        runLayer(inner.class_name, inner.config, [frame(i)], w, major, {}));
+        runLayer(inner.class_name, inner.config, [frame(i)], w, major, {}),
+      );
       const out = nd([b, s, ...frames[0].shape.slice(1)]);
       frames.forEach((frame, i) => out.data.set(frame.data, i * frame.data.length));
       return out;
     }
-    case 'Rescaling': return elementwise(elementwise(x, cfg.scale, (p, q) => p * q), cfg.offset ?? 0, (p, q) => p + q);
+    case 'Rescaling':
+      return elementwise(
+        elementwise(x, cfg.scale, (p, q) => p * q),
+        cfg.offset ?? 0,
+        (p, q) => p + q,
+      );
     case 'CategoryEncoding': {
       const tokens = cfg.num_tokens as number;
       const mode = cfg.output_mode ?? 'multi_hot';
       const rows = x.shape.length === 1 ? x.data.length : x.shape[0];
       const per = x.data.length / rows;
       const out = nd([rows, tokens]);
-      for (let r = 0; r < rows; r++) for (let k = 0; k < per; k++) {
-        const t = x.data[r * per + k];
-        out.data[r * tokens + t] = mode === 'count' ? out.data[r * tokens + t] + 1 : 1;
-      }
+      for (let r = 0; r < rows; r++)
+        for (let k = 0; k < per; k++) {
+          const t = x.data[r * per + k];
+          out.data[r * tokens + t] = mode === 'count' ? out.data[r * tokens + t] + 1 : 1;
+        }
       return out;
     }
     case 'Normalization': {
-      const mean = cfg.mean != null ? [cfg.mean].flat(9) as number[] : Array.from(values[0]);
-      const variance = cfg.variance != null ? [cfg.variance].flat(9) as number[] : Array.from(values[1]);
+      const mean = cfg.mean != null ? ([cfg.mean].flat(9) as number[]) : Array.from(values[0]);
+      const variance = cfg.variance != null ? ([cfg.variance].flat(9) as number[]) : Array.from(values[1]);
       const s = (i: number) => Math.max(Math.sqrt(variance[i % variance.length]), 1e-7);
       return map(x, (v, i) => (cfg.invert ? mean[i % mean.length] + v * s(i) : (v - mean[i % mean.length]) / s(i)));
     }
     case 'CenterCrop': {
       const [, h, wd] = x.shape;
       if (h < cfg.height || wd < cfg.width) return resize(x, cfg.height, cfg.width, 'bilinear', true);
-      const top = Math.trunc((h - cfg.height) / 2); const left = Math.trunc((wd - cfg.width) / 2);
+      const top = Math.trunc((h - cfg.height) / 2);
+      const left = Math.trunc((wd - cfg.width) / 2);
       return crop2d(x, top, h - cfg.height - top, left, wd - cfg.width - left);
     }
     case 'Resizing':
       return resize(x, cfg.height, cfg.width, cfg.interpolation ?? 'bilinear', cfg.crop_to_aspect_ratio === true);
-    case 'RandomCrop': return major >= 3 ? x : resize(x, cfg.height, cfg.width, 'bilinear', true);
-    case 'TFOpLambda': case 'ops.Add': case 'ops.Subtract': case 'ops.Multiply': case 'ops.TrueDivide':
+    case 'RandomCrop':
+      return major >= 3 ? x : resize(x, cfg.height, cfg.width, 'bilinear', true);
+    case 'TFOpLambda':
+    case 'ops.Add':
+    case 'ops.Subtract':
+    case 'ops.Multiply':
+    case 'ops.TrueDivide':
     case 'ops.Divide': {
       const fn = cls === 'TFOpLambda' ? String(cfg.function) : cls;
       const other = fn === 'nn.bias_add' ? kwargs.bias : kwargs.y;
       const [a, b] = kwargs.constantFirst === undefined ? [x, other] : [kwargs.constantFirst, x];
       type Op = (p: number, q: number) => number;
-      const op: Op = /add/i.test(fn) ? (p, q) => p + q : /subtract/i.test(fn) ? (p, q) => p - q
-        : /multiply/i.test(fn) ? (p, q) => p * q : (p, q) => p / q;
+      const op: Op = /add/i.test(fn)
+        ? (p, q) => p + q
+        : /subtract/i.test(fn)
+          ? (p, q) => p - q
+          : /multiply/i.test(fn)
+            ? (p, q) => p * q
+            : (p, q) => p / q;
       if (typeof a === 'number' || Array.isArray(a)) return elementwise(b as Nd, a, (p, q) => op(q, p));
       return elementwise(a as Nd, b as Nd | number, op);
     }
@@ -723,12 +908,42 @@ function runLayer(cls: string, cfg: Json, inputs: Nd[], w: SpecWeight[], major: 
 }
 
 /** Classes that are identities at inference (for these references: Keras's training=False). */
-const IDENTITIES = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'AlphaDropout',
-  'GaussianDropout', 'GaussianNoise', 'ActivityRegularization', 'Identity', 'RandomFlip', 'RandomRotation',
-  'RandomZoom', 'RandomContrast', 'RandomTranslation', 'RandomBrightness', 'RandomHeight', 'RandomWidth',
-  'RandomColorDegeneration', 'RandomColorJitter', 'RandomElasticTransform', 'RandomErasing', 'RandomGaussianBlur',
-  'RandomGrayscale', 'RandomHue', 'RandomInvert', 'RandomPerspective', 'RandomPosterization', 'RandomSaturation',
-  'RandomSharpness', 'RandomShear', 'AugMix', 'CutMix', 'MixUp', 'RandAugment']);
+const IDENTITIES = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'SpatialDropout3D',
+  'AlphaDropout',
+  'GaussianDropout',
+  'GaussianNoise',
+  'ActivityRegularization',
+  'Identity',
+  'RandomFlip',
+  'RandomRotation',
+  'RandomZoom',
+  'RandomContrast',
+  'RandomTranslation',
+  'RandomBrightness',
+  'RandomHeight',
+  'RandomWidth',
+  'RandomColorDegeneration',
+  'RandomColorJitter',
+  'RandomElasticTransform',
+  'RandomErasing',
+  'RandomGaussianBlur',
+  'RandomGrayscale',
+  'RandomHue',
+  'RandomInvert',
+  'RandomPerspective',
+  'RandomPosterization',
+  'RandomSaturation',
+  'RandomSharpness',
+  'RandomShear',
+  'AugMix',
+  'CutMix',
+  'MixUp',
+  'RandAugment',
+]);
 
 const layerList = (entry: Json): Json[] => (Array.isArray(entry.config) ? entry.config : entry.config.layers);
 const nameOf = (entry: Json): string => entry.config?.name ?? entry.name;
@@ -757,7 +972,10 @@ function runModel(entry: Json, inputs: Nd[], spec: ModelSpec, prefix: string[], 
   };
   for (const layer of layers) {
     const name = nameOf(layer);
-    if (layer.class_name === 'InputLayer') { outputs.set(name, [inputs[inputNames.indexOf(name)]]); continue; }
+    if (layer.class_name === 'InputLayer') {
+      outputs.set(name, [inputs[inputNames.indexOf(name)]]);
+      continue;
+    }
     const results: Nd[] = [];
     for (const node of layer.inbound_nodes as unknown[][][]) {
       const kwargs = { ...((node[0][3] as Json) ?? {}) };

@@ -32,11 +32,16 @@ export interface InputDef {
   readonly range?: readonly [number, number];
 }
 
-export interface Built { readonly spec: ModelSpec; readonly inputs: readonly InputDef[] }
+export interface Built {
+  readonly spec: ModelSpec;
+  readonly inputs: readonly InputDef[];
+}
 
 export class SpecBuilder {
   private readonly random: () => number;
-  constructor(seed: number) { this.random = seeded(seed); }
+  constructor(seed: number) {
+    this.random = seeded(seed);
+  }
 
   /** A weight with values in [lo, hi). */
   w(name: string, shape: readonly number[], lo = -0.5, hi = 0.5, extra: Partial<SpecWeight> = {}): SpecWeight {
@@ -53,8 +58,10 @@ export class SpecBuilder {
   /** BatchNormalization weights (positive variance). */
   bn(channels: number): SpecWeight[] {
     return [
-      this.w('gamma', [channels], 0.5, 1.5), this.w('beta', [channels]),
-      this.w('moving_mean', [channels]), this.w('moving_variance', [channels], 0.2, 2),
+      this.w('gamma', [channels], 0.5, 1.5),
+      this.w('beta', [channels]),
+      this.w('moving_mean', [channels]),
+      this.w('moving_variance', [channels], 0.2, 2),
     ];
   }
 
@@ -85,7 +92,9 @@ export function functional(
   };
   let previous = inputs[0].name;
   const entries: Json[] = inputs.map((input) => ({
-    class_name: 'InputLayer', name: input.name, inbound_nodes: [],
+    class_name: 'InputLayer',
+    name: input.name,
+    inbound_nodes: [],
     config: { batch_input_shape: [null, ...input.shape], dtype: 'float32', sparse: false, name: input.name },
   }));
   for (const layer of layers) {

@@ -1,5 +1,6 @@
 // Test helper: writes real-layout Keras files from a TF.js layers model, so `convert` can be checked by round trips.
-// Keras 2 `.h5`: root attrs model_config/keras_version/backend, model_weights/<layer>/<layer>/<weight>:0 + weight_names.
+// Keras 2 `.h5`: root attrs model_config/keras_version/backend, model_weights/<layer>/<layer>/<weight>:0 +
+// weight_names.
 // Keras 3 `.keras`: a zip of config.json, metadata.json and model.weights.h5 (layers/<snake_class>[_n]/vars/<i>).
 import { writeFile } from 'node:fs/promises';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -10,7 +11,10 @@ import { toSnakeCase } from '../../src/convert/keras3-config.js';
 
 type Json = Record<string, unknown>;
 
-/** float32 values of every weight of a loaded TF.js model, by TF.js weight name (quantised models come back dequantised). */
+/**
+ * float32 values of every weight of a loaded TF.js model, by TF.js weight name (quantised models come back
+ * dequantised).
+ */
 function weightValues(layer: tf.layers.Layer): { name: string; shape: number[]; values: Float32Array | Int32Array }[] {
   return layer.weights.map((weight) => {
     const tensor = weight.read();
@@ -20,7 +24,12 @@ function weightValues(layer: tf.layers.Layer): { name: string; shape: number[]; 
 }
 
 /** Writes a Keras 2 HDF5 model (what `model.save('x.h5')` writes) from a TF.js model and its Keras 2 `model_config`. */
-export async function writeKerasH5(path: string, model: tf.LayersModel, modelConfig: Json, kerasVersion = '2.2.4'): Promise<void> {
+export async function writeKerasH5(
+  path: string,
+  model: tf.LayersModel,
+  modelConfig: Json,
+  kerasVersion = '2.2.4',
+): Promise<void> {
   const h5wasm = await h5Ready();
   await rm(path, { force: true });
   const file = new h5wasm.File(path, 'w');
@@ -29,7 +38,10 @@ export async function writeKerasH5(path: string, model: tf.LayersModel, modelCon
     file.create_attribute('keras_version', kerasVersion);
     file.create_attribute('backend', 'tensorflow');
     const root = file.create_group('model_weights');
-    root.create_attribute('layer_names', model.layers.map((layer) => layer.name));
+    root.create_attribute(
+      'layer_names',
+      model.layers.map((layer) => layer.name),
+    );
     root.create_attribute('keras_version', kerasVersion);
     root.create_attribute('backend', 'tensorflow');
     for (const layer of model.layers) {
@@ -37,7 +49,11 @@ export async function writeKerasH5(path: string, model: tf.LayersModel, modelCon
       const weights = weightValues(layer);
       // Keras writes an empty float array for layers without weights
       if (weights.length === 0) group.create_attribute('weight_names', new Float64Array(0), [0]);
-      else group.create_attribute('weight_names', weights.map((weight) => `${weight.name}:0`));
+      else
+        group.create_attribute(
+          'weight_names',
+          weights.map((weight) => `${weight.name}:0`),
+        );
       for (const weight of weights) createDataset(group, `${weight.name}:0`, weight.values, weight.shape);
     }
   } finally {
@@ -48,12 +64,25 @@ export async function writeKerasH5(path: string, model: tf.LayersModel, modelCon
 function createDataset(group: Group, path: string, values: Float32Array | Int32Array, shape: number[]): void {
   const parts = path.split('/');
   let parent = group;
-  for (const part of parts.slice(0, -1)) parent = parent.keys().includes(part) ? (parent.get(part) as Group) : parent.create_group(part);
-  parent.create_dataset({ name: parts[parts.length - 1], data: values, shape, dtype: values instanceof Float32Array ? '<f' : '<i' });
+  for (const part of parts.slice(0, -1))
+    parent = parent.keys().includes(part) ? (parent.get(part) as Group) : parent.create_group(part);
+  parent.create_dataset({
+    name: parts[parts.length - 1],
+    data: values,
+    shape,
+    dtype: values instanceof Float32Array ? '<f' : '<i',
+  });
 }
 
-/** Writes a Keras 3 `.keras` archive from a TF.js model and its Keras 2 `model_config` (translated to Keras 3's layout). */
-export async function writeKerasV3(path: string, model: tf.LayersModel, modelConfig: Json, kerasVersion = '3.5.0'): Promise<void> {
+/**
+ * Writes a Keras 3 `.keras` archive from a TF.js model and its Keras 2 `model_config` (translated to Keras 3's layout).
+ */
+export async function writeKerasV3(
+  path: string,
+  model: tf.LayersModel,
+  modelConfig: Json,
+  kerasVersion = '3.5.0',
+): Promise<void> {
   const h5wasm = await h5Ready();
   const weightsPath = `${path}.weights.h5`;
   await rm(weightsPath, { force: true });
@@ -68,11 +97,14 @@ export async function writeKerasV3(path: string, model: tf.LayersModel, modelCon
   await rm(weightsPath, { force: true });
   const config = toKeras3(modelConfig, model);
   const metadata = { keras_version: kerasVersion, date_saved: '2024-01-01@00:00:00' };
-  await writeFile(path, zip([
-    ['metadata.json', Buffer.from(JSON.stringify(metadata))],
-    ['config.json', Buffer.from(JSON.stringify(config))],
-    ['model.weights.h5', weights],
-  ]));
+  await writeFile(
+    path,
+    zip([
+      ['metadata.json', Buffer.from(JSON.stringify(metadata))],
+      ['config.json', Buffer.from(JSON.stringify(config))],
+      ['model.weights.h5', weights],
+    ]),
+  );
 }
 
 function writeV3Layers(group: Group, container: tf.LayersModel): void {
@@ -91,15 +123,27 @@ function writeV3Layers(group: Group, container: tf.LayersModel): void {
     }
     const vars = child.create_group('vars');
     weightValues(layer).forEach((weight, index) => {
-      vars.create_dataset({ name: String(index), data: weight.values, shape: weight.shape, dtype: weight.values instanceof Float32Array ? '<f' : '<i' });
+      vars.create_dataset({
+        name: String(index),
+        data: weight.values,
+        shape: weight.shape,
+        dtype: weight.values instanceof Float32Array ? '<f' : '<i',
+      });
     });
   }
 }
 
-const policy = (name: unknown) => ({ module: 'keras', class_name: 'DTypePolicy', config: { name: name ?? 'float32' }, registered_name: null });
+const policy = (name: unknown) => ({
+  module: 'keras',
+  class_name: 'DTypePolicy',
+  config: { name: name ?? 'float32' },
+  registered_name: null,
+});
 
 /** Options of `toKeras3`: `legacy` writes what Keras 3's `.h5` saver writes (no module/registered_name on layers). */
-export interface Keras3Options { readonly legacy?: boolean }
+export interface Keras3Options {
+  readonly legacy?: boolean;
+}
 
 const keras3Tensor = (ref: unknown[], model?: tf.LayersModel) => ({
   class_name: '__keras_tensor__',
@@ -117,10 +161,12 @@ export function toKeras3(entry: Json, model?: tf.LayersModel, options: Keras3Opt
   const rawClass = String(entry.class_name);
   if (rawClass.startsWith('ops.')) return opToKeras3(entry, model, options);
   const className = rawClass === 'Model' ? 'Functional' : rawClass;
-  const config = Array.isArray(entry.config) ? { name: 'sequential', layers: entry.config } : { ...(entry.config as Json) };
+  const config = Array.isArray(entry.config)
+    ? { name: 'sequential', layers: entry.config }
+    : { ...(entry.config as Json) };
   if (className === 'Sequential') config.layers = withInputLayer(config.layers as Json[]);
-  const module = className === 'Functional' ? 'keras.src.models.functional'
-    : className === 'Sequential' ? 'keras' : 'keras.layers';
+  const module =
+    className === 'Functional' ? 'keras.src.models.functional' : className === 'Sequential' ? 'keras' : 'keras.layers';
   const out: Json = options.legacy
     ? { class_name: className, config: {} }
     : { module, class_name: className, config: {}, registered_name: null };
@@ -130,7 +176,8 @@ export function toKeras3(entry: Json, model?: tf.LayersModel, options: Keras3Opt
     else if (key === 'dtype') next.dtype = className === 'InputLayer' ? (value ?? 'float32') : policy(value);
     else if (key === 'batch_input_shape') next.batch_shape = value;
     else if (key === 'alpha' && className === 'LeakyReLU') next.negative_slope = value;
-    else if (key.endsWith('_initializer') && value && typeof value === 'object') next[key] = { module: 'keras.initializers', ...(value as Json), registered_name: null };
+    else if (key.endsWith('_initializer') && value && typeof value === 'object')
+      next[key] = { module: 'keras.initializers', ...(value as Json), registered_name: null };
     else next[key] = value;
   }
   if (className === 'Dense') next.lora_rank = null; // a Keras 3.x key TF.js has never heard of
@@ -168,10 +215,16 @@ function withInputLayer(layers: Json[]): Json[] {
 /** A nested Sequential is not a Functional in Keras 3, so its calls are nodes 0, 1, ... (Keras 2 counts from 1). */
 function unshiftSequentialRefs(config: Json): void {
   const layers = (config.layers as Json[]) ?? [];
-  const sequential = new Set(layers.filter((layer) => layer.class_name === 'Sequential')
-    .map((layer) => String(layer.name ?? (layer.config as Json).name)));
+  const sequential = new Set(
+    layers
+      .filter((layer) => layer.class_name === 'Sequential')
+      .map((layer) => String(layer.name ?? (layer.config as Json).name)),
+  );
   const fix = (value: unknown): void => {
-    if (Array.isArray(value)) { value.forEach(fix); return; }
+    if (Array.isArray(value)) {
+      value.forEach(fix);
+      return;
+    }
     if (!value || typeof value !== 'object') return;
     const history = ((value as Json).config as Json | undefined)?.keras_history as unknown[] | undefined;
     const isTensor = (value as Json).class_name === '__keras_tensor__';
@@ -180,7 +233,7 @@ function unshiftSequentialRefs(config: Json): void {
   };
   for (const layer of layers) fix(layer.inbound_nodes);
   const outputs = config.output_layers as unknown[];
-  for (const ref of (typeof outputs?.[0] === 'string' ? [outputs] : outputs ?? []) as unknown[][]) {
+  for (const ref of (typeof outputs?.[0] === 'string' ? [outputs] : (outputs ?? [])) as unknown[][]) {
     if (sequential.has(String(ref[0]))) ref[1] = Number(ref[1]) - 1;
   }
 }
@@ -224,7 +277,7 @@ export interface ModelSpec {
 export type SpecFormat = 'keras2-h5' | 'keras3-keras' | 'keras3-h5';
 
 const layersOf = (entry: Json): Json[] =>
-  (Array.isArray(entry.config) ? entry.config : ((entry.config as Json).layers as Json[]) ?? []);
+  Array.isArray(entry.config) ? entry.config : (((entry.config as Json).layers as Json[]) ?? []);
 const nameOf = (entry: Json) => String((entry.config as Json)?.name ?? entry.name ?? '');
 const isModel = (entry: Json) => ['Sequential', 'Model', 'Functional'].includes(String(entry.class_name));
 
@@ -258,11 +311,14 @@ export async function writeKerasSpec(path: string, format: SpecFormat, spec: Mod
     const weights = await readFile(weightsPath);
     await rm(weightsPath, { force: true });
     const metadata = { keras_version: '3.8.0', date_saved: '2025-01-01@00:00:00' };
-    await writeFile(path, zip([
-      ['metadata.json', Buffer.from(JSON.stringify(metadata))],
-      ['config.json', Buffer.from(JSON.stringify(toKeras3(spec.config)))],
-      ['model.weights.h5', weights],
-    ]));
+    await writeFile(
+      path,
+      zip([
+        ['metadata.json', Buffer.from(JSON.stringify(metadata))],
+        ['config.json', Buffer.from(JSON.stringify(toKeras3(spec.config)))],
+        ['model.weights.h5', weights],
+      ]),
+    );
     return;
   }
   const keras3 = format === 'keras3-h5';
@@ -306,9 +362,10 @@ export async function writeKerasSpec(path: string, format: SpecFormat, spec: Mod
 }
 
 /** A Keras 3 op in a legacy `.h5` config (ops are not layers: they have no `trainable`, and no weights group). */
-const isOpEntry = (layer: Json, keras3: boolean) => keras3
-  && ['TrueDivide', 'Divide', 'Add', 'Subtract', 'Multiply'].includes(String(layer.class_name))
-  && (layer.config as Json).trainable === undefined;
+const isOpEntry = (layer: Json, keras3: boolean) =>
+  keras3 &&
+  ['TrueDivide', 'Divide', 'Add', 'Subtract', 'Multiply'].includes(String(layer.class_name)) &&
+  (layer.config as Json).trainable === undefined;
 
 /** Keras 3's saving_lib layout: a model's layers keyed by snake-case class, numbered per class, model.layers order. */
 function writeSpecV3Layers(group: Group, spec: ModelSpec, model: Json, prefix: string[]): void {
@@ -355,7 +412,9 @@ function outputShape(model: tf.LayersModel | undefined, name: string): unknown {
   }
 }
 
-/** A minimal zip writer (config.json deflated, the rest stored, like Python's zipfile) so the helper needs no archiver. */
+/**
+ * A minimal zip writer (config.json deflated, the rest stored, like Python's zipfile) so the helper needs no archiver.
+ */
 export function zip(entries: readonly [string, Buffer][]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];

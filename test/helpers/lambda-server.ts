@@ -14,7 +14,12 @@ import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
 import { findRuntime, isoDay } from '../../src/runtimes/table.js';
-import { findOverlap, notificationXml, parseNotificationXml, type BucketNotification } from './lambda-server-notifications.js';
+import {
+  findOverlap,
+  notificationXml,
+  parseNotificationXml,
+  type BucketNotification,
+} from './lambda-server-notifications.js';
 
 /** An error to answer instead of handling a call. */
 export interface InjectedFailure {
@@ -47,8 +52,15 @@ export interface LambdaServerOptions {
   readonly updateDelayMs?: number;
   /** Roles that exist but Lambda cannot assume (answered InvalidParameterValueException). */
   readonly unassumableRoles?: readonly string[];
-  readonly accountLimits?: { readonly CodeSizeUnzipped?: number; readonly CodeSizeZipped?: number; readonly TotalCodeSize?: number };
-  /** The day runtime block dates are judged on (default: now), from src/runtimes/lambda-runtimes.json as AWS applies them. */
+  readonly accountLimits?: {
+    readonly CodeSizeUnzipped?: number;
+    readonly CodeSizeZipped?: number;
+    readonly TotalCodeSize?: number;
+  };
+  /**
+   * The day runtime block dates are judged on (default: now), from src/runtimes/lambda-runtimes.json as AWS applies
+   * them.
+   */
   readonly now?: () => Date;
 }
 
@@ -60,8 +72,21 @@ interface LayerVersion {
   readonly sha256: string;
 }
 
-interface Alias { Name: string; FunctionVersion: string; AliasArn: string; Description: string; RevisionId: string }
-interface Statement { Sid: string; Effect: 'Allow'; Principal: { Service: string }; Action: string; Resource: string; Condition?: Record<string, Record<string, string>> }
+interface Alias {
+  Name: string;
+  FunctionVersion: string;
+  AliasArn: string;
+  Description: string;
+  RevisionId: string;
+}
+interface Statement {
+  Sid: string;
+  Effect: 'Allow';
+  Principal: { Service: string };
+  Action: string;
+  Resource: string;
+  Condition?: Record<string, Record<string, string>>;
+}
 
 interface FunctionState {
   config: Record<string, any>;
@@ -73,7 +98,7 @@ interface FunctionState {
   nextVersion: number;
   aliases: Map<string, Alias>;
   policies: Map<string, Statement[]>; // by qualifier ('' = unqualified)
-  reserved: number | null;            // PutFunctionConcurrency
+  reserved: number | null; // PutFunctionConcurrency
   eventInvoke: Map<string, EventInvokeConfig>; // by qualifier ('' = unqualified)
 }
 
@@ -86,17 +111,34 @@ interface EventInvokeConfig {
 
 /** Lambda and S3 writes: what a "no change" redeploy must not send. */
 export const WRITE_OPS = new Set([
-  'CreateFunction', 'UpdateFunctionCode', 'UpdateFunctionConfiguration', 'PublishVersion', 'CreateAlias', 'UpdateAlias',
-  'AddPermission', 'RemovePermission', 'DeleteFunction', 'PutBucketNotificationConfiguration',
-  'PutFunctionConcurrency', 'PutFunctionEventInvokeConfig', 'UpdateFunctionEventInvokeConfig',
-  'PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'CopyObject', 'DeleteObject', 'CreateBucket',
+  'CreateFunction',
+  'UpdateFunctionCode',
+  'UpdateFunctionConfiguration',
+  'PublishVersion',
+  'CreateAlias',
+  'UpdateAlias',
+  'AddPermission',
+  'RemovePermission',
+  'DeleteFunction',
+  'PutBucketNotificationConfiguration',
+  'PutFunctionConcurrency',
+  'PutFunctionEventInvokeConfig',
+  'UpdateFunctionEventInvokeConfig',
+  'PutObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'CompleteMultipartUpload',
+  'CopyObject',
+  'DeleteObject',
+  'CreateBucket',
 ]);
 
 /** AWS's limits, as its error messages quote them. */
 const REQUEST_CAP = 69_905_067;
 const UNZIPPED_CAP = 262_144_000;
 const ROLE_PATTERN = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
-const LAYER_PATTERN = /^arn:[a-zA-Z0-9-]+:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$/;
+const LAYER_PATTERN =
+  /^arn:[a-zA-Z0-9-]+:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+$/;
 const DESTINATION_PATTERN = /^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)/;
 /** The account's concurrency, and the unreserved part Lambda keeps (PutFunctionConcurrency refuses to go below it). */
 const ACCOUNT_CONCURRENCY = 1000;
@@ -116,12 +158,20 @@ class ApiError extends Error {
 }
 
 /** AWS's answer to a create or update on a runtime past its block date. */
-const runtimeRetired = (runtime: string) => invalid(`The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
+const runtimeRetired = (runtime: string) =>
+  invalid(
+    `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+  );
 
-const notFound = (message = 'The resource you requested does not exist.') => new ApiError(404, 'ResourceNotFoundException', message);
+const notFound = (message = 'The resource you requested does not exist.') =>
+  new ApiError(404, 'ResourceNotFoundException', message);
 const invalid = (message: string) => new ApiError(400, 'InvalidParameterValueException', message);
 const validation = (value: unknown, field: string, constraint: string) =>
-  new ApiError(400, 'ValidationException', `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${constraint}`);
+  new ApiError(
+    400,
+    'ValidationException',
+    `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${constraint}`,
+  );
 
 /** Sum of the uncompressed sizes in a zip's central directory (what Lambda counts), read with yauzl. */
 export function measureZip(zip: Buffer): Promise<{ unzippedBytes: number; files: number }> {
@@ -146,7 +196,12 @@ const sha256Base64 = (data: Buffer) => createHash('sha256').update(data).digest(
 const lambdaDate = () => new Date().toISOString().replace('Z', '+0000');
 
 /** Names the S3 operation of a proxied request (for the call log and failure injection). */
-function s3OperationOf(method: string, path: string, query: URLSearchParams, headers: http.IncomingHttpHeaders): string {
+function s3OperationOf(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  headers: http.IncomingHttpHeaders,
+): string {
   const [bucket, ...rest] = path.slice(1).split('/');
   const key = rest.join('/');
   if (!bucket) return 'ListBuckets';
@@ -157,8 +212,20 @@ function s3OperationOf(method: string, path: string, query: URLSearchParams, hea
     if (query.get('list-type') === '2') return 'ListObjectsV2';
     return method === 'GET' ? 'ListObjects' : `${method}Bucket`;
   }
-  if (method === 'PUT') return headers['x-amz-copy-source'] ? 'CopyObject' : query.has('uploadId') ? 'UploadPart' : query.has('tagging') ? 'PutObjectTagging' : 'PutObject';
-  if (method === 'POST') return query.has('uploads') ? 'CreateMultipartUpload' : query.has('uploadId') ? 'CompleteMultipartUpload' : 'PostObject';
+  if (method === 'PUT')
+    return headers['x-amz-copy-source']
+      ? 'CopyObject'
+      : query.has('uploadId')
+        ? 'UploadPart'
+        : query.has('tagging')
+          ? 'PutObjectTagging'
+          : 'PutObject';
+  if (method === 'POST')
+    return query.has('uploads')
+      ? 'CreateMultipartUpload'
+      : query.has('uploadId')
+        ? 'CompleteMultipartUpload'
+        : 'PostObject';
   if (method === 'DELETE') return query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
   if (method === 'HEAD') return 'HeadObject';
   return query.has('tagging') ? 'GetObjectTagging' : 'GetObject';
@@ -178,7 +245,14 @@ export interface LambdaServer {
   /** The recorded calls that write (see WRITE_OPS). */
   writes(): ServerCall[];
   /** Inspection of a function's state (config of $LATEST, versions, aliases, policy statements). */
-  inspect(name: string): { config: Record<string, any>; versions: string[]; aliases: Record<string, string>; statements: Statement[]; reserved: number | null; eventInvoke: Record<string, unknown> } | null;
+  inspect(name: string): {
+    config: Record<string, any>;
+    versions: string[];
+    aliases: Record<string, string>;
+    statements: Statement[];
+    reserved: number | null;
+    eventInvoke: Record<string, unknown>;
+  } | null;
   /** The stored notification configuration of a bucket. */
   notification(bucket: string): BucketNotification | null;
   /** Stores a notification configuration as if set earlier (no validation). */
@@ -201,10 +275,14 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
   const s3Url = options.s3Endpoint ? new URL(options.s3Endpoint) : null;
   const s3 = options.s3Endpoint
     ? new S3Client({
-      region, endpoint: options.s3Endpoint, forcePathStyle: true, credentials: options.s3Credentials ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      // Lambda itself does not CRC-check the code object it reads; skipping it keeps 50 MiB reads fast
-      responseChecksumValidation: 'WHEN_REQUIRED', requestChecksumCalculation: 'WHEN_REQUIRED',
-    })
+        region,
+        endpoint: options.s3Endpoint,
+        forcePathStyle: true,
+        credentials: options.s3Credentials ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        // Lambda itself does not CRC-check the code object it reads; skipping it keeps 50 MiB reads fast
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      })
     : null;
   let endpoint = '';
   const functionArn = (name: string) => `arn:aws:lambda:${region}:${accountId}:function:${name}`;
@@ -251,10 +329,18 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
 
   function assertIdle(fn: FunctionState): void {
     if (fn.config.State === 'Pending') {
-      throw new ApiError(409, 'ResourceConflictException', 'The operation cannot be performed at this time. The function is currently in the following state: Pending');
+      throw new ApiError(
+        409,
+        'ResourceConflictException',
+        'The operation cannot be performed at this time. The function is currently in the following state: Pending',
+      );
     }
     if (fn.config.LastUpdateStatus === 'InProgress') {
-      throw new ApiError(409, 'ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${fn.config.FunctionArn}`);
+      throw new ApiError(
+        409,
+        'ResourceConflictException',
+        `The operation cannot be performed at this time. An update is in progress for resource: ${fn.config.FunctionArn}`,
+      );
     }
   }
 
@@ -264,9 +350,17 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     fn.config.RevisionId = randomUUID();
     fn.config.LastModified = lambdaDate();
     if (kind === 'create') {
-      Object.assign(fn.config, { State: 'Pending', StateReason: 'The function is being created.', StateReasonCode: 'Creating' });
+      Object.assign(fn.config, {
+        State: 'Pending',
+        StateReason: 'The function is being created.',
+        StateReasonCode: 'Creating',
+      });
     } else {
-      Object.assign(fn.config, { LastUpdateStatus: 'InProgress', LastUpdateStatusReason: 'The function is being updated.', LastUpdateStatusReasonCode: 'Updating' });
+      Object.assign(fn.config, {
+        LastUpdateStatus: 'InProgress',
+        LastUpdateStatusReason: 'The function is being updated.',
+        LastUpdateStatusReasonCode: 'Updating',
+      });
     }
   }
 
@@ -274,16 +368,24 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
   async function loadCode(body: Record<string, any>): Promise<{ zip: Buffer; unzippedBytes: number }> {
     let zip: Buffer;
     if (body.ZipFile !== undefined) {
-      if (body.S3Bucket || body.S3Key) throw invalid('Please do not provide other FunctionCode parameters when providing a ZipFile.');
+      if (body.S3Bucket || body.S3Key)
+        throw invalid('Please do not provide other FunctionCode parameters when providing a ZipFile.');
       zip = Buffer.from(body.ZipFile, 'base64');
     } else if (body.S3Bucket && body.S3Key) {
-      if (!s3) throw invalid('Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist');
+      if (!s3)
+        throw invalid(
+          'Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist',
+        );
       try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: body.S3Bucket, Key: body.S3Key, VersionId: body.S3ObjectVersion }));
+        const object = await s3.send(
+          new GetObjectCommand({ Bucket: body.S3Bucket, Key: body.S3Key, VersionId: body.S3ObjectVersion }),
+        );
         zip = Buffer.from(await object.Body!.transformToByteArray());
       } catch (error) {
         const code = (error as Error).name;
-        throw invalid(`Error occurred while GetObject. S3 Error Code: ${code}. S3 Error Message: ${(error as Error).message}`);
+        throw invalid(
+          `Error occurred while GetObject. S3 Error Code: ${code}. S3 Error Message: ${(error as Error).message}`,
+        );
       }
     } else {
       throw invalid('Please provide a source for function code.');
@@ -297,50 +399,94 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
 
   /** The checks AWS makes on a configuration (create or update). */
   function validateConfig(config: Record<string, any>, unzippedBytes: number): void {
-    if (!ROLE_PATTERN.test(config.Role ?? '')) throw validation(config.Role, 'role', 'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+');
-    if (options.unassumableRoles?.includes(config.Role)) throw invalid('The role defined for the function cannot be assumed by Lambda.');
-    if (!RUNTIME_PATTERN.test(config.Runtime ?? '')) throw invalid(`Value ${config.Runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set`);
-    if (config.MemorySize < 128) throw validation(config.MemorySize, 'memorySize', 'Member must have value greater than or equal to 128');
-    if (config.MemorySize > 10240) throw validation(config.MemorySize, 'memorySize', 'Member must have value less than or equal to 10240');
-    if (config.Timeout < 1 || config.Timeout > 900) throw validation(config.Timeout, 'timeout', 'Member must have value less than or equal to 900');
+    if (!ROLE_PATTERN.test(config.Role ?? ''))
+      throw validation(
+        config.Role,
+        'role',
+        'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+',
+      );
+    if (options.unassumableRoles?.includes(config.Role))
+      throw invalid('The role defined for the function cannot be assumed by Lambda.');
+    if (!RUNTIME_PATTERN.test(config.Runtime ?? ''))
+      throw invalid(
+        `Value ${config.Runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set`,
+      );
+    if (config.MemorySize < 128)
+      throw validation(config.MemorySize, 'memorySize', 'Member must have value greater than or equal to 128');
+    if (config.MemorySize > 10240)
+      throw validation(config.MemorySize, 'memorySize', 'Member must have value less than or equal to 10240');
+    if (config.Timeout < 1 || config.Timeout > 900)
+      throw validation(config.Timeout, 'timeout', 'Member must have value less than or equal to 900');
     const tmp = config.EphemeralStorage?.Size ?? 512;
-    if (tmp < 512 || tmp > 10240) throw validation(tmp, 'ephemeralStorage.size', 'Member must have value between 512 and 10240');
+    if (tmp < 512 || tmp > 10240)
+      throw validation(tmp, 'ephemeralStorage.size', 'Member must have value between 512 and 10240');
     const layerArns: string[] = (config.Layers ?? []).map((layer: { Arn: string }) => layer.Arn);
     if (layerArns.length > 5) throw invalid('Cannot reference more than 5 layers.');
     let total = unzippedBytes;
     for (const arn of layerArns) {
-      if (!LAYER_PATTERN.test(arn)) throw validation(arn, 'layers', `Member must satisfy regular expression pattern: ${LAYER_PATTERN.source}`);
+      if (!LAYER_PATTERN.test(arn))
+        throw validation(arn, 'layers', `Member must satisfy regular expression pattern: ${LAYER_PATTERN.source}`);
       const layer = layers.get(arn);
       if (!layer) {
-        if (arn.split(':')[4] !== accountId) throw new ApiError(403, 'AccessDeniedException', `User: arn:aws:iam::${accountId}:user/deployer is not authorized to perform: lambda:GetLayerVersion on resource: ${arn} because no resource-based policy allows the lambda:GetLayerVersion action`);
+        if (arn.split(':')[4] !== accountId)
+          throw new ApiError(
+            403,
+            'AccessDeniedException',
+            `User: arn:aws:iam::${accountId}:user/deployer is not authorized to perform: lambda:GetLayerVersion on resource: ${arn} because no resource-based policy allows the lambda:GetLayerVersion action`,
+          );
         throw invalid(`Layer version ${arn} does not exist.`);
       }
       total += layer.unzippedBytes;
     }
     if (total > UNZIPPED_CAP) throw invalid(`Unzipped size must be smaller than ${UNZIPPED_CAP} bytes`);
     const env = JSON.stringify(config.Environment?.Variables ?? {});
-    if (Buffer.byteLength(env) > 4096) throw invalid(`Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${env}`);
+    if (Buffer.byteLength(env) > 4096)
+      throw invalid(
+        `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${env}`,
+      );
   }
 
-  const layerRefs = (arns: string[] | undefined) => (arns ?? []).map((arn) => ({ Arn: arn, CodeSize: layers.get(arn)?.zip.length ?? 0 }));
+  const layerRefs = (arns: string[] | undefined) =>
+    (arns ?? []).map((arn) => ({ Arn: arn, CodeSize: layers.get(arn)?.zip.length ?? 0 }));
 
   async function createFunction(body: Record<string, any>): Promise<[number, unknown]> {
     const name = body.FunctionName;
     if (functions.has(name)) throw new ApiError(409, 'ResourceConflictException', `Function already exist: ${name}`);
     const code = await loadCode(body.Code ?? {});
     const config: Record<string, any> = {
-      FunctionName: name, FunctionArn: functionArn(name), Runtime: body.Runtime, Role: body.Role, Handler: body.Handler,
-      CodeSize: code.zip.length, Description: body.Description ?? '', Timeout: body.Timeout ?? 3, MemorySize: body.MemorySize ?? 128,
-      CodeSha256: sha256Base64(code.zip), Version: '$LATEST', TracingConfig: { Mode: 'PassThrough' }, PackageType: 'Zip',
-      Architectures: body.Architectures ?? ['x86_64'], EphemeralStorage: body.EphemeralStorage ?? { Size: 512 },
-      Layers: layerRefs(body.Layers), SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
+      FunctionName: name,
+      FunctionArn: functionArn(name),
+      Runtime: body.Runtime,
+      Role: body.Role,
+      Handler: body.Handler,
+      CodeSize: code.zip.length,
+      Description: body.Description ?? '',
+      Timeout: body.Timeout ?? 3,
+      MemorySize: body.MemorySize ?? 128,
+      CodeSha256: sha256Base64(code.zip),
+      Version: '$LATEST',
+      TracingConfig: { Mode: 'PassThrough' },
+      PackageType: 'Zip',
+      Architectures: body.Architectures ?? ['x86_64'],
+      EphemeralStorage: body.EphemeralStorage ?? { Size: 512 },
+      Layers: layerRefs(body.Layers),
+      SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
       ...(body.Environment?.Variables ? { Environment: { Variables: body.Environment.Variables } } : {}),
     };
     validateConfig(config, code.unzippedBytes);
     assertRuntimeOpen(config.Runtime, 'create');
     const fn: FunctionState = {
-      config, unzippedBytes: code.unzippedBytes, busy: null, busyUntil: 0, versions: new Map(), lastPublished: null,
-      nextVersion: 1, aliases: new Map(), policies: new Map(), reserved: null, eventInvoke: new Map(),
+      config,
+      unzippedBytes: code.unzippedBytes,
+      busy: null,
+      busyUntil: 0,
+      versions: new Map(),
+      lastPublished: null,
+      nextVersion: 1,
+      aliases: new Map(),
+      policies: new Map(),
+      reserved: null,
+      eventInvoke: new Map(),
     };
     startUpdate(fn, 'create');
     functions.set(name, fn);
@@ -349,7 +495,17 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
   }
 
   function fingerprint(config: Record<string, any>): string {
-    const { RevisionId, LastModified, State, StateReason, StateReasonCode, LastUpdateStatus, LastUpdateStatusReason, LastUpdateStatusReasonCode, ...rest } = config;
+    const {
+      RevisionId,
+      LastModified,
+      State,
+      StateReason,
+      StateReasonCode,
+      LastUpdateStatus,
+      LastUpdateStatusReason,
+      LastUpdateStatusReasonCode,
+      ...rest
+    } = config;
     return JSON.stringify(rest);
   }
 
@@ -358,7 +514,14 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     const print = fingerprint(fn.config);
     if (fn.lastPublished?.fingerprint === print) return fn.versions.get(fn.lastPublished.version)!;
     const version = String(fn.nextVersion++);
-    const snapshot = { ...structuredClone(fn.config), Version: version, FunctionArn: `${functionArn(name)}:${version}`, Description: description ?? fn.config.Description, State: 'Active', LastUpdateStatus: 'Successful' };
+    const snapshot = {
+      ...structuredClone(fn.config),
+      Version: version,
+      FunctionArn: `${functionArn(name)}:${version}`,
+      Description: description ?? fn.config.Description,
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+    };
     fn.versions.set(version, snapshot);
     fn.lastPublished = { fingerprint: print, version };
     return snapshot;
@@ -367,51 +530,84 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
   const aliasOut = (alias: Alias) => ({ ...alias, RoutingConfig: undefined });
 
   const reservedTotal = () => [...functions.values()].reduce((sum, fn) => sum + (fn.reserved ?? 0), 0);
-  const qualifiedArn = (name: string, qualifier: string | null) => `${functionArn(name)}${qualifier ? `:${qualifier}` : ''}`;
+  const qualifiedArn = (name: string, qualifier: string | null) =>
+    `${functionArn(name)}${qualifier ? `:${qualifier}` : ''}`;
   /** The config's key: an alias or version must exist ($LATEST is the unqualified function). */
   function eventInvokeKey(fn: FunctionState, name: string, qualifier: string | null): string {
     if (!qualifier || qualifier === '$LATEST') return '';
-    if (!fn.aliases.has(qualifier) && !fn.versions.has(qualifier)) throw notFound(`Function not found: ${qualifiedArn(name, qualifier)}`);
+    if (!fn.aliases.has(qualifier) && !fn.versions.has(qualifier))
+      throw notFound(`Function not found: ${qualifiedArn(name, qualifier)}`);
     return qualifier;
   }
-  const eventInvokeOut = (name: string, qualifier: string | null, config: EventInvokeConfig) => ({ FunctionArn: qualifiedArn(name, qualifier), ...config });
+  const eventInvokeOut = (name: string, qualifier: string | null, config: EventInvokeConfig) => ({
+    FunctionArn: qualifiedArn(name, qualifier),
+    ...config,
+  });
 
   /** PutFunctionEventInvokeConfig's checks (API reference: ranges, the Destination pattern, destination types). */
   function checkEventInvoke(body: Record<string, any>): void {
     const retries = body.MaximumRetryAttempts;
     if (retries !== undefined && (retries < 0 || retries > 2)) {
-      throw validation(retries, 'maximumRetryAttempts', `Member must have value ${retries < 0 ? 'greater than or equal to 0' : 'less than or equal to 2'}`);
+      throw validation(
+        retries,
+        'maximumRetryAttempts',
+        `Member must have value ${retries < 0 ? 'greater than or equal to 0' : 'less than or equal to 2'}`,
+      );
     }
     const age = body.MaximumEventAgeInSeconds;
     if (age !== undefined && (age < 60 || age > 21600)) {
-      throw validation(age, 'maximumEventAgeInSeconds', `Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 21600'}`);
+      throw validation(
+        age,
+        'maximumEventAgeInSeconds',
+        `Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 21600'}`,
+      );
     }
     for (const which of ['OnSuccess', 'OnFailure'] as const) {
       const destination = body.DestinationConfig?.[which]?.Destination;
       if (destination === undefined || destination === '') continue;
       const field = `destinationConfig.${which === 'OnSuccess' ? 'onSuccess' : 'onFailure'}.destination`;
-      if (destination.length > 350) throw validation(destination, field, 'Member must have length less than or equal to 350');
-      if (!DESTINATION_PATTERN.test(destination)) throw validation(destination, field, `Member must satisfy regular expression pattern: ${DESTINATION_PATTERN.source}`);
+      if (destination.length > 350)
+        throw validation(destination, field, 'Member must have length less than or equal to 350');
+      if (!DESTINATION_PATTERN.test(destination))
+        throw validation(
+          destination,
+          field,
+          `Member must satisfy regular expression pattern: ${DESTINATION_PATTERN.source}`,
+        );
       const service = destination.split(':')[2];
-      if (!['sqs', 'sns', 'lambda', 'events', 's3'].includes(service)) throw invalid(`The destination ARN ${destination} is invalid.`);
-      if (service === 's3' && which === 'OnSuccess') throw invalid('S3 destinations are not supported for OnSuccess. Use an OnFailure destination instead.');
-      if (service === 'sqs' && destination.endsWith('.fifo')) throw invalid(`The destination ARN ${destination} is invalid. FIFO queues are not supported.`);
+      if (!['sqs', 'sns', 'lambda', 'events', 's3'].includes(service))
+        throw invalid(`The destination ARN ${destination} is invalid.`);
+      if (service === 's3' && which === 'OnSuccess')
+        throw invalid('S3 destinations are not supported for OnSuccess. Use an OnFailure destination instead.');
+      if (service === 'sqs' && destination.endsWith('.fifo'))
+        throw invalid(`The destination ARN ${destination} is invalid. FIFO queues are not supported.`);
     }
   }
 
   /** Handles one Lambda REST call; returns [status, JSON body]. */
-  async function lambdaRoute(method: string, path: string, query: URLSearchParams, raw: Buffer, record: ServerCall): Promise<[number, unknown]> {
+  async function lambdaRoute(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    raw: Buffer,
+    record: ServerCall,
+  ): Promise<[number, unknown]> {
     const segments = path.split('/').slice(1).map(decodeURIComponent);
     const [apiVersion, collection, rawName, sub, subName] = segments;
     const op = record.op;
     // The request cap is checked before anything else, on the raw request (base64 ZipFile inside JSON)
     if ((op === 'UpdateFunctionCode' || op === 'CreateFunction') && raw.length > REQUEST_CAP) {
-      throw new ApiError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${REQUEST_CAP} bytes for the ${op} operation`);
+      throw new ApiError(
+        413,
+        'RequestEntityTooLargeException',
+        `Request must be smaller than ${REQUEST_CAP} bytes for the ${op} operation`,
+      );
     }
     const body: Record<string, any> = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
     const params: Record<string, unknown> = { ...body };
     if (typeof body.ZipFile === 'string') params.ZipFile = `<${Buffer.from(body.ZipFile, 'base64').length} bytes>`;
-    if (typeof body.Code?.ZipFile === 'string') params.Code = { ...body.Code, ZipFile: `<${Buffer.from(body.Code.ZipFile, 'base64').length} bytes>` };
+    if (typeof body.Code?.ZipFile === 'string')
+      params.Code = { ...body.Code, ZipFile: `<${Buffer.from(body.Code.ZipFile, 'base64').length} bytes>` };
     if (rawName && collection === 'functions') params.FunctionName = rawName;
     for (const [key, value] of query) if (key !== 'find') params[key] = value;
     if (sub === 'aliases' && subName) params.Name = subName;
@@ -420,23 +616,49 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
 
     switch (op) {
       case 'GetAccountSettings': {
-        const used = [...functions.values()].reduce((a, fn) => a + fn.config.CodeSize + [...fn.versions.values()].reduce((b, v) => b + v.CodeSize, 0), 0);
-        return [200, {
-          AccountLimit: { TotalCodeSize: 80_530_636_800, CodeSizeUnzipped: UNZIPPED_CAP, CodeSizeZipped: 52_428_800, ConcurrentExecutions: ACCOUNT_CONCURRENCY, UnreservedConcurrentExecutions: ACCOUNT_CONCURRENCY - reservedTotal(), ...options.accountLimits },
-          AccountUsage: { TotalCodeSize: used, FunctionCount: functions.size },
-        }];
+        const used = [...functions.values()].reduce(
+          (a, fn) => a + fn.config.CodeSize + [...fn.versions.values()].reduce((b, v) => b + v.CodeSize, 0),
+          0,
+        );
+        return [
+          200,
+          {
+            AccountLimit: {
+              TotalCodeSize: 80_530_636_800,
+              CodeSizeUnzipped: UNZIPPED_CAP,
+              CodeSizeZipped: 52_428_800,
+              ConcurrentExecutions: ACCOUNT_CONCURRENCY,
+              UnreservedConcurrentExecutions: ACCOUNT_CONCURRENCY - reservedTotal(),
+              ...options.accountLimits,
+            },
+            AccountUsage: { TotalCodeSize: used, FunctionCount: functions.size },
+          },
+        ];
       }
       case 'GetLayerVersionByArn': {
         const arn = query.get('Arn') ?? '';
-        if (!LAYER_PATTERN.test(arn)) throw validation(arn, 'arn', `Member must satisfy regular expression pattern: ${LAYER_PATTERN.source}`);
+        if (!LAYER_PATTERN.test(arn))
+          throw validation(arn, 'arn', `Member must satisfy regular expression pattern: ${LAYER_PATTERN.source}`);
         const layer = layers.get(arn);
         if (!layer) throw notFound();
         const parts = arn.split(':');
-        return [200, {
-          Content: { Location: `${endpoint}/_layer-content/${layer.id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=600&X-Amz-Signature=${randomUUID().replace(/-/g, '')}`, CodeSha256: layer.sha256, CodeSize: layer.zip.length },
-          LayerArn: parts.slice(0, 7).join(':'), LayerVersionArn: arn, Version: Number(parts[7]), CreatedDate: lambdaDate(), Description: '',
-          CompatibleRuntimes: ['nodejs24.x', 'python3.12'], CompatibleArchitectures: ['x86_64', 'arm64'],
-        }];
+        return [
+          200,
+          {
+            Content: {
+              Location: `${endpoint}/_layer-content/${layer.id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=600&X-Amz-Signature=${randomUUID().replace(/-/g, '')}`,
+              CodeSha256: layer.sha256,
+              CodeSize: layer.zip.length,
+            },
+            LayerArn: parts.slice(0, 7).join(':'),
+            LayerVersionArn: arn,
+            Version: Number(parts[7]),
+            CreatedDate: lambdaDate(),
+            Description: '',
+            CompatibleRuntimes: ['nodejs24.x', 'python3.12'],
+            CompatibleArchitectures: ['x86_64', 'arm64'],
+          },
+        ];
       }
       case 'CreateFunction':
         return createFunction(body);
@@ -445,7 +667,13 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     const qualifier = query.get('Qualifier') ?? inlineQualifier;
     switch (op) {
       case 'GetFunction':
-        return [200, { Configuration: resolveQualifier(fn, name, qualifier), Code: { RepositoryType: 'S3', Location: `${endpoint}/_code/${name}?X-Amz-Signature=x` } }];
+        return [
+          200,
+          {
+            Configuration: resolveQualifier(fn, name, qualifier),
+            Code: { RepositoryType: 'S3', Location: `${endpoint}/_code/${name}?X-Amz-Signature=x` },
+          },
+        ];
       case 'GetFunctionConfiguration':
         return [200, resolveQualifier(fn, name, qualifier)];
       case 'UpdateFunctionCode': {
@@ -455,7 +683,11 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         validateConfig({ ...fn.config, Architectures: architectures }, code.unzippedBytes);
         assertRuntimeOpen(fn.config.Runtime, 'update');
         if (body.DryRun) return [200, fn.config];
-        Object.assign(fn.config, { CodeSha256: sha256Base64(code.zip), CodeSize: code.zip.length, Architectures: architectures });
+        Object.assign(fn.config, {
+          CodeSha256: sha256Base64(code.zip),
+          CodeSize: code.zip.length,
+          Architectures: architectures,
+        });
         fn.unzippedBytes = code.unzippedBytes;
         startUpdate(fn, 'update');
         if (body.Publish) publish(fn, name);
@@ -463,12 +695,19 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       }
       case 'UpdateFunctionConfiguration': {
         assertIdle(fn);
-        if (body.RevisionId && body.RevisionId !== fn.config.RevisionId) throw new ApiError(412, 'PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+        if (body.RevisionId && body.RevisionId !== fn.config.RevisionId)
+          throw new ApiError(
+            412,
+            'PreconditionFailedException',
+            'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+          );
         const next = { ...fn.config };
-        for (const key of ['Role', 'Handler', 'Runtime', 'MemorySize', 'Timeout', 'EphemeralStorage', 'Description']) if (body[key] !== undefined) next[key] = body[key];
+        for (const key of ['Role', 'Handler', 'Runtime', 'MemorySize', 'Timeout', 'EphemeralStorage', 'Description'])
+          if (body[key] !== undefined) next[key] = body[key];
         if (body.Layers !== undefined) next.Layers = layerRefs(body.Layers);
         if (body.Environment !== undefined) {
-          if (body.Environment.Variables && Object.keys(body.Environment.Variables).length > 0) next.Environment = { Variables: body.Environment.Variables };
+          if (body.Environment.Variables && Object.keys(body.Environment.Variables).length > 0)
+            next.Environment = { Variables: body.Environment.Variables };
           else delete next.Environment;
         }
         validateConfig(next, fn.unzippedBytes);
@@ -480,7 +719,9 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       case 'PublishVersion': {
         assertIdle(fn);
         if (body.CodeSha256 && body.CodeSha256 !== fn.config.CodeSha256) {
-          throw invalid(`CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST (${fn.config.CodeSha256}). Please try again with the current CodeSHA256.`);
+          throw invalid(
+            `CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST (${fn.config.CodeSha256}). Please try again with the current CodeSHA256.`,
+          );
         }
         return [201, publish(fn, name, body.Description)];
       }
@@ -490,17 +731,35 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         return [200, aliasOut(alias)];
       }
       case 'CreateAlias': {
-        if (fn.aliases.has(body.Name)) throw new ApiError(409, 'ResourceConflictException', `Alias already exists: ${functionArn(name)}:${body.Name}`);
-        if (!/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/.test(body.Name ?? '')) throw validation(body.Name, 'name', 'Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)');
-        if (body.FunctionVersion !== '$LATEST' && !fn.versions.has(body.FunctionVersion)) throw notFound(`Function not found: ${functionArn(name)}:${body.FunctionVersion}`);
-        const alias: Alias = { Name: body.Name, FunctionVersion: body.FunctionVersion, AliasArn: `${functionArn(name)}:${body.Name}`, Description: body.Description ?? '', RevisionId: randomUUID() };
+        if (fn.aliases.has(body.Name))
+          throw new ApiError(
+            409,
+            'ResourceConflictException',
+            `Alias already exists: ${functionArn(name)}:${body.Name}`,
+          );
+        if (!/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/.test(body.Name ?? ''))
+          throw validation(
+            body.Name,
+            'name',
+            'Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)',
+          );
+        if (body.FunctionVersion !== '$LATEST' && !fn.versions.has(body.FunctionVersion))
+          throw notFound(`Function not found: ${functionArn(name)}:${body.FunctionVersion}`);
+        const alias: Alias = {
+          Name: body.Name,
+          FunctionVersion: body.FunctionVersion,
+          AliasArn: `${functionArn(name)}:${body.Name}`,
+          Description: body.Description ?? '',
+          RevisionId: randomUUID(),
+        };
         fn.aliases.set(body.Name, alias);
         return [201, aliasOut(alias)];
       }
       case 'UpdateAlias': {
         const alias = fn.aliases.get(subName);
         if (!alias) throw notFound(`Alias not found: ${functionArn(name)}:${subName}`);
-        if (body.FunctionVersion && body.FunctionVersion !== '$LATEST' && !fn.versions.has(body.FunctionVersion)) throw notFound(`Function not found: ${functionArn(name)}:${body.FunctionVersion}`);
+        if (body.FunctionVersion && body.FunctionVersion !== '$LATEST' && !fn.versions.has(body.FunctionVersion))
+          throw notFound(`Function not found: ${functionArn(name)}:${body.FunctionVersion}`);
         if (body.FunctionVersion) alias.FunctionVersion = body.FunctionVersion;
         if (body.Description !== undefined) alias.Description = body.Description;
         alias.RevisionId = randomUUID();
@@ -511,13 +770,20 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         const key = qualifier ?? '';
         const statements = fn.policies.get(key) ?? [];
         if (statements.some((s) => s.Sid === body.StatementId)) {
-          throw new ApiError(409, 'ResourceConflictException', `The statement id (${body.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
+          throw new ApiError(
+            409,
+            'ResourceConflictException',
+            `The statement id (${body.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+          );
         }
         const condition: Record<string, Record<string, string>> = {};
         if (body.SourceAccount) condition.StringEquals = { 'AWS:SourceAccount': body.SourceAccount };
         if (body.SourceArn) condition.ArnLike = { 'AWS:SourceArn': body.SourceArn };
         const statement: Statement = {
-          Sid: body.StatementId, Effect: 'Allow', Principal: { Service: body.Principal }, Action: body.Action,
+          Sid: body.StatementId,
+          Effect: 'Allow',
+          Principal: { Service: body.Principal },
+          Action: body.Action,
           Resource: qualifier ? `${functionArn(name)}:${qualifier}` : functionArn(name),
           ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
         };
@@ -530,9 +796,12 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         if (inlineQualifier) throw invalid(`Unsupported qualifier for this operation: ${inlineQualifier}`);
         const n = body.ReservedConcurrentExecutions;
         if (typeof n !== 'number') throw validation(n, 'reservedConcurrentExecutions', 'Member must not be null');
-        if (n < 0) throw validation(n, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0');
+        if (n < 0)
+          throw validation(n, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0');
         if (ACCOUNT_CONCURRENCY - (reservedTotal() - (fn.reserved ?? 0) + n) < MIN_UNRESERVED) {
-          throw invalid(`Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED}].`);
+          throw invalid(
+            `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED}].`,
+          );
         }
         fn.reserved = n;
         return [200, { ReservedConcurrentExecutions: n }];
@@ -555,7 +824,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         const next: EventInvokeConfig = { ...base, LastModified: Date.now() / 1000 };
         if (body.MaximumRetryAttempts !== undefined) next.MaximumRetryAttempts = body.MaximumRetryAttempts;
         if (body.MaximumEventAgeInSeconds !== undefined) next.MaximumEventAgeInSeconds = body.MaximumEventAgeInSeconds;
-        if (body.DestinationConfig !== undefined) next.DestinationConfig = { ...next.DestinationConfig, ...body.DestinationConfig };
+        if (body.DestinationConfig !== undefined)
+          next.DestinationConfig = { ...next.DestinationConfig, ...body.DestinationConfig };
         fn.eventInvoke.set(key, next);
         return [200, eventInvokeOut(name, qualifier, next)];
       }
@@ -563,7 +833,13 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         if (qualifier) resolveQualifier(fn, name, qualifier);
         const statements = fn.policies.get(qualifier ?? '') ?? [];
         if (statements.length === 0) throw notFound();
-        return [200, { Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: statements }), RevisionId: fn.config.RevisionId }];
+        return [
+          200,
+          {
+            Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: statements }),
+            RevisionId: fn.config.RevisionId,
+          },
+        ];
       }
     }
     throw new ApiError(404, 'UnknownOperationException', `Unknown operation ${method} ${path}`);
@@ -592,20 +868,27 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       'PUT /2019-09-25/functions/*/event-invoke-config': 'PutFunctionEventInvokeConfig',
       'POST /2019-09-25/functions/*/event-invoke-config': 'UpdateFunctionEventInvokeConfig',
     };
-    if (method === 'GET' && path === '/2018-10-31/layers' && query.get('find') === 'LayerVersion') return 'GetLayerVersionByArn';
+    if (method === 'GET' && path === '/2018-10-31/layers' && query.get('find') === 'LayerVersion')
+      return 'GetLayerVersionByArn';
     return table[key] ?? null;
   }
 
   function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = body === undefined || status === 204 ? '' : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': randomUUID(),
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
   function sendLambdaError(res: http.ServerResponse, error: ApiError) {
-    const body = error.type === 'TooManyRequestsException'
-      ? { Reason: 'CallerRateLimitExceeded', Type: 'User', message: error.message, retryAfterSeconds: '1' }
-      : { Type: 'User', message: error.message, ...error.extra };
+    const body =
+      error.type === 'TooManyRequestsException'
+        ? { Reason: 'CallerRateLimitExceeded', Type: 'User', message: error.message, retryAfterSeconds: '1' }
+        : { Type: 'User', message: error.message, ...error.extra };
     sendJson(res, error.status, body, { 'x-amzn-errortype': error.type });
   }
 
@@ -623,12 +906,13 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     return next;
   }
 
-  const readBody = (req: http.IncomingMessage) => new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  const readBody = (req: http.IncomingMessage) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
 
   async function bucketExists(bucket: string): Promise<boolean> {
     if (!s3) return true;
@@ -671,18 +955,26 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     }
     const chunk = layer.zip.subarray(start, end + 1);
     rangeRequests.push({ layer: layer.arn, range, servedBytes: chunk.length });
-    res.writeHead(206, { 'content-length': chunk.length, 'content-range': `bytes ${start}-${end}/${size}`, 'accept-ranges': 'bytes', 'content-type': 'application/zip' });
+    res.writeHead(206, {
+      'content-length': chunk.length,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'accept-ranges': 'bytes',
+      'content-type': 'application/zip',
+    });
     res.end(req.method === 'HEAD' ? undefined : chunk);
   }
 
   /** Forwards an S3 request to s3rver byte for byte (Host kept: the SigV4 signature covers it). */
   function proxyToS3(req: http.IncomingMessage, res: http.ServerResponse, record: ServerCall) {
     if (!s3Url) return sendS3Error(res, 501, 'NotImplemented', 'no S3 endpoint behind this server');
-    const upstream = http.request({ host: s3Url.hostname, port: s3Url.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      record.status = answer.statusCode ?? 0;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: s3Url.hostname, port: s3Url.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        record.status = answer.statusCode ?? 0;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', (error) => sendS3Error(res, 502, 'BadGateway', error.message));
     req.pipe(upstream);
   }
@@ -699,14 +991,16 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       calls.push(record);
       const raw = await readBody(req);
       try {
-        if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256')) throw new ApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+        if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'))
+          throw new ApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
         const failure = takeFailure(record.op);
         if (failure) throw new ApiError(failure.status, failure.type, failure.message);
         const [status, body] = await lambdaRoute(method, path, query, raw, record);
         record.status = status;
         return sendJson(res, status, body);
       } catch (error) {
-        const apiError = error instanceof ApiError ? error : new ApiError(500, 'ServiceException', (error as Error).message);
+        const apiError =
+          error instanceof ApiError ? error : new ApiError(500, 'ServiceException', (error as Error).message);
         record.status = apiError.status;
         return sendLambdaError(res, apiError);
       }
@@ -714,8 +1008,16 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     const bucket = path.slice(1).split('/')[0];
     const objectKey = path.slice(bucket.length + 2); // '' for /bucket and /bucket/ (path-style SDK requests end in '/')
     const isNotification = query.has('notification') && bucket && objectKey === '';
-    const op = isNotification ? (method === 'PUT' ? 'PutBucketNotificationConfiguration' : 'GetBucketNotificationConfiguration') : s3OperationOf(method, path, query, req.headers);
-    const record: ServerCall = { op, params: { Bucket: bucket, ...(objectKey ? { Key: decodeURIComponent(objectKey) } : {}) }, status: 0 };
+    const op = isNotification
+      ? method === 'PUT'
+        ? 'PutBucketNotificationConfiguration'
+        : 'GetBucketNotificationConfiguration'
+      : s3OperationOf(method, path, query, req.headers);
+    const record: ServerCall = {
+      op,
+      params: { Bucket: bucket, ...(objectKey ? { Key: decodeURIComponent(objectKey) } : {}) },
+      status: 0,
+    };
     calls.push(record);
     const failure = takeFailure(op);
     if (failure) {
@@ -754,7 +1056,11 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       if (entryRegion !== region || entryAccount !== accountId) continue; // not ours to check
       const fn = functions.get(name);
       const statements = fn?.policies.get(qualifier ?? '') ?? [];
-      const allowed = statements.some((s) => s.Principal.Service === 's3.amazonaws.com' && (!s.Condition?.ArnLike || s.Condition.ArnLike['AWS:SourceArn'] === `arn:aws:s3:::${bucket}`));
+      const allowed = statements.some(
+        (s) =>
+          s.Principal.Service === 's3.amazonaws.com' &&
+          (!s.Condition?.ArnLike || s.Condition.ArnLike['AWS:SourceArn'] === `arn:aws:s3:::${bucket}`),
+      );
       if (!allowed) {
         record.status = 400;
         return sendS3Error(res, 400, 'InvalidArgument', 'Unable to validate the following destination configurations');
@@ -768,7 +1074,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => {
-      if (!res.headersSent) sendJson(res, 500, { Type: 'Service', message: String(error) }, { 'x-amzn-errortype': 'ServiceException' });
+      if (!res.headersSent)
+        sendJson(res, 500, { Type: 'Service', message: String(error) }, { 'x-amzn-errortype': 'ServiceException' });
       else res.destroy();
     });
   });
@@ -787,7 +1094,13 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     async addLayer(name, zipPath, version = 1) {
       const zip = await readFile(zipPath);
       const arn = `arn:aws:lambda:${region}:${accountId}:layer:${name}:${version}`;
-      layers.set(arn, { arn, id: randomUUID(), zip, unzippedBytes: (await measureZip(zip)).unzippedBytes, sha256: sha256Base64(zip) });
+      layers.set(arn, {
+        arn,
+        id: randomUUID(),
+        zip,
+        unzippedBytes: (await measureZip(zip)).unzippedBytes,
+        sha256: sha256Base64(zip),
+      });
       return arn;
     },
     writes: () => calls.filter((call) => WRITE_OPS.has(call.op)),
@@ -806,7 +1119,10 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     },
     notification: (bucket) => notifications.get(bucket) ?? null,
     seedNotification(bucket, xml) {
-      notifications.set(bucket, parseNotificationXml(xml, () => randomUUID()));
+      notifications.set(
+        bucket,
+        parseNotificationXml(xml, () => randomUUID()),
+      );
     },
     clearCalls() {
       calls.length = 0;

@@ -38,8 +38,15 @@ function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** Starts `node bin/lambda-ml ...args` (or through bash with `shell` as a prefix) without waiting. */
 export function spawnBin(args: readonly string[], options: SpawnOptions = {}): ChildProcess {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const [command, argv] = options.shell !== undefined ? ['bash', ['-c', `${options.shell} exec ${quoted}`]] : [process.execPath, [BIN, ...args]];
-  return spawn(command as string, argv as string[], { cwd: options.cwd ?? REPO_ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] =
+    options.shell !== undefined
+      ? ['bash', ['-c', `${options.shell} exec ${quoted}`]]
+      : [process.execPath, [BIN, ...args]];
+  return spawn(command as string, argv as string[], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: childEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Collects a spawned child's output and end. */
@@ -59,7 +66,8 @@ export function finished(child: ChildProcess, timeoutMs = 300_000): Promise<BinR
 }
 
 /** Runs `lambda-ml ...args` to the end. */
-export const runBin = (args: readonly string[], options: SpawnOptions = {}): Promise<BinResult> => finished(spawnBin(args, options), options.timeoutMs);
+export const runBin = (args: readonly string[], options: SpawnOptions = {}): Promise<BinResult> =>
+  finished(spawnBin(args, options), options.timeoutMs);
 
 /** `lambda-ml package --config CONFIG --out OUT ...extra`. */
 export const runPackageBin = (config: string, out: string, extra: readonly string[] = [], options: SpawnOptions = {}) =>
@@ -71,7 +79,10 @@ export function assertOneLineError(result: BinResult, code: number, message: Reg
   const lines = result.stderr.trimEnd().split('\n');
   assert.match(lines[0], /^error: /, result.stderr);
   assert.match(lines[0], message, result.stderr);
-  assert.ok(lines.length <= 2 && (lines.length === 1 || lines[1].startsWith('hint: ')), `one error line (+ hint):\n${result.stderr}`);
+  assert.ok(
+    lines.length <= 2 && (lines.length === 1 || lines[1].startsWith('hint: ')),
+    `one error line (+ hint):\n${result.stderr}`,
+  );
   assert.equal(result.stdout, '');
 }
 
@@ -101,7 +112,8 @@ export function snapshot(dir: string): Map<string, string> {
 }
 
 /** Temp folders (`.<out>.tmp-*`) a run left beside `out`. */
-export const tempsBeside = (out: string): string[] => (existsSync(dirname(out)) ? readdirSync(dirname(out)).filter((n) => n.startsWith(`.${basename(out)}.tmp-`)) : []);
+export const tempsBeside = (out: string): string[] =>
+  existsSync(dirname(out)) ? readdirSync(dirname(out)).filter((n) => n.startsWith(`.${basename(out)}.tmp-`)) : [];
 
 /** Zip totals as three independent readers see them: `unzip -l`, `zipinfo` and Python's zipfile. */
 export interface ZipTotals {
@@ -111,20 +123,33 @@ export interface ZipTotals {
 }
 
 export function zipTotals(zip: string): ZipTotals {
-  const list = execFileSync('unzip', ['-l', zip], { maxBuffer: 256 << 20 }).toString().trimEnd().split('\n');
+  const list = execFileSync('unzip', ['-l', zip], { maxBuffer: 256 << 20 })
+    .toString()
+    .trimEnd()
+    .split('\n');
   const last = /^\s*(\d+)\s+(\d+) files?$/.exec(list[list.length - 1]);
   assert.ok(last, `unzip -l total line: ${list[list.length - 1]}`);
   const info = execFileSync('zipinfo', ['-t', zip]).toString().trim();
   const zi = /^(\d+) files?, (\d+) bytes uncompressed/.exec(info);
   assert.ok(zi, `zipinfo -t: ${info}`);
-  const py = JSON.parse(execFileSync('python3', ['-c', [
-    'import json, sys, zipfile',
-    'z = zipfile.ZipFile(sys.argv[1])',
-    'infos = z.infolist()',
-    'files = [i for i in infos if not i.is_dir()]',
-    'print(json.dumps({"bytes": sum(i.file_size for i in infos), "files": len(files), "entries": len(infos)}))',
-  ].join('\n'), zip]).toString());
-  return { unzipList: { bytes: Number(last[1]), files: Number(last[2]) }, zipinfo: { bytes: Number(zi[2]), entries: Number(zi[1]) }, python: py };
+  const py = JSON.parse(
+    execFileSync('python3', [
+      '-c',
+      [
+        'import json, sys, zipfile',
+        'z = zipfile.ZipFile(sys.argv[1])',
+        'infos = z.infolist()',
+        'files = [i for i in infos if not i.is_dir()]',
+        'print(json.dumps({"bytes": sum(i.file_size for i in infos), "files": len(files), "entries": len(infos)}))',
+      ].join('\n'),
+      zip,
+    ]).toString(),
+  );
+  return {
+    unzipList: { bytes: Number(last[1]), files: Number(last[2]) },
+    zipinfo: { bytes: Number(zi[2]), entries: Number(zi[1]) },
+    python: py,
+  };
 }
 
 /** `unzip -tq` exits 0 (it throws otherwise). */
@@ -134,10 +159,20 @@ export function unzipTest(zip: string): string {
 
 /** Entry names (and unix modes) as Python's zipfile reads them. */
 export function zipEntries(zip: string): { name: string; size: number; mode: number }[] {
-  return JSON.parse(execFileSync('python3', ['-c', [
-    'import json, sys, zipfile',
-    'print(json.dumps([{"name": i.filename, "size": i.file_size, "mode": i.external_attr >> 16} for i in zipfile.ZipFile(sys.argv[1]).infolist()]))',
-  ].join('\n'), zip], { maxBuffer: 256 << 20 }).toString());
+  return JSON.parse(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        [
+          'import json, sys, zipfile',
+          'print(json.dumps([{"name": i.filename, "size": i.file_size, "mode": i.external_attr >> 16} for i in zipfile.ZipFile(sys.argv[1]).infolist()]))',
+        ].join('\n'),
+        zip,
+      ],
+      { maxBuffer: 256 << 20 },
+    ).toString(),
+  );
 }
 
 /** Copies a tree as `cp -a` does (modes, mtimes, symlinks and sparse files kept). */
@@ -151,7 +186,11 @@ export function editJson(path: string, edit: (value: Record<string, unknown>) =>
 }
 
 /** Polls `check` every `everyMs` until it returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | null | undefined | false, timeoutMs: number, everyMs = 5): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | null | undefined | false,
+  timeoutMs: number,
+  everyMs = 5,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = check();

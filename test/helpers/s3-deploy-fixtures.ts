@@ -1,4 +1,7 @@
-/** Deploy test fixtures: s3rver + the loopback Lambda server + real SDK clients, and hand-built manifests over real zips. */
+/**
+ * Deploy test fixtures: s3rver + the loopback Lambda server + real SDK clients, and hand-built manifests over real
+ * zips.
+ */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,12 +27,22 @@ export interface DeployEnv {
   readonly s3: S3Client;
 }
 
-/** Starts s3rver and the Lambda server in front of it, with clients pointed at the one endpoint; cleaned up by t.after. */
-export async function startDeployEnv(t: TestContext, options: LambdaServerOptions & { buckets?: readonly string[]; maxAttempts?: number } = {}): Promise<DeployEnv> {
+/**
+ * Starts s3rver and the Lambda server in front of it, with clients pointed at the one endpoint; cleaned up by t.after.
+ */
+export async function startDeployEnv(
+  t: TestContext,
+  options: LambdaServerOptions & { buckets?: readonly string[]; maxAttempts?: number } = {},
+): Promise<DeployEnv> {
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-deploy-'));
   const s3rver = await startDeployS3();
   const server = await startLambdaServer({ s3Endpoint: s3rver.endpoint, ...options });
-  const { lambda, s3 } = makeClients({ region: server.region, endpointUrl: server.endpoint, credentials: S3RVER_CREDENTIALS, maxAttempts: options.maxAttempts });
+  const { lambda, s3 } = makeClients({
+    region: server.region,
+    endpointUrl: server.endpoint,
+    credentials: S3RVER_CREDENTIALS,
+    maxAttempts: options.maxAttempts,
+  });
   for (const bucket of options.buckets ?? ['deploy-artifacts', 'dam-assets', 'my-models']) {
     await s3rver.client.send(new CreateBucketCommand({ Bucket: bucket }));
   }
@@ -44,7 +57,11 @@ export async function startDeployEnv(t: TestContext, options: LambdaServerOption
 }
 
 /** Writes `files` under a staging folder and zips them with the `zip` CLI (entries sorted, no extra attributes). */
-export async function makeZip(zipPath: string, files: Record<string, string | Buffer>, zipArgs: readonly string[] = []): Promise<void> {
+export async function makeZip(
+  zipPath: string,
+  files: Record<string, string | Buffer>,
+  zipArgs: readonly string[] = [],
+): Promise<void> {
   const staging = await mkdtemp(join(tmpdir(), 'lambda-ml-zipsrc-'));
   try {
     for (const [name, content] of Object.entries(files)) {
@@ -64,7 +81,14 @@ export async function artifactInfo(outDir: string, file: string): Promise<Artifa
   const data = await readFile(join(outDir, file));
   const hash = createHash('sha256').update(data).digest();
   const { unzippedBytes, files } = await measureZip(data);
-  return { file, bytes: data.length, unzippedBytes, files, sha256: hash.toString('hex'), sha256Base64: hash.toString('base64') };
+  return {
+    file,
+    bytes: data.length,
+    unzippedBytes,
+    files,
+    sha256: hash.toString('hex'),
+    sha256Base64: hash.toString('base64'),
+  };
 }
 
 /** Seeded incompressible bytes (a zip of them is as large as they are). */
@@ -73,9 +97,11 @@ export function incompressible(bytes: number, seed = 1): Buffer {
   const words = new Uint32Array(Math.ceil(bytes / 4));
   let x = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i < words.length; i++) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     words[i] = x;
   }
   return Buffer.from(words.buffer, 0, bytes);
@@ -85,9 +111,18 @@ export function incompressible(bytes: number, seed = 1): Buffer {
 export async function stageModel(outDir: string, name: string, s3: string | null): Promise<StagedModel> {
   const dir = `models/${name}`;
   const weights = incompressible(4 * 10 * 3, 7);
-  const modelJson = JSON.stringify({ format: 'layers-model', modelTopology: {}, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'dense/kernel', shape: [10, 3], dtype: 'float32' }] }] });
+  const modelJson = JSON.stringify({
+    format: 'layers-model',
+    modelTopology: {},
+    weightsManifest: [
+      { paths: ['group1-shard1of1.bin'], weights: [{ name: 'dense/kernel', shape: [10, 3], dtype: 'float32' }] },
+    ],
+  });
   const files: StagedModel['files'][number][] = [];
-  for (const [file, content] of [['model.json', Buffer.from(modelJson)], ['group1-shard1of1.bin', weights]] as const) {
+  for (const [file, content] of [
+    ['model.json', Buffer.from(modelJson)],
+    ['group1-shard1of1.bin', weights],
+  ] as const) {
     await mkdir(join(outDir, dir), { recursive: true });
     await writeFile(join(outDir, dir, file), content);
     files.push({ name: file, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') });
@@ -97,7 +132,7 @@ export async function stageModel(outDir: string, name: string, s3: string | null
 
 export interface ManifestInput {
   readonly outDir: string;
-  readonly functionZip?: string;          // relative to outDir, default function.zip
+  readonly functionZip?: string; // relative to outDir, default function.zip
   readonly deps?: { file: string; s3: string | null } | null;
   readonly models?: readonly StagedModel[];
   readonly layers?: readonly { name: string; arn: string | null }[];
@@ -115,8 +150,17 @@ export async function makeManifest(input: ManifestInput): Promise<Manifest> {
     schemaVersion: 1,
     tool: 'lambda-ml 0.1.0',
     function: {
-      name: 'asset-classifier', runtime: 'nodejs24.x', architecture: 'x86_64', memoryMb: 1024, ephemeralStorageMb: 512,
-      timeoutS: 60, role: ROLE, handler: null, environment: { LOG_LEVEL: 'info' }, alias: 'live', ...input.fn,
+      name: 'asset-classifier',
+      runtime: 'nodejs24.x',
+      architecture: 'x86_64',
+      memoryMb: 1024,
+      ephemeralStorageMb: 512,
+      timeoutS: 60,
+      role: ROLE,
+      handler: null,
+      environment: { LOG_LEVEL: 'info' },
+      alias: 'live',
+      ...input.fn,
     },
     region: 'us-east-1',
     plan,
@@ -124,12 +168,31 @@ export async function makeManifest(input: ManifestInput): Promise<Manifest> {
     checks: [],
     artifacts: { function: fnArtifact, deps, models: input.models ?? [] },
     layers: input.layers ?? [],
-    trigger: input.trigger === undefined ? { bucket: 'dam-assets', prefix: 'images/', suffixes: ['.jpg', '.png'] } : input.trigger,
+    trigger:
+      input.trigger === undefined
+        ? { bucket: 'dam-assets', prefix: 'images/', suffixes: ['.jpg', '.png'] }
+        : input.trigger,
     artifactsBucket: { bucket: 'deploy-artifacts', prefix: 'lambda-ml/' },
     runtime: {
-      version: 1, strategy: plan,
-      sideload: deps ? { zip: null, s3: deps.s3, sha256: deps.sha256, zipBytes: deps.bytes, unzippedBytes: deps.unzippedBytes, files: deps.files } : null,
-      layerNodeModules: [], backend: 'wasm', models: [], colors: { count: 3 }, tags: { prefix: 'ml:' }, results: null, maxImageBytes: 20_000_000,
+      version: 1,
+      strategy: plan,
+      sideload: deps
+        ? {
+            zip: null,
+            s3: deps.s3,
+            sha256: deps.sha256,
+            zipBytes: deps.bytes,
+            unzippedBytes: deps.unzippedBytes,
+            files: deps.files,
+          }
+        : null,
+      layerNodeModules: [],
+      backend: 'wasm',
+      models: [],
+      colors: { count: 3 },
+      tags: { prefix: 'ml:' },
+      results: null,
+      maxImageBytes: 20_000_000,
     },
   };
   return manifest;

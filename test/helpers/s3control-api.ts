@@ -9,8 +9,19 @@ import { child, cloneEl, el, textOf, writeXml, type El } from './s3control-xml.j
 
 export const XMLNS = 'http://awss3control.amazonaws.com/doc/2018-08-20/';
 export const JOB_STATUSES = [
-  'Active', 'Cancelled', 'Cancelling', 'Complete', 'Completing', 'Failed', 'Failing', 'New', 'Paused', 'Pausing',
-  'Preparing', 'Ready', 'Suspended',
+  'Active',
+  'Cancelled',
+  'Cancelling',
+  'Complete',
+  'Completing',
+  'Failed',
+  'Failing',
+  'New',
+  'Paused',
+  'Pausing',
+  'Preparing',
+  'Ready',
+  'Suspended',
 ];
 
 export class ApiError extends Error {
@@ -23,7 +34,6 @@ export class ApiError extends Error {
   }
 }
 
-
 export const requestHash = (xml: El) => createHash('sha256').update(writeXml(xml)).digest('hex');
 
 export function xmlDoc(root: El): string {
@@ -34,44 +44,53 @@ export function xmlDoc(root: El): string {
 export const activeSeconds = (job: JobRecord) =>
   Math.floor((job.activeMs + (job.activeSince ? Date.now() - job.activeSince : 0)) / 1000);
 
-export const progress = (job: JobRecord) => el('ProgressSummary', [
-  job.tasks ? el('TotalNumberOfTasks', job.tasks.length) : null,
-  el('NumberOfTasksSucceeded', job.succeeded),
-  el('NumberOfTasksFailed', job.failed),
-  el('Timers', [el('ElapsedTimeInActiveSeconds', activeSeconds(job))]),
-]);
+export const progress = (job: JobRecord) =>
+  el('ProgressSummary', [
+    job.tasks ? el('TotalNumberOfTasks', job.tasks.length) : null,
+    el('NumberOfTasksSucceeded', job.succeeded),
+    el('NumberOfTasksFailed', job.failed),
+    el('Timers', [el('ElapsedTimeInActiveSeconds', activeSeconds(job))]),
+  ]);
 
 export function describeXml(job: JobRecord, region: string): El {
-  const copy = (name: string) => { const c = child(job.request, name); return c ? cloneEl(c) : null; };
-  return el('DescribeJobResult', [el('Job', [
-    el('JobId', job.jobId),
-    el('ConfirmationRequired', job.confirmationRequired),
-    textOf(job.request, 'Description') !== undefined ? el('Description', textOf(job.request, 'Description')) : null,
-    el('JobArn', `arn:aws:s3:${region}:${job.accountId}:job/${job.jobId}`),
-    el('Status', job.status),
-    copy('Manifest'),
-    copy('Operation'),
-    el('Priority', job.priority),
-    progress(job),
-    job.statusUpdateReason ? el('StatusUpdateReason', job.statusUpdateReason) : null,
-    job.failureReasons.length
-      ? el('FailureReasons', job.failureReasons.map((f) => el('member', [
-        el('FailureCode', f.code), el('FailureReason', f.reason),
-      ])))
-      : null,
-    copy('Report'),
-    el('CreationTime', job.creationTime.toISOString()),
-    job.terminationDate ? el('TerminationDate', job.terminationDate.toISOString()) : null,
-    el('RoleArn', textOf(job.request, 'RoleArn')),
-    job.suspendedDate ? el('SuspendedDate', job.suspendedDate.toISOString()) : null,
-    job.suspendedCause ? el('SuspendedCause', job.suspendedCause) : null,
-    copy('ManifestGenerator'),
-  ])]);
+  const copy = (name: string) => {
+    const c = child(job.request, name);
+    return c ? cloneEl(c) : null;
+  };
+  return el('DescribeJobResult', [
+    el('Job', [
+      el('JobId', job.jobId),
+      el('ConfirmationRequired', job.confirmationRequired),
+      textOf(job.request, 'Description') !== undefined ? el('Description', textOf(job.request, 'Description')) : null,
+      el('JobArn', `arn:aws:s3:${region}:${job.accountId}:job/${job.jobId}`),
+      el('Status', job.status),
+      copy('Manifest'),
+      copy('Operation'),
+      el('Priority', job.priority),
+      progress(job),
+      job.statusUpdateReason ? el('StatusUpdateReason', job.statusUpdateReason) : null,
+      job.failureReasons.length
+        ? el(
+            'FailureReasons',
+            job.failureReasons.map((f) => el('member', [el('FailureCode', f.code), el('FailureReason', f.reason)])),
+          )
+        : null,
+      copy('Report'),
+      el('CreationTime', job.creationTime.toISOString()),
+      job.terminationDate ? el('TerminationDate', job.terminationDate.toISOString()) : null,
+      el('RoleArn', textOf(job.request, 'RoleArn')),
+      job.suspendedDate ? el('SuspendedDate', job.suspendedDate.toISOString()) : null,
+      job.suspendedCause ? el('SuspendedCause', job.suspendedCause) : null,
+      copy('ManifestGenerator'),
+    ]),
+  ]);
 }
 
 /** The rules between CreateJob members that the shapes alone do not express (400 BadRequestException). */
 export function crossCheck(request: El): void {
-  const bad = (message: string) => { throw new ApiError(400, 'BadRequestException', message); };
+  const bad = (message: string) => {
+    throw new ApiError(400, 'BadRequestException', message);
+  };
   const hasManifest = child(request, 'Manifest') !== undefined;
   const hasGenerator = child(request, 'ManifestGenerator') !== undefined;
   if (hasManifest === hasGenerator) bad('Exactly one of Manifest or ManifestGenerator must be specified');

@@ -23,7 +23,10 @@ export interface JobTask {
 }
 
 /** Decides a task's result: the test's stand-in for the Lambda function. */
-export interface TaskOutcome { readonly code: TaskCode; readonly message?: string }
+export interface TaskOutcome {
+  readonly code: TaskCode;
+  readonly message?: string;
+}
 export type DecideTask = (task: JobTask, attempt: number, job: JobRecord) => TaskOutcome | Promise<TaskOutcome>;
 
 export interface JobRecord {
@@ -31,7 +34,7 @@ export interface JobRecord {
   readonly jobId: string;
   readonly token: string;
   readonly requestHash: string;
-  readonly request: El;                    // the CreateJobRequest element, echoed back by DescribeJob
+  readonly request: El; // the CreateJobRequest element, echoed back by DescribeJob
   status: string;
   priority: number;
   readonly confirmationRequired: boolean;
@@ -50,7 +53,7 @@ export interface JobRecord {
   readonly rows: { task: JobTask; status: 'succeeded' | 'failed'; code: string; message: string }[];
   readonly functionArn: string;
   readonly userArguments: Record<string, string>;
-  reportWritten: string | null;            // the report's manifest.json key
+  reportWritten: string | null; // the report's manifest.json key
 }
 
 export const TERMINAL = new Set(['Complete', 'Failed', 'Cancelled']);
@@ -74,7 +77,10 @@ export function setStatus(job: JobRecord, status: string, now = Date.now()): voi
   }
   job.status = status;
   if (status === 'Active') job.activeSince = now;
-  if (status === 'Suspended') { job.suspendedDate = new Date(now); job.suspendedCause = 'ConfirmationRequired'; }
+  if (status === 'Suspended') {
+    job.suspendedDate = new Date(now);
+    job.suspendedCause = 'ConfirmationRequired';
+  }
   if (TERMINAL.has(status)) job.terminationDate = new Date(now);
 }
 
@@ -91,9 +97,16 @@ function csvFields(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') { out.push(field); field = ''; } else field += c;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
   }
   out.push(field);
   return out;
@@ -188,7 +201,8 @@ export async function runTasks(job: JobRecord, decide: DecideTask, count: number
       if (result.code !== 'TemporaryFailure') break;
     }
     const ok = result.code === 'Succeeded';
-    if (ok) job.succeeded++; else job.failed++;
+    if (ok) job.succeeded++;
+    else job.failed++;
     const code = ok ? '' : result.code;
     job.rows.push({ task, status: ok ? 'succeeded' : 'failed', code, message: result.message ?? '' });
   }
@@ -212,7 +226,8 @@ export async function writeReport(job: JobRecord, s3: S3Client | null): Promise<
     if (rows.length === 0) continue;
     const line = (r: JobRecord['rows'][number]) =>
       [r.task.bucket, r.task.encodedKey, r.task.versionId ?? '', r.status, '200', r.code, r.message]
-        .map(quote).join(',');
+        .map(quote)
+        .join(',');
     const csv = `${rows.map(line).join('\n')}\n`;
     const key = `${base}/results/${createHash('sha1').update(`${job.jobId}${status}`).digest('hex')}.csv`;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: csv }));
@@ -220,7 +235,9 @@ export async function writeReport(job: JobRecord, s3: S3Client | null): Promise<
     results.push({ TaskExecutionStatus: status, Bucket: bucket, MD5Checksum: md5, Key: key });
   }
   const manifest = {
-    Format: 'Report_CSV_20180820', ReportCreationDate: new Date().toISOString(), Results: results,
+    Format: 'Report_CSV_20180820',
+    ReportCreationDate: new Date().toISOString(),
+    Results: results,
     ReportSchema: 'Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage',
   };
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${base}/manifest.json`, Body: JSON.stringify(manifest) }));

@@ -27,17 +27,40 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { makeS3ControlClient } from '../../src/backfill/s3control-client.js';
 import {
-  lambdaOf, prepare, runTasks, setStatus, TERMINAL, writeReport, type DecideTask, type JobRecord,
+  lambdaOf,
+  prepare,
+  runTasks,
+  setStatus,
+  TERMINAL,
+  writeReport,
+  type DecideTask,
+  type JobRecord,
 } from './s3control-jobs.js';
+import { ApiError, crossCheck, describeXml, JOB_STATUSES, progress, requestHash, xmlDoc } from './s3control-api.js';
 import {
-  ApiError, crossCheck, describeXml, JOB_STATUSES, progress, requestHash, xmlDoc,
-} from './s3control-api.js';
-import { checkScalar, child, el, parseXml, readMap, textOf, validateShape, writeXml, type El } from './s3control-xml.js';
+  checkScalar,
+  child,
+  el,
+  parseXml,
+  readMap,
+  textOf,
+  validateShape,
+  writeXml,
+  type El,
+} from './s3control-xml.js';
 
 export type { DecideTask, JobRecord, JobTask } from './s3control-jobs.js';
 
-export interface InjectedError { readonly status: number; readonly code: string; readonly message: string }
-export interface S3ControlCall { readonly op: string; readonly accountId: string | null; status: number }
+export interface InjectedError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+export interface S3ControlCall {
+  readonly op: string;
+  readonly accountId: string | null;
+  status: number;
+}
 
 export interface S3ControlServerOptions {
   readonly accountId?: string;
@@ -76,7 +99,7 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
   const s3 = options.s3 ?? null;
   const maxAttempts = options.maxTaskAttempts ?? 3;
   const jobs = new Map<string, JobRecord>();
-  const tokens = new Map<string, string>();   // account/token -> jobId
+  const tokens = new Map<string, string>(); // account/token -> jobId
   const failures = new Map<string, (InjectedError & { times: number })[]>();
   const calls: S3ControlCall[] = [];
   const clients: S3ControlClient[] = [];
@@ -113,7 +136,10 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
     const unsupported = problems.find((p) => p.unsupported);
     if (unsupported) throw new ApiError(501, 'NotImplemented', unsupported.message);
     if (problems.length) {
-      const shown = problems.slice(0, 3).map((p) => p.message).join('; ');
+      const shown = problems
+        .slice(0, 3)
+        .map((p) => p.message)
+        .join('; ');
       const count = `${problems.length} validation error${problems.length > 1 ? 's' : ''}`;
       throw new ApiError(400, 'InvalidRequest', `${count} detected: ${shown}`);
     }
@@ -124,20 +150,40 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
     if (existing) {
       const job = jobs.get(existing)!;
       if (job.requestHash !== hash) {
-        throw new ApiError(400, 'IdempotencyException',
-          'The ClientRequestToken was already used for a job with other parameters');
+        throw new ApiError(
+          400,
+          'IdempotencyException',
+          'The ClientRequestToken was already used for a job with other parameters',
+        );
       }
       return job.jobId;
     }
     const { functionArn, userArguments } = lambdaOf(request);
     const job: JobRecord = {
-      accountId: account, jobId: randomUUID(), token, requestHash: hash, request,
-      status: 'New', priority: Number(textOf(request, 'Priority')),
+      accountId: account,
+      jobId: randomUUID(),
+      token,
+      requestHash: hash,
+      request,
+      status: 'New',
+      priority: Number(textOf(request, 'Priority')),
       confirmationRequired: textOf(request, 'ConfirmationRequired') === 'true',
-      creationTime: new Date(), terminationDate: null, suspendedDate: null, suspendedCause: null,
+      creationTime: new Date(),
+      terminationDate: null,
+      suspendedDate: null,
+      suspendedCause: null,
       statusUpdateReason: null,
-      activeSince: null, activeMs: 0, tasks: null, next: 0, succeeded: 0, failed: 0, failureReasons: [], rows: [],
-      functionArn, userArguments, reportWritten: null,
+      activeSince: null,
+      activeMs: 0,
+      tasks: null,
+      next: 0,
+      succeeded: 0,
+      failed: 0,
+      failureReasons: [],
+      rows: [],
+      functionArn,
+      userArguments,
+      reportWritten: null,
     };
     jobs.set(job.jobId, job);
     tokens.set(`${account}/${token}`, job.jobId);
@@ -159,28 +205,37 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
       offset = Number(decoded[1]);
     }
     const wanted = (j: JobRecord) => j.accountId === account && (statuses.length === 0 || statuses.includes(j.status));
-    const all = [...jobs.values()].filter(wanted)
-      .sort((a, b) => b.creationTime.getTime() - a.creationTime.getTime());
+    const all = [...jobs.values()].filter(wanted).sort((a, b) => b.creationTime.getTime() - a.creationTime.getTime());
     const page = all.slice(offset, offset + (max || 1000));
     const next = offset + page.length < all.length ? Buffer.from(`o${offset + page.length}`).toString('base64') : null;
     return el('ListJobsResult', [
       next ? el('NextToken', next) : null,
-      el('Jobs', page.map((j) => el('member', [
-        el('JobId', j.jobId),
-        textOf(j.request, 'Description') !== undefined ? el('Description', textOf(j.request, 'Description')) : null,
-        el('Operation', 'LambdaInvoke'), el('Priority', j.priority), el('Status', j.status),
-        el('CreationTime', j.creationTime.toISOString()),
-        j.terminationDate ? el('TerminationDate', j.terminationDate.toISOString()) : null,
-        progress(j),
-      ]))),
+      el(
+        'Jobs',
+        page.map((j) =>
+          el('member', [
+            el('JobId', j.jobId),
+            textOf(j.request, 'Description') !== undefined ? el('Description', textOf(j.request, 'Description')) : null,
+            el('Operation', 'LambdaInvoke'),
+            el('Priority', j.priority),
+            el('Status', j.status),
+            el('CreationTime', j.creationTime.toISOString()),
+            j.terminationDate ? el('TerminationDate', j.terminationDate.toISOString()) : null,
+            progress(j),
+          ]),
+        ),
+      ),
     ]);
   };
 
   const updateStatus = async (job: JobRecord, query: URLSearchParams) => {
     const requested = query.get('requestedJobStatus') ?? '';
     if (!['Ready', 'Cancelled'].includes(requested)) {
-      throw new ApiError(400, 'BadRequestException',
-        `Invalid requestedJobStatus ${requested || '(none)'}: use Ready or Cancelled`);
+      throw new ApiError(
+        400,
+        'BadRequestException',
+        `Invalid requestedJobStatus ${requested || '(none)'}: use Ready or Cancelled`,
+      );
     }
     const reason = query.get('statusUpdateReason');
     if (reason !== null) {
@@ -189,8 +244,11 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
     }
     if (requested === 'Ready') {
       if (job.status !== 'Suspended') {
-        throw new ApiError(400, 'JobStatusException',
-          `Job ${job.jobId} is ${job.status}; only a Suspended job can be confirmed`);
+        throw new ApiError(
+          400,
+          'JobStatusException',
+          `Job ${job.jobId} is ${job.status}; only a Suspended job can be confirmed`,
+        );
       }
       setStatus(job, 'Ready');
     } else {
@@ -209,9 +267,18 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const byPath = path === '/v20180820/jobs' ? (method === 'POST' ? 'CreateJob' : method === 'GET' ? 'ListJobs' : null)
-      : /^\/v20180820\/jobs\/[^/]+$/.test(path) && method === 'GET' ? 'DescribeJob'
-        : /^\/v20180820\/jobs\/[^/]+\/status$/.test(path) && method === 'POST' ? 'UpdateJobStatus' : null;
+    const byPath =
+      path === '/v20180820/jobs'
+        ? method === 'POST'
+          ? 'CreateJob'
+          : method === 'GET'
+            ? 'ListJobs'
+            : null
+        : /^\/v20180820\/jobs\/[^/]+$/.test(path) && method === 'GET'
+          ? 'DescribeJob'
+          : /^\/v20180820\/jobs\/[^/]+\/status$/.test(path) && method === 'POST'
+            ? 'UpdateJobStatus'
+            : null;
     if (!byPath) throw new ApiError(501, 'NotImplemented', `the loopback server does not implement ${method} ${path}`);
     call.op = byPath;
     const injected = failures.get(byPath)?.[0];
@@ -232,8 +299,10 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
     }
     const jobId = decodeURIComponent(path.split('/')[3] ?? '');
     switch (byPath) {
-      case 'CreateJob': return el('CreateJobResult', [el('JobId', await createJob(account, body))]);
-      case 'ListJobs': return listJobs(account, url.searchParams);
+      case 'CreateJob':
+        return el('CreateJobResult', [el('JobId', await createJob(account, body))]);
+      case 'ListJobs':
+        return listJobs(account, url.searchParams);
       case 'DescribeJob': {
         const job = getJob(account, jobId);
         if (options.autoRun && !TERMINAL.has(job.status) && job.status !== 'Suspended') {
@@ -244,7 +313,8 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
         }
         return describeXml(job, region);
       }
-      default: return updateStatus(getJob(account, jobId), url.searchParams);
+      default:
+        return updateStatus(getJob(account, jobId), url.searchParams);
     }
   };
 
@@ -265,12 +335,12 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
       route(req, Buffer.concat(chunks).toString('utf8'), call).then(
         (result) => send(200, xmlDoc(result)),
         (error: unknown) => {
-          const e = error instanceof ApiError
-            ? error
-            : new ApiError(500, 'InternalServiceException', (error as Error).message);
+          const e =
+            error instanceof ApiError ? error : new ApiError(500, 'InternalServiceException', (error as Error).message);
           const body = el('ErrorResponse', [
             el('Error', [el('Code', e.code), el('Message', e.message)]),
-            el('RequestId', requestId), el('HostId', requestId),
+            el('RequestId', requestId),
+            el('HostId', requestId),
           ]);
           send(e.status, `<?xml version="1.0" encoding="UTF-8"?>\n${writeXml(body)}`);
         },
@@ -281,7 +351,10 @@ export async function startS3ControlServer(options: S3ControlServerOptions = {})
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    endpoint, accountId, region, calls,
+    endpoint,
+    accountId,
+    region,
+    calls,
     client(o = {}) {
       const credentials = { accessKeyId: 'AKIDLOOPBACK', secretAccessKey: 'loopback' };
       const c = makeS3ControlClient({ region, endpoint, maxAttempts: o.maxAttempts, credentials });

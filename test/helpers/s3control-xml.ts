@@ -15,10 +15,11 @@ export interface El {
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-const decode = (s: string) => s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
-  if (e[0] !== '#') return ENTITIES[e] ?? m;
-  return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-});
+const decode = (s: string) =>
+  s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+    if (e[0] !== '#') return ENTITIES[e] ?? m;
+    return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+  });
 
 /** Escapes text for an element body. */
 export const escapeXml = (s: string) =>
@@ -110,7 +111,11 @@ interface Shape {
 const SHAPES = (shapesFile as unknown as { shapes: Record<string, Shape> }).shapes;
 
 /** A problem found by validateShape: the path and what is wrong. */
-export interface ShapeProblem { readonly path: string; readonly message: string; readonly unsupported?: boolean }
+export interface ShapeProblem {
+  readonly path: string;
+  readonly message: string;
+  readonly unsupported?: boolean;
+}
 
 /** The model's (Java-style) pattern as a whole-value match; `\p{L}` needs the u flag, `\-` and `\_` refuse it. */
 function fullMatch(pattern: string): RegExp {
@@ -140,7 +145,8 @@ function scalarConstraint(value: string, shape: Shape): string | null {
         return `Member must satisfy regular expression pattern: ${shape.pattern}`;
       }
       return null;
-    case 'integer': case 'long': {
+    case 'integer':
+    case 'long': {
       if (!/^-?\d+$/.test(value)) return 'Member must be an integer';
       const n = Number(value);
       if (min !== undefined && n < min) return `Member must have value greater than or equal to ${min}`;
@@ -197,7 +203,7 @@ function validateStructure(e: El, shapeName: string, path: string, problems: Sha
 
 function validateCollection(e: El, shape: Shape, path: string, problems: ShapeProblem[]): void {
   const isMap = shape.type === 'map';
-  const itemName = isMap ? 'entry' : shape.member?.locationName ?? 'member';
+  const itemName = isMap ? 'entry' : (shape.member?.locationName ?? 'member');
   const items = e.children.filter((c) => c.name === itemName);
   if (items.length !== e.children.length) {
     problems.push({ path, message: `${path} may only hold <${itemName}> elements` });

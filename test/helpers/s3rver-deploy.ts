@@ -1,4 +1,6 @@
-/** A private s3rver starter for the deploy/remote tests: a real S3 emulator on loopback, a temp store, a real S3Client. */
+/**
+ * A private s3rver starter for the deploy/remote tests: a real S3 emulator on loopback, a temp store, a real S3Client.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

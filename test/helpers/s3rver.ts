@@ -24,7 +24,10 @@ interface TestContextLike {
 
 /** Starts s3rver (credentials S3RVER/S3RVER, region us-east-1); stopped by `stop()` or when `t` ends. */
 export async function startS3(t?: TestContextLike): Promise<S3Server> {
-  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
+  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+  };
   const directory = await mkdtemp(join(tmpdir(), 'lambda-ml-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, resetOnClose: true });
   const { port } = await server.run();
@@ -38,7 +41,12 @@ export async function startS3(t?: TestContextLike): Promise<S3Server> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  const env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  const env = {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

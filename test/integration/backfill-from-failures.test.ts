@@ -25,13 +25,19 @@ function failureRecord(functionName: string, keys: string[], bucket = ASSETS): s
     version: '1.0',
     timestamp: '2026-12-01T10:00:00.000Z',
     requestContext: {
-      requestId: 'c1a2b3', functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}:live`,
-      condition: 'RetriesExhausted', approximateInvokeCount: 3,
+      requestId: 'c1a2b3',
+      functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}:live`,
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
     },
     requestPayload: {
       Records: keys.map((key) => ({
-        eventSource: 'aws:s3', eventName: 'ObjectCreated:Put',
-        s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'), size: 1234 } },
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: bucket },
+          object: { key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'), size: 1234 },
+        },
       })),
     },
     responseContext: { statusCode: 200, executedVersion: '3', functionError: 'Unhandled' },
@@ -43,8 +49,12 @@ let s3: S3Server;
 before(async () => {
   s3 = await startS3();
   await s3.client.send(new CreateBucketCommand({ Bucket: FAILURES }));
-  const put = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: FAILURES, Key: key, Body: body }));
-  await put('aws/lambda/async/asset-classifier/2026/12/01/a.json', failureRecord(FN, ['images/cat photo.jpg', 'images/été.png']));
+  const put = (key: string, body: string) =>
+    s3.client.send(new PutObjectCommand({ Bucket: FAILURES, Key: key, Body: body }));
+  await put(
+    'aws/lambda/async/asset-classifier/2026/12/01/a.json',
+    failureRecord(FN, ['images/cat photo.jpg', 'images/été.png']),
+  );
   // the same object failed twice: backfilled once
   await put('aws/lambda/async/asset-classifier/2026/12/01/b.json', failureRecord(FN, ['images/cat photo.jpg']));
   // another function's failures and an object outside the prefix are not ours to re-drive
@@ -54,7 +64,7 @@ before(async () => {
 });
 after(() => s3.stop());
 
-test('a failure record names its S3 objects, keys decoded; other functions\' records name none', () => {
+test("a failure record names its S3 objects, keys decoded; other functions' records name none", () => {
   const record = JSON.parse(failureRecord(FN, ['images/a b+c.jpg']));
   assert.deepEqual(objectsOfFailureRecord(record, FN), [{ bucket: ASSETS, key: 'images/a b+c.jpg', size: 1234 }]);
   assert.deepEqual(objectsOfFailureRecord(record, 'asset'), [], 'a prefix of the name is another function');
@@ -65,7 +75,8 @@ test('listFailedObjects: each failed object once, within the source bucket, pref
   const stats = emptyListingStats();
   const source = { bucket: ASSETS, prefix: 'images/', suffixes: ['.jpg', '.png'] };
   const objects = [];
-  for await (const object of listFailedObjects(s3.client, { bucket: FAILURES, functionName: FN }, source, { stats })) objects.push(object);
+  for await (const object of listFailedObjects(s3.client, { bucket: FAILURES, functionName: FN }, source, { stats }))
+    objects.push(object);
   assert.deepEqual(objects.map((o) => o.key).sort(), ['images/cat photo.jpg', 'images/été.png']);
   assert.equal(stats.listed, 5, 'every object in the failure bucket was read');
   assert.equal(stats.matched, 2);
@@ -75,7 +86,12 @@ test('listFailedObjects: each failed object once, within the source bucket, pref
     yield* listFailedObjects(s3.client, { bucket: FAILURES, functionName: FN }, source);
   }
   const file = await writeManifestFile(join(dir, 'manifest.csv'), again());
-  const rows = (await readFile(file.path, 'utf8')).trim().split('\n').map((line) => line.split(','));
-  assert.deepEqual(rows.map(([bucket, key]) => [bucket, decodeManifestKey(key)]).sort(),
-    [[ASSETS, 'images/cat photo.jpg'], [ASSETS, 'images/été.png']]);
+  const rows = (await readFile(file.path, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => line.split(','));
+  assert.deepEqual(rows.map(([bucket, key]) => [bucket, decodeManifestKey(key)]).sort(), [
+    [ASSETS, 'images/cat photo.jpg'],
+    [ASSETS, 'images/été.png'],
+  ]);
 });

@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import {
-  CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand,
+  CreateBucketCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { emptyListingStats, listBackfillObjects } from '../../src/backfill/manifest-list.js';
@@ -37,8 +40,13 @@ const BUCKET = 'backfill-e2e-photos';
 async function image(seed: number, format: 'png' | 'jpeg' | 'webp' | 'gif'): Promise<Buffer> {
   const raw = Buffer.alloc(64 * 48 * 3);
   let x = seed * 2654435761;
-  for (let i = 0; i < raw.length; i++) { x = (x * 1103515245 + 12345) >>> 0; raw[i] = x >>> 24; }
-  return sharp(raw, { raw: { width: 64, height: 48, channels: 3 } }).toFormat(format).toBuffer();
+  for (let i = 0; i < raw.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    raw[i] = x >>> 24;
+  }
+  return sharp(raw, { raw: { width: 64, height: 48, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
 }
 
 const TITLE = 'the packaged classifier, run locally: formats, bad files, SlowDown retried, tags merged, the report';
@@ -48,10 +56,10 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-e2e-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const out = join(work, 'out');
-  await promisify(execFile)(
-    process.execPath, [BIN, 'package', '--out', out, '--json'],
-    { cwd: NODE_EXAMPLE, env: { ...process.env, NO_COLOR: '1' } },
-  );
+  await promisify(execFile)(process.execPath, [BIN, 'package', '--out', out, '--json'], {
+    cwd: NODE_EXAMPLE,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
 
   const s3 = await startS3(t);
@@ -62,19 +70,21 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
   const formats = ['png', 'jpeg', 'webp', 'gif'] as const;
   const images = await Promise.all(Array.from({ length: 8 }, (_, i) => image(i + 1, formats[i % 4])));
   const keys: string[] = [];
-  const put = async (
-    key: string, body: Buffer | string,
-  ) => { keys.push(key); await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body })); };
+  const put = async (key: string, body: Buffer | string) => {
+    keys.push(key);
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  };
   await put('photos/baboon.png', baboonPhoto());
-  for (const [i, body] of images.entries()) await put(
-    `photos/img ${i}.${formats[i % 4] === 'jpeg' ? 'jpg' : formats[i % 4]}`, body,
-  );
+  for (const [i, body] of images.entries())
+    await put(`photos/img ${i}.${formats[i % 4] === 'jpeg' ? 'jpg' : formats[i % 4]}`, body);
   await put('photos/notes.jpg', 'meeting notes, not a photo\n');
   await put('photos/truncated.jpg', images[1].subarray(0, 40));
   await s3.client.send(
-    new PutObjectTaggingCommand(
-      { Bucket: BUCKET, Key: 'photos/baboon.png', Tagging: { TagSet: [{ Key: 'owner', Value: 'marketing' }] } },
-    ),
+    new PutObjectTaggingCommand({
+      Bucket: BUCKET,
+      Key: 'photos/baboon.png',
+      Tagging: { TagSet: [{ Key: 'owner', Value: 'marketing' }] },
+    }),
   );
 
   // Six 503s on tagging: the handler's SDK retries 3 times, so at least one task answers TemporaryFailure.
@@ -84,20 +94,27 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
     try {
       const parsed = JSON.parse(line);
       if (parsed.msg === 'lambda-ml record') records.push({ status: parsed.status, total: parsed.timings?.total });
-    } catch { /* plain output */ }
+    } catch {
+      /* plain output */
+    }
   };
-  const pool = await startFunctionPool(
-    {
-      manifest, outDir: out, size: 2, env: { ...process.env, ...AWS_TEST_ENV, ...s3.env }, endpoint: proxy.endpoint,
-      onLog,
-    },
-  );
+  const pool = await startFunctionPool({
+    manifest,
+    outDir: out,
+    size: 2,
+    env: { ...process.env, ...AWS_TEST_ENV, ...s3.env },
+    endpoint: proxy.endpoint,
+    onLog,
+  });
   t.after(() => pool.close());
   const stats = emptyListingStats();
   const retried: string[] = [];
   const result = await runLocalBackfill({
-    pool, objects: listBackfillObjects(
-      s3.client, { bucket: BUCKET, prefix: 'photos/', suffixes: ['.png', '.jpg', '.webp', '.gif'] }, { stats },
+    pool,
+    objects: listBackfillObjects(
+      s3.client,
+      { bucket: BUCKET, prefix: 'photos/', suffixes: ['.png', '.jpg', '.webp', '.gif'] },
+      { stats },
     ),
     userArguments: backfillUserArguments({ reclassify: 'stale', modelsHash: 'e2e' }),
     report: { dir: join(work, 'reports'), scope: 'AllTasks' },
@@ -107,7 +124,8 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
   assert.equal(stats.matched, keys.length);
   assert.equal(result.pool.coldStarts, 2);
   assert.ok(
-    retried.length >= 1 && retried.every((r) => /SlowDown|503|reduce your request rate/i.test(r)), retried.join('\n'),
+    retried.length >= 1 && retried.every((r) => /SlowDown|503|reduce your request rate/i.test(r)),
+    retried.join('\n'),
   );
   const rows = await readLocalReport(result.report.dir);
   assert.equal(rows.length, keys.length);
@@ -115,17 +133,24 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
   for (const key of keys.filter((k) => !/notes|truncated/.test(k))) {
     assert.equal(byKey.get(key)?.taskStatus, 'succeeded', `${key}: ${byKey.get(key)?.resultMessage}`);
     const tags = (await s3.client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }))).TagSet ?? [];
-    assert.ok(tags.some((tag) => tag.Key?.startsWith('ml:')), `${key} tagged`);
+    assert.ok(
+      tags.some((tag) => tag.Key?.startsWith('ml:')),
+      `${key} tagged`,
+    );
   }
   for (const key of ['photos/notes.jpg', 'photos/truncated.jpg']) {
     assert.notEqual(
-      byKey.get(key)?.errorCode, 'TemporaryFailure', `${key} is not retried: ${byKey.get(key)?.resultMessage}`,
+      byKey.get(key)?.errorCode,
+      'TemporaryFailure',
+      `${key} is not retried: ${byKey.get(key)?.resultMessage}`,
     );
   }
-  const baboon = (
-    await s3.client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'photos/baboon.png' }))
-  ).TagSet ?? [];
-  assert.ok(baboon.some((tag) => tag.Key === 'owner' && tag.Value === 'marketing'), 'the user tag is kept');
+  const baboon =
+    (await s3.client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'photos/baboon.png' }))).TagSet ?? [];
+  assert.ok(
+    baboon.some((tag) => tag.Key === 'owner' && tag.Value === 'marketing'),
+    'the user tag is kept',
+  );
   assert.equal(proxy.calls.filter((c) => c.op === 'PutObjectTagging' && c.status === 503).length, 6);
   const tagged = records.filter((r) => r.status === 'tagged' && typeof r.total === 'number').map((r) => r.total!);
   tagged.sort((a, b) => a - b);
@@ -139,17 +164,18 @@ test(TITLE, { timeout: 240_000 }, async (t) => {
   }
 });
 
-const CLI_TITLE = 'lambda-ml backfill --local: 200 images and bad files at concurrency 2 then 4, a second run tags nothing';
+const CLI_TITLE =
+  'lambda-ml backfill --local: 200 images and bad files at concurrency 2 then 4, a second run tags nothing';
 
 test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
   await ensureNodeExample();
   const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-cli-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const out = join(work, 'out');
-  await promisify(execFile)(
-    process.execPath, [BIN, 'package', '--out', out, '--json'],
-    { cwd: NODE_EXAMPLE, env: { ...process.env, NO_COLOR: '1' } },
-  );
+  await promisify(execFile)(process.execPath, [BIN, 'package', '--out', out, '--json'], {
+    cwd: NODE_EXAMPLE,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
   const s3 = await startS3(t);
   const proxy = await startLambdaServer({ s3Endpoint: s3.endpoint });
@@ -159,7 +185,10 @@ test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
   await uploadObjects(s3.client, bucket, [...images, ...bad]);
   const userTagged = images.filter((_, i) => i % 25 === 0).map((image) => image.key);
   for (const [i, key] of userTagged.entries()) {
-    const TagSet = [{ Key: 'owner', Value: `team-${i}` }, { Key: 'ml:old', Value: 'stale' }];
+    const TagSet = [
+      { Key: 'owner', Value: `team-${i}` },
+      { Key: 'ml:old', Value: 'stale' },
+    ];
     await s3.client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet } }));
   }
   const formats = new Set(images.map((image) => image.key.split('.').pop()));
@@ -186,12 +215,18 @@ test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
     assert.match(row.resultMessage, /^failed \(/);
     assert.match(row.resultMessage, b.reason);
   }
-  assert.deepEqual(first.json.failures.map((f) => f.errorCode), ['PermanentFailure', 'PermanentFailure']);
+  assert.deepEqual(
+    first.json.failures.map((f) => f.errorCode),
+    ['PermanentFailure', 'PermanentFailure'],
+  );
   const hash = modelsHash(manifest.runtime.models);
   for (const key of [images[0].key, images[1].key, images[3].key, images[199].key, ...userTagged]) {
     const tags = await tagsOf(key);
     assert.equal(tags.find((tag) => tag.Key === 'ml:models')?.Value, hash, key);
-    assert.ok(tags.some((tag) => tag.Key === `ml:${manifest.runtime.models[0].tag}`), key);
+    assert.ok(
+      tags.some((tag) => tag.Key === `ml:${manifest.runtime.models[0].tag}`),
+      key,
+    );
     assert.ok(!tags.some((tag) => tag.Key === 'ml:old'), `${key}: our stale tag is replaced`);
   }
   for (const [i, key] of userTagged.entries()) {
@@ -204,12 +239,17 @@ test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
   assert.equal(second.exitCode, 1);
   assert.deepEqual([second.json.counts.succeeded, second.json.counts.failed], [images.length, bad.length]);
   assert.equal(puts(), 0, 'a second run makes no PutObjectTagging call');
-  assert.equal(proxy.calls.filter((c) => c.op === 'GetObject' && c.params.Bucket === bucket).length, bad.length,
-    'current objects are not even downloaded');
+  assert.equal(
+    proxy.calls.filter((c) => c.op === 'GetObject' && c.params.Bucket === bucket).length,
+    bad.length,
+    'current objects are not even downloaded',
+  );
   for (const [i, key] of userTagged.entries()) {
     assert.equal((await tagsOf(key)).find((tag) => tag.Key === 'owner')?.Value, `team-${i}`);
   }
   const rate = (r: typeof first) => ((images.length + bad.length) / (r.json.elapsedMs / 1000)).toFixed(1);
-  t.diagnostic(`run 1 (classify, c=2): ${first.json.elapsedMs} ms, ${rate(first)}/s; `
-    + `run 2 (current, c=4): ${second.json.elapsedMs} ms, ${rate(second)}/s`);
+  t.diagnostic(
+    `run 1 (classify, c=2): ${first.json.elapsedMs} ms, ${rate(first)}/s; ` +
+      `run 2 (current, c=4): ${second.json.elapsedMs} ms, ${rate(second)}/s`,
+  );
 });

@@ -49,7 +49,11 @@ export const handler = async (event, context) => {
 };
 `;
 
-interface Probe { readonly outDir: string; readonly manifest: Manifest; readonly probeDir: string }
+interface Probe {
+  readonly outDir: string;
+  readonly manifest: Manifest;
+  readonly probeDir: string;
+}
 
 async function probeFunction(t: { after(fn: () => unknown): void }): Promise<Probe> {
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-local-'));
@@ -61,16 +65,30 @@ async function probeFunction(t: { after(fn: () => unknown): void }): Promise<Pro
   await writeFile(join(src, 'index.mjs'), PROBE);
   execFileSync('zip', ['-q', '-X', join(dir, 'function.zip'), 'index.mjs'], { cwd: src });
   const manifest = {
-    schemaVersion: 1, tool: 'lambda-ml test', region: 'us-east-1', plan: 'bundle', reason: 'probe', checks: [],
-    layers: [], trigger: null,
+    schemaVersion: 1,
+    tool: 'lambda-ml test',
+    region: 'us-east-1',
+    plan: 'bundle',
+    reason: 'probe',
+    checks: [],
+    layers: [],
+    trigger: null,
     function: {
-      name: 'probe', runtime: DEFAULT_NODE_RUNTIME, architecture: 'x86_64', memoryMb: 256, ephemeralStorageMb: 512,
+      name: 'probe',
+      runtime: DEFAULT_NODE_RUNTIME,
+      architecture: 'x86_64',
+      memoryMb: 256,
+      ephemeralStorageMb: 512,
       timeoutS: 2,
-      role: null, handler: null, environment: { PROBE_DIR: probeDir }, alias: 'live',
+      role: null,
+      handler: null,
+      environment: { PROBE_DIR: probeDir },
+      alias: 'live',
     },
     artifacts: {
       function: { file: 'function.zip', bytes: 0, unzippedBytes: 0, files: 1, sha256: '', sha256Base64: '' },
-      deps: null, models: [],
+      deps: null,
+      models: [],
     },
     artifactsBucket: { bucket: null, prefix: '' },
     runtime: {} as Manifest['runtime'],
@@ -85,14 +103,23 @@ test('two warm environments, one task per invocation: results, retries, a Batch 
   const pool = await startFunctionPool({ manifest, outDir, size: 2, env: { PATH: process.env.PATH } });
   t.after(() => pool.close());
   const keys = [
-    'shop/a.jpg', 'shop/été 1.jpg', 'shop/plus+sign.jpg', 'shop/bad.jpg', 'shop/flaky.jpg', 'shop/throw.jpg',
+    'shop/a.jpg',
+    'shop/été 1.jpg',
+    'shop/plus+sign.jpg',
+    'shop/bad.jpg',
+    'shop/flaky.jpg',
+    'shop/throw.jpg',
     ...Array.from({ length: 14 }, (_, i) => `shop/bulk-${i}.jpg`),
   ];
   const retries: string[] = [];
   const result = await runLocalBackfill({
-    pool, objects: objects(keys), userArguments: { reclassify: 'stale' },
-    report: { dir: join(outDir, 'reports'), scope: 'AllTasks' }, jobId: 'local-test',
-    retry: { baseDelayMs: 1, maxDelayMs: 5 }, onRetry: (task, attempt) => retries.push(`${task.key}#${attempt}`),
+    pool,
+    objects: objects(keys),
+    userArguments: { reclassify: 'stale' },
+    report: { dir: join(outDir, 'reports'), scope: 'AllTasks' },
+    jobId: 'local-test',
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    onRetry: (task, attempt) => retries.push(`${task.key}#${attempt}`),
   });
   assert.deepEqual(result.summary.counts, { succeeded: 18, failed: 2, retries: 1, inFlight: 0 });
   assert.deepEqual(retries, ['shop/flaky.jpg#2']);
@@ -101,15 +128,26 @@ test('two warm environments, one task per invocation: results, retries, a Batch 
   assert.equal(rows.length, 20);
   const succeeded = rows.filter((r) => r.taskStatus === 'succeeded').map((r) => JSON.parse(r.resultMessage));
   assert.deepEqual(
-    succeeded.map((s) => s.key).sort(), keys.filter((k) => !/bad|throw/.test(k)).sort(), 'keys decoded as sent',
+    succeeded.map((s) => s.key).sort(),
+    keys.filter((k) => !/bad|throw/.test(k)).sort(),
+    'keys decoded as sent',
   );
   assert.equal(new Set(succeeded.map((s) => s.pid)).size, 2);
-  assert.ok(succeeded.some((s) => s.invocations > 1), 'an environment answered several tasks warm');
+  assert.ok(
+    succeeded.some((s) => s.invocations > 1),
+    'an environment answered several tasks warm',
+  );
   assert.ok(succeeded.every((s) => s.args.reclassify === 'stale' && s.memory === '256' && s.remaining === true));
   assert.equal(new Set(succeeded.map((s) => s.tmp)).size, 2, 'each environment has its own /tmp');
-  assert.deepEqual(groupFailures(rows).map((g) => [g.count, g.errorCode, g.reason]).sort(), [
-    [1, 'PermanentFailure', 'decode'], [1, 'PermanentFailure', 'function error TypeError'],
-  ]);
+  assert.deepEqual(
+    groupFailures(rows)
+      .map((g) => [g.count, g.errorCode, g.reason])
+      .sort(),
+    [
+      [1, 'PermanentFailure', 'decode'],
+      [1, 'PermanentFailure', 'function error TypeError'],
+    ],
+  );
   assert.equal(rows.filter((r) => r.taskStatus === 'failed').length, 2, 'flaky succeeded on its retry');
 });
 
@@ -118,22 +156,32 @@ test('a timeout or a crash ends that environment; the next task in the slot cold
   const pool = await startFunctionPool({ manifest, outDir, size: 1, env: { PATH: process.env.PATH } });
   t.after(() => pool.close());
   const result = await runLocalBackfill({
-    pool, objects: objects(['a.jpg', 'hang.jpg', 'b.jpg', 'crash.jpg', 'c.jpg']), userArguments: { reclassify: 'all' },
+    pool,
+    objects: objects(['a.jpg', 'hang.jpg', 'b.jpg', 'crash.jpg', 'c.jpg']),
+    userArguments: { reclassify: 'all' },
     report: { dir: join(outDir, 'reports'), scope: 'FailedTasksOnly' },
   });
   assert.deepEqual(result.summary.counts, { succeeded: 3, failed: 2, retries: 0, inFlight: 0 });
   assert.deepEqual(
     result.summary.failed.map((f) => [f.task.key, f.code]),
-    [['hang.jpg', 'PermanentFailure'], ['crash.jpg', 'PermanentFailure']],
+    [
+      ['hang.jpg', 'PermanentFailure'],
+      ['crash.jpg', 'PermanentFailure'],
+    ],
   );
   assert.match(
-    result.summary.failed[0].message, /^Lambda returned function error: .*Task timed out after 2\.00 seconds/,
+    result.summary.failed[0].message,
+    /^Lambda returned function error: .*Task timed out after 2\.00 seconds/,
   );
   assert.match(result.summary.failed[1].message, /Runtime exited: exited \(code 3\)/);
   assert.equal(result.pool.coldStarts, 3);
   assert.equal(result.pool.restarts, 2);
   const rows = await readLocalReport(result.report.dir);
-  assert.deepEqual(rows.map((r) => r.key), ['hang.jpg', 'crash.jpg'], 'FailedTasksOnly');
+  assert.deepEqual(
+    rows.map((r) => r.key),
+    ['hang.jpg', 'crash.jpg'],
+    'FailedTasksOnly',
+  );
 });
 
 test('a handler that cannot load stops the run with one error; nothing is left behind', async (t) => {
@@ -143,28 +191,30 @@ test('a handler that cannot load stops the run with one error; nothing is left b
   await writeFile(join(src, 'index.mjs'), 'export const notTheHandler = 1;\n');
   execFileSync('zip', ['-q', '-X', join(outDir, 'broken.zip'), 'index.mjs'], { cwd: src });
   const broken = {
-    ...manifest, artifacts: { ...manifest.artifacts, function: { ...manifest.artifacts.function, file: 'broken.zip' } },
+    ...manifest,
+    artifacts: { ...manifest.artifacts, function: { ...manifest.artifacts.function, file: 'broken.zip' } },
   } as Manifest;
   const pool = await startFunctionPool({ manifest: broken, outDir, size: 2, env: { PATH: process.env.PATH } });
   t.after(() => pool.close());
   const reports = join(outDir, 'reports');
   const run = runLocalBackfill({
-    pool, objects: objects(['a.jpg', 'b.jpg']), userArguments: { reclassify: 'stale' },
+    pool,
+    objects: objects(['a.jpg', 'b.jpg']),
+    userArguments: { reclassify: 'stale' },
     report: { dir: reports, scope: 'AllTasks' },
   });
-  await assert.rejects(run,
-    /^LambdaMlError: the handler failed to load: index\.mjs exports no function "handler"$/);
+  await assert.rejects(run, /^LambdaMlError: the handler failed to load: index\.mjs exports no function "handler"$/);
   assert.deepEqual(await readdir(reports), [], 'the partial report was removed');
   await assert.rejects(
-    startFunctionPool(
-      {
-        manifest: {
-          ...manifest,
-          artifacts: { ...manifest.artifacts, function: { ...manifest.artifacts.function, file: 'none.zip' } },
-        } as Manifest,
-        outDir, size: 1, env: {},
-      },
-    ),
+    startFunctionPool({
+      manifest: {
+        ...manifest,
+        artifacts: { ...manifest.artifacts, function: { ...manifest.artifacts.function, file: 'none.zip' } },
+      } as Manifest,
+      outDir,
+      size: 1,
+      env: {},
+    }),
     /none\.zip not found/,
   );
 });

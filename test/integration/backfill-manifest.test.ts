@@ -24,8 +24,12 @@ const BUCKET = 'backfill-source';
 const REPORTS = 'backfill-artifacts';
 /** Keys that break naive CSV or URL handling. */
 const AWKWARD = [
-  'photos/with space.jpg', 'photos/plus+sign.jpg', 'photos/comma,and"quote.jpg', 'photos/été 🌞.jpg',
-  'photos/percent%20literal.jpg', 'photos/semi;colon&amp.jpg',
+  'photos/with space.jpg',
+  'photos/plus+sign.jpg',
+  'photos/comma,and"quote.jpg',
+  'photos/été 🌞.jpg',
+  'photos/percent%20literal.jpg',
+  'photos/semi;colon&amp.jpg',
 ];
 const BULK = Array.from({ length: 23 }, (_, i) => `photos/bulk/${String(i).padStart(4, '0')}.jpg`);
 
@@ -39,14 +43,14 @@ before(async () => {
   const keys = [...AWKWARD, ...BULK, 'photos/readme.txt', 'photos/folder/', 'elsewhere/x.jpg'];
   for (let i = 0; i < keys.length; i += 50) {
     await Promise.all(
-      keys.slice(i, i + 50).map(
-        (key) => s3.client.send(
-          new PutObjectCommand(
-            {
-              Bucket: BUCKET, Key: key, Body: key.endsWith('/') ? '' : `body of ${key}`,
-              ContentLength: key.endsWith('/') ? 0 : undefined,
-            },
-          ),
+      keys.slice(i, i + 50).map((key) =>
+        s3.client.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: key,
+            Body: key.endsWith('/') ? '' : `body of ${key}`,
+            ContentLength: key.endsWith('/') ? 0 : undefined,
+          }),
         ),
       ),
     );
@@ -60,20 +64,28 @@ after(async () => {
 test('ListObjectsV2: the prefix and suffix filter keep the images, folder markers and other files drop', async () => {
   const stats = emptyListingStats();
   const objects = [];
-  for await (
-    const object of listBackfillObjects(s3.client, { bucket: BUCKET, prefix: 'photos/', suffixes: ['.jpg'] }, { stats })
-  ) objects.push(object);
+  for await (const object of listBackfillObjects(
+    s3.client,
+    { bucket: BUCKET, prefix: 'photos/', suffixes: ['.jpg'] },
+    { stats },
+  ))
+    objects.push(object);
   assert.equal(objects.length, AWKWARD.length + BULK.length);
   assert.deepEqual(new Set(objects.map((o) => o.key)), new Set([...AWKWARD, ...BULK]));
   assert.equal(stats.requests, 1);
   assert.equal(stats.listed, AWKWARD.length + BULK.length + 2);
-  assert.equal(stats.bytes, objects.reduce((sum, o) => sum + o.size, 0));
+  assert.equal(
+    stats.bytes,
+    objects.reduce((sum, o) => sum + o.size, 0),
+  );
 });
 
 test('a missing bucket is one AWS error naming it', async () => {
   const listing = async () => {
     const source = { bucket: 'no-such-bucket', prefix: '', suffixes: [] };
-    for await (const _ of listBackfillObjects(s3.client, source)) { /* none */ }
+    for await (const _ of listBackfillObjects(s3.client, source)) {
+      /* none */
+    }
   };
   await assert.rejects(listing, (error: LambdaMlError) => {
     assert.equal(error.code, 'aws');
@@ -104,17 +116,24 @@ test('the CSV manifest: a bucket,key row per object, keys URL-encoded, uploaded 
   assert.equal(key, `lambda-ml/backfill/manifests/${file.sha256}.csv`);
   const uploaded = await uploadManifest(s3.client, file, { bucket: REPORTS, key });
   assert.equal(uploaded.objectArn, `arn:aws:s3:::${REPORTS}/${key}`);
-  assert.equal(uploaded.etag, createHash('md5').update(text).digest('hex'), 'a single-part upload: the ETag is the MD5');
+  assert.equal(
+    uploaded.etag,
+    createHash('md5').update(text).digest('hex'),
+    'a single-part upload: the ETag is the MD5',
+  );
   assert.equal(file.md5, uploaded.etag, 'so --dry-run can print the ETag before uploading');
   const back = await (
     await s3.client.send(new GetObjectCommand({ Bucket: REPORTS, Key: key }))
   ).Body!.transformToString('utf8');
   assert.equal(back, text);
   const again = await writeManifestFile(
-    join(dir, 'again.csv'), listBackfillObjects(s3.client, { bucket: BUCKET, prefix: 'photos/', suffixes: ['.jpg'] }),
+    join(dir, 'again.csv'),
+    listBackfillObjects(s3.client, { bucket: BUCKET, prefix: 'photos/', suffixes: ['.jpg'] }),
   );
   assert.equal(
-    again.sha256, file.sha256, 'the same listing gives the same manifest, so a retried command sends the same request',
+    again.sha256,
+    file.sha256,
+    'the same listing gives the same manifest, so a retried command sends the same request',
   );
 });
 
@@ -125,28 +144,36 @@ const SAMPLE_FAILED = [
   'backfill-source,photos/with%20space.jpg,,failed,200,PermanentFailure,failed (decode): Input buffer contains unsupported image format',
   'backfill-source,photos/plus%2Bsign.jpg,,failed,200,TemporaryFailure,"failed (SlowDown): Please reduce your request rate."',
 ].join('\n');
-const SAMPLE_SUCCEEDED = 'awsexamplebucket1,image_17775,,succeeded,200,,"{u\'CopySourceVersionId\': \'xVR78haVKlRnurYofbTfYr3ufYbktF8h\', u\'ETag\': \'""fe66f4390c50f29798f040d7aae72784""\'}"\n';
+const SAMPLE_SUCCEEDED =
+  "awsexamplebucket1,image_17775,,succeeded,200,,\"{u'CopySourceVersionId': 'xVR78haVKlRnurYofbTfYr3ufYbktF8h', u'ETag': '\"\"fe66f4390c50f29798f040d7aae72784\"\"'}\"\n";
 
 async function putReport(prefixKey: string, jobId: string) {
   const results = [];
-  for (const [status, body] of [['failed', `${SAMPLE_FAILED}\n`], ['succeeded', SAMPLE_SUCCEEDED]] as const) {
+  for (const [status, body] of [
+    ['failed', `${SAMPLE_FAILED}\n`],
+    ['succeeded', SAMPLE_SUCCEEDED],
+  ] as const) {
     const key = `${prefixKey}job-${jobId}/results/${status}.csv`;
     await s3.client.send(new PutObjectCommand({ Bucket: REPORTS, Key: key, Body: body }));
-    results.push(
-      {
-        TaskExecutionStatus: status, Bucket: REPORTS, MD5Checksum: createHash('md5').update(body).digest('hex'),
-        Key: key,
-      },
-    );
+    results.push({
+      TaskExecutionStatus: status,
+      Bucket: REPORTS,
+      MD5Checksum: createHash('md5').update(body).digest('hex'),
+      Key: key,
+    });
   }
   const manifest = {
-    Format: 'Report_CSV_20180820', ReportCreationDate: '2019-04-05T17:48:39.725Z', Results: results,
+    Format: 'Report_CSV_20180820',
+    ReportCreationDate: '2019-04-05T17:48:39.725Z',
+    Results: results,
     ReportSchema: 'Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage',
   };
   await s3.client.send(
-    new PutObjectCommand(
-      { Bucket: REPORTS, Key: `${prefixKey}job-${jobId}/manifest.json`, Body: JSON.stringify(manifest) },
-    ),
+    new PutObjectCommand({
+      Bucket: REPORTS,
+      Key: `${prefixKey}job-${jobId}/manifest.json`,
+      Body: JSON.stringify(manifest),
+    }),
   );
 }
 
@@ -170,9 +197,14 @@ test('the completion report: manifest.json, then each result CSV; keys decoded; 
   assert.equal(succeeded.errorCode, null);
   assert.match(succeeded.resultMessage, /'"fe66f4390c50f29798f040d7aae72784"'/);
   const groups = groupFailures(rows);
-  assert.deepEqual(groups.map((g) => [g.count, g.errorCode, g.reason]), [
-    [2, 'PermanentFailure', 'Lambda timeout'], [1, 'PermanentFailure', 'decode'], [1, 'TemporaryFailure', 'SlowDown'],
-  ]);
+  assert.deepEqual(
+    groups.map((g) => [g.count, g.errorCode, g.reason]),
+    [
+      [2, 'PermanentFailure', 'Lambda timeout'],
+      [1, 'PermanentFailure', 'decode'],
+      [1, 'TemporaryFailure', 'SlowDown'],
+    ],
+  );
   assert.match(
     failureLines(groups)[0],
     /^ {2}2 {2}PermanentFailure {2}Lambda timeout {2}e\.g\. s3:\/\/awsexamplebucket1\/image_14975, s3:\/\/awsex/,
@@ -185,6 +217,7 @@ test('a report not under <prefix>/job-<id>/ is found by listing; a job without a
   const rows = await readCompletionReport(s3.client, { bucket: REPORTS, prefix: 'nested', jobId });
   assert.equal(rows.length, 5);
   assert.deepEqual(
-    await readCompletionReport(s3.client, { bucket: REPORTS, prefix: 'reports', jobId: 'no-tasks-ran' }), [],
+    await readCompletionReport(s3.client, { bucket: REPORTS, prefix: 'reports', jobId: 'no-tasks-ran' }),
+    [],
   );
 });

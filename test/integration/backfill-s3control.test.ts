@@ -12,7 +12,10 @@ import { after, before, test } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, ListJobsCommand, type CreateJobCommandInput } from '@aws-sdk/client-s3-control';
 import {
-  createBackfillJob, describeBackfillJob, listBackfillJobs, updateBackfillJobStatus,
+  createBackfillJob,
+  describeBackfillJob,
+  listBackfillJobs,
+  updateBackfillJobStatus,
 } from '../../src/backfill/job-api.js';
 import { buildCreateJobRequest, type BackfillJobOptions } from '../../src/backfill/job-request.js';
 import { backfillPrefixes } from '../../src/backfill/policy.js';
@@ -25,7 +28,10 @@ import { waitExitCode, waitForJob } from '../../src/backfill/wait.js';
 import { LambdaMlError } from '../../src/lib/errors.js';
 import { startS3, type S3Server } from '../helpers/s3rver.js';
 import {
-  startS3ControlServer, userArgumentsOf, type DecideTask, type S3ControlServer,
+  startS3ControlServer,
+  userArgumentsOf,
+  type DecideTask,
+  type S3ControlServer,
 } from '../helpers/s3control-server.js';
 
 const ACCOUNT = '123456789012';
@@ -34,7 +40,12 @@ const ARTIFACTS = 'photos-artifacts';
 const FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:asset-classifier:live`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/lambda-ml-backfill`;
 const KEYS = [
-  'shop/a.jpg', 'shop/b.png', 'shop/bad.jpg', 'shop/flaky one.jpg', 'shop/notes.txt', 'shop/sub/c+d é.jpg',
+  'shop/a.jpg',
+  'shop/b.png',
+  'shop/bad.jpg',
+  'shop/flaky one.jpg',
+  'shop/notes.txt',
+  'shop/sub/c+d é.jpg',
   'other/x.jpg',
 ];
 
@@ -44,9 +55,8 @@ let control: S3ControlServer;
 before(async () => {
   s3 = await startS3();
   for (const bucket of [SOURCE, ARTIFACTS]) await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const key of KEYS) await s3.client.send(
-    new PutObjectCommand({ Bucket: SOURCE, Key: key, Body: `bytes of ${key}` }),
-  );
+  for (const key of KEYS)
+    await s3.client.send(new PutObjectCommand({ Bucket: SOURCE, Key: key, Body: `bytes of ${key}` }));
   control = await startS3ControlServer({ accountId: ACCOUNT, s3: s3.client });
 });
 after(async () => {
@@ -55,12 +65,16 @@ after(async () => {
 });
 
 const decide: DecideTask = (task, attempt) => {
-  if (task.key.includes('bad')) return {
-    code: 'PermanentFailure', message: 'failed (decode): Input buffer contains unsupported image format',
-  };
-  if (task.key.includes('flaky') && attempt === 1) return {
-    code: 'TemporaryFailure', message: 'failed (SlowDown): Please reduce your request rate.',
-  };
+  if (task.key.includes('bad'))
+    return {
+      code: 'PermanentFailure',
+      message: 'failed (decode): Input buffer contains unsupported image format',
+    };
+  if (task.key.includes('flaky') && attempt === 1)
+    return {
+      code: 'TemporaryFailure',
+      message: 'failed (SlowDown): Please reduce your request rate.',
+    };
   return { code: 'Succeeded', message: `tagged: ml:category=${task.key}` };
 };
 
@@ -68,12 +82,19 @@ function options(over: Partial<BackfillJobOptions> = {}): BackfillJobOptions {
   const source = { bucket: SOURCE, prefix: 'shop/', suffixes: ['.jpg', '.png'] };
   const userArguments = { 'lambda-ml': '1', reclassify: 'stale', models: 'abc123' };
   return {
-    accountId: ACCOUNT, functionArn: FUNCTION, roleArn: ROLE, roleSource: '--role', source, manifest: {
+    accountId: ACCOUNT,
+    functionArn: FUNCTION,
+    roleArn: ROLE,
+    roleSource: '--role',
+    source,
+    manifest: {
       kind: 'generator',
     },
     report: { bucket: ARTIFACTS, prefix: backfillPrefixes('lambda-ml/').reports, scope: 'FailedTasksOnly' },
     clientRequestToken: backfillToken({ ...source, functionVersion: '3', modelSha256: ['aa'], userArguments }),
-    userArguments, confirm: false, ...over,
+    userArguments,
+    confirm: false,
+    ...over,
   };
 }
 
@@ -88,9 +109,11 @@ test('CreateJob: the generator job is accepted, DescribeJob echoes it, the same 
   const snapshot = await describeBackfillJob({ client, accountId: ACCOUNT }, jobId);
   assert.equal(snapshot.status, 'New');
   assert.equal(snapshot.total, null);
-  assert.deepEqual(
-    snapshot.report, { bucket: ARTIFACTS, prefix: 'lambda-ml/backfill/reports', scope: 'FailedTasksOnly' },
-  );
+  assert.deepEqual(snapshot.report, {
+    bucket: ARTIFACTS,
+    prefix: 'lambda-ml/backfill/reports',
+    scope: 'FailedTasksOnly',
+  });
   const calls = control.calls.filter((c) => c.op === 'CreateJob');
   assert.ok(calls.every((c) => c.accountId === ACCOUNT && c.status === 200));
 });
@@ -103,7 +126,8 @@ test('CreateJob: the same token with another request is IdempotencyException, on
   await assert.rejects(again, (error: LambdaMlError) => {
     assert.equal(error.code, 'aws');
     assert.match(
-      error.message, /^S3 Batch Operations CreateJob \(creating the job\) failed: IdempotencyException \(HTTP 400\)/,
+      error.message,
+      /^S3 Batch Operations CreateJob \(creating the job\) failed: IdempotencyException \(HTTP 400\)/,
     );
     assert.match(error.hint ?? '', /already created with this token/);
     return true;
@@ -113,86 +137,143 @@ test('CreateJob: the same token with another request is IdempotencyException, on
 type Mutate = (r: any) => void;
 const CASES: { name: string; mutate: Mutate; error: string; message: RegExp }[] = [
   {
-    name: 'role ARN format', mutate: (r) => { r.RoleArn = 'arn:aws:iam::12345:role/x'; }, error: 'InvalidRequest',
+    name: 'role ARN format',
+    mutate: (r) => {
+      r.RoleArn = 'arn:aws:iam::12345:role/x';
+    },
+    error: 'InvalidRequest',
     message: /roleArn.*regular expression/,
   },
   {
     name: '11 UserArguments',
-    mutate: (r) => { r.Operation.LambdaInvoke.UserArguments = Object.fromEntries(
-      Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v']),
-    ); },
-    error: 'InvalidRequest', message: /at most 10 entries/,
+    mutate: (r) => {
+      r.Operation.LambdaInvoke.UserArguments = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v']));
+    },
+    error: 'InvalidRequest',
+    message: /at most 10 entries/,
   },
   {
     name: 'a UserArguments key of 65',
-    mutate: (r) => { r.Operation.LambdaInvoke.UserArguments = { ['k'.repeat(65)]: 'v' }; }, error: 'InvalidRequest',
+    mutate: (r) => {
+      r.Operation.LambdaInvoke.UserArguments = { ['k'.repeat(65)]: 'v' };
+    },
+    error: 'InvalidRequest',
     message: /length less than or equal to 64/,
   },
   {
     name: 'a UserArguments value of 1,025',
-    mutate: (r) => { r.Operation.LambdaInvoke.UserArguments = { k: 'v'.repeat(1025) }; }, error: 'InvalidRequest',
+    mutate: (r) => {
+      r.Operation.LambdaInvoke.UserArguments = { k: 'v'.repeat(1025) };
+    },
+    error: 'InvalidRequest',
     message: /length less than or equal to 1024/,
   },
   {
-    name: 'UserArguments with schema 1.0', mutate: (r) => { r.Operation.LambdaInvoke.InvocationSchemaVersion = '1.0'; },
-    error: 'BadRequestException', message: /InvocationSchemaVersion 2\.0/,
+    name: 'UserArguments with schema 1.0',
+    mutate: (r) => {
+      r.Operation.LambdaInvoke.InvocationSchemaVersion = '1.0';
+    },
+    error: 'BadRequestException',
+    message: /InvocationSchemaVersion 2\.0/,
   },
   {
-    name: 'priority below 0', mutate: (r) => { r.Priority = -1; }, error: 'InvalidRequest',
+    name: 'priority below 0',
+    mutate: (r) => {
+      r.Priority = -1;
+    },
+    error: 'InvalidRequest',
     message: /greater than or equal to 0/,
   },
   {
-    name: 'a 65-character token', mutate: (r) => { r.ClientRequestToken = 't'.repeat(65); }, error: 'InvalidRequest',
+    name: 'a 65-character token',
+    mutate: (r) => {
+      r.ClientRequestToken = 't'.repeat(65);
+    },
+    error: 'InvalidRequest',
     message: /clientRequestToken/,
   },
   {
     name: 'generator without EnableManifestOutput',
-    mutate: (r) => { delete r.ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput; }, error: 'InvalidRequest',
+    mutate: (r) => {
+      delete r.ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput;
+    },
+    error: 'InvalidRequest',
     message: /EnableManifestOutput.*must not be null/,
   },
   {
     name: 'generator without SourceBucket',
-    mutate: (r) => { delete r.ManifestGenerator.S3JobManifestGenerator.SourceBucket; }, error: 'InvalidRequest',
+    mutate: (r) => {
+      delete r.ManifestGenerator.S3JobManifestGenerator.SourceBucket;
+    },
+    error: 'InvalidRequest',
     message: /SourceBucket.*must not be null/,
   },
   {
     name: 'an owner that is not 12 digits',
-    mutate: (r) => { r.ManifestGenerator.S3JobManifestGenerator.ExpectedBucketOwner = '12345'; },
-    error: 'InvalidRequest', message: /ExpectedBucketOwner/,
+    mutate: (r) => {
+      r.ManifestGenerator.S3JobManifestGenerator.ExpectedBucketOwner = '12345';
+    },
+    error: 'InvalidRequest',
+    message: /ExpectedBucketOwner/,
   },
   {
     name: 'manifest output without a location',
-    mutate: (r) => { r.ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput = true; },
-    error: 'BadRequestException', message: /ManifestOutputLocation/,
+    mutate: (r) => {
+      r.ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput = true;
+    },
+    error: 'BadRequestException',
+    message: /ManifestOutputLocation/,
   },
   {
     name: 'an empty suffix',
-    mutate: (r) => { r.ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint.MatchAnySuffix = ['']; },
-    error: 'InvalidRequest', message: /MatchAnySuffix.*greater than or equal to 1/,
+    mutate: (r) => {
+      r.ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint.MatchAnySuffix = [''];
+    },
+    error: 'InvalidRequest',
+    message: /MatchAnySuffix.*greater than or equal to 1/,
   },
   {
     name: 'both a manifest and a generator',
-    mutate: (r) => { r.Manifest = {
-      Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] },
-      Location: { ObjectArn: 'arn:aws:s3:::b/k', ETag: 'e' },
-    }; },
-    error: 'BadRequestException', message: /Exactly one of Manifest or ManifestGenerator/,
+    mutate: (r) => {
+      r.Manifest = {
+        Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] },
+        Location: { ObjectArn: 'arn:aws:s3:::b/k', ETag: 'e' },
+      };
+    },
+    error: 'BadRequestException',
+    message: /Exactly one of Manifest or ManifestGenerator/,
   },
   {
-    name: 'no report bucket', mutate: (r) => { delete r.Report.Bucket; }, error: 'BadRequestException',
+    name: 'no report bucket',
+    mutate: (r) => {
+      delete r.Report.Bucket;
+    },
+    error: 'BadRequestException',
     message: /Report requires Bucket/,
   },
   {
-    name: 'no report at all', mutate: (r) => { delete r.Report; }, error: 'InvalidRequest',
+    name: 'no report at all',
+    mutate: (r) => {
+      delete r.Report;
+    },
+    error: 'InvalidRequest',
     message: /Report.*must not be null/,
   },
   {
-    name: 'a bad report scope', mutate: (r) => { r.Report.ReportScope = 'Everything'; }, error: 'InvalidRequest',
+    name: 'a bad report scope',
+    mutate: (r) => {
+      r.Report.ReportScope = 'Everything';
+    },
+    error: 'InvalidRequest',
     message: /enum value set: \[AllTasks, FailedTasksOnly\]/,
   },
   {
-    name: 'another operation', mutate: (r) => { r.Operation = { S3PutObjectTagging: { TagSet: [] } }; },
-    error: 'NotImplemented', message: /LambdaInvoke only/,
+    name: 'another operation',
+    mutate: (r) => {
+      r.Operation = { S3PutObjectTagging: { TagSet: [] } };
+    },
+    error: 'NotImplemented',
+    message: /LambdaInvoke only/,
   },
 ];
 
@@ -203,11 +284,15 @@ test('CreateJob refuses what the API refuses (cases as data), with the documente
       buildCreateJobRequest(options({ clientRequestToken: `case-${row.name.replace(/\W+/g, '-')}` })),
     ) as CreateJobCommandInput;
     row.mutate(request);
-    await assert.rejects(client.send(new CreateJobCommand(request)), (error: Error) => {
-      assert.equal(error.name, row.error, `${row.name}: ${error.message}`);
-      assert.match(error.message, new RegExp(row.message.source, 'i'), row.name);
-      return true;
-    }, row.name);
+    await assert.rejects(
+      client.send(new CreateJobCommand(request)),
+      (error: Error) => {
+        assert.equal(error.name, row.error, `${row.name}: ${error.message}`);
+        assert.match(error.message, new RegExp(row.message.source, 'i'), row.name);
+        return true;
+      },
+      row.name,
+    );
   }
 });
 
@@ -233,7 +318,8 @@ test('a job runs through its states: listed with the filter, retried, the report
     [['shop/bad.jpg', 'failed', 'PermanentFailure', 200]],
   );
   assert.deepEqual(
-    groupFailures(rows).map((g) => [g.count, g.errorCode, g.reason]), [[1, 'PermanentFailure', 'decode']],
+    groupFailures(rows).map((g) => [g.count, g.errorCode, g.reason]),
+    [[1, 'PermanentFailure', 'decode']],
   );
   await assert.rejects(
     updateBackfillJobStatus({ client, accountId: ACCOUNT }, jobId, { status: 'Cancelled' }),
@@ -244,7 +330,8 @@ test('a job runs through its states: listed with the filter, retried, the report
 test('--confirm: the job waits in Suspended until UpdateJobStatus Ready; cancelling ends it', async () => {
   const client = control.client();
   const jobId = await createBackfillJob(
-    client, buildCreateJobRequest(options({ clientRequestToken: 'confirm', confirm: true })),
+    client,
+    buildCreateJobRequest(options({ clientRequestToken: 'confirm', confirm: true })),
   );
   await control.advance(jobId);
   await control.advance(jobId);
@@ -252,9 +339,10 @@ test('--confirm: the job waits in Suspended until UpdateJobStatus Ready; cancell
   assert.equal(suspended.status, 'Suspended');
   assert.equal(suspended.suspendedCause, 'ConfirmationRequired');
   assert.equal(
-    await updateBackfillJobStatus(
-      { client, accountId: ACCOUNT }, jobId, { status: 'Ready', reason: 'confirmed by lambda-ml' },
-    ),
+    await updateBackfillJobStatus({ client, accountId: ACCOUNT }, jobId, {
+      status: 'Ready',
+      reason: 'confirmed by lambda-ml',
+    }),
     'Ready',
   );
   await assert.rejects(
@@ -294,14 +382,12 @@ test('ListJobs: status filter, pages of MaxResults with NextToken, and its docum
     new ListJobsCommand({ AccountId: ACCOUNT, MaxResults: 1, NextToken: first.NextToken }),
   );
   assert.notEqual(second.Jobs?.[0].JobId, first.Jobs?.[0].JobId);
-  await assert.rejects(
-    client.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Sleeping' as never] })),
-    { name: 'InvalidRequestException' },
-  );
-  await assert.rejects(
-    client.send(new ListJobsCommand({ AccountId: ACCOUNT, NextToken: 'bm9wZQ==' })),
-    { name: 'InvalidNextTokenException' },
-  );
+  await assert.rejects(client.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Sleeping' as never] })), {
+    name: 'InvalidRequestException',
+  });
+  await assert.rejects(client.send(new ListJobsCommand({ AccountId: ACCOUNT, NextToken: 'bm9wZQ==' })), {
+    name: 'InvalidNextTokenException',
+  });
 });
 
 test('--wait: DescribeJob polled until Complete, counters only grow, exit 1 when a task failed', async () => {
@@ -333,9 +419,8 @@ test('throttling: TooManyRequestsException is retried by the SDK; persistent, it
   control.failNext('DescribeJob', { status: 429, code: 'TooManyRequestsException', message: 'Please slow down' }, 1);
   await assert.rejects(
     describeBackfillJob({ client: once, accountId: ACCOUNT }, jobId),
-    (
-      error: LambdaMlError
-    ) => error.code === 'aws' && /TooManyRequestsException/.test(error.message) && /throttling/.test(error.hint ?? ''),
+    (error: LambdaMlError) =>
+      error.code === 'aws' && /TooManyRequestsException/.test(error.message) && /throttling/.test(error.hint ?? ''),
   );
 });
 
@@ -343,31 +428,49 @@ test('--manifest csv: written, uploaded, its keys decoded to the real ones; a st
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-csv-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = await writeManifestFile(
-    join(dir, 'manifest.csv'), listBackfillObjects(s3.client, { bucket: SOURCE, prefix: 'shop/', suffixes: ['.jpg'] }),
+    join(dir, 'manifest.csv'),
+    listBackfillObjects(s3.client, { bucket: SOURCE, prefix: 'shop/', suffixes: ['.jpg'] }),
   );
   assert.equal(file.objects, 4);
-  const uploaded = await uploadManifest(
-    s3.client, file, { bucket: ARTIFACTS, key: manifestKey('lambda-ml/', file.sha256) },
-  );
+  const uploaded = await uploadManifest(s3.client, file, {
+    bucket: ARTIFACTS,
+    key: manifestKey('lambda-ml/', file.sha256),
+  });
   const client = control.client();
-  const jobId = await createBackfillJob(client, buildCreateJobRequest(options({
-    clientRequestToken: 'csv', manifest: { kind: 'csv', objectArn: uploaded.objectArn, etag: uploaded.etag },
-    report: { bucket: ARTIFACTS, prefix: 'lambda-ml/backfill/reports', scope: 'AllTasks' },
-  })));
+  const jobId = await createBackfillJob(
+    client,
+    buildCreateJobRequest(
+      options({
+        clientRequestToken: 'csv',
+        manifest: { kind: 'csv', objectArn: uploaded.objectArn, etag: uploaded.etag },
+        report: { bucket: ARTIFACTS, prefix: 'lambda-ml/backfill/reports', scope: 'AllTasks' },
+      }),
+    ),
+  );
   const job = await control.run(jobId, decide);
-  assert.deepEqual(
-    job.tasks!.map((task) => task.key).sort(),
-    ['shop/a.jpg', 'shop/bad.jpg', 'shop/flaky one.jpg', 'shop/sub/c+d é.jpg'],
-  );
-  const rows = await readCompletionReport(
-    s3.client, { bucket: ARTIFACTS, prefix: 'lambda-ml/backfill/reports', jobId },
-  );
+  assert.deepEqual(job.tasks!.map((task) => task.key).sort(), [
+    'shop/a.jpg',
+    'shop/bad.jpg',
+    'shop/flaky one.jpg',
+    'shop/sub/c+d é.jpg',
+  ]);
+  const rows = await readCompletionReport(s3.client, {
+    bucket: ARTIFACTS,
+    prefix: 'lambda-ml/backfill/reports',
+    jobId,
+  });
   assert.equal(rows.length, 4, 'AllTasks: succeeded rows too');
   assert.ok(rows.some((r) => r.key === 'shop/sub/c+d é.jpg' && r.taskStatus === 'succeeded'));
 
-  const stale = await createBackfillJob(client, buildCreateJobRequest(options({
-    clientRequestToken: 'csv-stale', manifest: { kind: 'csv', objectArn: uploaded.objectArn, etag: '0'.repeat(32) },
-  })));
+  const stale = await createBackfillJob(
+    client,
+    buildCreateJobRequest(
+      options({
+        clientRequestToken: 'csv-stale',
+        manifest: { kind: 'csv', objectArn: uploaded.objectArn, etag: '0'.repeat(32) },
+      }),
+    ),
+  );
   await control.advance(stale);
   await control.advance(stale);
   const failed = await describeBackfillJob({ client, accountId: ACCOUNT }, stale);
@@ -377,15 +480,18 @@ test('--manifest csv: written, uploaded, its keys decoded to the real ones; a st
 
 test('the server checks the account header, the host prefix and the signature, as S3 Control does', async () => {
   const port = new URL(control.endpoint).port;
-  const raw = (headers: Record<string, string>) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/v20180820/jobs', method: 'GET', headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+  const raw = (headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/v20180820/jobs', method: 'GET', headers }, (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
     });
-    req.on('error', reject);
-    req.end();
-  });
   const unsigned = await raw({ host: `${ACCOUNT}.localhost`, 'x-amz-account-id': ACCOUNT });
   assert.equal(unsigned.status, 403);
   const signed = { authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request' };

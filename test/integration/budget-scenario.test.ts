@@ -16,7 +16,17 @@ import { ensureScenario, type Scenario } from '../helpers/scenario.js';
 const LAYER = 'tf_keras_pillow';
 const KEPT = ['colorgram.py', 'numpy', 'webcolors'];
 const SPEC_TOP_LEVEL = ['fits', 'plan', 'reason', 'components', 'checks', 'suggestions'];
-const ADDED_TOP_LEVEL = ['schemaVersion', 'ok', 'runtime', 'attempts', 'warnings', 'prune', 'warnAtPercent', 'binaries', 'cost'];
+const ADDED_TOP_LEVEL = [
+  'schemaVersion',
+  'ok',
+  'runtime',
+  'attempts',
+  'warnings',
+  'prune',
+  'warnAtPercent',
+  'binaries',
+  'cost',
+];
 const CHECKS = ['unzipped', 'zipDirect', 'tmp', 'memory', 'layers'];
 
 // Generate (or reuse) the three scenarios, then start their budgets at once: they are CPU-bound on deflate.
@@ -39,17 +49,26 @@ function parse(run: CliResult): any {
   return body;
 }
 
-const findSum = (dir: string) => execFileSync('find', [dir, '-type', 'f', '-printf', '%s\\n'], { maxBuffer: 64 << 20 })
-  .toString().trim().split('\n').reduce((total, line) => total + Number(line), 0);
+const findSum = (dir: string) =>
+  execFileSync('find', [dir, '-type', 'f', '-printf', '%s\\n'], { maxBuffer: 64 << 20 })
+    .toString()
+    .trim()
+    .split('\n')
+    .reduce((total, line) => total + Number(line), 0);
 
 function unzipTotal(zip: string): number {
-  const lines = execFileSync('unzip', ['-l', zip], { maxBuffer: 64 << 20 }).toString().trim().split('\n');
+  const lines = execFileSync('unzip', ['-l', zip], { maxBuffer: 64 << 20 })
+    .toString()
+    .trim()
+    .split('\n');
   return Number(/^\s*(\d+)/.exec(lines[lines.length - 1])![1]);
 }
 
 const check = (body: any, limit: string) => body.checks.find((c: { limit: string }) => c.limit === limit);
 const attemptCheck = (body: any, strategy: string, limit: string) =>
-  body.attempts.find((a: { strategy: string }) => a.strategy === strategy).checks.find((c: { limit: string }) => c.limit === limit);
+  body.attempts
+    .find((a: { strategy: string }) => a.strategy === strategy)
+    .checks.find((c: { limit: string }) => c.limit === limit);
 
 /** The docs/design.md §9 shape: field names are a contract (fields may be added, never renamed). */
 function assertShape(body: any): void {
@@ -71,9 +90,15 @@ function assertShape(body: any): void {
     assert.ok(Array.isArray(layer.provides) && layer.provides.every((p: unknown) => typeof p === 'string'));
   }
   for (const model of body.components.models) {
-    assert.deepEqual([typeof model.name, typeof model.bytes, typeof model.memoryBytes, model.location], ['string', 'number', 'number', 's3']);
+    assert.deepEqual(
+      [typeof model.name, typeof model.bytes, typeof model.memoryBytes, model.location],
+      ['string', 'number', 'number', 's3'],
+    );
   }
-  assert.deepEqual(body.checks.map((c: { limit: string }) => c.limit), CHECKS);
+  assert.deepEqual(
+    body.checks.map((c: { limit: string }) => c.limit),
+    CHECKS,
+  );
   for (const c of body.checks) {
     for (const key of ['limit', 'used', 'max', 'ok']) assert.ok(key in c, `check ${c.limit} has ${key}`);
     assert.equal(c.ok, c.used <= c.max);
@@ -104,8 +129,10 @@ test('default scenario: exit 0, sideload-bundled, exact totals for deps, layer a
   assert.equal(layers[0].bytes, 230_000_000);
   assert.equal(layers[0].bytes, unzipTotal(base.layerZip as string));
   // provides: import names, as docs/design.md §9 shows them (PIL, not Pillow); packages: the distributions.
-  for (const name of ['tensorflow', 'keras', 'PIL', 'boto3', 'botocore', 'scipy']) assert.ok(layers[0].provides.includes(name), name);
-  for (const name of ['tensorflow@1.8.0', 'Keras@2.2.4', 'Pillow@5.4.1', 'boto3@1.9.137']) assert.ok(layers[0].packages.includes(name), name);
+  for (const name of ['tensorflow', 'keras', 'PIL', 'boto3', 'botocore', 'scipy'])
+    assert.ok(layers[0].provides.includes(name), name);
+  for (const name of ['tensorflow@1.8.0', 'Keras@2.2.4', 'Pillow@5.4.1', 'boto3@1.9.137'])
+    assert.ok(layers[0].packages.includes(name), name);
   for (const name of ['colorgram', 'numpy', 'webcolors']) assert.ok(!layers[0].provides.includes(name), name);
   // After the strip: numpy + colorgram.py + webcolors (81,000,000) plus the one file no distribution owns, which stays.
   const readme = statSync(join(base.depsDir, 'README.txt')).size;
@@ -114,18 +141,46 @@ test('default scenario: exit 0, sideload-bundled, exact totals for deps, layer a
   assert.equal(deps.afterStrip, 81_000_000 + readme);
   const kept = deps.packages.filter((p: { providedBy: string | null }) => p.providedBy === null);
   assert.deepEqual(kept.map((p: { name: string }) => p.name).sort(), KEPT);
-  assert.equal(kept.reduce((total: number, p: { bytes: number }) => total + p.bytes, 0), 81_000_000);
-  assert.ok(deps.packages.filter((p: { providedBy: string | null }) => p.providedBy !== null).every((p: { providedBy: string }) => p.providedBy === LAYER));
+  assert.equal(
+    kept.reduce((total: number, p: { bytes: number }) => total + p.bytes, 0),
+    81_000_000,
+  );
+  assert.ok(
+    deps.packages
+      .filter((p: { providedBy: string | null }) => p.providedBy !== null)
+      .every((p: { providedBy: string }) => p.providedBy === LAYER),
+  );
   assert.equal(deps.packages.reduce((total: number, p: { bytes: number }) => total + p.bytes, 0) + readme, deps.bytes);
   assert.deepEqual(body.warnings, [], 'the layer has the same versions');
   // The exact level-9 deps.zip, and the checks built from it.
   assert.ok(deps.afterPrune <= deps.afterStrip);
-  assert.ok(Number.isInteger(deps.zipBytes) && deps.zipBytes > 0 && deps.zipBytes < deps.afterPrune / 2, `zip ${deps.zipBytes}`);
-  assert.deepEqual(models.map((m: { name: string; bytes: number }) => [m.name, m.bytes]), [['category', 159_000_000], ['color', 159_000_000]]);
+  assert.ok(
+    Number.isInteger(deps.zipBytes) && deps.zipBytes > 0 && deps.zipBytes < deps.afterPrune / 2,
+    `zip ${deps.zipBytes}`,
+  );
+  assert.deepEqual(
+    models.map((m: { name: string; bytes: number }) => [m.name, m.bytes]),
+    [
+      ['category', 159_000_000],
+      ['color', 159_000_000],
+    ],
+  );
   assert.ok(code.bytes >= base.expected.codeBytes);
-  assert.deepEqual(check(body, 'unzipped'), { limit: 'unzipped', used: code.bytes + deps.zipBytes + 230_000_000, max: 262_144_000, ok: true, blocking: true });
+  assert.deepEqual(check(body, 'unzipped'), {
+    limit: 'unzipped',
+    used: code.bytes + deps.zipBytes + 230_000_000,
+    max: 262_144_000,
+    ok: true,
+    blocking: true,
+  });
   assert.equal(check(body, 'zipDirect').max, 52_428_800);
-  assert.deepEqual(check(body, 'tmp'), { limit: 'tmp', used: deps.afterPrune + 318_000_000, max: 512 * MiB, ok: true, blocking: true });
+  assert.deepEqual(check(body, 'tmp'), {
+    limit: 'tmp',
+    used: deps.afterPrune + 318_000_000,
+    max: 512 * MiB,
+    ok: true,
+    blocking: true,
+  });
   assert.equal(check(body, 'memory').max, 3008 * MiB);
   assert.deepEqual(check(body, 'layers'), { limit: 'layers', used: 1, max: 5, ok: true, blocking: true });
   // Why not bundle: deps + layer unzipped are over.
@@ -183,7 +238,8 @@ test('no layer: nothing fits (exit 1), with the failing limits and suggestions',
   assert.equal(body.components.deps.afterStrip, 415_000_000, 'nothing is stripped without a layer');
   assert.ok(body.components.deps.packages.every((p: { providedBy: string | null }) => p.providedBy === null));
   assert.equal(attemptCheck(body, 'bundle', 'unzipped').ok, false);
-  for (const strategy of ['sideload-bundled', 'sideload-s3']) assert.equal(attemptCheck(body, strategy, 'tmp').ok, false, strategy);
+  for (const strategy of ['sideload-bundled', 'sideload-s3'])
+    assert.equal(attemptCheck(body, strategy, 'tmp').ok, false, strategy);
   assert.deepEqual(check(body, 'layers'), { limit: 'layers', used: 0, max: 5, ok: true, blocking: true });
   assert.ok(body.suggestions.length > 0);
   assert.ok(body.suggestions.some((s: { kind: string }) => s.kind === 'quantize'));

@@ -77,8 +77,11 @@ test('a wide-range BatchNorm model: uint8 warns, --strict refuses and writes not
   assert.ok(plain.quantization!.flips >= 1, JSON.stringify(plain.quantization));
   assert.match(plain.quantization!.warnings[0], /--quantize uint8 changes the top-1 class of \d+ of 8 synthetic/);
 
-  await assert.rejects(convertKeras(h5, join(work, 'strict'), { quantize: 'uint8', strict: true }),
-    (error: Error & { code?: string }) => error.code === 'over-budget' && /nothing written \(--strict\)/.test(error.message));
+  await assert.rejects(
+    convertKeras(h5, join(work, 'strict'), { quantize: 'uint8', strict: true }),
+    (error: Error & { code?: string }) =>
+      error.code === 'over-budget' && /nothing written \(--strict\)/.test(error.message),
+  );
   assert.equal(existsSync(join(work, 'strict')), false);
   assert.deepEqual((await readdir(work)).sort(), ['tm.h5', 'uint8']);
 

@@ -11,8 +11,14 @@ const manifest = {
   function: { name: 'asset-classifier', role: 'arn:aws:iam::123456789012:role/asset-classifier' },
   region: 'eu-west-1',
   plan: 'sideload-s3',
-  artifacts: { models: [{ name: 'category', dir: 'models/category', s3: 's3://my-models/category/', files: [] }], deps: null },
-  runtime: { sideload: { s3: 's3://deploy-artifacts/lambda-ml/asset-classifier/deps-abc.zip' }, results: 's3://my-results/classifications/' },
+  artifacts: {
+    models: [{ name: 'category', dir: 'models/category', s3: 's3://my-models/category/', files: [] }],
+    deps: null,
+  },
+  runtime: {
+    sideload: { s3: 's3://deploy-artifacts/lambda-ml/asset-classifier/deps-abc.zip' },
+    results: 's3://my-results/classifications/',
+  },
   artifactsBucket: { bucket: 'deploy-artifacts', prefix: 'lambda-ml/' },
   trigger: { bucket: 'dam-assets', prefix: 'images/', suffixes: ['.jpg'] },
 } as unknown as Manifest;
@@ -20,9 +26,14 @@ const manifest = {
 test('policy grants exactly the reads, tag writes, result writes and logs the function needs', () => {
   const doc = policy(manifest);
   const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
-  assert.deepEqual(bySid.CreateLogGroup.Resource, ['arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/asset-classifier']);
+  assert.deepEqual(bySid.CreateLogGroup.Resource, [
+    'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/asset-classifier',
+  ]);
   assert.deepEqual(bySid.WriteLogs.Action, ['logs:CreateLogStream', 'logs:PutLogEvents']);
-  assert.deepEqual(bySid.ReadModelsAndDeps.Resource, ['arn:aws:s3:::deploy-artifacts/lambda-ml/asset-classifier/deps-abc.zip', 'arn:aws:s3:::my-models/category/*']);
+  assert.deepEqual(bySid.ReadModelsAndDeps.Resource, [
+    'arn:aws:s3:::deploy-artifacts/lambda-ml/asset-classifier/deps-abc.zip',
+    'arn:aws:s3:::my-models/category/*',
+  ]);
   assert.deepEqual(bySid.ReadModelsAndDeps.Action, ['s3:GetObject']);
   assert.deepEqual(bySid.TagTriggerObjects.Action, ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging']);
   assert.deepEqual(bySid.TagTriggerObjects.Resource, ['arn:aws:s3:::dam-assets/images/*']);
@@ -32,11 +43,34 @@ test('policy grants exactly the reads, tag writes, result writes and logs the fu
 });
 
 test('mergeNotifications replaces only our entries and reports no change when they are already there', () => {
-  const ours = triggerConfigurations({ bucket: 'b', prefix: 'images/', suffixes: ['.jpg'] }, 'fn', 'arn:aws:lambda:r:1:function:fn:live');
+  const ours = triggerConfigurations(
+    { bucket: 'b', prefix: 'images/', suffixes: ['.jpg'] },
+    'fn',
+    'arn:aws:lambda:r:1:function:fn:live',
+  );
   // S3 answers rule names capitalised; the SDK types only list lower case
-  const existing = { QueueConfigurations: [{ Id: 'q', QueueArn: 'arn:aws:sqs:r:1:q', Events: ['s3:ObjectCreated:*'] }], LambdaFunctionConfigurations: [{ ...ours[0], Filter: { Key: { FilterRules: [{ Name: 'Prefix', Value: 'images/' }, { Name: 'Suffix', Value: '.jpg' }] } } }] } as unknown as NotificationConfiguration;
+  const existing = {
+    QueueConfigurations: [{ Id: 'q', QueueArn: 'arn:aws:sqs:r:1:q', Events: ['s3:ObjectCreated:*'] }],
+    LambdaFunctionConfigurations: [
+      {
+        ...ours[0],
+        Filter: {
+          Key: {
+            FilterRules: [
+              { Name: 'Prefix', Value: 'images/' },
+              { Name: 'Suffix', Value: '.jpg' },
+            ],
+          },
+        },
+      },
+    ],
+  } as unknown as NotificationConfiguration;
   assert.equal(mergeNotifications(existing, ours, 'fn').changed, false, 'S3 capitalising rule names is not a change');
-  const moved = triggerConfigurations({ bucket: 'b', prefix: 'photos/', suffixes: ['.jpg'] }, 'fn', 'arn:aws:lambda:r:1:function:fn:live');
+  const moved = triggerConfigurations(
+    { bucket: 'b', prefix: 'photos/', suffixes: ['.jpg'] },
+    'fn',
+    'arn:aws:lambda:r:1:function:fn:live',
+  );
   const { merged, changed } = mergeNotifications(existing, moved, 'fn');
   assert.equal(changed, true);
   assert.equal(merged.QueueConfigurations?.[0].Id, 'q');

@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import {
-  CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client,
+  CreateBucketCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { failureReason } from '../../src/backfill/failures.js';
 import { modelsHash as jobModelsHash } from '../../src/backfill/models-hash.js';
@@ -38,7 +42,9 @@ function counting(ops: S3Ops) {
       if (state.failPuts > 0) {
         state.failPuts--;
         throw Object.assign(new Error('Please reduce your request rate.'), {
-          name: 'SlowDown', $metadata: { httpStatusCode: 503 }, $retryable: { throttling: true },
+          name: 'SlowDown',
+          $metadata: { httpStatusCode: 503 },
+          $retryable: { throttling: true },
         });
       }
       return ops.putTags(bucket, key, versionId, tags);
@@ -58,8 +64,15 @@ async function setup(t: TestContext, over: Partial<RuntimeConfig> = {}) {
     const metrics: Line[] = [];
     const counted = counting(makeS3Ops(deps.sdk, s3.client));
     const handler = createHandler({
-      config: runtimeConfig(models, over), taskRoot: tmpDir, tmpDir, tf: deps.tf, sharp: deps.sharp, s3: counted.ops,
-      require: deps.req, env: { AWS_LAMBDA_FUNCTION_NAME: 'asset-classifier' }, log: (l) => lines.push(l),
+      config: runtimeConfig(models, over),
+      taskRoot: tmpDir,
+      tmpDir,
+      tf: deps.tf,
+      sharp: deps.sharp,
+      s3: counted.ops,
+      require: deps.req,
+      env: { AWS_LAMBDA_FUNCTION_NAME: 'asset-classifier' },
+      log: (l) => lines.push(l),
       metrics: (l) => metrics.push(l),
     });
     return { handler, lines, metrics, state: counted.state };
@@ -70,7 +83,9 @@ async function setup(t: TestContext, over: Partial<RuntimeConfig> = {}) {
 let invocation = 0;
 /** A Batch Operations 2.0 event of one task, as S3 sends it (the key URL-encoded). */
 const task = (key: string, userArguments: Record<string, string> = { reclassify: 'stale' }) => ({
-  invocationSchemaVersion: '2.0', invocationId: `inv-${++invocation}`, job: { id: 'job-1', userArguments },
+  invocationSchemaVersion: '2.0',
+  invocationId: `inv-${++invocation}`,
+  job: { id: 'job-1', userArguments },
   tasks: [{ taskId: `t-${invocation}`, s3Bucket: BUCKET, s3Key: encodeURIComponent(key), s3VersionId: null }],
 });
 
@@ -79,10 +94,17 @@ const put = (client: S3Client, key: string, body: Buffer | string) =>
 const tagsOf = async (client: S3Client, key: string) =>
   (await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }))).TagSet ?? [];
 const row = (resultString: string, errorCode: string): ReportRow => ({
-  bucket: BUCKET, key: 'k', versionId: null, taskStatus: 'failed', errorCode, httpStatus: 200, resultMessage: resultString,
+  bucket: BUCKET,
+  key: 'k',
+  versionId: null,
+  taskStatus: 'failed',
+  errorCode,
+  httpStatus: 200,
+  resultMessage: resultString,
 });
 
-const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>';
+const SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>';
 
 test('each kind of object gets the answer Batch Operations can act on, with a reason the report parser reads', async (t) => {
   const { s3, handler, state } = await setup(t, { maxImageBytes: 2_000_000 });
@@ -90,7 +112,12 @@ test('each kind of object gets the answer Batch Operations can act on, with a re
   const cases = [
     { key: 'ok/baboon.png', body: baboonPhoto(), code: 'Succeeded', text: /^tagged: .*ml:models=/, reason: null },
     { key: 'bad/notes.jpg', body: 'meeting notes, not a photo\n', code: 'PermanentFailure', reason: 'not-an-image' },
-    { key: 'bad/truncated.jpg', body: jpeg.subarray(0, Math.floor(jpeg.length / 3)), code: 'PermanentFailure', reason: /truncated|decode-failed/ },
+    {
+      key: 'bad/truncated.jpg',
+      body: jpeg.subarray(0, Math.floor(jpeg.length / 3)),
+      code: 'PermanentFailure',
+      reason: /truncated|decode-failed/,
+    },
     { key: 'bad/empty.png', body: '', code: 'PermanentFailure', reason: 'empty' },
     { key: 'bad/vector.png', body: SVG, code: 'PermanentFailure', reason: 'unsupported-format' },
     { key: 'bad/huge.png', body: Buffer.alloc(2_000_001, 1), code: 'PermanentFailure', reason: 'too-large' },
@@ -116,9 +143,18 @@ test('each kind of object gets the answer Batch Operations can act on, with a re
 test('already current: Succeeded without PutObjectTagging; reclassify all, or a model update, tags again', async (t) => {
   const { s3, handler, state, lines, make, model } = await setup(t);
   await put(s3.client, 'a.png', baboonPhoto());
-  await s3.client.send(new PutObjectTaggingCommand({
-    Bucket: BUCKET, Key: 'a.png', Tagging: { TagSet: [{ Key: 'owner', Value: 'marketing' }, { Key: 'ml:old', Value: 'x' }] },
-  }));
+  await s3.client.send(
+    new PutObjectTaggingCommand({
+      Bucket: BUCKET,
+      Key: 'a.png',
+      Tagging: {
+        TagSet: [
+          { Key: 'owner', Value: 'marketing' },
+          { Key: 'ml:old', Value: 'x' },
+        ],
+      },
+    }),
+  );
   const hash = modelsHash([model]);
   assert.equal(hash, jobModelsHash([model]), 'the job and the handler compute the same hash');
   assert.match(hash, /^[0-9a-f]{8}$/);
@@ -127,7 +163,11 @@ test('already current: Succeeded without PutObjectTagging; reclassify all, or a 
   assert.equal(first.results[0].resultCode, 'Succeeded');
   const tags = await tagsOf(s3.client, 'a.png');
   const keys = tags.map((tag) => tag.Key);
-  assert.deepEqual(keys.slice(0, 3), ['owner', 'ml:nsfw', 'ml:models'], 'the user tag, then top-1, then the models tag');
+  assert.deepEqual(
+    keys.slice(0, 3),
+    ['owner', 'ml:nsfw', 'ml:models'],
+    'the user tag, then top-1, then the models tag',
+  );
   assert.equal(tags.find((tag) => tag.Key === 'ml:models')?.Value, hash);
   assert.ok(!keys.includes('ml:old'), 'our stale tag is replaced');
   assert.equal(state.puts, 1);
@@ -144,7 +184,9 @@ test('already current: Succeeded without PutObjectTagging; reclassify all, or a 
   assert.equal(state.puts, 2, 'reclassify all tags again');
 
   // A new model version (another sha256): the same object is stale for the new function.
-  const updated = make([{ ...model, files: model.files.map((f, i) => (i === 0 ? { ...f, sha256: 'f'.repeat(64) } : f)) }]);
+  const updated = make([
+    { ...model, files: model.files.map((f, i) => (i === 0 ? { ...f, sha256: 'f'.repeat(64) } : f)) },
+  ]);
   const stale = (await updated.handler(task('a.png'), context())) as BatchResponse;
   assert.match(stale.results[0].resultString, /^tagged: /);
   assert.equal(updated.state.puts, 1);

@@ -3,13 +3,31 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { baboonPhoto } from '../../src/example/nsfwjs-model.js';
 import { createHandler, type S3Summary } from '../../src/handler/handler.js';
 import { makeS3Ops } from '../../src/handler/s3.js';
 import type { BatchResponse } from '../../src/handler/event.js';
 import { startS3 } from '../helpers/s3rver.js';
-import { context, FIXTURES, hasFixtures, loadDeps, modelSpec, nsfwModelDir, photo, runtimeConfig, s3Event, SKIP_FIXTURES } from '../helpers/handler-fixtures.js';
+import {
+  context,
+  FIXTURES,
+  hasFixtures,
+  loadDeps,
+  modelSpec,
+  nsfwModelDir,
+  photo,
+  runtimeConfig,
+  s3Event,
+  SKIP_FIXTURES,
+} from '../helpers/handler-fixtures.js';
 import type { RuntimeConfig } from '../../src/types.js';
 
 const deps = loadDeps();
@@ -24,24 +42,48 @@ async function setup(t: import('node:test').TestContext, over: Partial<RuntimeCo
   const lines: Record<string, any>[] = [];
   const config = runtimeConfig([modelSpec(await nsfwModelDir())], over);
   const handler = createHandler({
-    config, taskRoot: tmpDir, tmpDir, tf: deps.tf, sharp: deps.sharp, s3: makeS3Ops(deps.sdk, s3.client), require: deps.req, log: (l) => lines.push(l),
+    config,
+    taskRoot: tmpDir,
+    tmpDir,
+    tf: deps.tf,
+    sharp: deps.sharp,
+    s3: makeS3Ops(deps.sdk, s3.client),
+    require: deps.req,
+    log: (l) => lines.push(l),
   });
   return { s3, handler, lines, tmpDir };
 }
 
 const put = (client: S3Client, key: string, body: Buffer, tags: { Key: string; Value: string }[] = []) =>
-  client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body })).then(() =>
-    tags.length ? client.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: key, Tagging: { TagSet: tags } })) : undefined);
+  client
+    .send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }))
+    .then(() =>
+      tags.length
+        ? client.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: key, Tagging: { TagSet: tags } }))
+        : undefined,
+    );
 const tagsOf = async (client: S3Client, key: string): Promise<Record<string, string>> =>
-  Object.fromEntries(((await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }))).TagSet ?? []).map((t) => [t.Key, t.Value]));
+  Object.fromEntries(
+    ((await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }))).TagSet ?? []).map((t) => [
+      t.Key,
+      t.Value,
+    ]),
+  );
 
 test('photos get the classification and colour tags; user tags are kept; the object itself is never rewritten', async (t) => {
   if (!hasFixtures()) return t.skip(SKIP_FIXTURES);
   const { s3, handler, lines } = await setup(t, { results: 's3://photos/ml-results/' });
   const photos = ['cat_tabby.jpg', 'grand_piano.jpg', 'pizza.jpg'];
-  for (const name of photos) await put(s3.client, `in/${name}`, photo(name), [{ Key: 'owner', Value: 'team-a' }, { Key: 'ml:old', Value: 'stale' }]);
+  for (const name of photos)
+    await put(s3.client, `in/${name}`, photo(name), [
+      { Key: 'owner', Value: 'team-a' },
+      { Key: 'ml:old', Value: 'stale' },
+    ]);
   const before = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'in/cat_tabby.jpg' }));
-  const summary = (await handler(s3Event(photos.map((n) => ({ bucket: BUCKET, key: `in/${n}` }))), context())) as S3Summary;
+  const summary = (await handler(
+    s3Event(photos.map((n) => ({ bucket: BUCKET, key: `in/${n}` }))),
+    context(),
+  )) as S3Summary;
   assert.equal(summary.tagged, 3);
   for (const name of photos) {
     const tags = await tagsOf(s3.client, `in/${name}`);
@@ -59,7 +101,11 @@ test('photos get the classification and colour tags; user tags are kept; the obj
   const after = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'in/cat_tabby.jpg' }));
   assert.equal(after.ETag, before.ETag);
   assert.equal(after.LastModified?.getTime(), before.LastModified?.getTime());
-  const sidecar = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ml-results/photos/in/pizza.jpg.json' }))).Body!.transformToString());
+  const sidecar = JSON.parse(
+    await (
+      await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ml-results/photos/in/pizza.jpg.json' }))
+    ).Body!.transformToString(),
+  );
   assert.equal(sidecar.predictions.nsfw[0].label, 'Neutral');
   assert.equal(lines.length, 3);
   assert.ok(lines[0].coldStart.modelLoad.nsfw >= 0 && lines[1].coldStart === undefined);
@@ -99,7 +145,10 @@ test('odd inputs: RGBA PNG, WebP, 2x2 GIF are tagged; truncated JPEG and text na
   assert.equal((await tagsOf(s3.client, 'photos/mon chat été.jpg'))['ml:nsfw'], 'Neutral');
   assert.equal(byKey['owl+alpha.png'].status, 'tagged');
   // The transparent top is flattened onto white, so white is among the dominant colours.
-  assert.ok(byKey['owl+alpha.png'].colors.some((c: { name: string }) => c.name === 'white'), JSON.stringify(byKey['owl+alpha.png'].colors));
+  assert.ok(
+    byKey['owl+alpha.png'].colors.some((c: { name: string }) => c.name === 'white'),
+    JSON.stringify(byKey['owl+alpha.png'].colors),
+  );
   assert.equal(byKey['cat.webp'].format, 'webp');
   assert.equal(byKey['tiny.gif'].status, 'tagged');
   assert.equal(byKey['dog-truncated.jpg'].status, 'skipped');
@@ -120,10 +169,23 @@ test('an S3 error mid-batch fails the invocation after the other records are don
   const { s3, handler, lines } = await setup(t);
   await put(s3.client, 'a.png', baboonPhoto());
   await put(s3.client, 'bad.jpg', Buffer.from('nope'));
-  const ok = (await handler(s3Event([{ bucket: BUCKET, key: 'bad.jpg' }, { bucket: BUCKET, key: 'a.png' }]), context())) as S3Summary;
+  const ok = (await handler(
+    s3Event([
+      { bucket: BUCKET, key: 'bad.jpg' },
+      { bucket: BUCKET, key: 'a.png' },
+    ]),
+    context(),
+  )) as S3Summary;
   assert.deepEqual([ok.skipped, ok.tagged], [1, 1]);
   await assert.rejects(
-    handler(s3Event([{ bucket: BUCKET, key: 'a.png' }, { bucket: 'no-such-bucket', key: 'x.jpg' }, { bucket: BUCKET, key: 'bad.jpg' }]), context()),
+    handler(
+      s3Event([
+        { bucket: BUCKET, key: 'a.png' },
+        { bucket: 'no-such-bucket', key: 'x.jpg' },
+        { bucket: BUCKET, key: 'bad.jpg' },
+      ]),
+      context(),
+    ),
     /1 of 3 records failed: s3:\/\/no-such-bucket\/x\.jpg: NoSuchBucket/,
   );
   assert.equal(lines.at(-3)!.status, 'tagged');
@@ -136,19 +198,41 @@ test('S3 Batch Operations 1.0 and 2.0 get a results array', async (t) => {
   const { s3, handler } = await setup(t);
   await put(s3.client, 'dir/a b.png', baboonPhoto());
   await put(s3.client, 'bad.jpg', Buffer.from('nope'));
-  const v1 = (await handler({
-    invocationSchemaVersion: '1.0', invocationId: 'inv1', job: { id: 'job1' },
-    tasks: [{ taskId: 't1', s3Key: 'dir/a+b.png', s3VersionId: null, s3BucketArn: `arn:aws:s3:::${BUCKET}` }],
-  }, context())) as BatchResponse;
+  const v1 = (await handler(
+    {
+      invocationSchemaVersion: '1.0',
+      invocationId: 'inv1',
+      job: { id: 'job1' },
+      tasks: [{ taskId: 't1', s3Key: 'dir/a+b.png', s3VersionId: null, s3BucketArn: `arn:aws:s3:::${BUCKET}` }],
+    },
+    context(),
+  )) as BatchResponse;
   assert.equal(v1.invocationSchemaVersion, '1.0');
   assert.equal(v1.invocationId, 'inv1');
   assert.equal(v1.treatResultAsFinalFailure, false);
-  assert.deepEqual(v1.results.map((r) => [r.taskId, r.resultCode]), [['t1', 'Succeeded']]);
-  const v2 = (await handler({
-    invocationSchemaVersion: '2.0', invocationId: 'inv2', job: { id: 'job2', userArguments: {} },
-    tasks: [{ taskId: 't2', s3Key: 'bad.jpg', s3VersionId: null, s3Bucket: BUCKET }, { taskId: 't3', s3Key: 'x.jpg', s3Bucket: 'no-such-bucket' }],
-  }, context())) as BatchResponse;
-  assert.deepEqual(v2.results.map((r) => [r.taskId, r.resultCode]), [['t2', 'PermanentFailure'], ['t3', 'PermanentFailure']]);
+  assert.deepEqual(
+    v1.results.map((r) => [r.taskId, r.resultCode]),
+    [['t1', 'Succeeded']],
+  );
+  const v2 = (await handler(
+    {
+      invocationSchemaVersion: '2.0',
+      invocationId: 'inv2',
+      job: { id: 'job2', userArguments: {} },
+      tasks: [
+        { taskId: 't2', s3Key: 'bad.jpg', s3VersionId: null, s3Bucket: BUCKET },
+        { taskId: 't3', s3Key: 'x.jpg', s3Bucket: 'no-such-bucket' },
+      ],
+    },
+    context(),
+  )) as BatchResponse;
+  assert.deepEqual(
+    v2.results.map((r) => [r.taskId, r.resultCode]),
+    [
+      ['t2', 'PermanentFailure'],
+      ['t3', 'PermanentFailure'],
+    ],
+  );
   assert.match(v2.results[0].resultString, /failed \(not-an-image\)/);
 });
 

@@ -51,7 +51,8 @@ test('wasm and cpu agree (top-1 same, scores within 1e-3); latency per image', a
   await selectBackend(tf, req, 'wasm');
   t.diagnostic(`predict per image: wasm ${wasm.ms.toFixed(0)} ms (warm), cpu ${cpu.ms.toFixed(0)} ms (first)`);
   assert.equal(wasm.top[0].label, cpu.top[0].label);
-  for (let i = 0; i < wasm.top.length; i++) assert.ok(Math.abs(wasm.top[i].score - cpu.top[i].score) < 1e-3, `${wasm.top[i].score} vs ${cpu.top[i].score}`);
+  for (let i = 0; i < wasm.top.length; i++)
+    assert.ok(Math.abs(wasm.top[i].score - cpu.top[i].score) < 1e-3, `${wasm.top[i].score} vs ${cpu.top[i].score}`);
   const leaked = tf.memory().numTensors;
   const model = await loadModelFromDir(tf, spec, dir);
   const before = tf.memory().numTensors;
@@ -72,25 +73,41 @@ test('models from S3 are fetched once into /tmp (sha256-checked, atomic) and cac
   await s3.client.send(new CreateBucketCommand({ Bucket: 'models' }));
   const dir = await nsfwModelDir();
   const spec = { ...modelSpec(dir), dir: null, s3: 's3://models/nsfw/v1' };
-  for (const f of spec.files) await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: `nsfw/v1/${f.name}`, Body: await readFile(join(dir, f.name)) }));
+  for (const f of spec.files)
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'models', Key: `nsfw/v1/${f.name}`, Body: await readFile(join(dir, f.name)) }),
+    );
   const tmpDir = await mkdtemp(join(tmpdir(), 'lambda-ml-models-'));
   t.after(() => rm(tmpDir, { recursive: true, force: true }));
   const ops = makeS3Ops(sdk, s3.client);
   let gets = 0;
-  const get = (b: string, k: string) => { gets++; return ops.get(b, k, null); };
+  const get = (b: string, k: string) => {
+    gets++;
+    return ops.get(b, k, null);
+  };
   await selectBackend(tf, req, 'wasm');
   clearModelCache();
   const a = await getModel(tf, spec, { taskRoot: tmpDir, tmpDir, get });
   const b = await getModel(tf, spec, { taskRoot: tmpDir, tmpDir, get });
   assert.equal(a, b);
   assert.equal(gets, spec.files.length);
-  assert.deepEqual((await readdir(join(tmpDir, 'lambda-ml', 'models'))).filter((n) => n.startsWith('.tmp-')), []);
+  assert.deepEqual(
+    (await readdir(join(tmpDir, 'lambda-ml', 'models'))).filter((n) => n.startsWith('.tmp-')),
+    [],
+  );
   const top = await classify(tf, a, await inputOf(baboonPhoto()));
   assert.equal(top.length, 3);
   // A corrupted upload is refused with the file named, and nothing is left in the cache folder.
   clearModelCache();
-  const bad = { ...spec, name: 'bad', files: spec.files.map((f) => (f.name === 'model.json' ? { ...f, sha256: '0'.repeat(64) } : f)) };
-  await assert.rejects(getModel(tf, bad, { taskRoot: tmpDir, tmpDir, get }), /model bad: s3:\/\/models\/nsfw\/v1\/model\.json sha256 mismatch/);
+  const bad = {
+    ...spec,
+    name: 'bad',
+    files: spec.files.map((f) => (f.name === 'model.json' ? { ...f, sha256: '0'.repeat(64) } : f)),
+  };
+  await assert.rejects(
+    getModel(tf, bad, { taskRoot: tmpDir, tmpDir, get }),
+    /model bad: s3:\/\/models\/nsfw\/v1\/model\.json sha256 mismatch/,
+  );
   assert.deepEqual((await readdir(join(tmpDir, 'lambda-ml', 'models'))).length, 1);
   a.dispose();
   clearModelCache();

@@ -25,14 +25,26 @@ async function makeDepsZip(dir: string, extraFiles = 0): Promise<{ zipPath: stri
   await mkdir(join(pkg, 'data'), { recursive: true });
   await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'fake-pkg', version: '1.2.3', main: 'index.js' }));
   await writeFile(join(pkg, 'index.js'), "module.exports = { hello: () => 'hi from the sideloaded fake-pkg' };\n");
-  await Promise.all(Array.from({ length: extraFiles }, (_, i) => writeFile(join(pkg, 'data', `f${i}.bin`), randomBytes(8192))));
+  await Promise.all(
+    Array.from({ length: extraFiles }, (_, i) => writeFile(join(pkg, 'data', `f${i}.bin`), randomBytes(8192))),
+  );
   const zipPath = join(dir, 'deps.zip');
   // Level 0 (stored): fast to build; extraction still writes every file.
   execFileSync('zip', ['-r', '-X', '-y', '-q', extraFiles > 0 ? '-0' : '-9', zipPath, 'node_modules'], { cwd: src });
   const zip = await readFile(zipPath);
   const list = execFileSync('unzip', ['-Z', '-t', zipPath], { encoding: 'utf8' });
   const [, files, unzipped] = /(\d+) files, (\d+) bytes uncompressed/.exec(list)!;
-  return { zipPath, config: { zip: 'deps.zip', s3: null, sha256: createHash('sha256').update(zip).digest('hex'), zipBytes: zip.length, unzippedBytes: Number(unzipped), files: Number(files) } };
+  return {
+    zipPath,
+    config: {
+      zip: 'deps.zip',
+      s3: null,
+      sha256: createHash('sha256').update(zip).digest('hex'),
+      zipBytes: zip.length,
+      unzippedBytes: Number(unzipped),
+      files: Number(files),
+    },
+  };
 }
 
 test('sideload from a zip bundled in the task root: verified, extracted once, loadable through requireFrom', async (t) => {
@@ -55,19 +67,38 @@ test('sideload from S3 (built-in SigV4 GET against s3rver); a wrong sha256 is a 
   const { zipPath, config } = await makeDepsZip(dir);
   const s3 = await startS3(t);
   await s3.client.send(new CreateBucketCommand({ Bucket: 'artifacts' }));
-  await s3.client.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'fn/deps 1.zip', Body: await readFile(zipPath) }));
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: 'artifacts', Key: 'fn/deps 1.zip', Body: await readFile(zipPath) }),
+  );
   const s3Config = { ...config, zip: null, s3: 's3://artifacts/fn/deps 1.zip' };
   const tmpDir = join(dir, 'tmp');
   await mkdir(tmpDir);
   const env = { ...process.env, ...s3.env };
   const res = await ensureDeps({ config: s3Config, taskRoot: dir, tmpDir, env, remainingMs: () => 30_000 });
-  assert.equal(requireFrom([res.nodeModules])<{ hello: () => string }>('fake-pkg').hello(), 'hi from the sideloaded fake-pkg');
+  assert.equal(
+    requireFrom([res.nodeModules])<{ hello: () => string }>('fake-pkg').hello(),
+    'hi from the sideloaded fake-pkg',
+  );
   const bad = { ...s3Config, sha256: 'f'.repeat(64) };
-  await assert.rejects(ensureDeps({ config: bad, taskRoot: dir, tmpDir, env }), /deps\.zip sha256 mismatch: expected f{64}, got [0-9a-f]{64}.*lambda-ml deploy/);
+  await assert.rejects(
+    ensureDeps({ config: bad, taskRoot: dir, tmpDir, env }),
+    /deps\.zip sha256 mismatch: expected f{64}, got [0-9a-f]{64}.*lambda-ml deploy/,
+  );
   assert.equal(existsSync(join(tmpDir, 'lambda-ml', bad.sha256)), false);
-  await assert.rejects(ensureDeps({ config: { ...s3Config, sha256: '0'.repeat(64), s3: 's3://artifacts/missing.zip' }, taskRoot: dir, tmpDir, env }), /NoSuchKey/);
+  await assert.rejects(
+    ensureDeps({
+      config: { ...s3Config, sha256: '0'.repeat(64), s3: 's3://artifacts/missing.zip' },
+      taskRoot: dir,
+      tmpDir,
+      env,
+    }),
+    /NoSuchKey/,
+  );
   // Not enough time left for the download: fail fast, before fetching.
-  await assert.rejects(ensureDeps({ config: { ...s3Config, sha256: '1'.repeat(64) }, taskRoot: dir, tmpDir, env, remainingMs: () => 300 }), /only 300 ms left.*raise function\.timeoutS/);
+  await assert.rejects(
+    ensureDeps({ config: { ...s3Config, sha256: '1'.repeat(64) }, taskRoot: dir, tmpDir, env, remainingMs: () => 300 }),
+    /only 300 ms left.*raise function\.timeoutS/,
+  );
 });
 
 test('/tmp too small: a clear error before anything is fetched (LAMBDA_ML_TMP_LIMIT_BYTES)', async (t) => {
@@ -77,8 +108,18 @@ test('/tmp too small: a clear error before anything is fetched (LAMBDA_ML_TMP_LI
   await mkdir(tmpDir);
   await writeFile(join(tmpDir, 'already-there'), Buffer.alloc(100));
   const env = { ...process.env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + 50) };
-  await assert.rejects(ensureDeps({ config, taskRoot: dir, tmpDir, env }), new RegExp(`not enough space in .*needs ${config.unzippedBytes} bytes, ${config.unzippedBytes - 50} free.*ephemeralStorageMb`));
-  const ok = await ensureDeps({ config, taskRoot: dir, tmpDir, env: { ...env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + 100) } });
+  await assert.rejects(
+    ensureDeps({ config, taskRoot: dir, tmpDir, env }),
+    new RegExp(
+      `not enough space in .*needs ${config.unzippedBytes} bytes, ${config.unzippedBytes - 50} free.*ephemeralStorageMb`,
+    ),
+  );
+  const ok = await ensureDeps({
+    config,
+    taskRoot: dir,
+    tmpDir,
+    env: { ...env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + 100) },
+  });
   assert.equal(ok.reused, false);
 });
 
@@ -89,13 +130,21 @@ console.log(JSON.stringify(r));
 `;
 
 function runChild(script: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  child.stdout.on('data', (c) => { out += c; });
-  child.stderr.on('data', (c) => { err += c; });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, out, err })));
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    err += c;
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err })),
+  );
   return { child, done };
 }
 
@@ -104,7 +153,10 @@ test('two cold starts at once in two processes sharing /tmp: both succeed, one e
   const { config } = await makeDepsZip(dir, 400);
   const tmpDir = join(dir, 'tmp');
   await mkdir(tmpDir);
-  const [a, b] = await Promise.all([runChild(childScript(config, dir, tmpDir)).done, runChild(childScript(config, dir, tmpDir)).done]);
+  const [a, b] = await Promise.all([
+    runChild(childScript(config, dir, tmpDir)).done,
+    runChild(childScript(config, dir, tmpDir)).done,
+  ]);
   assert.equal(a.code, 0, a.err);
   assert.equal(b.code, 0, b.err);
   const ra = JSON.parse(a.out.trim().split('\n').at(-1)!);
@@ -130,7 +182,8 @@ test('a process killed mid-extraction leaves only a temp folder, never used; the
   }
   assert.ok(temp, 'the child started extracting');
   // Let it write some files, then kill it hard (what a Lambda timeout does).
-  while (existsSync(join(base, temp)) && (await readdir(join(base, temp), { recursive: true })).length < 50) await new Promise((r) => setTimeout(r, 2));
+  while (existsSync(join(base, temp)) && (await readdir(join(base, temp), { recursive: true })).length < 50)
+    await new Promise((r) => setTimeout(r, 2));
   child.kill('SIGKILL');
   const result = await done;
   assert.equal(result.signal, 'SIGKILL', `the child finished before it could be killed: ${result.out}`);
@@ -148,8 +201,13 @@ test('atomicDir: when two fills race, one rename wins and the loser uses the win
   const dir = await tmp(t, 'race');
   const final = join(dir, 'lambda-ml', 'abc');
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  const fill = (who: string) => async (temp: string) => { await writeFile(join(temp, 'who'), who); await gate; };
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const fill = (who: string) => async (temp: string) => {
+    await writeFile(join(temp, 'who'), who);
+    await gate;
+  };
   const both = Promise.all([atomicDir(final, fill('a')), atomicDir(final, fill('b'))]);
   release();
   const [a, b] = await both;

@@ -41,8 +41,16 @@ async function project(edit: (config: Record<string, any>) => void = () => {}): 
 }
 
 const modelConfig = (dir: string, over: Partial<ModelConfig> = {}): ModelConfig => ({
-  name: 'm', path: join(dir, 'models/m'), s3: null, labels: join(dir, 'models/m/labels.json'),
-  input: { width: 224, height: 224, range: [0, 1] }, topK: 3, threshold: 0, tag: 'm', bundle: false, ...over,
+  name: 'm',
+  path: join(dir, 'models/m'),
+  s3: null,
+  labels: join(dir, 'models/m/labels.json'),
+  input: { width: 224, height: 224, range: [0, 1] },
+  topK: 3,
+  threshold: 0,
+  tag: 'm',
+  bundle: false,
+  ...over,
 });
 
 /** `budget` and `package` both exit 2 with one error line matching `message`, and package writes nothing. */
@@ -69,7 +77,10 @@ test('the tiny model as written passes: shard sizes match the manifest, 3 labels
 test('a weight shard cut short (or grown) is exit 2 naming the shard, the bytes needed and found', async () => {
   const cut = await project();
   await truncate(join(cut, 'models/m/group1-shard1of1.bin'), 100);
-  await bothRefuse(cut, /^error: model "m" \(.*model\.json\): weight shard group1-shard1of1\.bin is 100 bytes, the weights manifest needs 508 bytes$/);
+  await bothRefuse(
+    cut,
+    /^error: model "m" \(.*model\.json\): weight shard group1-shard1of1\.bin is 100 bytes, the weights manifest needs 508 bytes$/,
+  );
   const grown = await project();
   await writeFile(join(grown, 'models/m/group1-shard1of1.bin'), Buffer.alloc(600));
   await bothRefuse(grown, /weight shard group1-shard1of1\.bin is 600 bytes, the weights manifest needs 508 bytes/);
@@ -88,32 +99,48 @@ test('a group split into shards: the shard that breaks the equal-shards layout i
   await writeFile(join(dir, 'models/m', paths[2]), data.subarray(400));
   assert.equal((await scanModel(modelConfig(dir))).files.length, 4, 'the split model is fine');
   await writeFile(join(dir, 'models/m', paths[1]), data.subarray(200, 300));
-  await assert.rejects(scanModel(modelConfig(dir)), /weight shard group1-shard2of3\.bin is 100 bytes, the weights manifest needs 200 bytes/);
+  await assert.rejects(
+    scanModel(modelConfig(dir)),
+    /weight shard group1-shard2of3\.bin is 100 bytes, the weights manifest needs 200 bytes/,
+  );
   await writeFile(join(dir, 'models/m', paths[1]), data.subarray(200, 400));
   await writeFile(join(dir, 'models/m', paths[2]), data.subarray(400, 450));
-  await assert.rejects(scanModel(modelConfig(dir)), /weight shard group1-shard3of3\.bin is 50 bytes, the weights manifest needs 108 bytes/);
+  await assert.rejects(
+    scanModel(modelConfig(dir)),
+    /weight shard group1-shard3of3\.bin is 50 bytes, the weights manifest needs 108 bytes/,
+  );
 });
 
 test('labels whose count differs from the output units: exit 2 naming the file, both counts and the layer', async () => {
   const fewer = await project();
   await writeFile(join(fewer, 'models/m/labels.json'), JSON.stringify(['a', 'b']));
-  await bothRefuse(fewer, /^error: model "m": .*labels\.json has 2 labels, the model outputs 3 classes \(layer dense_Dense1\)$/);
+  await bothRefuse(
+    fewer,
+    /^error: model "m": .*labels\.json has 2 labels, the model outputs 3 classes \(layer dense_Dense1\)$/,
+  );
   const object = await project();
   await writeFile(join(object, 'models/m/labels.json'), JSON.stringify({ 0: 'a', 1: 'b', 2: 'c', 3: 'd' }));
   await assert.rejects(scanModel(modelConfig(object)), /has 4 labels, the model outputs 3 classes/);
   // no labels file configured: nothing to compare, it passes (the handler tags class indexes)
-  const none = await project((c) => { delete c.models[0].labels; });
+  const none = await project((c) => {
+    delete c.models[0].labels;
+  });
   assert.equal((await runCli(['budget'], { cwd: none })).code, 0);
 });
 
 test('a labels file that is not there, or not a JSON list: exit 2 naming the file', async () => {
-  const missing = await project((c) => { c.models[0].labels = 'models/m/classes.json'; });
+  const missing = await project((c) => {
+    c.models[0].labels = 'models/m/classes.json';
+  });
   await bothRefuse(missing, /^error: model "m": labels file .*models\/m\/classes\.json not found$/);
   const broken = await project();
   await writeFile(join(broken, 'models/m/labels.json'), '["a", "b"');
   await bothRefuse(broken, /labels\.json: labels are not valid JSON/);
   // an S3-only model's labels are local too: checked before any AWS call
-  const remote = await project((c) => { delete c.models[0].path; c.models[0].labels = 'nope.json'; });
+  const remote = await project((c) => {
+    delete c.models[0].path;
+    c.models[0].labels = 'nope.json';
+  });
   const result = await runCli(['budget'], { cwd: remote, env: { NO_COLOR: '1', AWS_REGION: 'eu-west-1' } });
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /^error: model "m": labels file .*nope\.json not found/);
@@ -122,12 +149,26 @@ test('a labels file that is not there, or not a JSON list: exit 2 naming the fil
 test('output units from the topology: Sequential, functional, nested models, pass-through layers, Keras files', async (t) => {
   const tfjsTopology = JSON.parse(await readFile(join(tiny, 'model.json'), 'utf8')).modelTopology;
   assert.deepEqual(layersOutputUnits(tfjsTopology), { layer: 'dense_Dense1', units: 3 });
-  assert.deepEqual(layersOutputUnits({ model_config: tfjsTopology }), { layer: 'dense_Dense1', units: 3 }, 'converter layout');
-  const inner = () => tf.sequential({ layers: [tf.layers.dense({ units: 6, inputShape: [4] }), tf.layers.batchNormalization()] });
-  const nested = tf.sequential({ layers: [inner(), tf.layers.dense({ units: 5, name: 'head' }), tf.layers.activation({ activation: 'softmax' }), tf.layers.dropout({ rate: 0.1 })] });
+  assert.deepEqual(
+    layersOutputUnits({ model_config: tfjsTopology }),
+    { layer: 'dense_Dense1', units: 3 },
+    'converter layout',
+  );
+  const inner = () =>
+    tf.sequential({ layers: [tf.layers.dense({ units: 6, inputShape: [4] }), tf.layers.batchNormalization()] });
+  const nested = tf.sequential({
+    layers: [
+      inner(),
+      tf.layers.dense({ units: 5, name: 'head' }),
+      tf.layers.activation({ activation: 'softmax' }),
+      tf.layers.dropout({ rate: 0.1 }),
+    ],
+  });
   const input = tf.input({ shape: [4] });
   const features = inner().apply(input) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 2, name: 'out' }).apply(tf.layers.concatenate().apply([features, input]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 2, name: 'out' })
+    .apply(tf.layers.concatenate().apply([features, input]) as tf.SymbolicTensor) as tf.SymbolicTensor;
   const functional = tf.model({ inputs: input, outputs: tf.layers.softmax().apply(out) as tf.SymbolicTensor });
   const endsInInner = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [4] }), inner()] });
   const conv = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3 })] });
@@ -158,24 +199,47 @@ test('a Keras .h5 with the wrong number of labels: budget exit 2', async () => {
   const dir = await project();
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3], name: 'classes' })] });
   await mkdir(join(dir, 'keras'), { recursive: true });
-  await writeKerasH5(join(dir, 'keras/model.h5'), model, model.toJSON(null, false) as unknown as Record<string, unknown>);
+  await writeKerasH5(
+    join(dir, 'keras/model.h5'),
+    model,
+    model.toJSON(null, false) as unknown as Record<string, unknown>,
+  );
   const config = JSON.parse(await readFile(join(dir, 'lambda-ml.config.json'), 'utf8'));
   config.models = [{ name: 'k', path: 'keras/model.h5', s3: 's3://my-models/k/', labels: 'models/m/labels.json' }];
   await writeFile(join(dir, 'lambda-ml.config.json'), JSON.stringify(config));
   const result = await runCli(['budget'], { cwd: dir });
   assert.equal(result.code, 2, result.stdout + result.stderr);
-  assert.match(result.stderr, /^error: model "k": .*labels\.json has 3 labels, the model outputs 4 classes \(layer classes\)/);
+  assert.match(
+    result.stderr,
+    /^error: model "k": .*labels\.json has 3 labels, the model outputs 4 classes \(layer classes\)/,
+  );
 });
 
 test('a graph model: output units from its signature, when it has one output', async () => {
-  const signature = { outputs: { 'Identity:0': { name: 'Identity:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '-1' }, { size: '5' }] } } } };
+  const signature = {
+    outputs: {
+      'Identity:0': { name: 'Identity:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '-1' }, { size: '5' }] } },
+    },
+  };
   assert.deepEqual(graphOutputUnits({ signature }), { layer: 'Identity:0', units: 5 });
   assert.deepEqual(graphOutputUnits({ userDefinedMetadata: { signature } }), { layer: 'Identity:0', units: 5 });
-  assert.equal(graphOutputUnits({ signature: { outputs: { ...signature.outputs, 'b:0': signature.outputs['Identity:0'] } } }), null, 'two outputs');
+  assert.equal(
+    graphOutputUnits({ signature: { outputs: { ...signature.outputs, 'b:0': signature.outputs['Identity:0'] } } }),
+    null,
+    'two outputs',
+  );
   assert.equal(graphOutputUnits({}), null, 'no signature: unknown, skipped');
   const dir = await project();
   const weights = [{ name: 'w', shape: [2, 5], dtype: 'float32' }];
-  await writeFile(join(dir, 'models/m/model.json'), JSON.stringify({ format: 'graph-model', modelTopology: { node: [] }, userDefinedMetadata: { signature }, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights }] }));
+  await writeFile(
+    join(dir, 'models/m/model.json'),
+    JSON.stringify({
+      format: 'graph-model',
+      modelTopology: { node: [] },
+      userDefinedMetadata: { signature },
+      weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights }],
+    }),
+  );
   await writeFile(join(dir, 'models/m/group1-shard1of1.bin'), Buffer.alloc(40));
   await assert.rejects(scanModel(modelConfig(dir)), (error: unknown) => {
     assert.ok(error instanceof LambdaMlError);

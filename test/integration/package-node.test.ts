@@ -18,7 +18,11 @@ import { REPO_ROOT, runPackageBin, sha256File, tempDir, unzipTest, zipEntries } 
 const EXAMPLE = join(REPO_ROOT, 'fixtures', 'node-example');
 const CONFIG = join(EXAMPLE, 'lambda-ml.config.json');
 
-interface PackageJson { manifest: Manifest; prune: { mode: string; savedBytes: number; rules: { rule: string; files: number; bytes: number }[] }; binariesAudited: number }
+interface PackageJson {
+  manifest: Manifest;
+  prune: { mode: string; savedBytes: number; rules: { rule: string; files: number; bytes: number }[] };
+  binariesAudited: number;
+}
 
 let sizes: { naive: number; naiveFiles: number; safe: number; safeFiles: number };
 
@@ -33,45 +37,68 @@ before(async () => {
   sizes = { naive: sum(off.kept), naiveFiles: files(off.kept), safe: sum(safe.kept), safeFiles: files(safe.kept) };
 });
 
-test('node example: naive vs safe vs trace deps bytes; the traced function.zip loads and runs the handler imports', { timeout: 240_000 }, async (t) => {
-  assert.ok(existsSync(join(HANDLER_DIST, 'index.js')), `the compiled handler (${HANDLER_DIST}) is needed: npx tsc -p tsconfig.json`);
-  // The child below exercises exactly these: a change to the handler's imports must update this test.
-  assert.deepEqual([...HANDLER_PACKAGES], ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3']);
-  const dir = tempDir(t);
-  const out = join(dir, 'out');
-  const run = await runPackageBin(CONFIG, out, ['--prune', 'trace', '--json']);
-  assert.equal(run.code, 0, run.stderr);
-  const body = JSON.parse(run.stdout) as PackageJson;
-  const { manifest } = body;
-  assert.equal(manifest.plan, 'bundle');
-  assert.equal(body.prune.mode, 'trace');
-  assert.ok(body.binariesAudited >= 2, 'sharp .node and libvips .so audited');
+test(
+  'node example: naive vs safe vs trace deps bytes; the traced function.zip loads and runs the handler imports',
+  { timeout: 240_000 },
+  async (t) => {
+    assert.ok(
+      existsSync(join(HANDLER_DIST, 'index.js')),
+      `the compiled handler (${HANDLER_DIST}) is needed: npx tsc -p tsconfig.json`,
+    );
+    // The child below exercises exactly these: a change to the handler's imports must update this test.
+    assert.deepEqual(
+      [...HANDLER_PACKAGES],
+      ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3'],
+    );
+    const dir = tempDir(t);
+    const out = join(dir, 'out');
+    const run = await runPackageBin(CONFIG, out, ['--prune', 'trace', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const body = JSON.parse(run.stdout) as PackageJson;
+    const { manifest } = body;
+    assert.equal(manifest.plan, 'bundle');
+    assert.equal(body.prune.mode, 'trace');
+    assert.ok(body.binariesAudited >= 2, 'sharp .node and libvips .so audited');
 
-  const zip = join(out, 'function.zip');
-  assert.equal(sha256File(zip), manifest.artifacts.function.sha256);
-  unzipTest(zip);
-  const entries = zipEntries(zip);
-  // Regular files only: a symlink's zip entry holds its target path, which docs/design.md §4 does not count as deps bytes.
-  const deps = entries.filter((e) => e.name.startsWith('node_modules/') && (e.mode & 0o170000) === 0o100000);
-  const trace = deps.reduce((total, e) => total + e.size, 0);
-  assert.equal(trace, sizes.naive - body.prune.savedBytes, 'zipfile sees what the trace kept');
-  assert.ok(trace < sizes.safe && sizes.safe < sizes.naive, `${trace} < ${sizes.safe} < ${sizes.naive}`);
-  const pct = (n: number) => `${Math.round((100 * (n - sizes.naive)) / sizes.naive)}%`;
-  t.diagnostic(`node example deps unzipped: naive ${sizes.naive} B (${sizes.naiveFiles} files), safe ${sizes.safe} B (${sizes.safeFiles} files, ${pct(sizes.safe)}), trace ${trace} B (${deps.length} files, ${pct(trace)})`);
-  t.diagnostic(`function.zip (trace): ${manifest.artifacts.function.bytes} B zipped, ${manifest.artifacts.function.unzippedBytes} B unzipped`);
+    const zip = join(out, 'function.zip');
+    assert.equal(sha256File(zip), manifest.artifacts.function.sha256);
+    unzipTest(zip);
+    const entries = zipEntries(zip);
+    // Regular files only: a symlink's zip entry holds its target path, which docs/design.md §4 does not count as deps
+    // bytes.
+    const deps = entries.filter((e) => e.name.startsWith('node_modules/') && (e.mode & 0o170000) === 0o100000);
+    const trace = deps.reduce((total, e) => total + e.size, 0);
+    assert.equal(trace, sizes.naive - body.prune.savedBytes, 'zipfile sees what the trace kept');
+    assert.ok(trace < sizes.safe && sizes.safe < sizes.naive, `${trace} < ${sizes.safe} < ${sizes.naive}`);
+    const pct = (n: number) => `${Math.round((100 * (n - sizes.naive)) / sizes.naive)}%`;
+    t.diagnostic(
+      `node example deps unzipped: naive ${sizes.naive} B (${sizes.naiveFiles} files), safe ${sizes.safe} B (${sizes.safeFiles} files, ${pct(sizes.safe)}), trace ${trace} B (${deps.length} files, ${pct(trace)})`,
+    );
+    t.diagnostic(
+      `function.zip (trace): ${manifest.artifacts.function.bytes} B zipped, ${manifest.artifacts.function.unzippedBytes} B unzipped`,
+    );
 
-  // Native and wasm assets the tracer cannot see are kept with their packages.
-  const names = new Set(entries.map((e) => e.name));
-  assert.ok([...names].some((n) => /^node_modules\/@img\/sharp-linux-x64\/lib\/.*\.node$/.test(n)), 'sharp .node');
-  assert.ok([...names].some((n) => /^node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/.test(n)), 'libvips .so');
-  assert.ok([...names].some((n) => /^node_modules\/@tensorflow\/tfjs-backend-wasm\/.*\.wasm$/.test(n)), 'tfjs wasm binaries');
-  assert.ok(names.has('index.mjs') && names.has('lambda-ml.runtime.json'));
+    // Native and wasm assets the tracer cannot see are kept with their packages.
+    const names = new Set(entries.map((e) => e.name));
+    assert.ok(
+      [...names].some((n) => /^node_modules\/@img\/sharp-linux-x64\/lib\/.*\.node$/.test(n)),
+      'sharp .node',
+    );
+    assert.ok(
+      [...names].some((n) => /^node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/.test(n)),
+      'libvips .so',
+    );
+    assert.ok(
+      [...names].some((n) => /^node_modules\/@tensorflow\/tfjs-backend-wasm\/.*\.wasm$/.test(n)),
+      'tfjs wasm binaries',
+    );
+    assert.ok(names.has('index.mjs') && names.has('lambda-ml.runtime.json'));
 
-  // Extract and load every handler import from the extracted tree only, in a child with no access to the repo.
-  const task = join(dir, 'task');
-  mkdirSync(task);
-  execFileSync('unzip', ['-q', zip, '-d', task]);
-  const script = `
+    // Extract and load every handler import from the extracted tree only, in a child with no access to the repo.
+    const task = join(dir, 'task');
+    mkdirSync(task);
+    execFileSync('unzip', ['-q', zip, '-d', task]);
+    const script = `
     const { createRequire } = require('node:module');
     const path = require('node:path');
     const req = createRequire(path.join(process.cwd(), 'index.js'));
@@ -91,10 +118,25 @@ test('node example: naive vs safe vs trace deps bytes; the traced function.zip l
       console.log(JSON.stringify({ backend: tf.getBackend(), sum, width: decoded.info.width, height: decoded.info.height, pixel: [...decoded.data.subarray(0, 3)], s3: typeof client.send, command: command.constructor.name }));
       console.log('OK');
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: task };
-  const output = execFileSync(process.execPath, ['-e', script], { cwd: task, env, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim().split('\n');
-  assert.equal(output[output.length - 1], 'OK');
-  assert.deepEqual(JSON.parse(output[output.length - 2]), {
-    backend: 'wasm', sum: [11, 22, 33], width: 5, height: 4, pixel: [200, 10, 30], s3: 'function', command: 'GetObjectTaggingCommand',
-  });
-});
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: task };
+    const output = execFileSync(process.execPath, ['-e', script], {
+      cwd: task,
+      env,
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .toString()
+      .trim()
+      .split('\n');
+    assert.equal(output[output.length - 1], 'OK');
+    assert.deepEqual(JSON.parse(output[output.length - 2]), {
+      backend: 'wasm',
+      sum: [11, 22, 33],
+      width: 5,
+      height: 4,
+      pixel: [200, 10, 30],
+      s3: 'function',
+      command: 'GetObjectTaggingCommand',
+    });
+  },
+);

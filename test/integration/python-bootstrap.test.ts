@@ -1,11 +1,22 @@
 /**
- * lambda_ml_bootstrap.py (docs/design.md §7) run by the machine's python3 on artifacts built by the real package pipeline:
+ * lambda_ml_bootstrap.py (docs/design.md §7) run by the machine's python3 on artifacts built by the real package
+ * pipeline:
  * a Python project whose deps (a module plus incompressible filler) are sideloaded from a bundled deps.zip.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -26,17 +37,40 @@ function writeProject(dir: string): void {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
     writeFileSync(join(dir, rel), data);
   };
-  put('code/handler.py', 'import lambda_ml_bootstrap  # noqa: F401\nimport hello_dep\n\ndef handler(event, context):\n    return hello_dep.VALUE\n');
+  put(
+    'code/handler.py',
+    'import lambda_ml_bootstrap  # noqa: F401\nimport hello_dep\n\ndef handler(event, context):\n    return hello_dep.VALUE\n',
+  );
   put('deps/hello_dep/__init__.py', 'VALUE = 42\n');
   put('deps/hello_dep-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\nName: hello-dep\nVersion: 1.0\n');
   put('deps/hello_dep-1.0.dist-info/top_level.txt', 'hello_dep\n');
   put('deps/hello_dep-1.0.dist-info/RECORD', 'hello_dep/__init__.py,,\nhello_dep-1.0.dist-info/RECORD,,\n');
   for (let i = 0; i < 1200; i++) put(`deps/filler/part${String(i).padStart(4, '0')}.bin`, randomBytes(8_000));
   for (let i = 0; i < 4; i++) put(`deps/filler/big${i}.bin`, randomBytes(10 * MB));
-  put('lambda-ml.config.json', JSON.stringify({
-    function: { name: 'bootstrap-test', runtime: 'python3.11', architecture: 'x86_64', memoryMb: 1024, ephemeralStorageMb: 512, timeoutS: 60, role: 'arn:aws:iam::123456789012:role/x' },
-    region: 'eu-west-1', code: 'code', deps: 'deps', layers: [], models: [], plan: 'sideload-bundled',
-  }, null, 2));
+  put(
+    'lambda-ml.config.json',
+    JSON.stringify(
+      {
+        function: {
+          name: 'bootstrap-test',
+          runtime: 'python3.11',
+          architecture: 'x86_64',
+          memoryMb: 1024,
+          ephemeralStorageMb: 512,
+          timeoutS: 60,
+          role: 'arn:aws:iam::123456789012:role/x',
+        },
+        region: 'eu-west-1',
+        code: 'code',
+        deps: 'deps',
+        layers: [],
+        models: [],
+        plan: 'sideload-bundled',
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 before(async () => {
@@ -72,11 +106,19 @@ const PROBE = [
   'print(json.dumps({"value": hello_dep.VALUE, "file": hello_dep.__file__, "first": sys.path[0]}))',
 ].join('\n');
 
-interface ProbeResult { code: number | null; signal: NodeJS.Signals | null; out: Record<string, unknown> | null; stderr: string }
+interface ProbeResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: Record<string, unknown> | null;
+  stderr: string;
+}
 
 /** Runs the handler's first import in a python3 child, as a cold start would. */
 function startProbe(taskRoot: string, tmp: string, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn('python3', ['-c', PROBE, taskRoot], { env: { ...process.env, LAMBDA_ML_TMP: tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('python3', ['-c', PROBE, taskRoot], {
+    env: { ...process.env, LAMBDA_ML_TMP: tmp, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const result = new Promise<ProbeResult>((done) => {
     let stdout = '';
     let stderr = '';
@@ -114,7 +156,9 @@ function measure(dir: string): { files: number; bytes: number } {
 async function waitForPartial(lambdaMl: string): Promise<string> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const name = existsSync(lambdaMl) ? readdirSync(lambdaMl).find((n) => n.startsWith('.tmp-') && !n.endsWith('.lock')) : undefined;
+    const name = existsSync(lambdaMl)
+      ? readdirSync(lambdaMl).find((n) => n.startsWith('.tmp-') && !n.endsWith('.lock'))
+      : undefined;
     if (name) {
       try {
         if (measure(join(lambdaMl, name)).bytes > 2 * MB) return name;
@@ -140,8 +184,17 @@ function assertOneCompleteFolder(tmp: string): string {
 test('the package emits the bootstrap with its runtime config (bundled deps.zip, sha256, sizes)', () => {
   assert.equal(manifest.plan, 'sideload-bundled');
   assert.equal(readFileSync(join(task, 'lambda_ml_bootstrap.py'), 'utf8'), PYTHON_BOOTSTRAP);
-  const runtime = JSON.parse(readFileSync(join(task, 'lambda-ml.runtime.json'), 'utf8')) as { sideload: Record<string, unknown> };
-  assert.deepEqual(runtime.sideload, { zip: 'deps.zip', s3: null, sha256: deps.sha256, zipBytes: deps.bytes, unzippedBytes: deps.unzippedBytes, files: deps.files });
+  const runtime = JSON.parse(readFileSync(join(task, 'lambda-ml.runtime.json'), 'utf8')) as {
+    sideload: Record<string, unknown>;
+  };
+  assert.deepEqual(runtime.sideload, {
+    zip: 'deps.zip',
+    s3: null,
+    sha256: deps.sha256,
+    zipBytes: deps.bytes,
+    unzippedBytes: deps.unzippedBytes,
+    files: deps.files,
+  });
   assert.ok(existsSync(join(task, 'deps.zip')));
   execFileSync('python3', ['-m', 'py_compile', join(task, 'lambda_ml_bootstrap.py')]);
 });
@@ -221,17 +274,20 @@ test('sideload-s3: deps.zip is fetched with boto3 into the temp folder, checked 
   writeFileSync(runtimePath, JSON.stringify(runtime));
   const fake = join(root, 'fake-boto3');
   mkdirSync(join(fake, 'boto3'), { recursive: true });
-  writeFileSync(join(fake, 'boto3', '__init__.py'), [
-    'import os, shutil',
-    'class _Client:',
-    '    def download_file(self, bucket, key, destination):',
-    '        assert os.path.basename(os.path.dirname(destination)) == "lambda-ml", destination',
-    '        shutil.copyfile(os.path.join(os.environ["FAKE_S3"], bucket, key), destination)',
-    'def client(name):',
-    '    assert name == "s3"',
-    '    return _Client()',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(fake, 'boto3', '__init__.py'),
+    [
+      'import os, shutil',
+      'class _Client:',
+      '    def download_file(self, bucket, key, destination):',
+      '        assert os.path.basename(os.path.dirname(destination)) == "lambda-ml", destination',
+      '        shutil.copyfile(os.path.join(os.environ["FAKE_S3"], bucket, key), destination)',
+      'def client(name):',
+      '    assert name == "s3"',
+      '    return _Client()',
+      '',
+    ].join('\n'),
+  );
   const env = { PYTHONPATH: fake, FAKE_S3: join(root, 'fake-s3') };
   const tmp = lambdaTmp('s3');
   const run = await probe(s3Task, tmp, env);
@@ -239,9 +295,15 @@ test('sideload-s3: deps.zip is fetched with boto3 into the temp folder, checked 
   assert.equal(run.out?.value, 42);
   assertOneCompleteFolder(tmp); // no leftover download
   // /tmp must hold the download and the extraction together.
-  const tight = await probe(s3Task, lambdaTmp('s3-tight'), { ...env, LAMBDA_ML_TMP_LIMIT_BYTES: String(deps.unzippedBytes + deps.bytes - 1) });
+  const tight = await probe(s3Task, lambdaTmp('s3-tight'), {
+    ...env,
+    LAMBDA_ML_TMP_LIMIT_BYTES: String(deps.unzippedBytes + deps.bytes - 1),
+  });
   assert.equal(tight.out?.error, 'BootstrapError');
-  assert.match(String(tight.out?.message), new RegExp(`deps need ${deps.unzippedBytes + deps.bytes}: raise the function's ephemeral storage`));
+  assert.match(
+    String(tight.out?.message),
+    new RegExp(`deps need ${deps.unzippedBytes + deps.bytes}: raise the function's ephemeral storage`),
+  );
 });
 
 test('a corrupted deps.zip (sha256 mismatch) is a BootstrapError with the fix, and leaves nothing in /tmp', async () => {
@@ -254,7 +316,12 @@ test('a corrupted deps.zip (sha256 mismatch) is a BootstrapError with the fix, a
   const run = await probe(corrupt, tmp);
   assert.equal(run.code, 3, run.stderr);
   assert.equal(run.out?.error, 'BootstrapError');
-  assert.match(String(run.out?.message), new RegExp(`^deps\\.zip sha256 is [0-9a-f]{64}, expected ${deps.sha256}: the artifact is corrupt or stale; run lambda-ml package and deploy again$`));
+  assert.match(
+    String(run.out?.message),
+    new RegExp(
+      `^deps\\.zip sha256 is [0-9a-f]{64}, expected ${deps.sha256}: the artifact is corrupt or stale; run lambda-ml package and deploy again$`,
+    ),
+  );
   assert.deepEqual(readdirSync(join(tmp, 'lambda-ml')), [], 'no folder, temp folder or lock left');
 });
 
@@ -263,6 +330,11 @@ test('/tmp smaller than the unzipped deps (LAMBDA_ML_TMP_LIMIT_BYTES) is a Boots
   const run = await probe(task, tmp, { LAMBDA_ML_TMP_LIMIT_BYTES: String(deps.unzippedBytes - 1) });
   assert.equal(run.code, 3, run.stderr);
   assert.equal(run.out?.error, 'BootstrapError');
-  assert.match(String(run.out?.message), new RegExp(`has ${deps.unzippedBytes - 1} bytes free, deps need ${deps.unzippedBytes}: raise the function's ephemeral storage`));
+  assert.match(
+    String(run.out?.message),
+    new RegExp(
+      `has ${deps.unzippedBytes - 1} bytes free, deps need ${deps.unzippedBytes}: raise the function's ephemeral storage`,
+    ),
+  );
   assert.deepEqual(readdirSync(join(tmp, 'lambda-ml')), []);
 });

@@ -18,12 +18,29 @@ import { S3RVER_CREDENTIALS } from '../helpers/s3rver-deploy.js';
 test('a layer by ARN: an escaping symlink or a zip bomb is exit 2 naming the ARN and the entry, read by ranges', async (t) => {
   const env = await startDeployEnv(t, { buckets: [] });
   const cases: [string, Buffer, RegExp][] = [
-    ['passwd', forgeZip([{ name: 'nodejs/node_modules/a/index.js', data: 'x' }, symlinkEntry('nodejs/node_modules/passwd', '/etc/passwd')]),
-      /^layer arn:aws:lambda:us-east-1:\d{12}:layer:passwd:1: entry "nodejs\/node_modules\/passwd" is a symlink to "\/etc\/passwd", outside the archive$/],
-    ['dotdot', forgeZip([symlinkEntry('python/x', '../../etc/shadow')]), /layer:dotdot:1: entry "python\/x" is a symlink to "\.\.\/\.\.\/etc\/shadow"/],
-    ['bomb', forgeZip([{ name: 'big.bin', data: Buffer.alloc(100_000), declaredBytes: 8_600_000_000 }]),
-      /layer:bomb:1: entry "big\.bin" declares 8,600,000,000 bytes unzipped from \d+ bytes compressed, more than deflate can produce \(1,032×\)/],
-    ['overlap', forgeZip([{ name: 'zeros.bin', data: Buffer.alloc(1_000_000) }], { repeatFirst: 2000 }), /layer:overlap:1: its entries declare 2,001,000,000 bytes unzipped in total/],
+    [
+      'passwd',
+      forgeZip([
+        { name: 'nodejs/node_modules/a/index.js', data: 'x' },
+        symlinkEntry('nodejs/node_modules/passwd', '/etc/passwd'),
+      ]),
+      /^layer arn:aws:lambda:us-east-1:\d{12}:layer:passwd:1: entry "nodejs\/node_modules\/passwd" is a symlink to "\/etc\/passwd", outside the archive$/,
+    ],
+    [
+      'dotdot',
+      forgeZip([symlinkEntry('python/x', '../../etc/shadow')]),
+      /layer:dotdot:1: entry "python\/x" is a symlink to "\.\.\/\.\.\/etc\/shadow"/,
+    ],
+    [
+      'bomb',
+      forgeZip([{ name: 'big.bin', data: Buffer.alloc(100_000), declaredBytes: 8_600_000_000 }]),
+      /layer:bomb:1: entry "big\.bin" declares 8,600,000,000 bytes unzipped from \d+ bytes compressed, more than deflate can produce \(1,032×\)/,
+    ],
+    [
+      'overlap',
+      forgeZip([{ name: 'zeros.bin', data: Buffer.alloc(1_000_000) }], { repeatFirst: 2000 }),
+      /layer:overlap:1: its entries declare 2,001,000,000 bytes unzipped in total/,
+    ],
   ];
   for (const [name, zip, want] of cases) {
     await writeFile(join(env.dir, `${name}.zip`), zip);
@@ -35,10 +52,19 @@ test('a layer by ARN: an escaping symlink or a zip bomb is exit 2 naming the ARN
       assert.match(error.message, want, name);
       return true;
     });
-    assert.ok(env.server.rangeRequests.slice(before).every((request) => request.range !== null), `${name}: only range reads`);
+    assert.ok(
+      env.server.rangeRequests.slice(before).every((request) => request.range !== null),
+      `${name}: only range reads`,
+    );
   }
   // a clean layer with a link that stays inside still measures
-  await writeFile(join(env.dir, 'ok.zip'), forgeZip([{ name: 'nodejs/node_modules/a/lib/i.js', data: 'x' }, symlinkEntry('nodejs/node_modules/a/main.js', 'lib/i.js')]));
+  await writeFile(
+    join(env.dir, 'ok.zip'),
+    forgeZip([
+      { name: 'nodejs/node_modules/a/lib/i.js', data: 'x' },
+      symlinkEntry('nodejs/node_modules/a/main.js', 'lib/i.js'),
+    ]),
+  );
   const ok = await measureLayerArn(env.lambda, await env.server.addLayer('ok', join(env.dir, 'ok.zip')));
   assert.equal(ok.files, 2);
 });
@@ -60,18 +86,27 @@ test('region: taken from a layer ARN when config and environment have none; else
   const env = await startDeployEnv(t, { buckets: ['my-models'] });
   const dir = join(env.dir, 'project');
   await writeTinyModel(join(dir, 'models/m'));
-  await writeFile(join(env.dir, 'layer.zip'), forgeZip([{ name: 'nodejs/node_modules/a/package.json', data: JSON.stringify({ name: 'a', version: '1.0.0' }) }]));
+  await writeFile(
+    join(env.dir, 'layer.zip'),
+    forgeZip([{ name: 'nodejs/node_modules/a/package.json', data: JSON.stringify({ name: 'a', version: '1.0.0' }) }]),
+  );
   const arn = await env.server.addLayer('a', join(env.dir, 'layer.zip')); // arn:aws:lambda:us-east-1:...
   await writeFile(join(env.dir, 'empty-aws-config'), '');
   const vars = {
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: join(env.dir, 'empty-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(env.dir, 'empty-aws-config'),
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_CONFIG_FILE: join(env.dir, 'empty-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(env.dir, 'empty-aws-config'),
   };
-  const run = (config: object) => withAwsEnv(vars, async () => {
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'lambda-ml.config.json'), JSON.stringify(config));
-    return runCli(['budget', '--json', '--endpoint-url', env.server.endpoint], { cwd: dir, env: { NO_COLOR: '1', ...vars } });
-  });
+  const run = (config: object) =>
+    withAwsEnv(vars, async () => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'lambda-ml.config.json'), JSON.stringify(config));
+      return runCli(['budget', '--json', '--endpoint-url', env.server.endpoint], {
+        cwd: dir,
+        env: { NO_COLOR: '1', ...vars },
+      });
+    });
   const fn = { name: 'fn', runtime: 'nodejs24.x' };
   const byArn = await run({ function: fn, layers: [{ arn }] });
   assert.equal(byArn.code, 0, byArn.stdout);
@@ -82,7 +117,9 @@ test('region: taken from a layer ARN when config and environment have none; else
   const error = JSON.parse(s3Only.stdout).error;
   assert.match(error.message, /^(HeadObject|ListObjectsV2) s3:\/\/my-models\/m\/: no AWS region is set$/);
   assert.match(error.hint, /set "region" in lambda-ml\.config\.json .*AWS_REGION/);
-  const human = await withAwsEnv(vars, () => runCli(['budget', '--endpoint-url', env.server.endpoint], { cwd: dir, env: { NO_COLOR: '1', ...vars } }));
+  const human = await withAwsEnv(vars, () =>
+    runCli(['budget', '--endpoint-url', env.server.endpoint], { cwd: dir, env: { NO_COLOR: '1', ...vars } }),
+  );
   assert.equal(human.code, 2);
   assert.match(human.stderr, /^error: ListObjectsV2 s3:\/\/my-models\/m\/: no AWS region is set\nhint: /);
 });

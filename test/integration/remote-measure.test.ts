@@ -1,4 +1,7 @@
-/** Remote measuring against the loopback servers: a layer by ARN through range reads, models in S3, the account's limits. */
+/**
+ * Remote measuring against the loopback servers: a layer by ARN through range reads, models in S3, the account's
+ * limits.
+ */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,14 +17,19 @@ test('a layer by ARN is measured from its central directory with range reads, ne
   const files: Record<string, Buffer | string> = {
     'nodejs/node_modules/sharp/package.json': JSON.stringify({ name: 'sharp', version: '0.33.5' }),
     'nodejs/node_modules/sharp/lib/index.js': 'module.exports = {};',
-    'nodejs/node_modules/@tensorflow/tfjs/package.json': JSON.stringify({ name: '@tensorflow/tfjs', version: '4.22.0' }),
+    'nodejs/node_modules/@tensorflow/tfjs/package.json': JSON.stringify({
+      name: '@tensorflow/tfjs',
+      version: '4.22.0',
+    }),
     'nodejs/node_modules/@tensorflow/tfjs/dist/tf.bin': incompressible(3 * 1_048_576, 3),
   };
   for (let i = 0; i < 200; i++) files[`python/lib/python3.11/site-packages/pkg${i}/mod.py`] = `x = ${i}\n`.repeat(50);
   await makeZip(join(env.dir, 'layer.zip'), files);
   const local = await artifactInfo(env.dir, 'layer.zip');
   const arn = await env.server.addLayer('tf_sharp', join(env.dir, 'layer.zip'), 4);
-  const layer = await measureLayerArn(env.lambda, arn, { readFiles: (name) => /node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/.test(name) });
+  const layer = await measureLayerArn(env.lambda, arn, {
+    readFiles: (name) => /node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/.test(name),
+  });
   assert.equal(layer.name, 'tf_sharp');
   assert.equal(layer.version, 4);
   assert.equal(layer.bytes, local.unzippedBytes, 'same unzipped bytes as yauzl reads from the whole file');
@@ -31,14 +39,19 @@ test('a layer by ARN is measured from its central directory with range reads, ne
   assert.equal(JSON.parse(layer.contents['nodejs/node_modules/sharp/package.json']).version, '0.33.5');
   assert.equal(JSON.parse(layer.contents['nodejs/node_modules/@tensorflow/tfjs/package.json']).version, '4.22.0');
   const served = env.server.rangeRequests.reduce((sum, request) => sum + request.servedBytes, 0);
-  assert.ok(env.server.rangeRequests.every((request) => request.range !== null), 'every read had a Range header');
+  assert.ok(
+    env.server.rangeRequests.every((request) => request.range !== null),
+    'every read had a Range header',
+  );
   assert.ok(served < local.bytes / 10, `served ${served} bytes of a ${local.bytes}-byte zip`);
   assert.equal(layer.fetchedBytes, served);
 });
 
 test('a zip64 layer (zip -fz) is measured the same way', async (t) => {
   const env = await startDeployEnv(t, { buckets: [] });
-  await makeZip(join(env.dir, 'layer64.zip'), { 'python/a.py': 'a = 1\n', 'python/b/c.py': 'c = 2\n'.repeat(100) }, ['-fz']);
+  await makeZip(join(env.dir, 'layer64.zip'), { 'python/a.py': 'a = 1\n', 'python/b/c.py': 'c = 2\n'.repeat(100) }, [
+    '-fz',
+  ]);
   const local = await artifactInfo(env.dir, 'layer64.zip');
   const arn = await env.server.addLayer('z64', join(env.dir, 'layer64.zip'));
   const layer = await measureLayerArn(env.lambda, arn);
@@ -48,12 +61,18 @@ test('a zip64 layer (zip -fz) is measured the same way', async (t) => {
 
 test('an unknown layer ARN is a clear AWS error (exit 3)', async (t) => {
   const env = await startDeployEnv(t, { buckets: [] });
-  await assert.rejects(measureLayerArn(env.lambda, 'arn:aws:lambda:us-east-1:123456789012:layer:missing:1'), (error: unknown) => {
-    assert.ok(error instanceof LambdaMlError);
-    assert.equal(error.code, 'aws');
-    assert.match(error.message, /^GetLayerVersionByArn arn:aws:lambda:us-east-1:123456789012:layer:missing:1: not found \(ResourceNotFoundException\)/);
-    return true;
-  });
+  await assert.rejects(
+    measureLayerArn(env.lambda, 'arn:aws:lambda:us-east-1:123456789012:layer:missing:1'),
+    (error: unknown) => {
+      assert.ok(error instanceof LambdaMlError);
+      assert.equal(error.code, 'aws');
+      assert.match(
+        error.message,
+        /^GetLayerVersionByArn arn:aws:lambda:us-east-1:123456789012:layer:missing:1: not found \(ResourceNotFoundException\)/,
+      );
+      return true;
+    },
+  );
 });
 
 test('models in S3: a TF.js folder (sizes from ListObjectsV2, memory from model.json) and a single Keras file', async (t) => {
@@ -62,11 +81,28 @@ test('models in S3: a TF.js folder (sizes from ListObjectsV2, memory from model.
     format: 'layers-model',
     modelTopology: {},
     weightsManifest: [
-      { paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [{ name: 'conv/kernel', shape: [3, 3, 3, 32], dtype: 'float32' }, { name: 'conv/bias', shape: [32], dtype: 'float32' }] },
-      { paths: ['group2-shard1of1.bin'], weights: [{ name: 'dense/kernel', shape: [1280, 10], dtype: 'float32', quantization: { dtype: 'uint8', min: -1, scale: 0.01 } }] },
+      {
+        paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'],
+        weights: [
+          { name: 'conv/kernel', shape: [3, 3, 3, 32], dtype: 'float32' },
+          { name: 'conv/bias', shape: [32], dtype: 'float32' },
+        ],
+      },
+      {
+        paths: ['group2-shard1of1.bin'],
+        weights: [
+          {
+            name: 'dense/kernel',
+            shape: [1280, 10],
+            dtype: 'float32',
+            quantization: { dtype: 'uint8', min: -1, scale: 0.01 },
+          },
+        ],
+      },
     ],
   };
-  const put = (key: string, body: string | Buffer) => env.s3.send(new PutObjectCommand({ Bucket: 'my-models', Key: key, Body: body }));
+  const put = (key: string, body: string | Buffer) =>
+    env.s3.send(new PutObjectCommand({ Bucket: 'my-models', Key: key, Body: body }));
   await put('category/model.json', JSON.stringify(model));
   await put('category/group1-shard1of2.bin', Buffer.alloc(2000));
   await put('category/group1-shard2of2.bin', Buffer.alloc(1584));
@@ -84,11 +120,17 @@ test('models in S3: a TF.js folder (sizes from ListObjectsV2, memory from model.
   await assert.rejects(measureS3Model(env.s3, 's3://my-models/nothing-here/'), /no model\.json there/);
 });
 
-test('GetAccountSettings gives the account\'s own byte limits', async (t) => {
-  const env = await startDeployEnv(t, { buckets: [], accountLimits: { CodeSizeUnzipped: 300_000_000, CodeSizeZipped: 60_000_000 } });
+test("GetAccountSettings gives the account's own byte limits", async (t) => {
+  const env = await startDeployEnv(t, {
+    buckets: [],
+    accountLimits: { CodeSizeUnzipped: 300_000_000, CodeSizeZipped: 60_000_000 },
+  });
   const limits = await readAccountLimits(env.lambda);
   assert.equal(limits.unzippedBytes, 300_000_000);
   assert.equal(limits.zipDirectBytes, 60_000_000);
   assert.equal(limits.codeStorageBytes, 80_530_636_800);
-  assert.deepEqual(env.server.calls.map((call) => call.op), ['GetAccountSettings']);
+  assert.deepEqual(
+    env.server.calls.map((call) => call.op),
+    ['GetAccountSettings'],
+  );
 });

@@ -23,8 +23,9 @@ import { FIXTURE_PACKAGES, fixtureRun } from '../helpers/report-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const noBrowser = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
-const hasExample = existsSync(join(NODE_EXAMPLE, 'node_modules', '.package-lock.json'))
-  && existsSync(join(NODE_EXAMPLE, 'models', 'mobilenet_v2', 'model.json'));
+const hasExample =
+  existsSync(join(NODE_EXAMPLE, 'node_modules', '.package-lock.json')) &&
+  existsSync(join(NODE_EXAMPLE, 'models', 'mobilenet_v2', 'model.json'));
 const noExample = hasExample ? false : 'the Node example is not installed (npm run setup)';
 
 let context: BrowserContext | null = null;
@@ -36,8 +37,16 @@ before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1366, height: 768 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 after(async () => {
@@ -45,7 +54,11 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface Opened { page: Page; errors: string[]; requests: string[] }
+interface Opened {
+  page: Page;
+  errors: string[];
+  requests: string[];
+}
 
 async function open(html: string, name: string): Promise<Opened> {
   const file = join(work, name);
@@ -84,94 +97,115 @@ const focusOf = (page: Page) => page.getAttribute('#treemap', 'data-focus');
 /** PDF pages, counted from the page objects chromium writes. */
 const pdfPages = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type\s*\/Page(?![s\w])/g) ?? []).length;
 
-test('the Node example: loads offline, draws every visible node, zooms and returns, fits 1366 px, prints on 2 pages', {
-  skip: noBrowser || noExample, timeout: 180_000,
-}, async (t) => {
-  assert.equal(VIEW_DEPTH, 3);
-  const config = await loadConfig(NODE_EXAMPLE, join(NODE_EXAMPLE, 'lambda-ml.config.json'));
-  const run = await runBudget(config);
-  const tree = buildReportTree(run);
-  const html = renderHtml({ budget: run.budget, tree, files: largestFiles(run, 20), name: config.function.name });
-  const bytes = Buffer.byteLength(html);
-  t.diagnostic(`Node example: ${run.scan.deps.files} deps files -> HTML report of ${bytes} bytes`);
-  assert.ok(bytes <= 1_048_576, `the HTML is ${bytes} bytes, over 1 MiB`);
+test(
+  'the Node example: loads offline, draws every visible node, zooms and returns, fits 1366 px, prints on 2 pages',
+  {
+    skip: noBrowser || noExample,
+    timeout: 180_000,
+  },
+  async (t) => {
+    assert.equal(VIEW_DEPTH, 3);
+    const config = await loadConfig(NODE_EXAMPLE, join(NODE_EXAMPLE, 'lambda-ml.config.json'));
+    const run = await runBudget(config);
+    const tree = buildReportTree(run);
+    const html = renderHtml({ budget: run.budget, tree, files: largestFiles(run, 20), name: config.function.name });
+    const bytes = Buffer.byteLength(html);
+    t.diagnostic(`Node example: ${run.scan.deps.files} deps files -> HTML report of ${bytes} bytes`);
+    assert.ok(bytes <= 1_048_576, `the HTML is ${bytes} bytes, over 1 MiB`);
 
-  const { page, errors, requests } = await open(html, 'node-example.html');
-  assert.deepEqual(errors, []);
-  assert.ok(requests.every((url) => url.startsWith('file:') || url.startsWith('data:')), requests.join('\n'));
-  assert.equal(requests.length, 1, 'only the file itself');
-  const scrollWidth = await page.evaluate('document.documentElement.scrollWidth') as number;
-  assert.ok(scrollWidth <= 1366, `no horizontal scroll at 1366x768 (scrollWidth ${scrollWidth})`);
+    const { page, errors, requests } = await open(html, 'node-example.html');
+    assert.deepEqual(errors, []);
+    assert.ok(
+      requests.every((url) => url.startsWith('file:') || url.startsWith('data:')),
+      requests.join('\n'),
+    );
+    assert.equal(requests.length, 1, 'only the file itself');
+    const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    assert.ok(scrollWidth <= 1366, `no horizontal scroll at 1366x768 (scrollWidth ${scrollWidth})`);
 
-  assert.deepEqual(await drawnIds(page), visibleIds(tree, 'r'));
-  assert.deepEqual(await crumbs(page), ['r']);
+    assert.deepEqual(await drawnIds(page), visibleIds(tree, 'r'));
+    assert.deepEqual(await crumbs(page), ['r']);
 
-  // Hover a package: name, version, share of the limit.
-  const fn = tree.children![0];
-  assert.equal(fn.name, 'function.zip');
-  const pkg = fn.children!.findIndex((c) => c.kind === 'package');
-  await page.hover(`#treemap .node[data-id="r.0.${pkg}"]`, { position: { x: 6, y: 6 } });
-  const tip = await page.textContent('#tip');
-  assert.ok(await page.isVisible('#tip'));
-  assert.ok(tip!.includes(fn.children![pkg].name) && tip!.includes(`version ${fn.children![pkg].version}`), tip!);
-  assert.match(tip!, /\d+\.\d% of the unzipped limit \(250 MiB\)/);
+    // Hover a package: name, version, share of the limit.
+    const fn = tree.children![0];
+    assert.equal(fn.name, 'function.zip');
+    const pkg = fn.children!.findIndex((c) => c.kind === 'package');
+    await page.hover(`#treemap .node[data-id="r.0.${pkg}"]`, { position: { x: 6, y: 6 } });
+    const tip = await page.textContent('#tip');
+    assert.ok(await page.isVisible('#tip'));
+    assert.ok(tip!.includes(fn.children![pkg].name) && tip!.includes(`version ${fn.children![pkg].version}`), tip!);
+    assert.match(tip!, /\d+\.\d% of the unzipped limit \(250 MiB\)/);
 
-  // Click function.zip's label strip: zoom in; then a package; then back through the breadcrumb.
-  await page.click('#treemap .node[data-id="r.0"]', { position: { x: 4, y: 4 } });
-  assert.equal(await focusOf(page), 'r.0');
-  assert.deepEqual(await crumbs(page), ['r', 'r.0']);
-  assert.deepEqual(await drawnIds(page), visibleIds(tree, 'r.0'));
-  await page.click(`#treemap .node[data-id="r.0.${pkg}"]`, { position: { x: 4, y: 4 } });
-  assert.deepEqual(await crumbs(page), ['r', 'r.0', `r.0.${pkg}`]);
-  assert.deepEqual(await drawnIds(page), visibleIds(tree, `r.0.${pkg}`));
-  await page.keyboard.press('Escape');
-  assert.deepEqual(await crumbs(page), ['r', 'r.0'], 'Escape zooms out one level');
-  await page.click('#crumbs button[data-id="r"]');
-  assert.deepEqual(await crumbs(page), ['r']);
-  assert.deepEqual(await drawnIds(page), visibleIds(tree, 'r'));
-  assert.deepEqual(errors, []);
+    // Click function.zip's label strip: zoom in; then a package; then back through the breadcrumb.
+    await page.click('#treemap .node[data-id="r.0"]', { position: { x: 4, y: 4 } });
+    assert.equal(await focusOf(page), 'r.0');
+    assert.deepEqual(await crumbs(page), ['r', 'r.0']);
+    assert.deepEqual(await drawnIds(page), visibleIds(tree, 'r.0'));
+    await page.click(`#treemap .node[data-id="r.0.${pkg}"]`, { position: { x: 4, y: 4 } });
+    assert.deepEqual(await crumbs(page), ['r', 'r.0', `r.0.${pkg}`]);
+    assert.deepEqual(await drawnIds(page), visibleIds(tree, `r.0.${pkg}`));
+    await page.keyboard.press('Escape');
+    assert.deepEqual(await crumbs(page), ['r', 'r.0'], 'Escape zooms out one level');
+    await page.click('#crumbs button[data-id="r"]');
+    assert.deepEqual(await crumbs(page), ['r']);
+    assert.deepEqual(await drawnIds(page), visibleIds(tree, 'r'));
+    assert.deepEqual(errors, []);
 
-  const isUpdate = process.env.UPDATE_SCREENSHOT === '1';
-  const shot = isUpdate ? join(REPO_ROOT, 'docs', 'report-screenshot.png') : join(work, 'report.png');
-  const treemapBottom = 'Math.ceil(document.getElementById("treemap").getBoundingClientRect().bottom + scrollY + 12)';
-  const bottom = await page.evaluate(treemapBottom) as number;
-  await page.screenshot({ path: shot, fullPage: true, clip: { x: 0, y: 0, width: 1366, height: bottom } });
-  assert.ok(statSync(shot).size > 10_000);
+    const isUpdate = process.env.UPDATE_SCREENSHOT === '1';
+    const shot = isUpdate ? join(REPO_ROOT, 'docs', 'report-screenshot.png') : join(work, 'report.png');
+    const treemapBottom = 'Math.ceil(document.getElementById("treemap").getBoundingClientRect().bottom + scrollY + 12)';
+    const bottom = (await page.evaluate(treemapBottom)) as number;
+    await page.screenshot({ path: shot, fullPage: true, clip: { x: 0, y: 0, width: 1366, height: bottom } });
+    assert.ok(statSync(shot).size > 10_000);
 
-  const pdf = await page.pdf({ format: 'A4', printBackground: true });
-  const pages = pdfPages(pdf);
-  t.diagnostic(`printed on ${pages} A4 pages`);
-  assert.ok(pages >= 1 && pages <= 2, `the printout has ${pages} pages`);
-  await page.close();
-});
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    const pages = pdfPages(pdf);
+    t.diagnostic(`printed on ${pages} A4 pages`);
+    assert.ok(pages >= 1 && pages <= 2, `the printout has ${pages} pages`);
+    await page.close();
+  },
+);
 
-test('a report with a delta: changed packages outlined, hostile names stay text', {
-  skip: noBrowser, timeout: 60_000,
-}, async () => {
-  const hostile = { name: '<img src=x onerror=window.pwned=1>', version: '1.0.0', path: 'node_modules/evil',
-    files: { 'package.json': 200, '"><svg onload=window.pwned=2>.js': 900_000 } };
-  const baseRun = fixtureRun();
-  const headPackages = [...FIXTURE_PACKAGES.filter((p) => p.name !== 'semver'), hostile]
-    .map((p) => (p.name === 'sharp' ? { ...p, files: { ...p.files, 'lib/new.js': 80_000 } } : p));
-  const headRun = fixtureRun({ packages: headPackages });
-  const delta = budgetDelta(baseRun.budget, headRun.budget);
-  const tree = buildReportTree(headRun);
-  const files = largestFiles(headRun, 10);
-  const html = renderHtml({ budget: headRun.budget, tree, delta, files, name: '</title><b>fn</b>' });
-  assert.doesNotMatch(html, /<img src=x/);
-  const { page, errors, requests } = await open(html, 'delta.html');
-  assert.deepEqual(errors, []);
-  assert.deepEqual(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')), []);
-  assert.equal(await page.evaluate('typeof window.pwned'), 'undefined', 'no injected handler ran');
-  assert.equal(await page.title(), 'lambda-ml budget · </title><b>fn</b>');
-  const changed = await page.$$eval('#treemap .node.changed', (els) => els.map((el) => el.getAttribute('data-id')!));
-  const names = changed.map((id) => {
-    let node = tree;
-    for (const i of id.split('.').slice(1)) node = node.children![Number(i)];
-    return node.package;
-  });
-  assert.deepEqual([...new Set(names)].sort(), ['<img src=x onerror=window.pwned=1>', 'sharp']);
-  assert.match(await page.textContent('#delta') ?? '', /Packages: 1 added, 1 removed, 1 grown/);
-  assert.ok((await page.textContent('#largest'))!.includes('node_modules/evil/"><svg onload=window.pwned=2>.js'));
-  await page.close();
-});
+test(
+  'a report with a delta: changed packages outlined, hostile names stay text',
+  {
+    skip: noBrowser,
+    timeout: 60_000,
+  },
+  async () => {
+    const hostile = {
+      name: '<img src=x onerror=window.pwned=1>',
+      version: '1.0.0',
+      path: 'node_modules/evil',
+      files: { 'package.json': 200, '"><svg onload=window.pwned=2>.js': 900_000 },
+    };
+    const baseRun = fixtureRun();
+    const headPackages = [...FIXTURE_PACKAGES.filter((p) => p.name !== 'semver'), hostile].map((p) =>
+      p.name === 'sharp' ? { ...p, files: { ...p.files, 'lib/new.js': 80_000 } } : p,
+    );
+    const headRun = fixtureRun({ packages: headPackages });
+    const delta = budgetDelta(baseRun.budget, headRun.budget);
+    const tree = buildReportTree(headRun);
+    const files = largestFiles(headRun, 10);
+    const html = renderHtml({ budget: headRun.budget, tree, delta, files, name: '</title><b>fn</b>' });
+    assert.doesNotMatch(html, /<img src=x/);
+    const { page, errors, requests } = await open(html, 'delta.html');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
+      [],
+    );
+    assert.equal(await page.evaluate('typeof window.pwned'), 'undefined', 'no injected handler ran');
+    assert.equal(await page.title(), 'lambda-ml budget · </title><b>fn</b>');
+    const changed = await page.$$eval('#treemap .node.changed', (els) => els.map((el) => el.getAttribute('data-id')!));
+    const names = changed.map((id) => {
+      let node = tree;
+      for (const i of id.split('.').slice(1)) node = node.children![Number(i)];
+      return node.package;
+    });
+    assert.deepEqual([...new Set(names)].sort(), ['<img src=x onerror=window.pwned=1>', 'sharp']);
+    assert.match((await page.textContent('#delta')) ?? '', /Packages: 1 added, 1 removed, 1 grown/);
+    assert.ok((await page.textContent('#largest'))!.includes('node_modules/evil/"><svg onload=window.pwned=2>.js'));
+    await page.close();
+  },
+);

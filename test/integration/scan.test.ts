@@ -1,7 +1,19 @@
-/** The scanner on real trees in mkdtemp: exact sizes (as `find` sums them), packages, layers and models (docs/design.md §4). */
+/**
+ * The scanner on real trees in mkdtemp: exact sizes (as `find` sums them), packages, layers and models (docs/design.md
+ * §4).
+ */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -34,16 +46,21 @@ function put(root: string, rel: string, content: string | number | Buffer): void
   } else writeFileSync(file, content);
 }
 
-const pkgJson = (name: string, version: string, extra: Record<string, unknown> = {}) => JSON.stringify({ name, version, ...extra });
+const pkgJson = (name: string, version: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ name, version, ...extra });
 
 /** `find ROOT -type f -printf '%s\n'` summed: the reference every total must equal. */
 function findSum(root: string): { bytes: number; files: number } {
-  const out = execFileSync('find', [root, '-type', 'f', '-printf', '%s\\n'], { maxBuffer: 256 << 20 }).toString().trim();
+  const out = execFileSync('find', [root, '-type', 'f', '-printf', '%s\\n'], { maxBuffer: 256 << 20 })
+    .toString()
+    .trim();
   const sizes = out === '' ? [] : out.split('\n').map(Number);
   return { bytes: sizes.reduce((a, b) => a + b, 0), files: sizes.length };
 }
 
-/** A node_modules tree with every awkward case of docs/design.md §4. Returns the project folder (holding node_modules). */
+/**
+ * A node_modules tree with every awkward case of docs/design.md §4. Returns the project folder (holding node_modules).
+ */
 function makeNodeProject(t: T): string {
   const project = tempDir(t, 'node');
   const nm = join(project, 'node_modules');
@@ -86,7 +103,7 @@ const normalise = (walked: Walked) => ({
   files: walked.files,
 });
 
-test('walkers: totals equal find\'s sum; fastWalk, walkTree and LAMBDA_ML_NO_FIND=1 agree entry by entry', async (t) => {
+test("walkers: totals equal find's sum; fastWalk, walkTree and LAMBDA_ML_NO_FIND=1 agree entry by entry", async (t) => {
   const project = makeNodeProject(t);
   const nm = join(project, 'node_modules');
   const reference = findSum(nm);
@@ -105,15 +122,26 @@ test('walkers: totals equal find\'s sum; fastWalk, walkTree and LAMBDA_ML_NO_FIN
   assert.deepEqual(noFind, slow);
   // Hard links: both paths are regular files of the full size.
   const hard = slow.entries.filter((e) => e.path === 'a/index.js' || e.path === '@scope/pkg/hard-link.js');
-  assert.deepEqual(hard.map((e) => e.bytes), [1_000, 1_000]);
+  assert.deepEqual(
+    hard.map((e) => e.bytes),
+    [1_000, 1_000],
+  );
   // Symlinks: kept with their target, 0 bytes, not in the file count.
   const links = slow.entries.filter((e) => e.link !== null).map((e) => [e.path, e.link, e.bytes]);
-  assert.deepEqual(links, [['.bin/tool', '../a/bin/tool.js', 0], ['@scope/pkg/b-link', '../../b', 0], ['a/alias.js', 'index.js', 0]]);
+  assert.deepEqual(links, [
+    ['.bin/tool', '../a/bin/tool.js', 0],
+    ['@scope/pkg/b-link', '../../b', 0],
+    ['a/alias.js', 'index.js', 0],
+  ]);
   assert.equal(slow.files, slow.entries.length - 3);
   // Names and depth survive exactly.
   const paths = new Set(slow.entries.map((e) => e.path));
-  for (const name of ['a/café/é.js', 'a/日本/データ.txt', 'a/🎉 party.txt', 'a/empty.js']) assert.ok(paths.has(name), name);
-  assert.ok(slow.entries.some((e) => e.path.split('/').length === 62 && e.bytes === 777), 'the 60-level deep file');
+  for (const name of ['a/café/é.js', 'a/日本/データ.txt', 'a/🎉 party.txt', 'a/empty.js'])
+    assert.ok(paths.has(name), name);
+  assert.ok(
+    slow.entries.some((e) => e.path.split('/').length === 62 && e.bytes === 777),
+    'the 60-level deep file',
+  );
   assert.equal(slow.entries.find((e) => e.path === 'a/empty.js')!.bytes, 0);
 });
 
@@ -128,16 +156,32 @@ test('Node deps: every package (scoped, nested) as name@version with its own byt
   assert.equal(deps.bytes, reference.bytes);
   assert.equal(deps.files, reference.files);
   const size = (rel: string) => readFileSync(join(project, 'node_modules', rel)).length;
-  const aBytes = ['a/package.json', 'a/index.js', 'a/empty.js', 'a/café/é.js', 'a/日本/データ.txt', 'a/🎉 party.txt', 'a/bin/tool.js'].reduce((n, f) => n + size(f), 0) + 777;
+  const aBytes =
+    [
+      'a/package.json',
+      'a/index.js',
+      'a/empty.js',
+      'a/café/é.js',
+      'a/日本/データ.txt',
+      'a/🎉 party.txt',
+      'a/bin/tool.js',
+    ].reduce((n, f) => n + size(f), 0) + 777;
   const packages = deps.packages.map((p) => [`${p.name}@${p.version}`, p.path, p.bytes, p.files]).sort();
-  assert.deepEqual(packages, [
-    ['@scope/pkg@3.1.4', 'node_modules/@scope/pkg', size('@scope/pkg/package.json') + 50_000 + 1_000, 3],
-    ['a@1.0.0', 'node_modules/a', aBytes, 8],
-    ['b@1.0.0', 'node_modules/b', size('b/package.json') + 111, 2],
-    ['b@2.0.0', 'node_modules/a/node_modules/b', size('a/node_modules/b/package.json') + 2_222, 2],
-  ].sort());
+  assert.deepEqual(
+    packages,
+    [
+      ['@scope/pkg@3.1.4', 'node_modules/@scope/pkg', size('@scope/pkg/package.json') + 50_000 + 1_000, 3],
+      ['a@1.0.0', 'node_modules/a', aBytes, 8],
+      ['b@1.0.0', 'node_modules/b', size('b/package.json') + 111, 2],
+      ['b@2.0.0', 'node_modules/a/node_modules/b', size('a/node_modules/b/package.json') + 2_222, 2],
+    ].sort(),
+  );
   assert.deepEqual(deps.unowned, { bytes: 123 + 45 + 10, files: 3, sample: deps.unowned.sample });
-  assert.deepEqual([...deps.unowned.sample].sort(), ['node_modules/.cache/junk.bin', 'node_modules/.package-lock.json', 'node_modules/stray.txt']);
+  assert.deepEqual([...deps.unowned.sample].sort(), [
+    'node_modules/.cache/junk.bin',
+    'node_modules/.package-lock.json',
+    'node_modules/stray.txt',
+  ]);
   const owned = deps.packages.reduce((n, p) => n + p.bytes, 0);
   assert.equal(owned + deps.unowned.bytes, deps.bytes, 'every byte is owned once or reported as unowned');
   // Entries sit where the function zip will put them, owned by their package folder.
@@ -156,18 +200,27 @@ test('a symlink that escapes the tree is an input error naming it, from both wal
   symlinkSync('../../../outside.txt', join(project, 'node_modules/a/evil.js'));
   const nm = join(project, 'node_modules');
   for (const walk of [() => walkTree(nm), () => fastWalk(nm)]) {
-    await assert.rejects(async () => walk(), (error: LambdaMlError) => {
-      assert.ok(error instanceof LambdaMlError);
-      assert.equal(error.code, 'input');
-      assert.match(error.message, /node_modules\/a\/evil\.js: symlink escapes the tree \(-> \.\.\/\.\.\/\.\.\/outside\.txt\)/);
-      return true;
-    });
+    await assert.rejects(
+      async () => walk(),
+      (error: LambdaMlError) => {
+        assert.ok(error instanceof LambdaMlError);
+        assert.equal(error.code, 'input');
+        assert.match(
+          error.message,
+          /node_modules\/a\/evil\.js: symlink escapes the tree \(-> \.\.\/\.\.\/\.\.\/outside\.txt\)/,
+        );
+        return true;
+      },
+    );
   }
   const absolute = tempDir(t, 'escape-abs');
   put(absolute, 'x/package.json', pkgJson('x', '1.0.0'));
   symlinkSync('/etc/hostname', join(absolute, 'x/host'));
   await assert.rejects(fastWalk(absolute), /x\/host: symlink escapes the tree \(-> \/etc\/hostname\)/);
-  writeFileSync(join(project, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'fn' }, deps: 'node_modules' }));
+  writeFileSync(
+    join(project, 'lambda-ml.config.json'),
+    JSON.stringify({ function: { name: 'fn' }, deps: 'node_modules' }),
+  );
   const result = await runCli(['budget'], { cwd: project });
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^error: .*evil\.js: symlink escapes the tree/);
@@ -187,26 +240,52 @@ test('missing deps folder: exit 2 naming it', async (t) => {
 function makePythonTree(t: T): string {
   const root = tempDir(t, 'python');
   const files: Record<string, string | number> = {
-    'foo/__init__.py': 10, 'foo/core.py': 2_000, 'foo/__pycache__/core.cpython-311.pyc': 1_500, 'foo/data/a,b.json': 300, 'bin/foo-cli': 64,
+    'foo/__init__.py': 10,
+    'foo/core.py': 2_000,
+    'foo/__pycache__/core.cpython-311.pyc': 1_500,
+    'foo/data/a,b.json': 300,
+    'bin/foo-cli': 64,
     'foo-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\nName: Foo\nVersion: 1.0\n',
     'foo-1.0.dist-info/top_level.txt': 'foo\n',
-    'Keras_Preprocessing-1.0.9.dist-info/METADATA': 'Metadata-Version: 2.1\nName: Keras-Preprocessing\nVersion: 1.0.9\n',
+    'Keras_Preprocessing-1.0.9.dist-info/METADATA':
+      'Metadata-Version: 2.1\nName: Keras-Preprocessing\nVersion: 1.0.9\n',
     'Keras_Preprocessing-1.0.9.dist-info/top_level.txt': 'keras_preprocessing\n',
-    'keras_preprocessing/__init__.py': 40, 'keras_preprocessing/image.py': 5_000,
-    'six.py': 32_452, 'six-1.12.0.dist-info/top_level.txt': 'six\n',
+    'keras_preprocessing/__init__.py': 40,
+    'keras_preprocessing/image.py': 5_000,
+    'six.py': 32_452,
+    'six-1.12.0.dist-info/top_level.txt': 'six\n',
     // No distribution lists these:
-    'README.txt': 77, 'foo/untracked.dat': 900,
+    'README.txt': 77,
+    'foo/untracked.dat': 900,
   };
   for (const [rel, content] of Object.entries(files)) put(root, rel, content);
   const record = (lines: string[]) => `${lines.join('\n')}\n`;
-  put(root, 'foo-1.0.dist-info/RECORD', record([
-    'foo/__init__.py,sha256=x,10', 'foo/core.py,sha256=x,2000', 'foo/__pycache__/core.cpython-311.pyc,,', '"foo/data/a,b.json",sha256=x,300',
-    'foo-1.0.dist-info/METADATA,,', 'foo-1.0.dist-info/top_level.txt,,', 'foo-1.0.dist-info/RECORD,,', 'bin/foo-cli,sha256=x,64', '../../../bin/elsewhere,,',
-  ]));
-  put(root, 'Keras_Preprocessing-1.0.9.dist-info/RECORD', record([
-    'keras_preprocessing/__init__.py,,', 'keras_preprocessing/image.py,,', 'Keras_Preprocessing-1.0.9.dist-info/METADATA,,',
-    'Keras_Preprocessing-1.0.9.dist-info/top_level.txt,,', 'Keras_Preprocessing-1.0.9.dist-info/RECORD,,',
-  ]));
+  put(
+    root,
+    'foo-1.0.dist-info/RECORD',
+    record([
+      'foo/__init__.py,sha256=x,10',
+      'foo/core.py,sha256=x,2000',
+      'foo/__pycache__/core.cpython-311.pyc,,',
+      '"foo/data/a,b.json",sha256=x,300',
+      'foo-1.0.dist-info/METADATA,,',
+      'foo-1.0.dist-info/top_level.txt,,',
+      'foo-1.0.dist-info/RECORD,,',
+      'bin/foo-cli,sha256=x,64',
+      '../../../bin/elsewhere,,',
+    ]),
+  );
+  put(
+    root,
+    'Keras_Preprocessing-1.0.9.dist-info/RECORD',
+    record([
+      'keras_preprocessing/__init__.py,,',
+      'keras_preprocessing/image.py,,',
+      'Keras_Preprocessing-1.0.9.dist-info/METADATA,,',
+      'Keras_Preprocessing-1.0.9.dist-info/top_level.txt,,',
+      'Keras_Preprocessing-1.0.9.dist-info/RECORD,,',
+    ]),
+  );
   // six has no RECORD: only its dist-info folder is its own; six.py is then unowned.
   return root;
 }
@@ -226,7 +305,17 @@ test('Python deps: each dist-info owns its RECORD files; top_level.txt gives imp
   assert.deepEqual(foo.topLevel, ['foo']);
   assert.equal(foo.path, 'foo-1.0.dist-info');
   assert.equal(foo.files, 8);
-  assert.equal(foo.bytes, 10 + 2_000 + 1_500 + 300 + 64 + size('foo-1.0.dist-info/METADATA') + size('foo-1.0.dist-info/top_level.txt') + size('foo-1.0.dist-info/RECORD'));
+  assert.equal(
+    foo.bytes,
+    10 +
+      2_000 +
+      1_500 +
+      300 +
+      64 +
+      size('foo-1.0.dist-info/METADATA') +
+      size('foo-1.0.dist-info/top_level.txt') +
+      size('foo-1.0.dist-info/RECORD'),
+  );
   const keras = by.get('Keras-Preprocessing')!;
   assert.equal(keras.version, '1.0.9');
   assert.deepEqual(keras.topLevel, ['keras_preprocessing']);
@@ -256,8 +345,16 @@ function makeLayerSource(t: T): string {
   put(src, 'python/lib/python3.11/site-packages/numpy-1.26.4.dist-info/METADATA', 'Name: numpy\nVersion: 1.26.4\n');
   put(src, 'python/lib/python3.11/site-packages/numpy-1.26.4.dist-info/top_level.txt', 'numpy\n');
   put(src, 'python/lib/python3.11/site-packages/numpy-1.26.4.dist-info/RECORD', 'numpy/__init__.py,,\n');
-  put(src, 'python/lib/python3.11/site-packages/Keras_Preprocessing-1.1.2.dist-info/METADATA', 'Name: Keras-Preprocessing\nVersion: 1.1.2\n');
-  put(src, 'python/lib/python3.11/site-packages/Keras_Preprocessing-1.1.2.dist-info/top_level.txt', 'keras_preprocessing\n');
+  put(
+    src,
+    'python/lib/python3.11/site-packages/Keras_Preprocessing-1.1.2.dist-info/METADATA',
+    'Name: Keras-Preprocessing\nVersion: 1.1.2\n',
+  );
+  put(
+    src,
+    'python/lib/python3.11/site-packages/Keras_Preprocessing-1.1.2.dist-info/top_level.txt',
+    'keras_preprocessing\n',
+  );
   put(src, 'python/lib/python3.11/site-packages/Keras_Preprocessing-1.1.2.dist-info/RECORD', '');
   put(src, 'python/lib/python3.11/site-packages/keras_preprocessing/__init__.py', 50);
   return src;
@@ -272,9 +369,13 @@ function unzipTotal(zip: string): number {
 /** name, version, kind and the layer folder (root) each sits in: which runtime loads it depends on that folder. */
 const SITE = 'python/lib/python3.11/site-packages';
 const EXPECTED_PROVIDES = [
-  ['@img/sharp-linux-x64', '0.33.0', 'node', 'nodejs/node_modules'], ['Keras-Preprocessing', '1.1.2', 'python', SITE],
-  ['numpy', '1.26.4', 'python', SITE], ['PIL', null, 'python', 'python'], ['sharp', '0.33.0', 'node', 'nodejs/node_modules'],
-  ['six', null, 'python', 'python'], ['uuid', '9.0.0', 'node', 'nodejs/node20/node_modules'],
+  ['@img/sharp-linux-x64', '0.33.0', 'node', 'nodejs/node_modules'],
+  ['Keras-Preprocessing', '1.1.2', 'python', SITE],
+  ['numpy', '1.26.4', 'python', SITE],
+  ['PIL', null, 'python', 'python'],
+  ['sharp', '0.33.0', 'node', 'nodejs/node_modules'],
+  ['six', null, 'python', 'python'],
+  ['uuid', '9.0.0', 'node', 'nodejs/node20/node_modules'],
 ];
 
 test('layer zip: measured from the central directory (= unzip -l total); provides for every layout; a folder gives the same', async (t) => {
@@ -305,16 +406,22 @@ test('a layer that is not a zip, a truncated zip, entries with ../ or absolute p
   const good = readFileSync(join(dir, 'good.zip'));
   writeFileSync(join(dir, 'truncated.zip'), good.subarray(0, good.length - 200));
   writeFileSync(join(dir, 'cut-in-half.zip'), good.subarray(0, Math.floor(good.length / 2)));
-  execFileSync('python3', ['-c', [
-    'import zipfile, sys',
-    'with zipfile.ZipFile(sys.argv[1], "w") as z:',
-    '    z.writestr("python/ok.py", "x = 1\\n")',
-    '    z.writestr(zipfile.ZipInfo("../evil"), "bad")',
-    'with zipfile.ZipFile(sys.argv[2], "w") as z:',
-    '    z.writestr(zipfile.ZipInfo("/abs/file"), "bad")',
-    'with zipfile.ZipFile(sys.argv[3], "w") as z:',
-    '    z.writestr(zipfile.ZipInfo("python/../../evil"), "bad")',
-  ].join('\n'), join(dir, 'dotdot.zip'), join(dir, 'abs.zip'), join(dir, 'inner-dotdot.zip')]);
+  execFileSync('python3', [
+    '-c',
+    [
+      'import zipfile, sys',
+      'with zipfile.ZipFile(sys.argv[1], "w") as z:',
+      '    z.writestr("python/ok.py", "x = 1\\n")',
+      '    z.writestr(zipfile.ZipInfo("../evil"), "bad")',
+      'with zipfile.ZipFile(sys.argv[2], "w") as z:',
+      '    z.writestr(zipfile.ZipInfo("/abs/file"), "bad")',
+      'with zipfile.ZipFile(sys.argv[3], "w") as z:',
+      '    z.writestr(zipfile.ZipInfo("python/../../evil"), "bad")',
+    ].join('\n'),
+    join(dir, 'dotdot.zip'),
+    join(dir, 'abs.zip'),
+    join(dir, 'inner-dotdot.zip'),
+  ]);
   const cases: [string, RegExp][] = [
     ['text.zip', /not a zip file or truncated/],
     ['truncated.zip', /not a zip file or truncated|corrupt or truncated/],
@@ -333,7 +440,10 @@ test('a layer that is not a zip, a truncated zip, entries with ../ or absolute p
       assert.match(error.message, pattern, name);
       return true;
     });
-    writeFileSync(join(dir, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'fn' }, layers: [{ zip: name }] }));
+    writeFileSync(
+      join(dir, 'lambda-ml.config.json'),
+      JSON.stringify({ function: { name: 'fn' }, layers: [{ zip: name }] }),
+    );
     const result = await runCli(['budget'], { cwd: dir });
     assert.equal(result.code, 2, `${name}: ${result.stderr}`);
     const lines = result.stderr.trimEnd().split('\n');
@@ -351,13 +461,29 @@ const modelConfig = (name: string, path: string): ModelConfig =>
 function makeTfjsModel(t: T, extra: Record<string, unknown> = {}): string {
   const dir = tempDir(t, 'tfjs');
   const manifest = [
-    { paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [
-      { name: 'dense/kernel', shape: [10, 10], dtype: 'float32' }, // 400 bytes
-      { name: 'conv/kernel', shape: [5, 10], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.01, min: -1 } }, // 50 on disk, 200 in memory
-    ] },
+    {
+      paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'],
+      weights: [
+        { name: 'dense/kernel', shape: [10, 10], dtype: 'float32' }, // 400 bytes
+        {
+          name: 'conv/kernel',
+          shape: [5, 10],
+          dtype: 'float32',
+          quantization: { dtype: 'uint8', scale: 0.01, min: -1 },
+        }, // 50 on disk, 200 in memory
+      ],
+    },
     { paths: ['group2-shard1of1.bin'], weights: [{ name: 'steps', shape: [5], dtype: 'int32' }] }, // 20
   ];
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential' }, weightsManifest: manifest, ...extra }));
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'layers-model',
+      modelTopology: { class_name: 'Sequential' },
+      weightsManifest: manifest,
+      ...extra,
+    }),
+  );
   put(dir, 'group1-shard1of2.bin', 300);
   put(dir, 'group1-shard2of2.bin', 150);
   put(dir, 'group2-shard1of1.bin', 20);
@@ -375,18 +501,29 @@ test('TF.js model: bytes are model.json + shards; memory dequantises uint8 weigh
   assert.deepEqual(scan.files.map((f) => f.bytes).slice(1), [300, 150, 20]);
   const viaJson = await scanModel(modelConfig('category', join(dir, 'model.json')));
   assert.equal(viaJson.bytes, scan.bytes);
-  const graph = await scanModel(modelConfig('g', makeTfjsModel(t, { format: 'graph-model', modelTopology: { node: [] } })));
+  const graph = await scanModel(
+    modelConfig('g', makeTfjsModel(t, { format: 'graph-model', modelTopology: { node: [] } })),
+  );
   assert.equal(graph.format, 'tfjs-graph');
 });
 
 test('TF.js model with a missing shard: exit 2 naming the shard', async (t) => {
   const dir = makeTfjsModel(t);
   rmSync(join(dir, 'group1-shard2of2.bin'));
-  await assert.rejects(scanModel(modelConfig('m', dir)), /model\.json: weight shard "group1-shard2of2\.bin" is missing/);
-  writeFileSync(join(dir, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'fn' }, models: [{ name: 'm', path: '.' }] }));
+  await assert.rejects(
+    scanModel(modelConfig('m', dir)),
+    /model\.json: weight shard "group1-shard2of2\.bin" is missing/,
+  );
+  writeFileSync(
+    join(dir, 'lambda-ml.config.json'),
+    JSON.stringify({ function: { name: 'fn' }, models: [{ name: 'm', path: '.' }] }),
+  );
   const result = await runCli(['budget'], { cwd: dir });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /^error: .*model\.json: weight shard "group1-shard2of2\.bin" is missing\nhint: copy group1-shard2of2\.bin next to model\.json/);
+  assert.match(
+    result.stderr,
+    /^error: .*model\.json: weight shard "group1-shard2of2\.bin" is missing\nhint: copy group1-shard2of2\.bin next to model\.json/,
+  );
 });
 
 test('Keras files: .h5 by its HDF5 signature, .keras by its zip signature; anything else is exit 2', async (t) => {
@@ -395,9 +532,14 @@ test('Keras files: .h5 by its HDF5 signature, .keras by its zip signature; anyth
   truncateSync(join(dir, 'model.h5'), 1_234_567);
   const h5 = await scanModel(modelConfig('h5', join(dir, 'model.h5')));
   assert.deepEqual([h5.format, h5.bytes, h5.memoryBytes, h5.quantization], ['keras-h5', 1_234_567, 1_234_567, null]);
-  const withReader = await scanModel(modelConfig('h5', join(dir, 'model.h5')), async () => ({ memoryBytes: 999, weightBytes: 999 }));
+  const withReader = await scanModel(modelConfig('h5', join(dir, 'model.h5')), async () => ({
+    memoryBytes: 999,
+    weightBytes: 999,
+  }));
   assert.equal(withReader.memoryBytes, 999);
-  const failingReader = await scanModel(modelConfig('h5', join(dir, 'model.h5')), async () => { throw new Error('unreadable'); });
+  const failingReader = await scanModel(modelConfig('h5', join(dir, 'model.h5')), async () => {
+    throw new Error('unreadable');
+  });
   assert.equal(failingReader.memoryBytes, 1_234_567, 'falls back to the file size');
   execFileSync('zip', ['-q', join(dir, 'model.keras'), 'model.h5'], { cwd: dir });
   const keras = await scanModel(modelConfig('k', join(dir, 'model.keras')));
@@ -408,15 +550,24 @@ test('Keras files: .h5 by its HDF5 signature, .keras by its zip signature; anyth
   for (const name of ['weights.h5', 'archive.h5']) {
     await assert.rejects(scanModel(modelConfig('x', join(dir, name))), (error: LambdaMlError) => {
       assert.equal(error.code, 'input');
-      assert.match(error.message, new RegExp(`${name}: not a TF\\.js model folder, an HDF5 \\.h5 file or a \\.keras zip`));
+      assert.match(
+        error.message,
+        new RegExp(`${name}: not a TF\\.js model folder, an HDF5 \\.h5 file or a \\.keras zip`),
+      );
       return true;
     });
   }
-  writeFileSync(join(dir, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'fn' }, models: [{ name: 'x', path: 'weights.h5' }] }));
+  writeFileSync(
+    join(dir, 'lambda-ml.config.json'),
+    JSON.stringify({ function: { name: 'fn' }, models: [{ name: 'x', path: 'weights.h5' }] }),
+  );
   const result = await runCli(['budget'], { cwd: dir });
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^error: .*weights\.h5: not a TF\.js model folder/);
-  writeFileSync(join(dir, 'lambda-ml.config.json'), JSON.stringify({ function: { name: 'fn' }, models: [{ name: 'x', path: 'nope.h5' }] }));
+  writeFileSync(
+    join(dir, 'lambda-ml.config.json'),
+    JSON.stringify({ function: { name: 'fn' }, models: [{ name: 'x', path: 'nope.h5' }] }),
+  );
   const missing = await runCli(['budget'], { cwd: dir });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^error: .*nope\.h5: not found/);

@@ -19,15 +19,23 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 /** path (relative) -> size, as `find` sees regular files. */
 function listTree(dir: string): Map<string, number> {
   const out = execFileSync('find', [dir, '-type', 'f', '-printf', '%P\\t%s\\n'], { maxBuffer: 64 << 20 }).toString();
-  return new Map(out.trim().split('\n').map((line) => {
-    const [path, size] = line.split('\t');
-    return [path, Number(size)] as const;
-  }));
+  return new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [path, size] = line.split('\t');
+        return [path, Number(size)] as const;
+      }),
+  );
 }
 
 /** Entries of `unzip -l`: path -> size (folders excluded), plus the listing's own total line. */
 function listZip(zip: string): { files: Map<string, number>; total: number } {
-  const lines = execFileSync('unzip', ['-l', zip], { maxBuffer: 64 << 20 }).toString().trim().split('\n');
+  const lines = execFileSync('unzip', ['-l', zip], { maxBuffer: 64 << 20 })
+    .toString()
+    .trim()
+    .split('\n');
   const total = Number(/^\s*(\d+)/.exec(lines[lines.length - 1])?.[1]);
   const files = new Map<string, number>();
   for (const line of lines.slice(3, -2)) {
@@ -45,7 +53,12 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('base6
  * Every file but `unowned` is in exactly one RECORD, every RECORD line is a file of its own dist (under its
  * top_level names, its dist-info, bin/ or a root __pycache__), and sizes/hashes match.
  */
-function checkRecords(files: ReadonlyMap<string, number>, read: (path: string) => Buffer, unowned: readonly string[], prefix = ''): Map<string, number> {
+function checkRecords(
+  files: ReadonlyMap<string, number>,
+  read: (path: string) => Buffer,
+  unowned: readonly string[],
+  prefix = '',
+): Map<string, number> {
   const owner = new Map<string, string>();
   const distBytes = new Map<string, number>();
   const records = [...files.keys()].filter((path) => /^[^/]+\.dist-info\/RECORD$/.test(path.slice(prefix.length)));
@@ -53,8 +66,11 @@ function checkRecords(files: ReadonlyMap<string, number>, read: (path: string) =
   for (const record of records) {
     const info = record.slice(prefix.length).split('/')[0];
     const tops = read(`${prefix}${info}/top_level.txt`).toString().trim().split('\n');
-    const isOwn = (path: string) => path.startsWith(`${info}/`) || path.startsWith('bin/') || /^[^/]+\.pth$/.test(path)
-      || tops.some((top) => path.startsWith(`${top}/`) || path === `${top}.py` || path.startsWith(`__pycache__/${top}.`));
+    const isOwn = (path: string) =>
+      path.startsWith(`${info}/`) ||
+      path.startsWith('bin/') ||
+      /^[^/]+\.pth$/.test(path) ||
+      tops.some((top) => path.startsWith(`${top}/`) || path === `${top}.py` || path.startsWith(`__pycache__/${top}.`));
     let bytes = 0;
     for (const line of read(record).toString().trim().split('\n')) {
       const [path, hash, size] = line.split(',');
@@ -115,7 +131,10 @@ function checkTotals(s: Scenario, scale: number): void {
   const config = JSON.parse(readFileSync(s.configPath, 'utf8'));
   assert.equal(config.function.runtime, 'python3.11');
   assert.equal(config.deps, 'deps');
-  assert.deepEqual(config.models.map((m: { path: string }) => join(s.dir, m.path)), s.modelPaths);
+  assert.deepEqual(
+    config.models.map((m: { path: string }) => join(s.dir, m.path)),
+    s.modelPaths,
+  );
 }
 
 test('scale 0.01: exact totals, RECORDs own every file, ELF headers, layer zip', async (t) => {
@@ -127,18 +146,36 @@ test('scale 0.01: exact totals, RECORDs own every file, ELF headers, layer zip',
   const deps = listTree(s.depsDir);
   const distBytes = checkRecords(deps, (path) => readFileSync(join(s.depsDir, path)), ['README.txt']);
   const kept = ['numpy-1.16.3.dist-info', 'colorgram.py-1.2.0.dist-info', 'webcolors-1.8.1.dist-info'];
-  assert.equal(kept.reduce((n, info) => n + (distBytes.get(info) ?? 0), 0), s.expected.keptBytes);
-  for (const info of ['Keras-2.2.4.dist-info', 'Pillow-5.4.1.dist-info', 'tensorflow-1.8.0.dist-info', 'python_dateutil-2.8.0.dist-info',
-    'boto3-1.9.137.dist-info', 'protobuf-3.7.1.dist-info', 'PyYAML-5.1.dist-info']) assert.ok(distBytes.has(info), info);
+  assert.equal(
+    kept.reduce((n, info) => n + (distBytes.get(info) ?? 0), 0),
+    s.expected.keptBytes,
+  );
+  for (const info of [
+    'Keras-2.2.4.dist-info',
+    'Pillow-5.4.1.dist-info',
+    'tensorflow-1.8.0.dist-info',
+    'python_dateutil-2.8.0.dist-info',
+    'boto3-1.9.137.dist-info',
+    'protobuf-3.7.1.dist-info',
+    'PyYAML-5.1.dist-info',
+  ])
+    assert.ok(distBytes.has(info), info);
   assert.equal(readFileSync(join(s.depsDir, 'colorgram.py-1.2.0.dist-info/top_level.txt'), 'utf8'), 'colorgram\n');
   assert.equal(readFileSync(join(s.depsDir, 'protobuf-3.7.1.dist-info/top_level.txt'), 'utf8'), 'google\n');
-  assert.ok(deps.has('webcolors.py') && deps.has('__pycache__/webcolors.cpython-311.pyc'), 'installed for the config runtime, python3.11');
+  assert.ok(
+    deps.has('webcolors.py') && deps.has('__pycache__/webcolors.cpython-311.pyc'),
+    'installed for the config runtime, python3.11',
+  );
   const tf = distBytes.get('tensorflow-1.8.0.dist-info') ?? 0;
   assert.ok(tf > 0.55 * s.expected.depsBytes, 'tensorflow dominates the tree');
 
   const sharedObjects = [...deps.keys()].filter((path) => /\.so(\.|$)/.test(path));
-  assert.ok(sharedObjects.some((p) => p.startsWith('numpy/')) && sharedObjects.some((p) => p.startsWith('PIL/'))
-    && sharedObjects.some((p) => p.startsWith('grpc/')) && sharedObjects.some((p) => p.startsWith('tensorflow/')));
+  assert.ok(
+    sharedObjects.some((p) => p.startsWith('numpy/')) &&
+      sharedObjects.some((p) => p.startsWith('PIL/')) &&
+      sharedObjects.some((p) => p.startsWith('grpc/')) &&
+      sharedObjects.some((p) => p.startsWith('tensorflow/')),
+  );
   for (const path of sharedObjects) checkElf(readFileSync(join(s.depsDir, path)), path);
 
   assert.ok(s.layerZip);
@@ -148,19 +185,30 @@ test('scale 0.01: exact totals, RECORDs own every file, ELF headers, layer zip',
   execFileSync('unzip', ['-q', s.layerZip, '-d', unzipped]);
   const layerDists = checkRecords(zip.files, (path) => readFileSync(join(unzipped, path)), [], 'python/');
   assert.ok(!layerDists.has('numpy-1.16.3.dist-info') && !layerDists.has('webcolors-1.8.1.dist-info'));
-  assert.ok(layerDists.has('Keras-2.2.4.dist-info') && layerDists.has('Pillow-5.4.1.dist-info') && layerDists.has('boto3-1.9.137.dist-info'));
+  assert.ok(
+    layerDists.has('Keras-2.2.4.dist-info') &&
+      layerDists.has('Pillow-5.4.1.dist-info') &&
+      layerDists.has('boto3-1.9.137.dist-info'),
+  );
 
   const config = JSON.parse(readFileSync(s.configPath, 'utf8'));
   assert.deepEqual(config.limits, { unzippedBytes: 2_621_440, zipDirectBytes: 524_288 });
   assert.equal(config.function.ephemeralStorageMb, 512);
   assert.deepEqual(config.layers, [{ name: 'tf_keras_pillow', zip: 'layer.zip' }]);
-  assert.deepEqual(config.models.map((m: { name: string }) => m.name), ['category', 'color']);
+  assert.deepEqual(
+    config.models.map((m: { name: string }) => m.name),
+    ['category', 'color'],
+  );
 });
 
 test('content compresses like real libraries: ~4x for Python, 2-3x for shared objects', async (t) => {
   const s = await makeScenario(join(tempDir(t), 'scenario'), { scale: SMALL, layer: false });
   const deps = [...listTree(s.depsDir)].sort((a, b) => b[1] - a[1]);
-  const sample = (re: RegExp) => deps.filter(([path]) => re.test(path)).slice(0, 8).map(([path]) => readFileSync(join(s.depsDir, path)));
+  const sample = (re: RegExp) =>
+    deps
+      .filter(([path]) => re.test(path))
+      .slice(0, 8)
+      .map(([path]) => readFileSync(join(s.depsDir, path)));
   const py = deflateRatio(sample(/\.py$/));
   const so = deflateRatio(sample(/\.so$/));
   t.diagnostic(`deflate level 9 ratio: .py ${py.toFixed(2)}, .so ${so.toFixed(2)}`);
@@ -175,24 +223,40 @@ test('generation is deterministic per seed', async (t) => {
   const c = await makeScenario(join(root, 'c'), { scale: SMALL, layer: false, seed: 'other' });
   assert.deepEqual(a.expected, b.expected);
   // RECORDs hold the sha256 of every file of their dist, so equal RECORDs mean equal trees.
-  const samples = ['tensorflow-1.8.0.dist-info/RECORD', 'numpy-1.16.3.dist-info/RECORD', 'tensorflow/python/_pywrap_tensorflow_internal.so',
-    'six.py', 'README.txt'];
+  const samples = [
+    'tensorflow-1.8.0.dist-info/RECORD',
+    'numpy-1.16.3.dist-info/RECORD',
+    'tensorflow/python/_pywrap_tensorflow_internal.so',
+    'six.py',
+    'README.txt',
+  ];
   for (const rel of samples) {
     assert.equal(sha256(readFileSync(join(a.depsDir, rel))), sha256(readFileSync(join(b.depsDir, rel))), rel);
   }
-  assert.equal(sha256(readFileSync(join(a.codeDir, 'asset_utils.py'))), sha256(readFileSync(join(b.codeDir, 'asset_utils.py'))));
+  assert.equal(
+    sha256(readFileSync(join(a.codeDir, 'asset_utils.py'))),
+    sha256(readFileSync(join(b.codeDir, 'asset_utils.py'))),
+  );
   assert.notEqual(sha256(readFileSync(join(a.depsDir, 'six.py'))), sha256(readFileSync(join(c.depsDir, 'six.py'))));
 });
 
 test('options: three models, no layer, other ephemeral storage', async (t) => {
-  const s = await makeScenario(join(tempDir(t), 'scenario'), { scale: SMALL, models: 3, layer: false, ephemeralStorageMb: 2048 });
+  const s = await makeScenario(join(tempDir(t), 'scenario'), {
+    scale: SMALL,
+    models: 3,
+    layer: false,
+    ephemeralStorageMb: 2048,
+  });
   checkTotals(s, SMALL);
   assert.equal(s.layerZip, null);
   assert.equal(s.expected.layerBytes, 0);
   const config = JSON.parse(readFileSync(s.configPath, 'utf8'));
   assert.deepEqual(config.layers, []);
   assert.equal(config.function.ephemeralStorageMb, 2048);
-  assert.deepEqual(config.models.map((m: { tag: string }) => m.tag), ['category', 'color', 'style']);
+  assert.deepEqual(
+    config.models.map((m: { tag: string }) => m.tag),
+    ['category', 'color', 'style'],
+  );
   await assert.rejects(makeScenario(join(tempDir(t), 'tiny'), { scale: 0.0001 }), /scale too small/);
 });
 
@@ -206,7 +270,13 @@ test('ensureScenario builds once and survives a race', async (t) => {
   checkTotals(a, SMALL);
   const again = await ensureScenario(options);
   assert.deepEqual(again, a);
-  const leftovers = execFileSync('find', [join(a.dir, '..'), '-maxdepth', '1', '-name', `.tmp-${a.dir.slice(-12)}-*`]).toString();
+  const leftovers = execFileSync('find', [
+    join(a.dir, '..'),
+    '-maxdepth',
+    '1',
+    '-name',
+    `.tmp-${a.dir.slice(-12)}-*`,
+  ]).toString();
   assert.equal(leftovers, '');
 });
 

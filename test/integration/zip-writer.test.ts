@@ -27,7 +27,11 @@ function seeded(bytes: number, seed: number): Buffer {
   const out = Buffer.alloc(bytes);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < bytes; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = x & 0xff;
   }
   return out;
@@ -101,7 +105,10 @@ test('writeZip output is read correctly by unzip, zipinfo, python zipfile and ya
 
   const py = pythonRead(out);
   const names = Object.keys(py);
-  assert.deepEqual(names, [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  assert.deepEqual(
+    names,
+    [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+  );
   for (const [name, data] of Object.entries(CONTENT)) {
     assert.equal(py[name]?.sha, sha(data), name);
     assert.deepEqual(py[name].date, [1980, 1, 1, 0, 0, 0]);
@@ -182,14 +189,19 @@ test('files above the streaming threshold: deflated in two passes or stored when
 test('70,000 entries use a Zip64 end record and still pass unzip -t', async (t) => {
   const dir = await tempDir(t);
   const inputs: ZipInput[] = [];
-  for (let i = 0; i < 70_000; i++) inputs.push({ name: `d${i % 100}/f${i}.txt`, kind: 'file', data: Buffer.from(`${i}\n`) });
+  for (let i = 0; i < 70_000; i++)
+    inputs.push({ name: `d${i % 100}/f${i}.txt`, kind: 'file', data: Buffer.from(`${i}\n`) });
   for (let i = 0; i < 100; i++) inputs.push({ name: `d${i}`, kind: 'dir' });
   const out = join(dir, 'many.zip');
   const result = await writeZip(inputs, out, { concurrency: 16 });
   assert.equal(result.entries, 70_100);
   assert.equal(result.files, 70_000);
   execFileSync('unzip', ['-tq', out]);
-  const count = execFileSync('python3', ['-c', 'import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))', out], { encoding: 'utf8' });
+  const count = execFileSync(
+    'python3',
+    ['-c', 'import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))', out],
+    { encoding: 'utf8' },
+  );
   assert.equal(count.trim(), '70100');
   const listed = await inspectZip(out);
   assert.equal(listed.entries.length, 70_100);
@@ -200,10 +212,17 @@ test('escaping, absolute and duplicate names are rejected before anything is wri
   const dir = await tempDir(t);
   const bad = ['../evil', '/etc/passwd', 'a/../../b', 'C:\\x', 'a\\..\\b', 'a//b', './a', ''];
   for (const name of bad) {
-    await assert.rejects(writeZip([{ name, kind: 'file', data: Buffer.from('x') }], join(dir, 'bad.zip')), isInputError, JSON.stringify(name));
+    await assert.rejects(
+      writeZip([{ name, kind: 'file', data: Buffer.from('x') }], join(dir, 'bad.zip')),
+      isInputError,
+      JSON.stringify(name),
+    );
   }
   await assert.rejects(writeZip([{ name: '../up', kind: 'dir' }], join(dir, 'bad.zip')), isInputError);
-  const dup: ZipInput[] = [{ name: 'x', kind: 'file', data: Buffer.alloc(1) }, { name: 'x', kind: 'file', data: Buffer.alloc(2) }];
+  const dup: ZipInput[] = [
+    { name: 'x', kind: 'file', data: Buffer.alloc(1) },
+    { name: 'x', kind: 'file', data: Buffer.alloc(2) },
+  ];
   await assert.rejects(measureZip(dup), /listed twice/);
   assert.deepEqual(await readdir(dir), []);
   assert.equal(checkEntryName('ok/name.txt'), null);
@@ -212,7 +231,11 @@ test('escaping, absolute and duplicate names are rejected before anything is wri
 
 test('an unreadable source leaves neither a temp file nor an output', async (t) => {
   const dir = await tempDir(t);
-  const many: ZipInput[] = Array.from({ length: 50 }, (_, i) => ({ name: `f${i}`, kind: 'file' as const, data: seeded(10_000, i + 1) }));
+  const many: ZipInput[] = Array.from({ length: 50 }, (_, i) => ({
+    name: `f${i}`,
+    kind: 'file' as const,
+    data: seeded(10_000, i + 1),
+  }));
   const missing = join(dir, 'missing.txt');
   await assert.rejects(
     writeZip([...many, { name: 'm/missing.txt', kind: 'file', source: missing }], join(dir, 'out.zip')),
@@ -229,13 +252,19 @@ test('an unreadable source leaves neither a temp file nor an output', async (t) 
 
 test('aborting mid-write leaves nothing behind', async (t) => {
   const dir = await tempDir(t);
-  const inputs: ZipInput[] = Array.from({ length: 400 }, (_, i) => ({ name: `f${i}`, kind: 'file' as const, data: seeded(20_000, i + 1) }));
+  const inputs: ZipInput[] = Array.from({ length: 400 }, (_, i) => ({
+    name: `f${i}`,
+    kind: 'file' as const,
+    data: seeded(20_000, i + 1),
+  }));
   const controller = new AbortController();
   let calls = 0;
   const onProgress = () => {
     if (++calls === 3) controller.abort();
   };
-  await assert.rejects(writeZip(inputs, join(dir, 'out.zip'), { signal: controller.signal, onProgress }), { name: 'AbortError' });
+  await assert.rejects(writeZip(inputs, join(dir, 'out.zip'), { signal: controller.signal, onProgress }), {
+    name: 'AbortError',
+  });
   assert.equal(calls, 3);
   assert.deepEqual(await readdir(dir), []);
   await assert.rejects(measureZip(inputs, { signal: AbortSignal.abort() }), { name: 'AbortError' });
@@ -248,12 +277,21 @@ test('collectTree keeps inner symlinks and rejects ones that leave the folder', 
   await writeFile(join(root, 'sub', 'x'), 'x');
   await symlink('sub/x', join(root, 'ok'));
   const inputs = await collectTree(root);
-  assert.deepEqual(inputs.find((i) => i.name === 'ok'), { name: 'ok', kind: 'symlink', link: 'sub/x' });
+  assert.deepEqual(
+    inputs.find((i) => i.name === 'ok'),
+    { name: 'ok', kind: 'symlink', link: 'sub/x' },
+  );
   await symlink('../../outside', join(root, 'sub', 'escape'));
-  await assert.rejects(collectTree(root), (error: unknown) => isInputError(error) && (error as Error).message.includes('sub/escape'));
+  await assert.rejects(
+    collectTree(root),
+    (error: unknown) => isInputError(error) && (error as Error).message.includes('sub/escape'),
+  );
   await rm(join(root, 'sub', 'escape'));
   await symlink('/etc/passwd', join(root, 'abs'));
-  await assert.rejects(collectTree(root), (error: unknown) => isInputError(error) && (error as Error).message.includes('abs'));
+  await assert.rejects(
+    collectTree(root),
+    (error: unknown) => isInputError(error) && (error as Error).message.includes('abs'),
+  );
 });
 
 test('inspectZip measures a zip made by zip -r', async (t) => {
@@ -279,12 +317,20 @@ test('inspectZip rejects truncated, non-zip, escaping and bomb archives', async 
   const truncated = join(dir, 'truncated.zip');
   await writeFile(truncated, await readFile(good));
   await truncate(truncated, 4000);
-  await assert.rejects(inspectZip(truncated), (e: unknown) => isInputError(e) && /truncated\.zip: not a zip file or truncated/.test((e as Error).message));
+  await assert.rejects(
+    inspectZip(truncated),
+    (e: unknown) => isInputError(e) && /truncated\.zip: not a zip file or truncated/.test((e as Error).message),
+  );
   const text = join(dir, 'text.zip');
   await writeFile(text, 'just text\n');
   await assert.rejects(inspectZip(text), /not a zip file or truncated/);
 
-  const py = (script: string, path: string) => execFileSync('python3', ['-c', `import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    ${script}`, path]);
+  const py = (script: string, path: string) =>
+    execFileSync('python3', [
+      '-c',
+      `import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    ${script}`,
+      path,
+    ]);
   const evil = join(dir, 'evil.zip');
   py(`z.writestr('ok.txt', 'ok'); z.writestr('../evil', 'x')`, evil);
   await assert.rejects(inspectZip(evil), (e: unknown) => isInputError(e) && (e as Error).message.includes('"../evil"'));

@@ -11,14 +11,14 @@ test('the event: schema 2.0, the job and UserArguments, one task, the key URL-en
   assert.equal(event.invocationSchemaVersion, '2.0');
   assert.match(event.invocationId, /^[A-Za-z0-9_-]{32}$/);
   assert.deepEqual(event.job, { id: 'local-1', userArguments: { reclassify: 'stale' } });
-  assert.deepEqual(
-    event.tasks,
-    [{ taskId: 'task-7', s3Bucket: 'photos', s3Key: 'shop/%C3%A9t%C3%A9%20plus%2B.jpg', s3VersionId: null }],
-  );
+  assert.deepEqual(event.tasks, [
+    { taskId: 'task-7', s3Bucket: 'photos', s3Key: 'shop/%C3%A9t%C3%A9%20plus%2B.jpg', s3VersionId: null },
+  ]);
   const parsed = parseEvent(event);
   assert.equal(parsed.kind, 'batch');
   assert.deepEqual(
-    parsed.records.map((r) => [r.bucket, r.key, r.taskId]), [['photos', 'shop/été plus+.jpg', 'task-7']],
+    parsed.records.map((r) => [r.bucket, r.key, r.taskId]),
+    [['photos', 'shop/été plus+.jpg', 'task-7']],
   );
 });
 
@@ -26,37 +26,51 @@ test('outcomes (cases as data): codes pass through; errors, missing and bad resu
   const ok = (result: unknown): InvocationOutcome => ({ ok: true, result });
   const cases: [string, InvocationOutcome, string, RegExp][] = [
     [
-      'succeeded', ok({ results: [{ taskId: 'task-7', resultCode: 'Succeeded', resultString: 'tagged' }] }),
-      'Succeeded', /^tagged$/,
+      'succeeded',
+      ok({ results: [{ taskId: 'task-7', resultCode: 'Succeeded', resultString: 'tagged' }] }),
+      'Succeeded',
+      /^tagged$/,
     ],
     [
       'temporary',
       ok({ results: [{ taskId: 'task-7', resultCode: 'TemporaryFailure', resultString: 'failed (SlowDown): slow' }] }),
-      'TemporaryFailure', /SlowDown/,
+      'TemporaryFailure',
+      /SlowDown/,
     ],
     [
       'permanent',
       ok({ results: [{ taskId: 'task-7', resultCode: 'PermanentFailure', resultString: 'failed (decode): bad' }] }),
-      'PermanentFailure', /decode/,
+      'PermanentFailure',
+      /decode/,
     ],
     [
-      'function error', { ok: false, error: { type: 'Error', message: 'boom' } }, 'PermanentFailure',
+      'function error',
+      { ok: false, error: { type: 'Error', message: 'boom' } },
+      'PermanentFailure',
       /^Lambda returned function error: \{"errorMessage":"boom","errorType":"Error"\}$/,
     ],
     [
-      'timeout', { ok: false, error: { type: 'Sandbox.Timedout', message: 'Task timed out after 3.00 seconds' } },
-      'PermanentFailure', /Task timed out after 3\.00 seconds/,
+      'timeout',
+      { ok: false, error: { type: 'Sandbox.Timedout', message: 'Task timed out after 3.00 seconds' } },
+      'PermanentFailure',
+      /Task timed out after 3\.00 seconds/,
     ],
     [
-      'another task', ok({ results: [{ taskId: 'other', resultCode: 'Succeeded' }] }), 'PermanentFailure',
+      'another task',
+      ok({ results: [{ taskId: 'other', resultCode: 'Succeeded' }] }),
+      'PermanentFailure',
       /no result for this task/,
     ],
     [
-      'treatMissingKeysAs', ok({ treatMissingKeysAs: 'TemporaryFailure', results: [] }), 'TemporaryFailure',
+      'treatMissingKeysAs',
+      ok({ treatMissingKeysAs: 'TemporaryFailure', results: [] }),
+      'TemporaryFailure',
       /no result/,
     ],
     [
-      'bad code', ok({ results: [{ taskId: 'task-7', resultCode: 'Maybe' }] }), 'PermanentFailure',
+      'bad code',
+      ok({ results: [{ taskId: 'task-7', resultCode: 'Maybe' }] }),
+      'PermanentFailure',
       /resultCode "Maybe"/,
     ],
     ['not an object', ok('hello'), 'PermanentFailure', /no result/],
@@ -68,7 +82,8 @@ test('outcomes (cases as data): codes pass through; errors, missing and bad resu
   }
   assert.equal(
     readTaskResult(
-      ok({ results: [{ taskId: 'task-7', resultCode: 'Succeeded', resultString: 'x'.repeat(2000) }] }), 'task-7',
+      ok({ results: [{ taskId: 'task-7', resultCode: 'Succeeded', resultString: 'x'.repeat(2000) }] }),
+      'task-7',
     ).message.length,
     1024,
   );

@@ -7,17 +7,26 @@ import { loopbackEndpoint } from '../../src/backfill/s3control-client.js';
 test('planConcurrency (cases as data)', () => {
   const cases: [string, Parameters<typeof planConcurrency>[0], number | null, number | null, RegExp][] = [
     [
-      'maxConcurrency sets it', { reserved: null, maxConcurrency: 50 }, 50, 50,
+      'maxConcurrency sets it',
+      { reserved: null, maxConcurrency: 50 },
+      50,
+      50,
       /reserved concurrency is set to 50 \(it was none\); the trigger shares this limit/,
     ],
     ['maxConcurrency changes it', { reserved: 10, maxConcurrency: 50 }, 50, 50, /set to 50 \(it was 10\)/],
     ['already set', { reserved: 50, maxConcurrency: 50 }, 50, null, /at most 50 tasks at once/],
     [
-      'reserved only', { reserved: 20, maxConcurrency: null }, 20, null,
+      'reserved only',
+      { reserved: 20, maxConcurrency: null },
+      20,
+      null,
       /at most 20 tasks at once \(the function's reserved concurrency\)/,
     ],
     [
-      'nothing reserved', { reserved: null, maxConcurrency: null, unreserved: 900 }, 900, null,
+      'nothing reserved',
+      { reserved: null, maxConcurrency: null, unreserved: 900 },
+      900,
+      null,
       /unreserved concurrency \(900 in this account\).*backfill\.maxConcurrency/,
     ],
   ];
@@ -32,15 +41,21 @@ test('planConcurrency (cases as data)', () => {
 });
 
 test('loopback endpoints become localhost (the SDK prefixes the account); others are left alone', () => {
-  assert.deepEqual(
-    loopbackEndpoint('http://127.0.0.1:4566'), { endpoint: 'http://localhost:4566', address: '127.0.0.1', family: 4 },
-  );
-  assert.deepEqual(
-    loopbackEndpoint('http://localhost:9000/'), { endpoint: 'http://localhost:9000', address: '127.0.0.1', family: 4 },
-  );
-  assert.deepEqual(
-    loopbackEndpoint('http://[::1]:4566'), { endpoint: 'http://localhost:4566', address: '::1', family: 6 },
-  );
+  assert.deepEqual(loopbackEndpoint('http://127.0.0.1:4566'), {
+    endpoint: 'http://localhost:4566',
+    address: '127.0.0.1',
+    family: 4,
+  });
+  assert.deepEqual(loopbackEndpoint('http://localhost:9000/'), {
+    endpoint: 'http://localhost:9000',
+    address: '127.0.0.1',
+    family: 4,
+  });
+  assert.deepEqual(loopbackEndpoint('http://[::1]:4566'), {
+    endpoint: 'http://localhost:4566',
+    address: '::1',
+    family: 6,
+  });
   assert.equal(loopbackEndpoint('https://s3-control.us-east-1.amazonaws.com'), null);
   assert.equal(loopbackEndpoint('http://localhost.localstack.cloud:4566'), null);
   assert.equal(loopbackEndpoint('not a url'), null);

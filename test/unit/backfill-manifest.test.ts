@@ -32,7 +32,13 @@ test('manifest keys are URL-encoded (slashes kept) and decode back, also with fo
 test('manifest lines: bucket,key[,version], one per object', () => {
   assert.equal(manifestLine({ bucket: 'b', key: 'a b.jpg' }), 'b,a%20b.jpg');
   assert.equal(manifestLine({ bucket: 'b', key: 'k', versionId: 'v1' }), 'b,k,v1');
-  assert.equal(manifestCsv([{ bucket: 'b', key: 'x' }, { bucket: 'b', key: 'y,z' }]), 'b,x\nb,y%2Cz\n');
+  assert.equal(
+    manifestCsv([
+      { bucket: 'b', key: 'x' },
+      { bucket: 'b', key: 'y,z' },
+    ]),
+    'b,x\nb,y%2Cz\n',
+  );
 });
 
 test('CSV: quoting only where needed; parsing quotes, commas, line breaks, CRLF, no last newline', () => {
@@ -41,8 +47,20 @@ test('CSV: quoting only where needed; parsing quotes, commas, line breaks, CRLF,
   assert.equal(csvField('say "hi"'), '"say ""hi"""');
   assert.equal(csvLine(['a', '', 'b\nc']), 'a,,"b\nc"');
   const rows: [string, string[][]][] = [
-    ['a,b\nc,d\n', [['a', 'b'], ['c', 'd']]],
-    ['a,b\r\nc,d', [['a', 'b'], ['c', 'd']]],
+    [
+      'a,b\nc,d\n',
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    ],
+    [
+      'a,b\r\nc,d',
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    ],
     ['a,"b,c","d ""e"""\n', [['a', 'b,c', 'd "e"']]],
     ['a,"multi\nline",z\n', [['a', 'multi\nline', 'z']]],
     ['a,,\n', [['a', '', '']]],
@@ -55,8 +73,13 @@ test('CSV: quoting only where needed; parsing quotes, commas, line breaks, CRLF,
 test('the key filter: prefix, any suffix (case-sensitive), never folder markers', () => {
   const filter = { prefix: 'shop/', suffixes: ['.jpg', '.png'] };
   const cases: [string, boolean][] = [
-    ['shop/a.jpg', true], ['shop/deep/b.png', true], ['shop/a.JPG', false], ['shop/a.gif', false],
-    ['other/a.jpg', false], ['shop/', false], ['shop/dir.jpg/', false],
+    ['shop/a.jpg', true],
+    ['shop/deep/b.png', true],
+    ['shop/a.JPG', false],
+    ['shop/a.gif', false],
+    ['other/a.jpg', false],
+    ['shop/', false],
+    ['shop/dir.jpg/', false],
   ];
   for (const [key, expected] of cases) assert.equal(matchesKeyFilter(key, filter), expected, key);
   assert.equal(matchesKeyFilter('anything', { prefix: '', suffixes: [] }), true);
@@ -66,30 +89,46 @@ test('the key filter: prefix, any suffix (case-sensitive), never folder markers'
 test('listing: every page is read with its continuation token, stats count requests and matches', async () => {
   const pages = [
     {
-      Contents: [{ Key: 'p/a.jpg', Size: 10 }, { Key: 'p/b.txt', Size: 5 }], IsTruncated: true,
+      Contents: [
+        { Key: 'p/a.jpg', Size: 10 },
+        { Key: 'p/b.txt', Size: 5 },
+      ],
+      IsTruncated: true,
       NextContinuationToken: 't1',
     },
     {
-      Contents: [{ Key: 'p/c.jpg', Size: 20 }, { Key: 'p/d/', Size: 0 }], IsTruncated: true,
+      Contents: [
+        { Key: 'p/c.jpg', Size: 20 },
+        { Key: 'p/d/', Size: 0 },
+      ],
+      IsTruncated: true,
       NextContinuationToken: 't2',
     },
     { Contents: [{ Key: 'p/e.jpg', Size: 30 }], IsTruncated: false },
   ];
   const sent: Record<string, unknown>[] = [];
   const s3 = {
-    send: async (
-      command: ListObjectsV2Command,
-    ) => { sent.push(command.input as unknown as Record<string, unknown>); return pages[sent.length - 1]; },
+    send: async (command: ListObjectsV2Command) => {
+      sent.push(command.input as unknown as Record<string, unknown>);
+      return pages[sent.length - 1];
+    },
   } as unknown as S3Client;
   const stats = emptyListingStats();
   const keys: string[] = [];
-  for await (
-    const o of listBackfillObjects(s3, { bucket: 'bkt', prefix: 'p/', suffixes: ['.jpg'] }, { stats, pageSize: 2 })
-  ) keys.push(o.key);
+  for await (const o of listBackfillObjects(
+    s3,
+    { bucket: 'bkt', prefix: 'p/', suffixes: ['.jpg'] },
+    { stats, pageSize: 2 },
+  ))
+    keys.push(o.key);
   assert.deepEqual(keys, ['p/a.jpg', 'p/c.jpg', 'p/e.jpg']);
   assert.deepEqual(
     sent.map((s) => [s.Prefix, s.ContinuationToken, s.MaxKeys]),
-    [['p/', undefined, 2], ['p/', 't1', 2], ['p/', 't2', 2]],
+    [
+      ['p/', undefined, 2],
+      ['p/', 't1', 2],
+      ['p/', 't2', 2],
+    ],
   );
   assert.deepEqual(stats, { listed: 5, matched: 3, bytes: 60, requests: 3 });
 });

@@ -2,15 +2,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  backfillCallerPolicy, backfillPrefixes, backfillRoleArn, backfillRolePolicy, backfillTrustPolicy,
+  backfillCallerPolicy,
+  backfillPrefixes,
+  backfillRoleArn,
+  backfillRolePolicy,
+  backfillTrustPolicy,
   renderBackfillPolicies,
-  type BackfillPolicyInputs, type PolicyDocument,
+  type BackfillPolicyInputs,
+  type PolicyDocument,
 } from '../../src/backfill/policy.js';
 
 const INPUTS: BackfillPolicyInputs = {
-  region: 'us-east-1', accountId: '123456789012',
+  region: 'us-east-1',
+  accountId: '123456789012',
   functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:asset-classifier:live',
-  sourceBucket: 'photos', artifactsBucket: 'photos-artifacts', artifactsPrefix: 'lambda-ml/',
+  sourceBucket: 'photos',
+  artifactsBucket: 'photos-artifacts',
+  artifactsPrefix: 'lambda-ml/',
 };
 
 const statement = (doc: PolicyDocument, sid: string) => {
@@ -24,7 +32,9 @@ test('trust: only S3 Batch Operations may assume the role', () => {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'BatchOperationsAssumesRole', Effect: 'Allow', Principal: { Service: 'batchoperations.s3.amazonaws.com' },
+        Sid: 'BatchOperationsAssumesRole',
+        Effect: 'Allow',
+        Principal: { Service: 'batchoperations.s3.amazonaws.com' },
         Action: 'sts:AssumeRole',
       },
     ],
@@ -33,18 +43,21 @@ test('trust: only S3 Batch Operations may assume the role', () => {
 
 test('role: invoke the alias, list the source, read the manifests, write the reports (no object access)', () => {
   const role = backfillRolePolicy(INPUTS);
-  assert.deepEqual(
-    statement(role, 'InvokeTheAlias'),
-    { Sid: 'InvokeTheAlias', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: INPUTS.functionArn },
-  );
+  assert.deepEqual(statement(role, 'InvokeTheAlias'), {
+    Sid: 'InvokeTheAlias',
+    Effect: 'Allow',
+    Action: 'lambda:InvokeFunction',
+    Resource: INPUTS.functionArn,
+  });
   assert.deepEqual(statement(role, 'GenerateTheObjectList').Resource, 'arn:aws:s3:::photos');
   assert.deepEqual(
-    statement(role, 'ReadTheManifest').Resource, 'arn:aws:s3:::photos-artifacts/lambda-ml/backfill/manifests/*',
+    statement(role, 'ReadTheManifest').Resource,
+    'arn:aws:s3:::photos-artifacts/lambda-ml/backfill/manifests/*',
   );
-  assert.deepEqual(
-    statement(role, 'WriteTheReport').Resource,
-    ['arn:aws:s3:::photos-artifacts', 'arn:aws:s3:::photos-artifacts/lambda-ml/backfill/reports/*'],
-  );
+  assert.deepEqual(statement(role, 'WriteTheReport').Resource, [
+    'arn:aws:s3:::photos-artifacts',
+    'arn:aws:s3:::photos-artifacts/lambda-ml/backfill/reports/*',
+  ]);
   const actions = role.Statement.flatMap((s) => [s.Action].flat());
   assert.ok(
     !actions.includes('s3:PutObjectTagging') && !actions.some((a) => a === 's3:*' || a === '*'),
@@ -58,17 +71,20 @@ test('caller: s3:CreateJob, iam:PassRole on the role for Batch Operations only, 
   assert.deepEqual(statement(caller, 'CreateJobs').Action, ['s3:CreateJob', 's3:ListJobs']);
   assert.equal(statement(caller, 'FollowJobs').Resource, 'arn:aws:s3:us-east-1:123456789012:job/*');
   assert.deepEqual(statement(caller, 'PassTheJobRole'), {
-    Sid: 'PassTheJobRole', Effect: 'Allow', Action: 'iam:PassRole',
+    Sid: 'PassTheJobRole',
+    Effect: 'Allow',
+    Action: 'iam:PassRole',
     Resource: 'arn:aws:iam::123456789012:role/my-backfill',
     Condition: { StringEquals: { 'iam:PassedToService': 'batchoperations.s3.amazonaws.com' } },
   });
-  assert.deepEqual(
-    statement(caller, 'ResolveTheAlias').Resource,
-    ['arn:aws:lambda:us-east-1:123456789012:function:asset-classifier', INPUTS.functionArn],
-  );
+  assert.deepEqual(statement(caller, 'ResolveTheAlias').Resource, [
+    'arn:aws:lambda:us-east-1:123456789012:function:asset-classifier',
+    INPUTS.functionArn,
+  ]);
   assert.equal(statement(caller, 'ReadReports').Resource, 'arn:aws:s3:::photos-artifacts/lambda-ml/backfill/reports/*');
   assert.equal(
-    backfillRoleArn(INPUTS), 'arn:aws:iam::123456789012:role/lambda-ml-backfill',
+    backfillRoleArn(INPUTS),
+    'arn:aws:iam::123456789012:role/lambda-ml-backfill',
     'the role to create when none is configured',
   );
 });
@@ -79,7 +95,10 @@ test('the printed text: three titled documents, each valid JSON', () => {
   assert.equal(titles.length, 3);
   assert.match(titles[0], /trust policy/);
   assert.match(titles[2], /s3:CreateJob, iam:PassRole/);
-  const docs = text.split(/^# .*$/m).slice(1).map((chunk) => JSON.parse(chunk));
+  const docs = text
+    .split(/^# .*$/m)
+    .slice(1)
+    .map((chunk) => JSON.parse(chunk));
   assert.deepEqual(docs[0], backfillTrustPolicy());
   assert.deepEqual(docs[1], JSON.parse(JSON.stringify(backfillRolePolicy(INPUTS))));
 });

@@ -2,14 +2,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  createProgressPrinter, formatDuration, progressBar, progressStats, progressText,
+  createProgressPrinter,
+  formatDuration,
+  progressBar,
+  progressStats,
+  progressText,
 } from '../../src/backfill/progress.js';
 import { waitExitCode } from '../../src/backfill/wait.js';
 import type { JobSnapshot } from '../../src/backfill/job-api.js';
 
-const s = (atS: number, succeeded: number, failed = 0, total: number | null = 1000) => (
-  { atMs: atS * 1000, succeeded, failed, total }
-);
+const s = (atS: number, succeeded: number, failed = 0, total: number | null = 1000) => ({
+  atMs: atS * 1000,
+  succeeded,
+  failed,
+  total,
+});
 
 test('stats: done, fraction, rate over the last 60 s, ETA from it', () => {
   const stats = progressStats([s(0, 0), s(10, 100), s(70, 700, 10)]);
@@ -27,7 +34,12 @@ test('stats: done, fraction, rate over the last 60 s, ETA from it', () => {
 });
 
 test('texts: durations, the line, the bar', () => {
-  const cases: [number, string][] = [[0, '0s'], [59.4, '59s'], [65, '1m05s'], [3725, '1h02m']];
+  const cases: [number, string][] = [
+    [0, '0s'],
+    [59.4, '59s'],
+    [65, '1m05s'],
+    [3725, '1h02m'],
+  ];
   for (const [seconds, text] of cases) assert.equal(formatDuration(seconds), text);
   const stats = progressStats([s(0, 0), s(10, 450, 12, 10_000)]);
   assert.equal(progressText(stats), '462 / 10,000 (4%) · 450 succeeded · 12 failed · 46/s · ETA 3m26s');
@@ -41,7 +53,10 @@ test('printer: in CI one line per 10 s and a final one; on a TTY the bar is redr
   for (let t = 0; t <= 25; t++) printer.update(s(t, t * 10));
   printer.done();
   const expected = ['0 / 1,000 (0%)', '100 / 1,000 (10%)', '200 / 1,000 (20%)', '250 / 1,000 (25%)'];
-  assert.deepEqual(ci.map((l) => l.split(' · ')[0]), expected);
+  assert.deepEqual(
+    ci.map((l) => l.split(' · ')[0]),
+    expected,
+  );
   assert.ok(ci.every((l) => l.endsWith('\n') && !l.includes('\r')));
   const tty: string[] = [];
   const bar = createProgressPrinter({ isTty: true, write: (t) => tty.push(t), redrawMs: 0, label: 'backfill' });
@@ -53,7 +68,7 @@ test('printer: in CI one line per 10 s and a final one; on a TTY the bar is redr
 });
 
 test('--wait exit code: 0 only when complete with no failed task', () => {
-  const snap = (status: string, failed: number) => ({ status, failed } as JobSnapshot);
+  const snap = (status: string, failed: number) => ({ status, failed }) as JobSnapshot;
   assert.equal(waitExitCode(snap('Complete', 0)), 0);
   assert.equal(waitExitCode(snap('Complete', 1)), 1);
   assert.equal(waitExitCode(snap('Cancelled', 0)), 1);

@@ -7,7 +7,14 @@ import { exitCodeFor, LambdaMlError } from '../../src/lib/errors.js';
 const top = wholeNumber('--top', 1, 1000);
 
 test('wholeNumber: whole numbers in range pass, as numbers', () => {
-  for (const [text, want] of [['1', 1], ['8', 8], ['1000', 1000], [' 12 ', 12], ['+5', 5], ['007', 7]] as const) {
+  for (const [text, want] of [
+    ['1', 1],
+    ['8', 8],
+    ['1000', 1000],
+    [' 12 ', 12],
+    ['+5', 5],
+    ['007', 7],
+  ] as const) {
     assert.equal(top(text), want, text);
   }
 });
@@ -15,13 +22,17 @@ test('wholeNumber: whole numbers in range pass, as numbers', () => {
 test('wholeNumber: anything else is exit 2 naming the flag, the range and the value', () => {
   const bad = ['abc', '-3', '0', '1001', '2.5', '1e2', '0x10', '', ' ', 'NaN', 'Infinity', '12abc', '9007199254740993'];
   for (const text of bad) {
-    assert.throws(() => top(text), (error: unknown) => {
-      assert.ok(error instanceof LambdaMlError);
-      assert.equal(exitCodeFor(error), 2);
-      assert.equal(error.message, `--top must be a whole number from 1 to 1000 (got "${text}")`);
-      assert.match(error.hint ?? '', /^e\.g\. --top \d+$/);
-      return true;
-    }, text);
+    assert.throws(
+      () => top(text),
+      (error: unknown) => {
+        assert.ok(error instanceof LambdaMlError);
+        assert.equal(exitCodeFor(error), 2);
+        assert.equal(error.message, `--top must be a whole number from 1 to 1000 (got "${text}")`);
+        assert.match(error.hint ?? '', /^e\.g\. --top \d+$/);
+        return true;
+      },
+      text,
+    );
   }
 });
 

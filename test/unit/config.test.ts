@@ -18,7 +18,8 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-const write = (path: string, body: unknown) => writeFileSync(path, typeof body === 'string' ? body : JSON.stringify(body));
+const write = (path: string, body: unknown) =>
+  writeFileSync(path, typeof body === 'string' ? body : JSON.stringify(body));
 
 /** Asserts `fn` throws a config/input LambdaMlError whose message and hint match. */
 function throwsConfig(fn: () => unknown, message: RegExp, hint?: RegExp): void {
@@ -44,11 +45,16 @@ test('a minimal config gets the docs/design.md §2/§8 defaults', () => {
 });
 
 test('relative paths resolve against the root folder; absolute ones are kept', () => {
-  const config = validateConfig({
-    function: FN, code: 'src', deps: 'node_modules',
-    layers: [{ zip: 'layers/tf.zip' }, { dir: '/abs/layer' }],
-    models: [{ name: 'category', path: '../models/category', labels: 'labels.json' }],
-  }, '/project/app');
+  const config = validateConfig(
+    {
+      function: FN,
+      code: 'src',
+      deps: 'node_modules',
+      layers: [{ zip: 'layers/tf.zip' }, { dir: '/abs/layer' }],
+      models: [{ name: 'category', path: '../models/category', labels: 'labels.json' }],
+    },
+    '/project/app',
+  );
   assert.equal(config.code, '/project/app/src');
   assert.equal(config.deps, '/project/app/node_modules');
   assert.equal(config.layers[0].zip, '/project/app/layers/tf.zip');
@@ -60,18 +66,42 @@ test('relative paths resolve against the root folder; absolute ones are kept', (
 
 test('wrong types name the field path and the fix', () => {
   const cases: [unknown, RegExp, RegExp][] = [
-    [{ function: { ...FN, memoryMb: '3008' } }, /^function\.memoryMb must be an integer, got "3008"$/, /"memoryMb": 3008/],
+    [
+      { function: { ...FN, memoryMb: '3008' } },
+      /^function\.memoryMb must be an integer, got "3008"$/,
+      /"memoryMb": 3008/,
+    ],
     [{ function: { ...FN, memoryMb: 1.5 } }, /^function\.memoryMb must be an integer/, /memoryMb/],
     [{ function: { ...FN, memoryMb: 64 } }, /^function\.memoryMb is 64, outside 128–10240$/, /between 128 and 10240/],
-    [{ function: { ...FN, ephemeralStorageMb: 20_000 } }, /^function\.ephemeralStorageMb is 20000, outside 512–10240$/, /512/],
-    [{ function: { ...FN, architecture: 'arm' } }, /^function\.architecture must be one of "x86_64", "arm64", got "arm"$/, /did you mean "arm64"/],
+    [
+      { function: { ...FN, ephemeralStorageMb: 20_000 } },
+      /^function\.ephemeralStorageMb is 20000, outside 512–10240$/,
+      /512/,
+    ],
+    [
+      { function: { ...FN, architecture: 'arm' } },
+      /^function\.architecture must be one of "x86_64", "arm64", got "arm"$/,
+      /did you mean "arm64"/,
+    ],
     [{ function: FN, layers: {} }, /^layers must be an array, got an object$/, /"layers": \[/],
     [{ function: FN, layers: [{ zip: 5 }] }, /^layers\[0\]\.zip must be a non-empty string, got 5$/, /"zip"/],
     [{ function: FN, layers: [{ name: 'x' }] }, /^layers\[0\] needs "zip", "dir" or "arn"$/, /layer version ARN/],
-    [{ function: FN, models: [{ name: 'm', path: 'm', topK: 'three' }] }, /^models\[0\]\.topK must be an integer, got "three"$/, /"topK": 3/],
-    [{ function: FN, models: [{ name: 'm', path: 'm', input: { range: [1, 0] } }] }, /^models\[0\]\.input\.range must be \[min, max\]/, /\[-1, 1\]/],
+    [
+      { function: FN, models: [{ name: 'm', path: 'm', topK: 'three' }] },
+      /^models\[0\]\.topK must be an integer, got "three"$/,
+      /"topK": 3/,
+    ],
+    [
+      { function: FN, models: [{ name: 'm', path: 'm', input: { range: [1, 0] } }] },
+      /^models\[0\]\.input\.range must be \[min, max\]/,
+      /\[-1, 1\]/,
+    ],
     [{ function: FN, models: [{ path: 'm' }] }, /^models\[0\]\.name is required$/, /"name"/],
-    [{ function: FN, plan: 'sideload' }, /^plan must be one of/, /did you mean "sideload-s3"|did you mean "sideload-bundled"|e\.g\./],
+    [
+      { function: FN, plan: 'sideload' },
+      /^plan must be one of/,
+      /did you mean "sideload-s3"|did you mean "sideload-bundled"|e\.g\./,
+    ],
     [{ function: FN, limits: { unzippedBytes: -1 } }, /^limits\.unzippedBytes is -1, outside/, /between/],
     [{ function: FN, tags: { prefix: 'aws:x' } }, /^tags\.prefix must not start with "aws:"$/, /ml:/],
     [{ function: { ...FN, environment: { A: 1 } } }, /^function\.environment\.A must be a string$/, /"A": "1"/],
@@ -88,22 +118,54 @@ test('function.runtime: only ids of the runtime table; the default is nodejs24.x
     assert.equal(validateConfig({ function: { ...FN, runtime } }, '/p').function.runtime, runtime);
   }
   // The hint lists what AWS still lets you create (today: nodejs24.x, nodejs22.x, python3.14 ... python3.10).
-  const creatable = new RegExp(creatableRuntimes().map((r) => r.id.replace(/\./g, '\\.')).join(', '));
+  const creatable = new RegExp(
+    creatableRuntimes()
+      .map((r) => r.id.replace(/\./g, '\\.'))
+      .join(', '),
+  );
   assert.match(creatable.source, /nodejs24\\.x/);
   for (const runtime of ['nodejs25.x', 'node24', 'python3.7', 'python3', 'java21', 'NODEJS24.X']) {
-    throwsConfig(() => validateConfig({ function: { ...FN, runtime } }, '/p'), new RegExp(`^function\\.runtime "${runtime.replace(/\./g, '\\.')}" is not a Lambda runtime`), creatable);
+    throwsConfig(
+      () => validateConfig({ function: { ...FN, runtime } }, '/p'),
+      new RegExp(`^function\\.runtime "${runtime.replace(/\./g, '\\.')}" is not a Lambda runtime`),
+      creatable,
+    );
   }
   throwsConfig(() => validateConfig({}, '/p'), /^function is required$/, /"runtime": "nodejs24\.x"/);
 });
 
 test('unknown keys are errors that suggest the nearest known key', () => {
-  throwsConfig(() => validateConfig({ function: FN, modles: [] }, '/p'), /^modles is not a known key$/, /^did you mean "models"\?$/);
-  throwsConfig(() => validateConfig({ function: { ...FN, memoryMB: 1024 } }, '/p'), /^function\.memoryMB is not a known key$/, /did you mean "memoryMb"/);
-  throwsConfig(() => validateConfig({ function: FN, models: [{ name: 'a', path: 'a', tpoK: 3 }] }, '/p'), /^models\[0\]\.tpoK is not a known key$/, /did you mean "topK"/);
-  throwsConfig(() => validateConfig({ function: FN, layers: [{ zip: 'a.zip' }, { zpi: 'b.zip' }] }, '/p'), /^layers\[1\]\.zpi is not a known key$/, /did you mean "zip"/);
-  throwsConfig(() => validateConfig({ function: FN, limits: { unzipedBytes: 1 } }, '/p'), /^limits\.unzipedBytes is not a known key$/, /did you mean "unzippedBytes"/);
+  throwsConfig(
+    () => validateConfig({ function: FN, modles: [] }, '/p'),
+    /^modles is not a known key$/,
+    /^did you mean "models"\?$/,
+  );
+  throwsConfig(
+    () => validateConfig({ function: { ...FN, memoryMB: 1024 } }, '/p'),
+    /^function\.memoryMB is not a known key$/,
+    /did you mean "memoryMb"/,
+  );
+  throwsConfig(
+    () => validateConfig({ function: FN, models: [{ name: 'a', path: 'a', tpoK: 3 }] }, '/p'),
+    /^models\[0\]\.tpoK is not a known key$/,
+    /did you mean "topK"/,
+  );
+  throwsConfig(
+    () => validateConfig({ function: FN, layers: [{ zip: 'a.zip' }, { zpi: 'b.zip' }] }, '/p'),
+    /^layers\[1\]\.zpi is not a known key$/,
+    /did you mean "zip"/,
+  );
+  throwsConfig(
+    () => validateConfig({ function: FN, limits: { unzipedBytes: 1 } }, '/p'),
+    /^limits\.unzipedBytes is not a known key$/,
+    /did you mean "unzippedBytes"/,
+  );
   // Nothing close: the hint lists the known keys instead of guessing.
-  throwsConfig(() => validateConfig({ function: FN, colors: { palette: 3 } }, '/p'), /^colors\.palette is not a known key$/, /known keys of colors: count/);
+  throwsConfig(
+    () => validateConfig({ function: FN, colors: { palette: 3 } }, '/p'),
+    /^colors\.palette is not a known key$/,
+    /known keys of colors: count/,
+  );
 });
 
 test('nearest() only suggests plausible typos', () => {
@@ -113,10 +175,13 @@ test('nearest() only suggests plausible typos', () => {
 });
 
 test('a null function.environment is a config error, not a crash', () => {
-  throwsConfig(() => validateConfig({ function: { ...FN, environment: null } }, '/p'), /^function\.environment must be an object, got null$/);
+  throwsConfig(
+    () => validateConfig({ function: { ...FN, environment: null } }, '/p'),
+    /^function\.environment must be an object, got null$/,
+  );
 });
 
-test('loadConfig: --config path, relative to cwd; paths resolve against that file\'s folder', async (t) => {
+test("loadConfig: --config path, relative to cwd; paths resolve against that file's folder", async (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'conf'));
   write(join(dir, 'conf', 'custom.json'), { function: FN, deps: '../deps', code: 'src' });
@@ -138,7 +203,10 @@ test('loadConfig: lambda-ml.config.json in the cwd wins over package.json', asyn
 
 test('loadConfig: the "lambda-ml" key of package.json', async (t) => {
   const dir = tempDir(t);
-  write(join(dir, 'package.json'), { name: 'x', 'lambda-ml': { function: { ...FN, name: 'from-package' }, deps: 'node_modules' } });
+  write(join(dir, 'package.json'), {
+    name: 'x',
+    'lambda-ml': { function: { ...FN, name: 'from-package' }, deps: 'node_modules' },
+  });
   const config = await loadConfig(dir);
   assert.equal(config.function.name, 'from-package');
   assert.equal(config.deps, join(dir, 'node_modules'));
@@ -171,7 +239,8 @@ test('loadConfig: no config at all, a missing --config file, invalid JSON', asyn
     assert.match(error.message, /nope\.json: not found$/);
     return true;
   });
-  // Trailing commas and comments are JSONC (test/unit/config-input.test.ts); a missing comma is an error at line:column.
+  // Trailing commas and comments are JSONC (test/unit/config-input.test.ts); a missing comma is an error at
+  // line:column.
   write(join(dir, 'lambda-ml.config.json'), '{ "function": { "name": "x" "runtime": "y" } }');
   await assert.rejects(loadConfig(dir), (error: LambdaMlError) => {
     assert.match(error.message, /lambda-ml\.config\.json:1:29 is not valid JSON: expected ","/);
@@ -185,7 +254,11 @@ test('CLI: config errors exit 2 with one error line and one hint line, no stack'
   const cases: [unknown, RegExp, RegExp][] = [
     [{ function: { ...FN, memoryMb: 'big' } }, /function\.memoryMb must be an integer/, /"memoryMb": 3008/],
     [{ function: FN, modles: [] }, /modles is not a known key/, /did you mean "models"/],
-    [{ function: FN, models: [{ name: 'a', path: 'a', tpoK: 1 }] }, /models\[0\]\.tpoK is not a known key/, /did you mean "topK"/],
+    [
+      { function: FN, models: [{ name: 'a', path: 'a', tpoK: 1 }] },
+      /models\[0\]\.tpoK is not a known key/,
+      /did you mean "topK"/,
+    ],
     ['{ not json', /is not valid JSON/, /fix the syntax/],
   ];
   for (const [body, message, hint] of cases) {

@@ -12,21 +12,23 @@ test('prices.json: us-east-1, USD, each section with its AWS page and a date, ev
     assert.match(section.read, /^\d{4}-\d{2}-\d{2}$/);
   }
   const numbers = [
-    DEFAULT_PRICES.lambda.x86_64.perGbSecond, DEFAULT_PRICES.lambda.arm64.perGbSecond,
-    DEFAULT_PRICES.lambda.x86_64.perMillionRequests, DEFAULT_PRICES.batchOperations.perJob,
-    DEFAULT_PRICES.batchOperations.perMillionObjectOperations, DEFAULT_PRICES.s3Requests.perThousandPut,
+    DEFAULT_PRICES.lambda.x86_64.perGbSecond,
+    DEFAULT_PRICES.lambda.arm64.perGbSecond,
+    DEFAULT_PRICES.lambda.x86_64.perMillionRequests,
+    DEFAULT_PRICES.batchOperations.perJob,
+    DEFAULT_PRICES.batchOperations.perMillionObjectOperations,
+    DEFAULT_PRICES.s3Requests.perThousandPut,
   ];
   assert.ok(numbers.every((n) => typeof n === 'number' && n >= 0));
   assert.ok(DEFAULT_PRICES.lambda.arm64.perGbSecond < DEFAULT_PRICES.lambda.x86_64.perGbSecond);
 });
 
 test('an override replaces only the numbers it gives', () => {
-  const merged = mergePrices(
-    {
-      region: 'eu-west-1', lambda: { arm64: { perGbSecond: 0.00001 }, read: '2027-01-01' },
-      s3Requests: { perThousandPut: 0.0055 },
-    },
-  );
+  const merged = mergePrices({
+    region: 'eu-west-1',
+    lambda: { arm64: { perGbSecond: 0.00001 }, read: '2027-01-01' },
+    s3Requests: { perThousandPut: 0.0055 },
+  });
   assert.equal(merged.region, 'eu-west-1');
   assert.equal(merged.lambda.arm64.perGbSecond, 0.00001);
   assert.equal(merged.lambda.arm64.perMillionRequests, DEFAULT_PRICES.lambda.arm64.perMillionRequests);
@@ -47,18 +49,23 @@ test('bad overrides are config errors naming the path (cases as data)', () => {
     ],
     [{ lambda: { x86_64: { perGbSecond: '0.1' } } }, /perGbSecond must be a price/, /e\.g\./],
     [
-      { batchOperations: { perObject: 1 } }, /^cost\.prices\.batchOperations\.perObject is not a known key$/,
+      { batchOperations: { perObject: 1 } },
+      /^cost\.prices\.batchOperations\.perObject is not a known key$/,
       /perMillionObjectOperations/,
     ],
     [{ lambda: { mips: {} } }, /^cost\.prices\.lambda\.mips is not a known key$/, /x86_64, arm64/],
     [{ s3Requests: { source: 5 } }, /^cost\.prices\.s3Requests\.source must be a string/, /page/],
   ];
   for (const [override, message, hint] of rows) {
-    assert.throws(() => mergePrices(override), (error: LambdaMlError) => {
-      assert.equal(error.code, 'config');
-      assert.match(error.message, message);
-      assert.match(error.hint ?? '', hint);
-      return true;
-    }, message.source);
+    assert.throws(
+      () => mergePrices(override),
+      (error: LambdaMlError) => {
+        assert.equal(error.code, 'config');
+        assert.match(error.message, message);
+        assert.match(error.hint ?? '', hint);
+        return true;
+      },
+      message.source,
+    );
   }
 });

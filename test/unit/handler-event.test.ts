@@ -13,32 +13,56 @@ test('S3 keys: + is a space, %XX is UTF-8', () => {
 });
 
 test('S3 notification: created objects only', () => {
-  const parsed = parseEvent({ Records: [
-    { eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'x+y.jpg', size: 3, versionId: 'v1' } } },
-    { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'gone.jpg' } } },
-  ] });
+  const parsed = parseEvent({
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'b' }, object: { key: 'x+y.jpg', size: 3, versionId: 'v1' } },
+      },
+      { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'gone.jpg' } } },
+    ],
+  });
   assert.equal(parsed.kind, 's3');
   assert.deepEqual(parsed.records, [{ bucket: 'b', key: 'x y.jpg', versionId: 'v1', size: 3, taskId: null }]);
   assert.equal(parsed.kind === 's3' && parsed.ignored, 1);
 });
 
 test('Batch Operations 1.0 (bucket ARN) and 2.0 (bucket name); response shape', () => {
-  const v1 = parseEvent({ invocationSchemaVersion: '1.0', invocationId: 'i', job: { id: 'j' }, tasks: [{ taskId: 't', s3Key: 'a%20b.jpg', s3VersionId: null, s3BucketArn: 'arn:aws:s3:::bkt' }] });
+  const v1 = parseEvent({
+    invocationSchemaVersion: '1.0',
+    invocationId: 'i',
+    job: { id: 'j' },
+    tasks: [{ taskId: 't', s3Key: 'a%20b.jpg', s3VersionId: null, s3BucketArn: 'arn:aws:s3:::bkt' }],
+  });
   assert.deepEqual(v1.records[0], { bucket: 'bkt', key: 'a b.jpg', versionId: null, size: null, taskId: 't' });
-  const v2 = parseEvent({ invocationSchemaVersion: '2.0', invocationId: 'i2', job: { id: 'j', userArguments: {} }, tasks: [{ taskId: 't2', s3Key: 'k', s3VersionId: 'v', s3Bucket: 'bkt2' }] });
+  const v2 = parseEvent({
+    invocationSchemaVersion: '2.0',
+    invocationId: 'i2',
+    job: { id: 'j', userArguments: {} },
+    tasks: [{ taskId: 't2', s3Key: 'k', s3VersionId: 'v', s3Bucket: 'bkt2' }],
+  });
   assert.equal(v2.records[0].bucket, 'bkt2');
   assert.equal(v2.kind, 'batch');
   if (v2.kind !== 'batch') return;
   assert.deepEqual(batchResponse(v2, [{ taskId: 't2', resultCode: 'Succeeded', resultString: 'ok' }]), {
-    invocationSchemaVersion: '2.0', treatMissingKeysAs: 'PermanentFailure', treatResultAsFinalFailure: false, invocationId: 'i2',
+    invocationSchemaVersion: '2.0',
+    treatMissingKeysAs: 'PermanentFailure',
+    treatResultAsFinalFailure: false,
+    invocationId: 'i2',
     results: [{ taskId: 't2', resultCode: 'Succeeded', resultString: 'ok' }],
   });
   assert.throws(() => parseEvent({ hello: 1 }), /unsupported event/);
 });
 
 test('topK sorts, cuts and applies the threshold; missing labels are named by index', () => {
-  assert.deepEqual(topK([0.1, 0.7, 0.2], ['a', 'b'], 2), [{ label: 'b', score: 0.7 }, { label: 'class_2', score: 0.2 }]);
-  assert.deepEqual(topK([0.1, 0.7, 0.2], ['a', 'b', 'c'], 3, 0.15).map((p) => p.label), ['b', 'c']);
+  assert.deepEqual(topK([0.1, 0.7, 0.2], ['a', 'b'], 2), [
+    { label: 'b', score: 0.7 },
+    { label: 'class_2', score: 0.2 },
+  ]);
+  assert.deepEqual(
+    topK([0.1, 0.7, 0.2], ['a', 'b', 'c'], 3, 0.15).map((p) => p.label),
+    ['b', 'c'],
+  );
 });
 
 test('colours: CSS table, nearest names, proportions', () => {
@@ -49,7 +73,10 @@ test('colours: CSS table, nearest names, proportions', () => {
   const px = new Uint8Array(4 * 100);
   for (let i = 0; i < 100; i++) px.set(i < 75 ? [250, 250, 250, 255] : [10, 10, 200, 255], i * 4);
   const colors = dominantColors(px, 4, 3);
-  assert.deepEqual(colors.map((c) => c.name), ['white', 'mediumblue']);
+  assert.deepEqual(
+    colors.map((c) => c.name),
+    ['white', 'mediumblue'],
+  );
   assert.equal(colors[0].proportion, 0.75);
   assert.equal(colors[0].hex, '#fafafa');
 });

@@ -1,16 +1,38 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTags, formatTop, mergeTags, sanitizeTagKey, sanitizeTagValue, truncateUtf16 } from '../../src/handler/tags.js';
+import {
+  buildTags,
+  formatTop,
+  mergeTags,
+  sanitizeTagKey,
+  sanitizeTagValue,
+  truncateUtf16,
+} from '../../src/handler/tags.js';
 
 const S3_CHARS = /^[\p{L}\p{N}\s+\-=._:/@]*$/u;
 const models = [
-  { tag: 'category', top: [{ label: 'tabby, tabby cat', score: 0.9123 }, { label: 'tiger cat', score: 0.05 }] },
-  { tag: 'nsfw', top: [{ label: 'Neutral', score: 0.998 }, { label: 'Drawing', score: 0.001 }] },
+  {
+    tag: 'category',
+    top: [
+      { label: 'tabby, tabby cat', score: 0.9123 },
+      { label: 'tiger cat', score: 0.05 },
+    ],
+  },
+  {
+    tag: 'nsfw',
+    top: [
+      { label: 'Neutral', score: 0.998 },
+      { label: 'Drawing', score: 0.001 },
+    ],
+  },
 ];
 
 test('buildTags: top-1 per model, then colours, then :top, sanitised', () => {
   const tags = buildTags(models, ['white', 'saddlebrown'], 'ml:');
-  assert.deepEqual(tags.map((t) => t.Key), ['ml:category', 'ml:nsfw', 'ml:colors', 'ml:category:top', 'ml:nsfw:top']);
+  assert.deepEqual(
+    tags.map((t) => t.Key),
+    ['ml:category', 'ml:nsfw', 'ml:colors', 'ml:category:top', 'ml:nsfw:top'],
+  );
   assert.equal(tags[0].Value, 'tabby_ tabby cat');
   assert.equal(tags[2].Value, 'white saddlebrown');
   assert.equal(tags[3].Value, 'tabby__tabby_cat=0.912 tiger_cat=0.050');
@@ -36,9 +58,16 @@ test('sanitising: charset, Unicode letters kept, lengths in UTF-16 units, no aws
 
 test('mergeTags keeps every user tag, replaces our old ones, and fills at most 10', () => {
   const ours = buildTags(models, ['white'], 'ml:');
-  const existing = [{ Key: 'owner', Value: 'me' }, { Key: 'ml:category', Value: 'old' }, { Key: 'ml:gone', Value: 'x' }];
+  const existing = [
+    { Key: 'owner', Value: 'me' },
+    { Key: 'ml:category', Value: 'old' },
+    { Key: 'ml:gone', Value: 'x' },
+  ];
   const merged = mergeTags(existing, ours, 'ml:');
-  assert.deepEqual(merged.tags.map((t) => t.Key), ['owner', 'ml:category', 'ml:nsfw', 'ml:colors', 'ml:category:top', 'ml:nsfw:top']);
+  assert.deepEqual(
+    merged.tags.map((t) => t.Key),
+    ['owner', 'ml:category', 'ml:nsfw', 'ml:colors', 'ml:category:top', 'ml:nsfw:top'],
+  );
   assert.deepEqual(merged.dropped, []);
   assert.deepEqual(merged.replaced.sort(), ['ml:category', 'ml:gone']);
 });
@@ -48,8 +77,14 @@ test('9 user tags: only our top-priority tag fits; 10 user tags: none, all logge
   const nine = Array.from({ length: 9 }, (_, i) => ({ Key: `u${i}`, Value: 'v' }));
   const m9 = mergeTags(nine, ours, 'ml:');
   assert.equal(m9.tags.length, 10);
-  assert.deepEqual(m9.tags.slice(9).map((t) => t.Key), ['ml:category']);
-  assert.deepEqual(m9.dropped.map((t) => t.Key), ['ml:nsfw', 'ml:colors', 'ml:category:top', 'ml:nsfw:top']);
+  assert.deepEqual(
+    m9.tags.slice(9).map((t) => t.Key),
+    ['ml:category'],
+  );
+  assert.deepEqual(
+    m9.dropped.map((t) => t.Key),
+    ['ml:nsfw', 'ml:colors', 'ml:category:top', 'ml:nsfw:top'],
+  );
   const ten = [...nine, { Key: 'u9', Value: 'v' }];
   const m10 = mergeTags(ten, ours, 'ml:');
   assert.deepEqual(m10.tags, ten);
@@ -59,6 +94,12 @@ test('9 user tags: only our top-priority tag fits; 10 user tags: none, all logge
 test('with an empty prefix a user tag that collides with ours is never overwritten', () => {
   const ours = buildTags([{ tag: 'category', top: [{ label: 'cat', score: 1 }] }], [], '');
   const merged = mergeTags([{ Key: 'category', Value: 'mine' }], ours, '');
-  assert.deepEqual(merged.tags, [{ Key: 'category', Value: 'mine' }, { Key: 'category:top', Value: 'cat=1.000' }]);
-  assert.deepEqual(merged.dropped.map((t) => t.Key), ['category']);
+  assert.deepEqual(merged.tags, [
+    { Key: 'category', Value: 'mine' },
+    { Key: 'category:top', Value: 'cat=1.000' },
+  ]);
+  assert.deepEqual(
+    merged.dropped.map((t) => t.Key),
+    ['category'],
+  );
 });

@@ -18,7 +18,13 @@ class Sha256 {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
   }
   update(data: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
+    this.h.update(
+      typeof data === 'string'
+        ? data
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : new Uint8Array(data),
+    );
   }
   reset() {}
   async digest() {
@@ -37,20 +43,33 @@ function storedZip(entries: { name: string; data: Buffer; crc?: number }[]): Buf
     const name = Buffer.from(e.name);
     const crc = e.crc ?? crc32(e.data);
     const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(e.data.length, 18); lh.writeUInt32LE(e.data.length, 22); lh.writeUInt16LE(name.length, 26);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt32LE(crc, 14);
+    lh.writeUInt32LE(e.data.length, 18);
+    lh.writeUInt32LE(e.data.length, 22);
+    lh.writeUInt16LE(name.length, 26);
     const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(0x0314, 4); ch.writeUInt16LE(20, 6); ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(e.data.length, 20); ch.writeUInt32LE(e.data.length, 24); ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE((0o100644 << 16) >>> 0, 38); ch.writeUInt32LE(offset, 42);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(0x0314, 4);
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt32LE(crc, 16);
+    ch.writeUInt32LE(e.data.length, 20);
+    ch.writeUInt32LE(e.data.length, 24);
+    ch.writeUInt16LE(name.length, 28);
+    ch.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+    ch.writeUInt32LE(offset, 42);
     locals.push(lh, name, e.data);
     centrals.push(ch, name);
     offset += 30 + name.length + e.data.length;
   }
   const cd = Buffer.concat(centrals);
   const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(entries.length, 8); eocd.writeUInt16LE(entries.length, 10);
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, eocd]);
 }
 
@@ -96,7 +115,10 @@ test('zip-slip: "..", absolute and escaping symlink entries are refused; a bad C
   assert.throws(() => safeEntryPath('/tmp/x', 'ok/../../y'), /refusing/);
   const out = join(dir, 'crc');
   await mkdir(out);
-  await assert.rejects(extractZip(storedZip([{ name: 'f.txt', data: Buffer.from('hello'), crc: 1 }]), out), /CRC32 mismatch in f\.txt/);
+  await assert.rejects(
+    extractZip(storedZip([{ name: 'f.txt', data: Buffer.from('hello'), crc: 1 }]), out),
+    /CRC32 mismatch in f\.txt/,
+  );
   // A symlink whose target leaves the tree.
   const src = join(dir, 'links');
   await mkdir(src);
@@ -109,15 +131,36 @@ test('zip-slip: "..", absolute and escaping symlink entries are refused; a bad C
 });
 
 test('the built-in SigV4 GET signature equals the AWS SDK signer (@smithy/signature-v4)', async () => {
-  const env = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', AWS_SESSION_TOKEN: 'tok/en+=' };
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    AWS_SESSION_TOKEN: 'tok/en+=',
+  };
   const now = new Date('2024-05-01T12:34:56Z');
-  for (const [bucket, key] of [['my-bucket', 'lambda-ml/fn/deps 1+été.zip'], ['dotted.bucket', "a/b/c!'()*.zip"]]) {
+  for (const [bucket, key] of [
+    ['my-bucket', 'lambda-ml/fn/deps 1+été.zip'],
+    ['dotted.bucket', "a/b/c!'()*.zip"],
+  ]) {
     const ours = signS3Get(bucket, key, env, now);
-    const signer = new SignatureV4({ service: 's3', region: 'eu-west-1', sha256: Sha256 as never, uriEscapePath: false, applyChecksum: false,
-      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } });
+    const signer = new SignatureV4({
+      service: 's3',
+      region: 'eu-west-1',
+      sha256: Sha256 as never,
+      uriEscapePath: false,
+      applyChecksum: false,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        sessionToken: env.AWS_SESSION_TOKEN,
+      },
+    });
     const headers = { ...ours.headers };
     delete headers.authorization;
-    const signed = await signer.sign({ method: 'GET', protocol: 'https:', hostname: ours.url.hostname, path: ours.path, headers, query: {} }, { signingDate: now });
+    const signed = await signer.sign(
+      { method: 'GET', protocol: 'https:', hostname: ours.url.hostname, path: ours.path, headers, query: {} },
+      { signingDate: now },
+    );
     assert.equal(ours.headers.authorization, signed.headers.authorization, `${bucket}/${key}`);
   }
 });

@@ -10,29 +10,65 @@ import type { FileEntry } from '../../src/types.js';
 
 const NODE_CASES: [string, string | null][] = [
   // never removed
-  ['LICENSE', null], ['license.md', null], ['LICENCE.txt', null], ['COPYING', null], ['NOTICE', null], ['docs/LICENSE', null],
-  ['package.json', null], ['dist/index.js', null], ['lib/binding.node', null], ['build/Release/sharp.node', null],
-  ['src/test-utils.js', null], ['lib/testing.js', null], ['contest/index.js', null],
+  ['LICENSE', null],
+  ['license.md', null],
+  ['LICENCE.txt', null],
+  ['COPYING', null],
+  ['NOTICE', null],
+  ['docs/LICENSE', null],
+  ['package.json', null],
+  ['dist/index.js', null],
+  ['lib/binding.node', null],
+  ['build/Release/sharp.node', null],
+  ['src/test-utils.js', null],
+  ['lib/testing.js', null],
+  ['contest/index.js', null],
   // docs
-  ['README.md', 'docs'], ['readme', 'docs'], ['CHANGELOG.md', 'docs'], ['HISTORY', 'docs'], ['docs/api.html', 'docs'], ['guide.markdown', 'docs'],
+  ['README.md', 'docs'],
+  ['readme', 'docs'],
+  ['CHANGELOG.md', 'docs'],
+  ['HISTORY', 'docs'],
+  ['docs/api.html', 'docs'],
+  ['guide.markdown', 'docs'],
   // tests
-  ['test/index.js', 'tests'], ['tests/fixtures/a.png', 'tests'], ['__tests__/x.js', 'tests'], ['lib/foo.test.js', 'tests'], ['lib/foo.spec.mjs', 'tests'],
-  ['.github/workflows/ci.yml', 'tests'], ['coverage/lcov.info', 'tests'],
+  ['test/index.js', 'tests'],
+  ['tests/fixtures/a.png', 'tests'],
+  ['__tests__/x.js', 'tests'],
+  ['lib/foo.test.js', 'tests'],
+  ['lib/foo.spec.mjs', 'tests'],
+  ['.github/workflows/ci.yml', 'tests'],
+  ['coverage/lcov.info', 'tests'],
   // examples
-  ['examples/basic.js', 'examples'], ['demo/index.html', 'examples'],
+  ['examples/basic.js', 'examples'],
+  ['demo/index.html', 'examples'],
   // types, source maps, browser bundles
-  ['index.d.ts', 'types'], ['dist/index.d.mts', 'types'], ['dist/index.d.ts.map', 'types'], ['tsconfig.json', 'types'],
-  ['dist/index.js.map', 'sourcemaps'], ['dist/styles.css.map', 'sourcemaps'],
-  ['dist/tf.min.js', 'browser'], ['dist/tf.es2017.js', 'browser'], ['dist/tf.umd.js', 'browser'], ['umd/index.js', 'browser'], ['browser/index.js', 'browser'],
+  ['index.d.ts', 'types'],
+  ['dist/index.d.mts', 'types'],
+  ['dist/index.d.ts.map', 'types'],
+  ['tsconfig.json', 'types'],
+  ['dist/index.js.map', 'sourcemaps'],
+  ['dist/styles.css.map', 'sourcemaps'],
+  ['dist/tf.min.js', 'browser'],
+  ['dist/tf.es2017.js', 'browser'],
+  ['dist/tf.umd.js', 'browser'],
+  ['umd/index.js', 'browser'],
+  ['browser/index.js', 'browser'],
 ];
 
 const PYTHON_CASES: [string, string | null][] = [
-  ['numpy/__init__.py', null], ['numpy/core/_multiarray_umath.cpython-36m-x86_64-linux-gnu.so', null],
-  ['numpy-1.16.3.dist-info/LICENSE.txt', null], ['numpy-1.16.3.dist-info/RECORD', null], ['numpy-1.16.3.dist-info/METADATA', null],
-  ['numpy/__pycache__/version.cpython-36.pyc', 'pycache'], ['numpy/version.pyc', 'pycache'],
-  ['numpy/core/tests/test_api.py', 'tests'], ['numpy/testing/utils.py', null],
-  ['numpy/__init__.pyi', 'types'], ['numpy/py.typed', 'types'],
-  ['numpy/doc/README.rst', 'docs'], ['numpy/CHANGES.md', 'docs'],
+  ['numpy/__init__.py', null],
+  ['numpy/core/_multiarray_umath.cpython-36m-x86_64-linux-gnu.so', null],
+  ['numpy-1.16.3.dist-info/LICENSE.txt', null],
+  ['numpy-1.16.3.dist-info/RECORD', null],
+  ['numpy-1.16.3.dist-info/METADATA', null],
+  ['numpy/__pycache__/version.cpython-36.pyc', 'pycache'],
+  ['numpy/version.pyc', 'pycache'],
+  ['numpy/core/tests/test_api.py', 'tests'],
+  ['numpy/testing/utils.py', null],
+  ['numpy/__init__.pyi', 'types'],
+  ['numpy/py.typed', 'types'],
+  ['numpy/doc/README.rst', 'docs'],
+  ['numpy/CHANGES.md', 'docs'],
 ];
 
 test('ruleFor, Node: licences, manifests and code are kept; docs, tests, types, maps and browser bundles go', () => {
@@ -51,7 +87,15 @@ test('protectedPaths: main, module, exports leaves, bin and explicit files are e
     bin: { tool: './bin/cli.min.js' },
     files: ['dist', 'README.md'],
   });
-  for (const path of ['dist/index', 'dist/index.js', 'dist/index/index.js', 'dist/index.esm.js', 'dist/tf.es2017.js', 'bin/cli.min.js', 'README.md']) {
+  for (const path of [
+    'dist/index',
+    'dist/index.js',
+    'dist/index/index.js',
+    'dist/index.esm.js',
+    'dist/tf.es2017.js',
+    'bin/cli.min.js',
+    'README.md',
+  ]) {
     assert.ok(guard.exact.has(path), path);
   }
   assert.ok(guard.patterns.some((p) => p.test('browser/x.js')));
@@ -68,7 +112,10 @@ test('pruneSafe, Node: per-rule totals, and a browser bundle that package.json n
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const pkg = 'node_modules/@tensorflow/tfjs';
   mkdirSync(join(root, pkg), { recursive: true });
-  writeFileSync(join(root, pkg, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs', main: 'dist/tf.node.js', exports: { '.': './dist/tf.es2017.js' } }));
+  writeFileSync(
+    join(root, pkg, 'package.json'),
+    JSON.stringify({ name: '@tensorflow/tfjs', main: 'dist/tf.node.js', exports: { '.': './dist/tf.es2017.js' } }),
+  );
   const entries = [
     entry(`${pkg}/package.json`, 100, pkg),
     entry(`${pkg}/dist/tf.node.js`, 1_000, pkg),
@@ -88,9 +135,16 @@ test('pruneSafe, Node: per-rule totals, and a browser bundle that package.json n
     { rule: 'docs', files: 1, bytes: 50 },
   ]);
   assert.equal(result.savedBytes, 3_520);
-  assert.deepEqual(result.kept.map((e) => e.path).sort(), [
-    'node_modules/.package-lock.json', `${pkg}/LICENSE`, `${pkg}/dist/tf.es2017.js`, `${pkg}/dist/tf.node.js`, `${pkg}/package.json`,
-  ].sort());
+  assert.deepEqual(
+    result.kept.map((e) => e.path).sort(),
+    [
+      'node_modules/.package-lock.json',
+      `${pkg}/LICENSE`,
+      `${pkg}/dist/tf.es2017.js`,
+      `${pkg}/dist/tf.node.js`,
+      `${pkg}/package.json`,
+    ].sort(),
+  );
   assert.equal(result.kept.length + result.removed.length, entries.length);
 });
 
@@ -103,7 +157,10 @@ test('pruneSafe, Python: a .pyc without its .py source is the module itself and 
     entry('pkg/tests/test_mod.py', 40, 'pkg-1.0.dist-info'),
   ];
   const result = pruneSafe(entries, 'python', '/nowhere');
-  assert.deepEqual(result.removed.map((e) => e.path).sort(), ['pkg/__pycache__/mod.cpython-36.pyc', 'pkg/tests/test_mod.py']);
+  assert.deepEqual(result.removed.map((e) => e.path).sort(), [
+    'pkg/__pycache__/mod.cpython-36.pyc',
+    'pkg/tests/test_mod.py',
+  ]);
   assert.equal(result.savedBytes, 110);
   const off = pruneOff(entries);
   assert.equal(off.savedBytes, 0);

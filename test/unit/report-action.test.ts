@@ -22,8 +22,13 @@ let root: string;
 let repo: string;
 let baseSha: string;
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
 const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: GIT_ENV }).trim();
 
 function write(rel: string, content: string | Buffer): void {
@@ -64,12 +69,24 @@ function context(pr: number, env: Record<string, string> = {}): ActionContext & 
   mkdirSync(dir);
   const summary = join(dir, 'summary.md');
   const outputs = join(dir, 'outputs');
-  const ctx = readActionContext({
-    GITHUB_WORKSPACE: repo, GITHUB_API_URL: server.url, GITHUB_REPOSITORY: REPO,
-    GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '42', RUNNER_TEMP: dir, GITHUB_STEP_SUMMARY: summary,
-    GITHUB_OUTPUT: outputs, LAMBDA_ML_WORKING_DIRECTORY: 'app', LAMBDA_ML_GITHUB_TOKEN: WRITE_TOKEN, LAMBDA_ML_CLI: BIN,
-    LAMBDA_ML_FILES: '5', ...env,
-  }, { pull_request: { number: pr, base: { sha: baseSha } } });
+  const ctx = readActionContext(
+    {
+      GITHUB_WORKSPACE: repo,
+      GITHUB_API_URL: server.url,
+      GITHUB_REPOSITORY: REPO,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '42',
+      RUNNER_TEMP: dir,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_OUTPUT: outputs,
+      LAMBDA_ML_WORKING_DIRECTORY: 'app',
+      LAMBDA_ML_GITHUB_TOKEN: WRITE_TOKEN,
+      LAMBDA_ML_CLI: BIN,
+      LAMBDA_ML_FILES: '5',
+      ...env,
+    },
+    { pull_request: { number: pr, base: { sha: baseSha } } },
+  );
   return { ...ctx, summary, outputs };
 }
 
@@ -82,69 +99,102 @@ function outputsOf(file: string): Record<string, string> {
 const ours = (pr: number) => server.issueComments(REPO, pr);
 
 test('context: inputs and the pull request from the event; defaults', () => {
-  const env = { GITHUB_WORKSPACE: '/w', LAMBDA_ML_WORKING_DIRECTORY: 'svc', LAMBDA_ML_BASE_JSON: 'base.json',
-    GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '9', RUNNER_TEMP: '/t' };
+  const env = {
+    GITHUB_WORKSPACE: '/w',
+    LAMBDA_ML_WORKING_DIRECTORY: 'svc',
+    LAMBDA_ML_BASE_JSON: 'base.json',
+    GITHUB_REPOSITORY: 'o/r',
+    GITHUB_RUN_ID: '9',
+    RUNNER_TEMP: '/t',
+  };
   const ctx = readActionContext(env, { pull_request: { number: 3, base: { sha: 'abc' } } }, '/node');
   const { workdir, baseJson, baseRef, issue, files, artifact, comment, outDir, runUrl, cli } = ctx;
-  assert.deepEqual({ workdir, baseJson, baseRef, issue, files, artifact, comment, outDir, runUrl, cli }, {
-    workdir: '/w/svc', baseJson: '/w/svc/base.json', baseRef: 'abc', issue: 3, files: 10, artifact: 'lambda-ml-report',
-    comment: true, outDir: '/t/lambda-ml-report', runUrl: 'https://github.com/o/r/actions/runs/9',
-    cli: ['/node', '/w/svc/node_modules/lambda-ml/bin/lambda-ml'],
-  });
-  const push = readActionContext({ GITHUB_WORKSPACE: '/w', LAMBDA_ML_COMMENT: 'false', LAMBDA_ML_BASE_REF: 'main' },
-    null);
+  assert.deepEqual(
+    { workdir, baseJson, baseRef, issue, files, artifact, comment, outDir, runUrl, cli },
+    {
+      workdir: '/w/svc',
+      baseJson: '/w/svc/base.json',
+      baseRef: 'abc',
+      issue: 3,
+      files: 10,
+      artifact: 'lambda-ml-report',
+      comment: true,
+      outDir: '/t/lambda-ml-report',
+      runUrl: 'https://github.com/o/r/actions/runs/9',
+      cli: ['/node', '/w/svc/node_modules/lambda-ml/bin/lambda-ml'],
+    },
+  );
+  const push = readActionContext(
+    { GITHUB_WORKSPACE: '/w', LAMBDA_ML_COMMENT: 'false', LAMBDA_ML_BASE_REF: 'main' },
+    null,
+  );
   assert.deepEqual([push.issue, push.baseRef, push.comment], [null, 'main', false]);
   assert.throws(() => readActionContext({ LAMBDA_ML_FILES: 'ten' }, null), /files must be a whole number/);
 });
 
-test('a PR against its base: one comment with the delta, the summary, the outputs; the worktree removed', {
-  timeout: 120_000,
-}, async () => {
-  const ctx = context(7);
-  const outcome = await runAction(ctx, { log });
-  assert.equal(outcome.exitCode, 0, outcome.body);
-  assert.equal(outcome.comment, 'created');
-  assert.equal(ours(7).length, 1);
-  const body = ours(7)[0].body;
-  assert.ok(body.startsWith(`${COMMENT_MARKER}\n### lambda-ml budget: ✅ fits (plan \`bundle\`)`), body);
-  const headroom = String.raw`^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\* `;
-  const lead = new RegExp(`${headroom}${String.raw`\(\+293 KiB against the base\)$`}`, 'm');
-  assert.match(body, lead);
-  assert.match(body, /\| `canvas` \| 2\.11\.2 \| – \| 293 KiB \| \+293 KiB \(new\) \|/);
-  assert.match(body, new RegExp(`compared with the base ${baseSha.slice(0, 7)}`));
-  const summary = readFileSync(ctx.summary, 'utf8');
-  assert.match(summary, /## lambda-ml budget: fn/, 'budget --markdown wrote the job summary');
-  assert.match(summary, /`canvas`/, 'with the delta');
-  const outputs = outputsOf(ctx.outputs);
-  assert.equal(outputs['exit-code'], '0');
-  assert.equal(outputs.comment, 'created');
-  assert.equal(outputs.fits, 'true');
-  assert.equal(git('worktree', 'list').split('\n').length, 1, 'the base worktree is gone');
-  // This lambda-ml has --base/--html/--files: budget itself wrote the delta, the HTML report and the largest files.
-  assert.ok(outcome.html, 'budget --html wrote the report');
-  assert.equal(outputs.html, outcome.html);
-  const html = readFileSync(outcome.html, 'utf8');
-  assert.ok(html.startsWith('<!doctype html>') && html.includes('"changed":{"canvas":"added'), 'canvas outlined');
-  assert.match(body, /HTML report \(treemap\): artifact `lambda-ml-report`/);
-  assert.match(body, /⚠️ new native binary: `node_modules\/canvas\/build\/Release\/canvas\.node` \(`canvas@2\.11\.2`/);
-  assert.match(summary, /^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\*$/m, 'leads with the headroom');
-  assert.match(summary, /\*\*Largest files\*\*[\s\S]*`node_modules\/canvas\/build\/Release\/canvas\.node`/, '--files 5');
-  assert.match(summary, /\*\*Against the base:\*\* unzipped \+293 KiB/, 'budget --markdown --base wrote the delta');
+test(
+  'a PR against its base: one comment with the delta, the summary, the outputs; the worktree removed',
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    const ctx = context(7);
+    const outcome = await runAction(ctx, { log });
+    assert.equal(outcome.exitCode, 0, outcome.body);
+    assert.equal(outcome.comment, 'created');
+    assert.equal(ours(7).length, 1);
+    const body = ours(7)[0].body;
+    assert.ok(body.startsWith(`${COMMENT_MARKER}\n### lambda-ml budget: ✅ fits (plan \`bundle\`)`), body);
+    const headroom = String.raw`^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\* `;
+    const lead = new RegExp(`${headroom}${String.raw`\(\+293 KiB against the base\)$`}`, 'm');
+    assert.match(body, lead);
+    assert.match(body, /\| `canvas` \| 2\.11\.2 \| – \| 293 KiB \| \+293 KiB \(new\) \|/);
+    assert.match(body, new RegExp(`compared with the base ${baseSha.slice(0, 7)}`));
+    const summary = readFileSync(ctx.summary, 'utf8');
+    assert.match(summary, /## lambda-ml budget: fn/, 'budget --markdown wrote the job summary');
+    assert.match(summary, /`canvas`/, 'with the delta');
+    const outputs = outputsOf(ctx.outputs);
+    assert.equal(outputs['exit-code'], '0');
+    assert.equal(outputs.comment, 'created');
+    assert.equal(outputs.fits, 'true');
+    assert.equal(git('worktree', 'list').split('\n').length, 1, 'the base worktree is gone');
+    // This lambda-ml has --base/--html/--files: budget itself wrote the delta, the HTML report and the largest files.
+    assert.ok(outcome.html, 'budget --html wrote the report');
+    assert.equal(outputs.html, outcome.html);
+    const html = readFileSync(outcome.html, 'utf8');
+    assert.ok(html.startsWith('<!doctype html>') && html.includes('"changed":{"canvas":"added'), 'canvas outlined');
+    assert.match(body, /HTML report \(treemap\): artifact `lambda-ml-report`/);
+    assert.match(
+      body,
+      /⚠️ new native binary: `node_modules\/canvas\/build\/Release\/canvas\.node` \(`canvas@2\.11\.2`/,
+    );
+    assert.match(
+      summary,
+      /^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\*$/m,
+      'leads with the headroom',
+    );
+    assert.match(
+      summary,
+      /\*\*Largest files\*\*[\s\S]*`node_modules\/canvas\/build\/Release\/canvas\.node`/,
+      '--files 5',
+    );
+    assert.match(summary, /\*\*Against the base:\*\* unzipped \+293 KiB/, 'budget --markdown --base wrote the delta');
 
-  const again = await runAction(context(7), { log });
-  assert.equal(again.comment, 'unchanged', 'nothing changed: no write');
-  write('node_modules/canvas/extra.js', randomBytes(100_000));
-  git('add', '-A');
-  git('commit', '-qm', 'more');
-  try {
-    const grown = await runAction(context(7), { log });
-    assert.equal(grown.comment, 'updated');
-    assert.equal(ours(7).length, 1, 'never a second comment');
-    assert.match(ours(7)[0].body, /\+391 KiB \(new\)/);
-  } finally {
-    git('reset', '-q', '--hard', 'HEAD~1');
-  }
-});
+    const again = await runAction(context(7), { log });
+    assert.equal(again.comment, 'unchanged', 'nothing changed: no write');
+    write('node_modules/canvas/extra.js', randomBytes(100_000));
+    git('add', '-A');
+    git('commit', '-qm', 'more');
+    try {
+      const grown = await runAction(context(7), { log });
+      assert.equal(grown.comment, 'updated');
+      assert.equal(ours(7).length, 1, 'never a second comment');
+      assert.match(ours(7)[0].body, /\+391 KiB \(new\)/);
+    } finally {
+      git('reset', '-q', '--hard', 'HEAD~1');
+    }
+  },
+);
 
 test('a stored base JSON instead of a base checkout', { timeout: 60_000 }, async () => {
   const stored = join(root, 'stored-base.json');
@@ -155,17 +205,25 @@ test('a stored base JSON instead of a base checkout', { timeout: 60_000 }, async
   assert.match(outcome.body, /compared with the stored base budget/);
 });
 
-test('a fork\'s token: the comment falls back to the job summary with a note; the check follows budget', {
-  timeout: 60_000,
-}, async () => {
-  server.seed(REPO, 8, `${COMMENT_MARKER}\nfrom an earlier run`, 'github-actions[bot]');
-  const before = ours(8).map((c) => c.body);
-  const ctx = context(8, { LAMBDA_ML_GITHUB_TOKEN: FORK_TOKEN, LAMBDA_ML_BASE_REF: 'HEAD' });
-  const outcome = await runAction(ctx, { log });
-  assert.deepEqual([outcome.exitCode, outcome.comment], [0, 'fallback']);
-  assert.ok(readFileSync(ctx.summary, 'utf8').includes(FORK_NOTE));
-  assert.deepEqual(ours(8).map((c) => c.body), before, 'nothing written');
-});
+test(
+  "a fork's token: the comment falls back to the job summary with a note; the check follows budget",
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    server.seed(REPO, 8, `${COMMENT_MARKER}\nfrom an earlier run`, 'github-actions[bot]');
+    const before = ours(8).map((c) => c.body);
+    const ctx = context(8, { LAMBDA_ML_GITHUB_TOKEN: FORK_TOKEN, LAMBDA_ML_BASE_REF: 'HEAD' });
+    const outcome = await runAction(ctx, { log });
+    assert.deepEqual([outcome.exitCode, outcome.comment], [0, 'fallback']);
+    assert.ok(readFileSync(ctx.summary, 'utf8').includes(FORK_NOTE));
+    assert.deepEqual(
+      ours(8).map((c) => c.body),
+      before,
+      'nothing written',
+    );
+  },
+);
 
 test('over budget: exit 1 fails the check, and the comment says what fails', { timeout: 60_000 }, async () => {
   write('lambda-ml.config.json', JSON.stringify({ ...CONFIG, limits: { unzippedBytes: 50_000 } }));
@@ -180,22 +238,26 @@ test('over budget: exit 1 fails the check, and the comment says what fails', { t
   }
 });
 
-test('budget cannot run on the head (exit 2): an error comment replaces the report, the check fails', {
-  timeout: 60_000,
-}, async () => {
-  write('lambda-ml.config.json', JSON.stringify({ ...CONFIG, functoin: {} }));
-  try {
-    server.seed(REPO, 10, `${COMMENT_MARKER}\nthe report of an earlier run`, 'github-actions[bot]');
-    const ctx = context(10, { LAMBDA_ML_BASE_REF: 'HEAD' });
-    const outcome = await runAction(ctx, { log });
-    assert.deepEqual([outcome.exitCode, outcome.comment], [2, 'updated']);
-    assert.equal(ours(10).length, 1);
-    const body = ours(10)[0].body;
-    assert.match(body, /could not run on the head \(exit 2: bad input/);
-    assert.match(body, /```text\nerror: .*functoin/);
-    assert.equal(outputsOf(ctx.outputs)['exit-code'], '2');
-    assert.match(readFileSync(ctx.summary, 'utf8'), /could not run on the head/);
-  } finally {
-    git('checkout', '-q', '--', 'app/lambda-ml.config.json');
-  }
-});
+test(
+  'budget cannot run on the head (exit 2): an error comment replaces the report, the check fails',
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    write('lambda-ml.config.json', JSON.stringify({ ...CONFIG, functoin: {} }));
+    try {
+      server.seed(REPO, 10, `${COMMENT_MARKER}\nthe report of an earlier run`, 'github-actions[bot]');
+      const ctx = context(10, { LAMBDA_ML_BASE_REF: 'HEAD' });
+      const outcome = await runAction(ctx, { log });
+      assert.deepEqual([outcome.exitCode, outcome.comment], [2, 'updated']);
+      assert.equal(ours(10).length, 1);
+      const body = ours(10)[0].body;
+      assert.match(body, /could not run on the head \(exit 2: bad input/);
+      assert.match(body, /```text\nerror: .*functoin/);
+      assert.equal(outputsOf(ctx.outputs)['exit-code'], '2');
+      assert.match(readFileSync(ctx.summary, 'utf8'), /could not run on the head/);
+    } finally {
+      git('checkout', '-q', '--', 'app/lambda-ml.config.json');
+    }
+  },
+);

@@ -11,27 +11,57 @@ const MiB = 1_048_576;
 const LIMIT = 262_144_000;
 const used = Math.round(244.7 * MiB);
 
-const check = (limit: Check['limit'], usedBytes: number, max: number, blocking = true): Check =>
-  ({ limit, used: usedBytes, max, ok: usedBytes <= max, blocking });
+const check = (limit: Check['limit'], usedBytes: number, max: number, blocking = true): Check => ({
+  limit,
+  used: usedBytes,
+  max,
+  ok: usedBytes <= max,
+  blocking,
+});
 
 function budget(unzipped: number, packages: { name: string; bytes: number }[] = []): BudgetDocument {
   return {
-    fits: unzipped <= LIMIT, plan: unzipped <= LIMIT ? 'bundle' : null, runtime: 'node',
+    fits: unzipped <= LIMIT,
+    plan: unzipped <= LIMIT ? 'bundle' : null,
+    runtime: 'node',
     reason: unzipped <= LIMIT ? 'code + deps fit' : 'nothing fits: bundle fails unzipped',
     components: {
       code: { bytes: 60_000, files: 1 },
-      deps: { kind: 'node', bytes: unzipped, files: 1, afterStrip: unzipped, afterPrune: unzipped, zipBytes: null,
-        packages: packages.map((p) => ({ ...p, version: '1.0.0', path: `node_modules/${p.name}`, files: 1,
-          topLevel: [p.name], providedBy: null, layerVersion: null })),
-        unowned: { bytes: 0, files: 0, sample: [] } },
-      layers: [], models: [],
+      deps: {
+        kind: 'node',
+        bytes: unzipped,
+        files: 1,
+        afterStrip: unzipped,
+        afterPrune: unzipped,
+        zipBytes: null,
+        packages: packages.map((p) => ({
+          ...p,
+          version: '1.0.0',
+          path: `node_modules/${p.name}`,
+          files: 1,
+          topLevel: [p.name],
+          providedBy: null,
+          layerVersion: null,
+        })),
+        unowned: { bytes: 0, files: 0, sample: [] },
+      },
+      layers: [],
+      models: [],
     },
-    checks: [check('unzipped', unzipped, LIMIT), check('zipDirect', 60 * MiB, 50 * MiB, false),
-      check('tmp', 10 * MiB, 512 * MiB), check('memory', 300 * MiB, 2048 * MiB), check('layers', 0, 5)],
+    checks: [
+      check('unzipped', unzipped, LIMIT),
+      check('zipDirect', 60 * MiB, 50 * MiB, false),
+      check('tmp', 10 * MiB, 512 * MiB),
+      check('memory', 300 * MiB, 2048 * MiB),
+      check('layers', 0, 5),
+    ],
     attempts: [],
-    suggestions: unzipped > LIMIT
-      ? [{ kind: 'prune', message: 'set "prune": "trace" (-40 MiB)', savesBytes: 1, value: null }] : [],
-    warnings: [], prune: { mode: 'safe', savedBytes: 0, rules: [] },
+    suggestions:
+      unzipped > LIMIT
+        ? [{ kind: 'prune', message: 'set "prune": "trace" (-40 MiB)', savesBytes: 1, value: null }]
+        : [],
+    warnings: [],
+    prune: { mode: 'safe', savedBytes: 0, rules: [] },
   };
 }
 
@@ -53,14 +83,22 @@ test('check status with the soft budget', () => {
 
 test('the headroom line, as the issue spells it', () => {
   assert.equal(headroomLine(check('unzipped', used, LIMIT)), '244.7 MiB unzipped of 250 MiB (97.9%), 5.3 MiB headroom');
-  assert.equal(headroomLine(check('unzipped', LIMIT + 8 * MiB, LIMIT)),
-    '258 MiB unzipped of 250 MiB (103.2%), over by 8 MiB');
+  assert.equal(
+    headroomLine(check('unzipped', LIMIT + 8 * MiB, LIMIT)),
+    '258 MiB unzipped of 250 MiB (103.2%), over by 8 MiB',
+  );
 });
 
 test('the comment: marker first, headroom, checks, delta with code spans, no raw HTML from names', () => {
-  const base = budget(used - 3 * MiB, [{ name: 'sharp', bytes: 400_000 }, { name: 'old', bytes: 1_000 }]);
+  const base = budget(used - 3 * MiB, [
+    { name: 'sharp', bytes: 400_000 },
+    { name: 'old', bytes: 1_000 },
+  ]);
   const hostile = '<img src=x onerror=alert(1)>';
-  const head = budget(used, [{ name: 'sharp', bytes: 500_000 }, { name: hostile, bytes: 3 * MiB }]);
+  const head = budget(used, [
+    { name: 'sharp', bytes: 500_000 },
+    { name: hostile, bytes: 3 * MiB },
+  ]);
   const report = { url: 'https://github.com/o/r/actions/runs/1', artifact: 'lambda-ml-report' };
   const baseNote = 'compared with the base abc1234';
   const body = renderPrComment({ budget: head, delta: budgetDelta(base, head), baseNote, report });
@@ -73,9 +111,14 @@ test('the comment: marker first, headroom, checks, delta with code spans, no raw
   assert.match(body, /\| `<img src=x onerror=alert\(1\)>` \| 1\.0\.0 \| – \| 3\.0 MiB \| \+3\.0 MiB \(new\) \|/);
   assert.doesNotMatch(body.replace(/`[^`]*`/g, ''), /<img/, 'outside code spans no name becomes HTML');
   assert.match(body, /Packages: 1 added, 1 removed, 1 grown, 0 shrunk, 0 unchanged/);
-  assert.ok(body.includes('<sub>compared with the base abc1234 · HTML report (treemap): '
-    + 'artifact `lambda-ml-report` of '
-    + '[this run](https://github.com/o/r/actions/runs/1)</sub>'), body);
+  assert.ok(
+    body.includes(
+      '<sub>compared with the base abc1234 · HTML report (treemap): ' +
+        'artifact `lambda-ml-report` of ' +
+        '[this run](https://github.com/o/r/actions/runs/1)</sub>',
+    ),
+    body,
+  );
 });
 
 test('over budget: the verdict, the failing limit and the suggestion', () => {
@@ -89,8 +132,11 @@ test('over budget: the verdict, the failing limit and the suggestion', () => {
 test('markdown escaping: markup characters, and no @mention from a scoped package name', async () => {
   const { escapeMarkdown, codeSpan } = await import('../../src/report/markdown.js');
   const rows: [string, string][] = [
-    ['a|b', 'a\\|b'], ['<b>x</b>', '\\<b\\>x\\</b\\>'], ['*x* _y_ [l](u) ~s~', '\\*x\\* \\_y\\_ \\[l\\](u) \\~s\\~'],
-    ['move @types/node to a layer', 'move @\u2060types/node to a layer'], ['a&b', 'a&amp;b'],
+    ['a|b', 'a\\|b'],
+    ['<b>x</b>', '\\<b\\>x\\</b\\>'],
+    ['*x* _y_ [l](u) ~s~', '\\*x\\* \\_y\\_ \\[l\\](u) \\~s\\~'],
+    ['move @types/node to a layer', 'move @\u2060types/node to a layer'],
+    ['a&b', 'a&amp;b'],
     ['two\nlines', 'two lines'],
   ];
   for (const [text, md] of rows) assert.equal(escapeMarkdown(text), md, text);
@@ -111,8 +157,8 @@ test('the error comment for exit 2 and 3: what lambda-ml said, in a code block',
   const body = renderErrorComment({ exitCode: 2, where: 'head', message });
   const title = '### lambda-ml budget: ❌ could not run on the head (exit 2: bad input (config, flags or files))';
   assert.ok(body.startsWith(`${COMMENT_MARKER}\n${title}`), body);
-  const block = '```text\nerror: lambda-ml.config.json: models[0].path does not exist\nhint: fix the path\n'
-    + 'ˋˋˋx\n```';
+  const block =
+    '```text\nerror: lambda-ml.config.json: models[0].path does not exist\nhint: fix the path\n' + 'ˋˋˋx\n```';
   assert.ok(body.includes(block), body);
   const aws = renderErrorComment({ exitCode: 3, where: 'head', message: 'error: S3 refused' });
   assert.match(aws, /exit 3: AWS or S3 could not be read/);

@@ -6,7 +6,13 @@ import { parseBudgetDocument, type BudgetDocument } from '../../src/report/budge
 import { budgetDelta, sizeChange } from '../../src/report/delta.js';
 import { renderDeltaMarkdown, renderDeltaText } from '../../src/report/delta-render.js';
 
-interface Pkg { name: string; version: string; bytes: number; path?: string; providedBy?: string | null }
+interface Pkg {
+  name: string;
+  version: string;
+  bytes: number;
+  path?: string;
+  providedBy?: string | null;
+}
 
 /** A budget --json document as JSON text would give it, from a few fields. */
 interface DocParts {
@@ -22,25 +28,51 @@ interface DocParts {
 function doc(parts: DocParts): BudgetDocument {
   const depsBytes = parts.packages.reduce((t, p) => t + p.bytes, 0);
   const json = {
-    schemaVersion: 1, ok: true, fits: true, plan: 'bundle', reason: 'fits', runtime: 'node',
+    schemaVersion: 1,
+    ok: true,
+    fits: true,
+    plan: 'bundle',
+    reason: 'fits',
+    runtime: 'node',
     components: {
       code: { bytes: 60_000, files: 1 },
-      deps: { kind: 'node', bytes: depsBytes, files: 10, afterStrip: 0, afterPrune: parts.afterPrune ?? depsBytes,
+      deps: {
+        kind: 'node',
+        bytes: depsBytes,
+        files: 10,
+        afterStrip: 0,
+        afterPrune: parts.afterPrune ?? depsBytes,
         zipBytes: null,
-        packages: parts.packages.map((p) => ({ name: p.name, version: p.version,
-          path: p.path ?? `node_modules/${p.name}`, bytes: p.bytes, files: 1, topLevel: [p.name],
-          providedBy: p.providedBy ?? null, layerVersion: null })),
-        unowned: { bytes: 0, files: 0, sample: [] } },
+        packages: parts.packages.map((p) => ({
+          name: p.name,
+          version: p.version,
+          path: p.path ?? `node_modules/${p.name}`,
+          bytes: p.bytes,
+          files: 1,
+          topLevel: [p.name],
+          providedBy: p.providedBy ?? null,
+          layerVersion: null,
+        })),
+        unowned: { bytes: 0, files: 0, sample: [] },
+      },
       layers: (parts.layers ?? []).map((l) => ({ ...l, source: 'zip', provides: [], packages: [] })),
-      models: (parts.models ?? []).map((m) =>
-        ({ ...m, format: 'tfjs-layers', memoryBytes: m.bytes * 4, location: 's3', quantization: null })),
+      models: (parts.models ?? []).map((m) => ({
+        ...m,
+        format: 'tfjs-layers',
+        memoryBytes: m.bytes * 4,
+        location: 's3',
+        quantization: null,
+      })),
     },
     checks: [
       { limit: 'unzipped', used: parts.unzipped, max: 262_144_000, ok: true, blocking: true },
       { limit: 'tmp', used: 1_000, max: 536_870_912, ok: true, blocking: true },
       { limit: 'layers', used: (parts.layers ?? []).length, max: 5, ok: true, blocking: true },
     ],
-    attempts: [], suggestions: [], warnings: [], prune: { mode: 'safe', savedBytes: 0, rules: [] },
+    attempts: [],
+    suggestions: [],
+    warnings: [],
+    prune: { mode: 'safe', savedBytes: 0, rules: [] },
     ...(parts.binaries ? { binaries: parts.binaries } : {}),
     ...(parts.files ? { files: parts.files.map((f) => ({ ...f, artifact: 'function.zip', limit: 'unzipped' })) } : {}),
   };
@@ -61,8 +93,10 @@ const BASE = doc({
   binaries: [
     { path: 'node_modules/sharp/build/Release/sharp.node', bytes: 300_000, kind: 'native', package: 'sharp@0.33.4' },
   ],
-  files: [{ path: 'node_modules/lodash/lodash.js', bytes: 540_000, package: 'lodash@4.17.21' },
-    { path: 'node_modules/sharp/build/Release/sharp.node', bytes: 300_000, package: 'sharp@0.33.4' }],
+  files: [
+    { path: 'node_modules/lodash/lodash.js', bytes: 540_000, package: 'lodash@4.17.21' },
+    { path: 'node_modules/sharp/build/Release/sharp.node', bytes: 300_000, package: 'sharp@0.33.4' },
+  ],
 });
 
 const HEAD = doc({
@@ -74,14 +108,19 @@ const HEAD = doc({
     { name: 'ms', version: '2.1.3', bytes: 12_000 },
     { name: 'canvas', version: '2.11.2', bytes: 900_000 },
   ],
-  models: [{ name: 'content', bytes: 2_500_000 }, { name: 'faces', bytes: 9_000_000 }],
+  models: [
+    { name: 'content', bytes: 2_500_000 },
+    { name: 'faces', bytes: 9_000_000 },
+  ],
   binaries: [
     { path: 'node_modules/sharp/build/Release/sharp.node', bytes: 310_000, kind: 'native', package: 'sharp@0.33.5' },
     { path: 'node_modules/canvas/build/Release/canvas.node', bytes: 350_000, kind: 'native', package: 'canvas@2.11.2' },
     { path: 'node_modules/canvas/dist/blur.wasm', bytes: 40_000, kind: 'wasm', package: 'canvas@2.11.2' },
   ],
-  files: [{ path: 'node_modules/lodash/lodash.js', bytes: 540_000, package: 'lodash@4.17.21' },
-    { path: 'node_modules/canvas/build/Release/canvas.node', bytes: 350_000, package: 'canvas@2.11.2' }],
+  files: [
+    { path: 'node_modules/lodash/lodash.js', bytes: 540_000, package: 'lodash@4.17.21' },
+    { path: 'node_modules/canvas/build/Release/canvas.node', bytes: 350_000, package: 'canvas@2.11.2' },
+  ],
 });
 
 // [package, status, bytes, percent, base versions, head versions]
@@ -104,41 +143,57 @@ test('per package: added, removed, grown, shrunk, unchanged (copies of one name 
 test('per limit and component, with bytes and %', () => {
   const delta = budgetDelta(BASE, HEAD);
   const unzipped = delta.checks.find((c) => c.limit === 'unzipped')!;
-  assert.deepEqual([unzipped.status, unzipped.bytes, unzipped.percent, unzipped.max],
-    ['grown', 1_500_000, 15, 262_144_000]);
-  assert.deepEqual(delta.components.map((c) => [c.id, c.status, c.bytes]), [
-    ['code', 'unchanged', 0],
-    ['deps', 'grown', 2_412_000 - 1_866_000],
-    ['model:content', 'unchanged', 0],
-    ['model:faces', 'added', 9_000_000],
-  ]);
+  assert.deepEqual(
+    [unzipped.status, unzipped.bytes, unzipped.percent, unzipped.max],
+    ['grown', 1_500_000, 15, 262_144_000],
+  );
+  assert.deepEqual(
+    delta.components.map((c) => [c.id, c.status, c.bytes]),
+    [
+      ['code', 'unchanged', 0],
+      ['deps', 'grown', 2_412_000 - 1_866_000],
+      ['model:content', 'unchanged', 0],
+      ['model:faces', 'added', 9_000_000],
+    ],
+  );
 });
 
 test('flags: new native binaries, new .wasm files and new models; a grown known binary is not new', () => {
   const delta = budgetDelta(BASE, HEAD);
-  assert.deepEqual(delta.flags.map((f) => [f.kind, f.name, f.package]), [
-    ['native', 'node_modules/canvas/build/Release/canvas.node', 'canvas@2.11.2'],
-    ['wasm', 'node_modules/canvas/dist/blur.wasm', 'canvas@2.11.2'],
-    ['model', 'faces', null],
-  ]);
+  assert.deepEqual(
+    delta.flags.map((f) => [f.kind, f.name, f.package]),
+    [
+      ['native', 'node_modules/canvas/build/Release/canvas.node', 'canvas@2.11.2'],
+      ['wasm', 'node_modules/canvas/dist/blur.wasm', 'canvas@2.11.2'],
+      ['model', 'faces', null],
+    ],
+  );
   assert.deepEqual(delta.notes, []);
 });
 
 test('an older base without a binaries list: binaries of added packages are flagged, and the report says so', () => {
   const { binaries: _drop, ...older } = BASE;
   const delta = budgetDelta(older as BudgetDocument, HEAD);
-  assert.deepEqual(delta.flags.filter((f) => f.kind !== 'model').map((f) => f.name),
-    ['node_modules/canvas/build/Release/canvas.node', 'node_modules/canvas/dist/blur.wasm']);
+  assert.deepEqual(
+    delta.flags.filter((f) => f.kind !== 'model').map((f) => f.name),
+    ['node_modules/canvas/build/Release/canvas.node', 'node_modules/canvas/dist/blur.wasm'],
+  );
   assert.match(delta.notes.join(' '), /base budget has no `binaries` list/);
   const noHead = budgetDelta(BASE, { ...HEAD, binaries: undefined });
-  assert.deepEqual(noHead.flags.map((f) => f.kind), ['model']);
+  assert.deepEqual(
+    noHead.flags.map((f) => f.kind),
+    ['model'],
+  );
   assert.match(noHead.notes.join(' '), /head budget has no `binaries` list/);
 });
 
 test('new among the largest files: not in the base list and bigger than its smallest row', () => {
   const paths = (base: BudgetDocument, head: BudgetDocument) => budgetDelta(base, head).newFiles.map((f) => f.path);
   assert.deepEqual(paths(BASE, HEAD), ['node_modules/canvas/build/Release/canvas.node']);
-  const files = [{ path: 'a.js', bytes: 540_000, package: null }, { path: 'tiny.js', bytes: 10, package: null }];
+  const files = [
+    { path: 'a.js', bytes: 540_000, package: null },
+    { path: 'tiny.js', bytes: 10, package: null },
+  ];
   const small = doc({ unzipped: 1, packages: [], files });
   assert.deepEqual(paths(BASE, small), ['a.js'], 'tiny.js may have been below the cut');
   assert.deepEqual(paths({ ...BASE, files: undefined }, HEAD), [], 'no list on the base: nothing claimed new');
@@ -146,8 +201,12 @@ test('new among the largest files: not in the base list and bigger than its smal
 
 test('sizeChange: statuses and percentages', () => {
   const rows: [number | null, number | null, string, number, number | null][] = [
-    [null, 10, 'added', 10, null], [10, null, 'removed', -10, null], [100, 150, 'grown', 50, 50],
-    [100, 75, 'shrunk', -25, -25], [5, 5, 'unchanged', 0, 0], [0, 7, 'grown', 7, null],
+    [null, 10, 'added', 10, null],
+    [10, null, 'removed', -10, null],
+    [100, 150, 'grown', 50, 50],
+    [100, 75, 'shrunk', -25, -25],
+    [5, 5, 'unchanged', 0, 0],
+    [0, 7, 'grown', 7, null],
   ];
   for (const [base, head, status, bytes, percent] of rows) {
     assert.deepEqual(sizeChange(base, head), { status, base, head, bytes, percent });
@@ -157,7 +216,10 @@ test('sizeChange: statuses and percentages', () => {
 test('text and markdown: changed rows only, names in code spans, 80 columns', () => {
   const delta = budgetDelta(BASE, HEAD);
   const text = renderDeltaText(delta);
-  assert.ok(text.split('\n').every((l) => l.length <= 80), text);
+  assert.ok(
+    text.split('\n').every((l) => l.length <= 80),
+    text,
+  );
   assert.match(text, /\+ canvas +\+879 KiB +2\.11\.2/);
   assert.match(text, /~ sharp +\+48\.8 KiB +0\.33\.4 → 0\.33\.5/);
   const flag = '! new native binary (canvas@2.11.2, 342 KiB)\n    node_modules/canvas/build/Release/canvas.node\n';

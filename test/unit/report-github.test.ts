@@ -28,8 +28,15 @@ test('created once, then updated in place; the same body again is left alone', a
   const before = server.requests.length;
   const third = await upsert(1, 'v2');
   assert.equal(third.ok && third.action, 'unchanged');
-  assert.deepEqual(server.requests.slice(before).map((r) => r.method), ['GET'], 'no write when nothing changed');
-  assert.deepEqual(server.issueComments(REPO, 1).map((c) => c.body), [body('v2')]);
+  assert.deepEqual(
+    server.requests.slice(before).map((r) => r.method),
+    ['GET'],
+    'no write when nothing changed',
+  );
+  assert.deepEqual(
+    server.issueComments(REPO, 1).map((c) => c.body),
+    [body('v2')],
+  );
   assert.ok(server.requests.every((r) => r.token === WRITE_TOKEN));
 });
 
@@ -41,12 +48,13 @@ test('found again past the first pages (Link rel="next"); others\' comments and 
   const result = await upsert(2, 'new report');
   assert.deepEqual(result.ok && [result.action, result.id], ['updated', ours.id]);
   assert.equal(server.issueComments(REPO, 2).filter((c) => c.body.includes('report')).length, 1, 'never a second');
-  const pages = server.requests.filter((r) => r.method === 'GET' && r.path.includes('/issues/2/comments'))
+  const pages = server.requests
+    .filter((r) => r.method === 'GET' && r.path.includes('/issues/2/comments'))
     .map((r) => new URL(r.path, server.url).searchParams.get('page'));
   assert.deepEqual(pages, [null, '2', '3', '4'], 'every page read');
 });
 
-test('a fork\'s token reads but may not write: 403 falls back to the job summary', async () => {
+test("a fork's token reads but may not write: 403 falls back to the job summary", async () => {
   const result = await upsert(3, 'report', FORK_TOKEN);
   assert.equal(result.ok, false);
   assert.ok(!result.ok && result.fallback === 'job-summary' && result.status === 403);
@@ -58,8 +66,13 @@ test('a fork\'s token reads but may not write: 403 falls back to the job summary
 });
 
 test('a bad token is an error (401) that names the fix', async () => {
-  await assert.rejects(upsert(5, 'x', 'ghs_bad'), (e: unknown) => e instanceof GitHubApiError && e.status === 401
-    && e.message.startsWith('GitHub 401 on /repos/acme/shop/issues/5/comments: Bad credentials: the token is not'));
+  await assert.rejects(
+    upsert(5, 'x', 'ghs_bad'),
+    (e: unknown) =>
+      e instanceof GitHubApiError &&
+      e.status === 401 &&
+      e.message.startsWith('GitHub 401 on /repos/acme/shop/issues/5/comments: Bad credentials: the token is not'),
+  );
 });
 
 test('our comment deleted between the list and the update: created again', async () => {
@@ -72,7 +85,10 @@ test('our comment deleted between the list and the update: created again', async
   const input = { api: server.url, token: WRITE_TOKEN, repo: REPO, issue: 6, body: body('new') };
   const result = await upsertComment({ ...input, fetch: fetchThenDelete });
   assert.equal(result.ok && result.action, 'created');
-  assert.deepEqual(server.issueComments(REPO, 6).map((c) => c.body), [body('new')]);
+  assert.deepEqual(
+    server.issueComments(REPO, 6).map((c) => c.body),
+    [body('new')],
+  );
 });
 
 test('a body without the marker is refused before any request', async () => {

@@ -19,8 +19,16 @@ test('every node is the sum of its children; the root holds every scanned byte o
   for (const { node } of walkTree(tree)) {
     assert.ok(node.bytes > 0, `${node.name} has bytes`);
     if (node.children) {
-      assert.equal(node.bytes, node.children.reduce((t, c) => t + c.bytes, 0), `${node.name} = sum of children`);
-      assert.equal(node.files, node.children.reduce((t, c) => t + c.files, 0), `${node.name} files = sum of children`);
+      assert.equal(
+        node.bytes,
+        node.children.reduce((t, c) => t + c.bytes, 0),
+        `${node.name} = sum of children`,
+      );
+      assert.equal(
+        node.files,
+        node.children.reduce((t, c) => t + c.files, 0),
+        `${node.name} files = sum of children`,
+      );
     }
   }
   const { scan, budget } = run;
@@ -32,12 +40,27 @@ test('every node is the sum of its children; the root holds every scanned byte o
 
 // Where each part goes under each plan: [plan, artifact names in order, where the deps packages go, its limit].
 const PLAN_CASES = [
-  { plan: 'bundle', deps: 'function.zip', limit: 'unzipped', fate: 'kept',
-    artifacts: ['function.zip', 'layer sdk', 'model content', 'left to layers', 'pruned'] },
-  { plan: 'sideload-bundled', deps: 'deps (sideloaded)', limit: 'tmp', fate: 'sideloaded',
-    artifacts: ['function.zip', 'deps (sideloaded)', 'layer sdk', 'model content', 'left to layers', 'pruned'] },
-  { plan: 'sideload-s3', deps: 'deps (sideloaded)', limit: 'tmp', fate: 'sideloaded',
-    artifacts: ['function.zip', 'deps (sideloaded)', 'layer sdk', 'model content', 'left to layers', 'pruned'] },
+  {
+    plan: 'bundle',
+    deps: 'function.zip',
+    limit: 'unzipped',
+    fate: 'kept',
+    artifacts: ['function.zip', 'layer sdk', 'model content', 'left to layers', 'pruned'],
+  },
+  {
+    plan: 'sideload-bundled',
+    deps: 'deps (sideloaded)',
+    limit: 'tmp',
+    fate: 'sideloaded',
+    artifacts: ['function.zip', 'deps (sideloaded)', 'layer sdk', 'model content', 'left to layers', 'pruned'],
+  },
+  {
+    plan: 'sideload-s3',
+    deps: 'deps (sideloaded)',
+    limit: 'tmp',
+    fate: 'sideloaded',
+    artifacts: ['function.zip', 'deps (sideloaded)', 'layer sdk', 'model content', 'left to layers', 'pruned'],
+  },
 ] as const;
 
 for (const c of PLAN_CASES) {
@@ -45,7 +68,10 @@ for (const c of PLAN_CASES) {
     const run = fixtureRun({ plan: c.plan });
     assert.equal(run.budget.plan, c.plan);
     const tree = buildReportTree(run);
-    assert.deepEqual(tree.children!.map((a) => a.name), c.artifacts);
+    assert.deepEqual(
+      tree.children!.map((a) => a.name),
+      c.artifacts,
+    );
     const deps = child(tree, c.deps);
     const sharp = child(deps, 'sharp');
     assert.equal(sharp.kind, 'package');
@@ -60,8 +86,7 @@ for (const c of PLAN_CASES) {
     assert.equal(child(child(fn, 'code'), 'extra.js').bytes, 1_200);
     if (c.plan === 'sideload-bundled') {
       assert.equal(child(fn, 'deps.zip (level 9)').bytes, 4_000_000, 'the zip inside counts unzipped');
-    }
-    else assert.ok(!fn.children!.some((n) => n.name === 'deps.zip (level 9)'));
+    } else assert.ok(!fn.children!.some((n) => n.name === 'deps.zip (level 9)'));
     const layer = child(tree, 'layer sdk');
     assert.equal(layer.bytes, 2_000_000);
     assert.equal(layer.fate, 'layer');
@@ -71,8 +96,13 @@ for (const c of PLAN_CASES) {
     assert.equal(left.share, null, 'not shipped: counts against no limit');
     assert.equal(left.note, 'provided by layer sdk');
     const model = child(tree, 'model content');
-    assert.deepEqual(model.children!.map((n) => [n.name, n.bytes]),
-      [['group1-shard1of1.bin', 2_500_000], ['model.json', 50_000]]);
+    assert.deepEqual(
+      model.children!.map((n) => [n.name, n.bytes]),
+      [
+        ['group1-shard1of1.bin', 2_500_000],
+        ['model.json', 50_000],
+      ],
+    );
     assert.equal(model.limit, 'tmp', 'an S3 model counts against /tmp');
     const pruned = child(tree, 'pruned');
     assert.equal(pruned.share, null);
@@ -100,8 +130,13 @@ test('small files merge per folder; folders past maxDepth are one leaf; chains o
   assert.equal(wideFp.children!.length, 120, 'no merge without a floor');
   const deep = child(child(buildReportTree(fixtureRun(), { minShare: 0, maxDepth: 1 }), 'function.zip'), 'lodash');
   const cut = child(deep, 'deep/a');
-  assert.deepEqual(cut.children!.map((n) => [n.name, n.kind, n.files, n.bytes, n.children]), [
-    ['b/', 'folder', 1, 30_000, undefined], ['side.js', 'file', 1, 20_000, undefined]]);
+  assert.deepEqual(
+    cut.children!.map((n) => [n.name, n.kind, n.files, n.bytes, n.children]),
+    [
+      ['b/', 'folder', 1, 30_000, undefined],
+      ['side.js', 'file', 1, 20_000, undefined],
+    ],
+  );
   const chain = child(child(buildReportTree(fixtureRun(), { minShare: 0, maxDepth: 10 }), 'function.zip'), 'lodash');
   assert.equal(child(child(chain, 'deep/a'), 'b/c/d/e').children![0].name, 'deep.js');
 });
@@ -114,27 +149,54 @@ test('names are data: kept verbatim in the tree (the HTML escapes them)', () => 
 test('largest files: shipped only, biggest first, with package and where; text and markdown', () => {
   const run = fixtureRun();
   const files = largestFiles(run, 4);
-  assert.deepEqual(files.map((f) => [f.path, f.bytes, f.package, f.artifact, f.limit]), [
-    ['node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.42', 7_000_000, '@img/sharp-libvips-linux-x64@1.0.4',
-      'function.zip', 'unzipped'],
-    ['content/group1-shard1of1.bin', 2_500_000, null, 'model content', 'tmp'],
-    ['node_modules/lodash/lodash.js', 540_000, 'lodash@4.17.21', 'function.zip', 'unzipped'],
-    ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm', 400_000,
-      '@tensorflow/tfjs-backend-wasm@4.22.0', 'function.zip', 'unzipped'],
-  ], 'aws-sdk (3 MB, left to the layer) and lodash.js.map (pruned) are not shipped');
+  assert.deepEqual(
+    files.map((f) => [f.path, f.bytes, f.package, f.artifact, f.limit]),
+    [
+      [
+        'node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.42',
+        7_000_000,
+        '@img/sharp-libvips-linux-x64@1.0.4',
+        'function.zip',
+        'unzipped',
+      ],
+      ['content/group1-shard1of1.bin', 2_500_000, null, 'model content', 'tmp'],
+      ['node_modules/lodash/lodash.js', 540_000, 'lodash@4.17.21', 'function.zip', 'unzipped'],
+      [
+        'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+        400_000,
+        '@tensorflow/tfjs-backend-wasm@4.22.0',
+        'function.zip',
+        'unzipped',
+      ],
+    ],
+    'aws-sdk (3 MB, left to the layer) and lodash.js.map (pruned) are not shipped',
+  );
   assert.equal(largestFiles(classifyFiles(run), 0).length, 0);
   const text = renderLargestFilesText(files);
-  assert.ok(text.split('\n').every((line) => line.length <= 80), text);
+  assert.ok(
+    text.split('\n').every((line) => line.length <= 80),
+    text,
+  );
   const md = renderLargestFilesMarkdown(largestFiles(run, 50));
   const row = '| `node_modules/weird<name>/x<script>.js` | `weird<name>@1.0.0` |';
   assert.ok(md.includes(row), `names in code spans, no mention or markup:\n${md}`);
 });
 
 test('binaries: every shipped .node, versioned .so and .wasm, with its package', () => {
-  assert.deepEqual(listBinaries(fixtureRun()).map((b) => [b.kind, b.path, b.package]), [
-    ['native', 'node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.42', '@img/sharp-libvips-linux-x64@1.0.4'],
-    ['wasm', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
-      '@tensorflow/tfjs-backend-wasm@4.22.0'],
-    ['native', 'node_modules/sharp/build/Release/sharp.node', 'sharp@0.33.5'],
-  ]);
+  assert.deepEqual(
+    listBinaries(fixtureRun()).map((b) => [b.kind, b.path, b.package]),
+    [
+      [
+        'native',
+        'node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.42',
+        '@img/sharp-libvips-linux-x64@1.0.4',
+      ],
+      [
+        'wasm',
+        'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+        '@tensorflow/tfjs-backend-wasm@4.22.0',
+      ],
+      ['native', 'node_modules/sharp/build/Release/sharp.node', 'sharp@0.33.5'],
+    ],
+  );
 });

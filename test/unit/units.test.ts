@@ -1,7 +1,15 @@
 /** The one unit convention of the reports (src/lib/bytes.ts), as a table of inputs and the strings they give. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatBytes, formatExact, formatInt, formatLimit, formatMb, formatMiB, formatPercent } from '../../src/lib/bytes.js';
+import {
+  formatBytes,
+  formatExact,
+  formatInt,
+  formatLimit,
+  formatMb,
+  formatMiB,
+  formatPercent,
+} from '../../src/lib/bytes.js';
 
 const CASES: readonly [string, (n: number) => string, number, string][] = [
   // sizes: binary units, one decimal under 100, none above
@@ -9,13 +17,13 @@ const CASES: readonly [string, (n: number) => string, number, string][] = [
   ['formatBytes', formatBytes, 900, '900 B'],
   ['formatBytes', formatBytes, 1023, '1023 B'],
   ['formatBytes', formatBytes, 1024, '1.0 KiB'],
-  ['formatBytes', formatBytes, 1_048_575, '1.0 MiB'],            // 1023.999 KiB carries into MiB
+  ['formatBytes', formatBytes, 1_048_575, '1.0 MiB'], // 1023.999 KiB carries into MiB
   ['formatBytes', formatBytes, 32_925_696, '31.4 MiB'],
   ['formatBytes', formatBytes, 11_114_905, '10.6 MiB'],
   ['formatBytes', formatBytes, 52_428_800, '50.0 MiB'],
   ['formatBytes', formatBytes, 262_144_000, '250 MiB'],
-  ['formatBytes', formatBytes, 536_870_912, '512 MiB'],          // /tmp 512 MB is 512 MiB, never "537 MB"
-  ['formatBytes', formatBytes, 2_147_483_648, '2.0 GiB'],        // memory 2048 MB is 2 GiB, never "2.1 GB"
+  ['formatBytes', formatBytes, 536_870_912, '512 MiB'], // /tmp 512 MB is 512 MiB, never "537 MB"
+  ['formatBytes', formatBytes, 2_147_483_648, '2.0 GiB'], // memory 2048 MB is 2 GiB, never "2.1 GB"
   ['formatBytes', formatBytes, -1_572_864, '-1.5 MiB'],
   // exact MiB, no trailing zeros
   ['formatMiB', formatMiB, 262_144_000, '250 MiB'],

@@ -29,11 +29,32 @@ const ENTRIES: readonly [string, number, number, number, boolean, RegExp | null]
   ['ok.bin', 1000, 400, DEFLATE, false, null],
   ['empty.txt', 0, 2, DEFLATE, false, null],
   ['at-the-ceiling.bin', 1032 * 500, 500, DEFLATE, false, null],
-  ['over-the-ceiling.bin', 1032 * 500 + 1, 500, DEFLATE, false, /declares 516,001 bytes unzipped from 500 bytes compressed, more than deflate can produce \(1,032×\)/],
-  ['bomb.bin', 8_600_000_000, 114, DEFLATE, false, /"bomb\.bin" declares 8,600,000,000 bytes unzipped from 114 bytes compressed/],
+  [
+    'over-the-ceiling.bin',
+    1032 * 500 + 1,
+    500,
+    DEFLATE,
+    false,
+    /declares 516,001 bytes unzipped from 500 bytes compressed, more than deflate can produce \(1,032×\)/,
+  ],
+  [
+    'bomb.bin',
+    8_600_000_000,
+    114,
+    DEFLATE,
+    false,
+    /"bomb\.bin" declares 8,600,000,000 bytes unzipped from 114 bytes compressed/,
+  ],
   ['nothing-compressed.bin', 10, 0, DEFLATE, false, /from 0 bytes compressed/],
   ['stored.bin', 1234, 1234, STORED, false, null],
-  ['stored-lies.bin', 10_000_000, 10, STORED, false, /is stored uncompressed but declares 10,000,000 bytes unzipped from 10 bytes compressed \(they must be equal\)/],
+  [
+    'stored-lies.bin',
+    10_000_000,
+    10,
+    STORED,
+    false,
+    /is stored uncompressed but declares 10,000,000 bytes unzipped from 10 bytes compressed \(they must be equal\)/,
+  ],
   ['stored-encrypted.bin', 100, 112, STORED, true, null],
   ['other-method.bin', 10_000_000, 10, 12, false, null], // bzip2 etc.: not judged by deflate's ceiling
   ['../escape.txt', 1, 1, STORED, false, /entry "\.\.\/escape\.txt" escapes the archive \(contains a "\.\." segment\)/],
@@ -85,7 +106,11 @@ test('symlink targets: inside the archive is fine; absolute or climbing out is r
   for (const [name, target, escapes] of rows) {
     const problem = checkLinkTarget(name, target);
     assert.equal(problem !== null, escapes, `${name} -> ${target}`);
-    if (problem) assert.match(problem.message, new RegExp(`is a symlink to "${target.replace(/[\\.]/g, '\\$&')}", outside the archive`));
+    if (problem)
+      assert.match(
+        problem.message,
+        new RegExp(`is a symlink to "${target.replace(/[\\.]/g, '\\$&')}", outside the archive`),
+      );
   }
 });
 
@@ -107,21 +132,55 @@ test('local layer zips: a symlink to /etc/passwd, a .. link, a 420-byte zip decl
     writeFileSync(join(dir, name), zip);
     return join(dir, name);
   };
-  const passwd = write('passwd.zip', forgeZip([{ name: 'nodejs/node_modules/a/index.js', data: 'x' }, symlinkEntry('nodejs/node_modules/passwd', '/etc/passwd')]));
+  const passwd = write(
+    'passwd.zip',
+    forgeZip([
+      { name: 'nodejs/node_modules/a/index.js', data: 'x' },
+      symlinkEntry('nodejs/node_modules/passwd', '/etc/passwd'),
+    ]),
+  );
   // the real readers see a symlink there
-  assert.match(execFileSync('zipinfo', [passwd], { encoding: 'utf8' }), /^lrwxrwxrwx .* nodejs\/node_modules\/passwd$/m);
-  await rejectsLayer(passwd, /entry "nodejs\/node_modules\/passwd" is a symlink to "\/etc\/passwd", outside the archive/);
+  assert.match(
+    execFileSync('zipinfo', [passwd], { encoding: 'utf8' }),
+    /^lrwxrwxrwx .* nodejs\/node_modules\/passwd$/m,
+  );
+  await rejectsLayer(
+    passwd,
+    /entry "nodejs\/node_modules\/passwd" is a symlink to "\/etc\/passwd", outside the archive/,
+  );
   const dotdot = write('dotdot.zip', forgeZip([symlinkEntry('python/lib/etc', '../../../etc')]));
   await rejectsLayer(dotdot, /entry "python\/lib\/etc" is a symlink to "\.\.\/\.\.\/\.\.\/etc"/);
-  const bomb = write('bomb.zip', forgeZip([{ name: 'python/ok.py', data: 'x = 1\n' }, { name: 'big.bin', data: Buffer.alloc(100_000), declaredBytes: 8_600_000_000 }]));
-  const declared = execFileSync('python3', ['-c', 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))', bomb], { encoding: 'utf8' });
+  const bomb = write(
+    'bomb.zip',
+    forgeZip([
+      { name: 'python/ok.py', data: 'x = 1\n' },
+      { name: 'big.bin', data: Buffer.alloc(100_000), declaredBytes: 8_600_000_000 },
+    ]),
+  );
+  const declared = execFileSync(
+    'python3',
+    ['-c', 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))', bomb],
+    { encoding: 'utf8' },
+  );
   assert.equal(Number(declared), 8_600_000_006, 'Python reads the declared 8.6 GB');
-  await rejectsLayer(bomb, /entry "big\.bin" declares 8,600,000,000 bytes unzipped from \d+ bytes compressed, more than deflate can produce/);
-  const overlap = write('overlap.zip', forgeZip([{ name: 'zeros.bin', data: Buffer.alloc(1_000_000) }], { repeatFirst: 2000 }));
+  await rejectsLayer(
+    bomb,
+    /entry "big\.bin" declares 8,600,000,000 bytes unzipped from \d+ bytes compressed, more than deflate can produce/,
+  );
+  const overlap = write(
+    'overlap.zip',
+    forgeZip([{ name: 'zeros.bin', data: Buffer.alloc(1_000_000) }], { repeatFirst: 2000 }),
+  );
   await rejectsLayer(overlap, /its entries declare 2,001,000,000 bytes unzipped in total from a [\d,]+-byte zip/);
-  const stored = write('stored.zip', forgeZip([{ name: 'python/x.so', data: 'tiny', method: 0, declaredBytes: 10_000_000 }]));
+  const stored = write(
+    'stored.zip',
+    forgeZip([{ name: 'python/x.so', data: 'tiny', method: 0, declaredBytes: 10_000_000 }]),
+  );
   // yauzl refuses this one itself while listing (still exit 2 naming the zip); the remote reader gets our check
-  await rejectsLayer(stored, /"python\/x\.so" is stored uncompressed but declares 10,000,000 bytes|size mismatch for stored file/);
+  await rejectsLayer(
+    stored,
+    /"python\/x\.so" is stored uncompressed but declares 10,000,000 bytes|size mismatch for stored file/,
+  );
   // the same checks in inspectZip (package's reader of zips)
   await assert.rejects(inspectZip(bomb), /big\.bin" declares 8,600,000,000 bytes/);
   await assert.rejects(inspectZip(overlap), /in total from a/);
@@ -135,9 +194,15 @@ test('a layer zip made by zip -y with links that stay inside is measured as befo
   writeFileSync(join(src, 'nodejs/node_modules/a/lib/index.js'), 'module.exports = 1;\n');
   symlinkSync('lib/index.js', join(src, 'nodejs/node_modules/a/main.js'));
   execFileSync('zip', ['-qry', join(dir, 'ok.zip'), 'nodejs'], { cwd: src });
-  assert.match(execFileSync('zipinfo', [join(dir, 'ok.zip')], { encoding: 'utf8' }), /^l.* nodejs\/node_modules\/a\/main\.js$/m);
+  assert.match(
+    execFileSync('zipinfo', [join(dir, 'ok.zip')], { encoding: 'utf8' }),
+    /^l.* nodejs\/node_modules\/a\/main\.js$/m,
+  );
   const layer = await scanLayerZip('ok', join(dir, 'ok.zip'));
-  assert.deepEqual(layer.provides.map((p) => `${p.name}@${p.version}`), ['a@1.0.0']);
+  assert.deepEqual(
+    layer.provides.map((p) => `${p.name}@${p.version}`),
+    ['a@1.0.0'],
+  );
   // and one made by zip -y whose link escapes is refused, like the forged one
   symlinkSync('/etc/passwd', join(src, 'nodejs/node_modules/a/passwd'));
   execFileSync('zip', ['-qry', join(dir, 'evil.zip'), 'nodejs'], { cwd: src });

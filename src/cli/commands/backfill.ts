@@ -59,12 +59,14 @@ function sourceOf(config: Config, url: string | undefined, suffixes: string[] | 
       const hint = 'e.g. lambda-ml backfill s3://my-assets/images/';
       throw inputError(`backfill's source "${url}" is not an s3:// URL`, hint);
     }
-    ({ bucket, key: prefix } = parseS3Url(url, 'backfill\'s source'));
+    ({ bucket, key: prefix } = parseS3Url(url, "backfill's source"));
   } else if (config.trigger) {
     ({ bucket, prefix } = config.trigger);
   } else {
-    throw inputError('backfill needs a source: s3://bucket/prefix, or a trigger in config',
-      'e.g. lambda-ml backfill s3://my-assets/images/');
+    throw inputError(
+      'backfill needs a source: s3://bucket/prefix, or a trigger in config',
+      'e.g. lambda-ml backfill s3://my-assets/images/',
+    );
   }
   const chosen = suffixes ?? config.trigger?.suffixes ?? [];
   for (const suffix of chosen) {
@@ -80,12 +82,16 @@ function failuresOf(config: Config): { bucket: string; functionName: string } {
   const value = config.trigger?.onFailure ?? null;
   const target = value === null ? null : parseOnFailure(value);
   if (target === null || !('kind' in target)) {
-    throw inputError('--from-failures needs trigger.onFailure set to an s3://bucket destination',
-      'set "trigger": { "onFailure": "s3://my-failures-bucket" } and deploy, so failed events are kept there');
+    throw inputError(
+      '--from-failures needs trigger.onFailure set to an s3://bucket destination',
+      'set "trigger": { "onFailure": "s3://my-failures-bucket" } and deploy, so failed events are kept there',
+    );
   }
   if (target.kind !== 's3') {
-    throw inputError(`--from-failures reads an S3 destination; trigger.onFailure is the SQS queue ${target.queue}`,
-      'redrive the queue with SQS (or use an s3://bucket destination for lambda-ml to read)');
+    throw inputError(
+      `--from-failures reads an S3 destination; trigger.onFailure is the SQS queue ${target.queue}`,
+      'redrive the queue with SQS (or use an s3://bucket destination for lambda-ml to read)',
+    );
   }
   return { bucket: target.bucket, functionName: config.function.name };
 }
@@ -93,8 +99,10 @@ function failuresOf(config: Config): { bucket: string; functionName: string } {
 async function readManifest(out: string): Promise<Manifest> {
   const path = join(out, MANIFEST_FILE);
   if (!existsSync(path)) {
-    throw inputError(`${path} not found: backfill needs the package deploy shipped (its models' sha256)`,
-      'run lambda-ml deploy (or lambda-ml package) first, or pass --out');
+    throw inputError(
+      `${path} not found: backfill needs the package deploy shipped (its models' sha256)`,
+      'run lambda-ml deploy (or lambda-ml package) first, or pass --out',
+    );
   }
   return parseJson(await readFile(path, 'utf8'), path) as Manifest;
 }
@@ -119,19 +127,23 @@ export async function backfillCommand(io: Io, url: string | undefined, flags: Ba
   const source = { ...sourceOf(config, url, flags.suffix), failures: flags.fromFailures ? failuresOf(config) : null };
   if (flags.local) {
     if (flags.dryRun || flags.wait || flags.confirm || flags.role || flags.priority !== undefined) {
-      throw inputError('--local runs the tasks here: --dry-run, --wait, --confirm, --role and --priority are for a job',
-        'drop them, or drop --local');
+      throw inputError(
+        '--local runs the tasks here: --dry-run, --wait, --confirm, --role and --priority are for a job',
+        'drop them, or drop --local',
+      );
     }
     const { runLocalBackfillCommand } = await import('../../pipeline/backfill-local.js');
     return runLocalBackfillCommand(io, flags, { config, out, source, manifest: await readManifest(out) });
   }
   if (flags.endpoint) throw inputError('--endpoint is the S3 endpoint of --local', 'use --endpoint-url for a job');
   if (flags.concurrency !== undefined) {
-    throw inputError('--concurrency is for --local; a job follows the function\'s reserved concurrency',
-      'set backfill.maxConcurrency in config');
+    throw inputError(
+      "--concurrency is for --local; a job follows the function's reserved concurrency",
+      'set backfill.maxConcurrency in config',
+    );
   }
   const { jobRole, reportBucket, runBackfill } = await import('../../pipeline/backfill.js');
-  jobRole(config, flags.role);              // before any AWS call: a missing role or bucket is a config error
+  jobRole(config, flags.role); // before any AWS call: a missing role or bucket is a config error
   reportBucket(config);
   const manifest = await readManifest(out);
   checkAwsEnv(config, flags, io.env);
@@ -144,18 +156,43 @@ export async function backfillCommand(io: Io, url: string | undefined, flags: Ba
   const human = !flags.json && !flags.quiet;
   try {
     const result = await runBackfill({
-      config, manifest, out, source, manifestKind: flags.manifest ?? 'generator',
-      alias: flags.alias ?? (manifest.function.alias || 'live'), role: flags.role, priority: flags.priority,
-      report: flags.report, confirm: flags.confirm, force: flags.force, dryRun: flags.dryRun, wait: flags.wait,
-      lambda, s3, control, measured: await readMeasured(out), pollMs,
-      note: (line) => { if (human) io.stderr.write(`${line}\n`); },
+      config,
+      manifest,
+      out,
+      source,
+      manifestKind: flags.manifest ?? 'generator',
+      alias: flags.alias ?? (manifest.function.alias || 'live'),
+      role: flags.role,
+      priority: flags.priority,
+      report: flags.report,
+      confirm: flags.confirm,
+      force: flags.force,
+      dryRun: flags.dryRun,
+      wait: flags.wait,
+      lambda,
+      s3,
+      control,
+      measured: await readMeasured(out),
+      pollMs,
+      note: (line) => {
+        if (human) io.stderr.write(`${line}\n`);
+      },
       progress: human ? { isTty: showProgress(io, flags), write: (text) => io.stderr.write(text) } : undefined,
     });
     if (flags.json) {
       const { request, objects, concurrency, time, cost, jobId, snapshot, failures, dryRun, exitCode } = result;
       const body = {
-        schemaVersion: 1, ok: exitCode === 0, dryRun, request, objects, concurrency, time, cost, jobId,
-        job: snapshot, failures,
+        schemaVersion: 1,
+        ok: exitCode === 0,
+        dryRun,
+        request,
+        objects,
+        concurrency,
+        time,
+        cost,
+        jobId,
+        job: snapshot,
+        failures,
       };
       io.stdout.write(JSON.stringify(body, null, 2) + '\n');
     } else if (!flags.quiet) {
@@ -174,8 +211,9 @@ function humanLines(io: Io, flags: BackfillFlags, r: Result, source: BackfillSou
   const where = `s3://${source.bucket}/${source.prefix}`;
   const filter = source.suffixes.length ? ` (${source.suffixes.join(' ')})` : '';
   const count = `${r.objects.matched.toLocaleString('en-US')} object(s)`;
-  const objects = `${count} of ${r.objects.listed.toLocaleString('en-US')} listed under ${where}${filter}, `
-    + formatBytes(r.objects.bytes);
+  const objects =
+    `${count} of ${r.objects.listed.toLocaleString('en-US')} listed under ${where}${filter}, ` +
+    formatBytes(r.objects.bytes);
   const total = (i: number) => `$${r.cost[i].totalUsd.toFixed(2)}`;
   const costLine = `estimated cost ${total(0)} on x86_64, ${total(1)} on arm64 (est.); ${r.time.label}`;
   if (r.dryRun) {
@@ -198,8 +236,10 @@ function humanLines(io: Io, flags: BackfillFlags, r: Result, source: BackfillSou
   ];
   if (!r.snapshot) return lines;
   const s = r.snapshot;
-  lines.push(`job ${s.jobId} ${s.status}: ${s.succeeded.toLocaleString('en-US')} succeeded, `
-    + `${s.failed.toLocaleString('en-US')} failed of ${(s.total ?? 0).toLocaleString('en-US')}`);
+  lines.push(
+    `job ${s.jobId} ${s.status}: ${s.succeeded.toLocaleString('en-US')} succeeded, ` +
+      `${s.failed.toLocaleString('en-US')} failed of ${(s.total ?? 0).toLocaleString('en-US')}`,
+  );
   for (const f of s.failureReasons) lines.push(`  ${f.code}: ${f.reason}`);
   if (s.status === 'Suspended') lines.push('  the job waits for confirmation: UpdateJobStatus Ready, or the console');
   if (r.failureLines.length) lines.push('failures by reason:', ...r.failureLines);

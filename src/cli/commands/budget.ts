@@ -25,10 +25,10 @@ import { readFlagFile, writeReportFile } from '../report/write-report-file.js';
 
 export interface BudgetFlags extends GlobalOptions {
   readonly markdown?: string | boolean;
-  readonly top?: number;             // validated by main (src/cli/flag-values.ts)
-  readonly files?: number;           // --files N, validated by main
-  readonly base?: string;            // --base FILE: an earlier `budget --json`
-  readonly html?: string;            // --html FILE
+  readonly top?: number; // validated by main (src/cli/flag-values.ts)
+  readonly files?: number; // --files N, validated by main
+  readonly base?: string; // --base FILE: an earlier `budget --json`
+  readonly html?: string; // --html FILE
   readonly accountLimits?: boolean;
   readonly region?: string;
   readonly profile?: string;
@@ -66,14 +66,23 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
     const files = flags.files !== undefined ? largestFiles(classified, flags.files) : undefined;
     // `binaries` is always written: the next run's --base flags new native and .wasm files from it.
     const head: BudgetDocument = {
-      schemaVersion: 1, ok: true, ...budget, warnAtPercent, binaries, ...(files && { files }),
+      schemaVersion: 1,
+      ok: true,
+      ...budget,
+      warnAtPercent,
+      binaries,
+      ...(files && { files }),
     };
     const delta = base ? budgetDelta(base, head) : null;
     const doc: BudgetDocument = delta ? { ...head, delta } : head;
     if (htmlFile !== null) {
       const html = renderHtml({
-        budget: doc, tree: buildReportTree(run), delta,
-        files: files ?? largestFiles(classified, HTML_FILES), name: config.function.name, warnAtPercent,
+        budget: doc,
+        tree: buildReportTree(run),
+        delta,
+        files: files ?? largestFiles(classified, HTML_FILES),
+        name: config.function.name,
+        warnAtPercent,
       });
       await writeReportFile('--html', htmlFile, flags.html as string, html);
     }
@@ -96,8 +105,9 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
       const [x86, arm] = backfill.cost;
       // within 80 columns: the details are in `--json` (cost) and `backfill --dry-run`
       const time = backfill.time.estimated ? 'time estimated' : `${backfill.time.msOnOneCpu} ms/image`;
-      const costLine = `backfill: ${formatUsd(x86.totalUsd)} per 1M images on x86_64, `
-        + `${formatUsd(arm.totalUsd)} on arm64 (est.); ${time}`;
+      const costLine =
+        `backfill: ${formatUsd(x86.totalUsd)} per 1M images on x86_64, ` +
+        `${formatUsd(arm.totalUsd)} on arm64 (est.); ${time}`;
       const sections = [files ? renderLargestFilesText(files) : '', delta ? renderDeltaText(delta) : '', costLine];
       return renderBudget(shown, config, makeColors(io, flags), top, warnAtPercent, sections);
     }
@@ -108,7 +118,7 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
 
 /** `--base FILE`: an earlier `budget --json` (e.g. the main branch's); unreadable or not a budget is exit 2. */
 async function readBase(io: Io, shown: string): Promise<BudgetDocument> {
-  const hint = 'pass a file an earlier `lambda-ml budget --json` wrote, e.g. the main branch\'s';
+  const hint = "pass a file an earlier `lambda-ml budget --json` wrote, e.g. the main branch's";
   const text = await readFlagFile('--base', resolve(io.cwd, shown), shown, hint);
   return parseBudgetDocument(text, `--base ${shown}`);
 }

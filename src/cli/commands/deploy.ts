@@ -17,7 +17,7 @@ import { checkAwsEnv, clientsFor, remoteScanOptions } from '../remote-options.js
 export interface DeployFlags extends GlobalOptions {
   readonly out?: string;
   readonly dryRun?: boolean;
-  readonly package?: boolean;             // --no-package reuses the manifest in --out
+  readonly package?: boolean; // --no-package reuses the manifest in --out
   readonly alias?: string;
   readonly region?: string;
   readonly profile?: string;
@@ -32,7 +32,9 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
   const remote = await remoteScanOptions(loaded, flags, io);
   const config = remote.config;
   const progress = createProgress(io, showProgress(io, flags), 300);
-  const log = (line: string) => { if (flags.verbose && !flags.json) io.stderr.write(`${line}\n`); };
+  const log = (line: string) => {
+    if (flags.verbose && !flags.json) io.stderr.write(`${line}\n`);
+  };
   try {
     let manifest: Manifest;
     if (flags.package === false) {
@@ -40,13 +42,26 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
       if (!existsSync(path)) throw inputError(`${path} not found`, 'run lambda-ml package first, or drop --no-package');
       manifest = parseJson(await readFile(path, 'utf8'), path) as Manifest;
     } else {
-      manifest = (await runPackage(config, { ...remote.scan, out, signal, convert: await kerasConverter(), onPackProgress: (label, done, total) => progress.bytes(`writing ${label}`, done, total) })).manifest;
+      manifest = (
+        await runPackage(config, {
+          ...remote.scan,
+          out,
+          signal,
+          convert: await kerasConverter(),
+          onPackProgress: (label, done, total) => progress.bytes(`writing ${label}`, done, total),
+        })
+      ).manifest;
     }
     const { lambda, s3 } = await clientsFor(config, flags, io);
     const result = await deploy(manifest, out, {
-      lambda, s3, dryRun: flags.dryRun, alias: flags.alias, log,
+      lambda,
+      s3,
+      dryRun: flags.dryRun,
+      alias: flags.alias,
+      log,
       onProgress: (event) => {
-        if (event.phase === 'upload') progress.bytes(`uploading ${event.key.split('/').pop()}`, event.loaded, event.total);
+        if (event.phase === 'upload')
+          progress.bytes(`uploading ${event.key.split('/').pop()}`, event.loaded, event.total);
         else progress.step(event.op);
       },
     });
@@ -60,15 +75,31 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
     const lines: string[] = result.warnings.map((warning) => `${c.yellow('!')} ${warning}`);
     if (result.dryRun) {
       lines.push(c.bold(`Dry run: the calls deploy would make for ${manifest.function.name}`));
-      result.calls.forEach((call, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${call.write ? call.op : c.dim(call.op)} ${c.dim(summarise(call.params))}`));
+      result.calls.forEach((call, i) =>
+        lines.push(
+          `  ${String(i + 1).padStart(2)}. ${call.write ? call.op : c.dim(call.op)} ${c.dim(summarise(call.params))}`,
+        ),
+      );
       lines.push('', c.dim('Nothing was changed. Run without --dry-run to apply.'));
     } else if (!result.changed) {
-      lines.push(`${c.green('✓')} ${manifest.function.name} is up to date (CodeSha256 ${result.codeSha256}); nothing uploaded or changed`);
+      lines.push(
+        `${c.green('✓')} ${manifest.function.name} is up to date (CodeSha256 ${result.codeSha256}); nothing uploaded or changed`,
+      );
     } else {
-      lines.push(`${c.green('✓')} deployed ${manifest.function.name} version ${result.version} (alias ${result.alias})`);
-      lines.push(`  code     ${formatBytes(manifest.artifacts.function.bytes)} · ${manifest.plan} · ${result.codeSha256}`);
-      if (result.uploaded.length) lines.push(`  uploaded ${result.uploaded.length} object(s); ${result.skipped.length} already there`);
-      lines.push(`  writes   ${result.calls.filter((call) => call.write).map((call) => call.op).join(', ')}`);
+      lines.push(
+        `${c.green('✓')} deployed ${manifest.function.name} version ${result.version} (alias ${result.alias})`,
+      );
+      lines.push(
+        `  code     ${formatBytes(manifest.artifacts.function.bytes)} · ${manifest.plan} · ${result.codeSha256}`,
+      );
+      if (result.uploaded.length)
+        lines.push(`  uploaded ${result.uploaded.length} object(s); ${result.skipped.length} already there`);
+      lines.push(
+        `  writes   ${result.calls
+          .filter((call) => call.write)
+          .map((call) => call.op)
+          .join(', ')}`,
+      );
     }
     io.stdout.write(lines.join('\n') + '\n');
     return EXIT.OK;
@@ -79,6 +110,8 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
 
 /** Key parameters of a call on one line. */
 function summarise(params: Record<string, unknown>): string {
-  const text = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const text = Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }

@@ -33,7 +33,9 @@ export async function initCommand(io: Io, dirArg: string | undefined, flags: Ini
     throw inputError('--labels needs --model', 'pass --model PATH (your model) with --labels FILE (its class names)');
   }
   const model = flags.model === undefined ? await bundledModel() : await userModel(flags.model, flags.labels, io.cwd);
-  const clash = starterPaths(model).map((rel) => join(dir, rel)).find((path) => existsSync(path));
+  const clash = starterPaths(model)
+    .map((rel) => join(dir, rel))
+    .find((path) => existsSync(path));
   if (clash && !flags.force) {
     const shown = relative(io.cwd, clash) || clash;
     throw inputError(`${shown} already exists`, 'pass --force to overwrite, or choose another folder');
@@ -46,7 +48,11 @@ export async function initCommand(io: Io, dirArg: string | undefined, flags: Ini
   const warnings = [...(model?.warnings ?? []), ...(model ? [] : [noModelWarning()])];
   if (flags.json) {
     const summary = model && {
-      name: model.name, kind: model.kind, about: model.about, labels: model.labels.length, input: model.input,
+      name: model.name,
+      kind: model.kind,
+      about: model.about,
+      labels: model.labels.length,
+      input: model.input,
     };
     const buckets = bucketNames(name);
     const body = { schemaVersion: 1, ok: true, dir, name, buckets, files, model: summary, warnings, next };
@@ -70,7 +76,11 @@ function checkedName(name: string): string {
 const noModelWarning = () =>
   'no model: nsfwjs (the source of the example model) is not installed; add yours with --force --model PATH';
 
-interface InitRun { readonly where: string; readonly model: StarterModel | null; readonly next: string }
+interface InitRun {
+  readonly where: string;
+  readonly model: StarterModel | null;
+  readonly next: string;
+}
 
 function summaryLines(io: Io, flags: InitFlags, run: InitRun): string[] {
   const c = makeColors(io, flags);

@@ -53,7 +53,9 @@ export async function invokeCommand(io: Io, flags: InvokeFlags, signal?: AbortSi
   const { manifest, out } = await readManifest(io, flags);
   const runtime = nodeRuntimeOf(manifest);
   const quiet = flags.json || flags.quiet;
-  const say = (line: string) => { if (!quiet) io.stderr.write(`${line}\n`); };
+  const say = (line: string) => {
+    if (!quiet) io.stderr.write(`${line}\n`);
+  };
   const node = await resolveNode({ runtime, flagged, env: io.env, onInstall: say });
   signal?.throwIfAborted(); // Ctrl-C during a first-use install
   if (node.warning && !flags.json) io.stderr.write(`warning: ${node.warning}\n`);
@@ -75,7 +77,9 @@ export async function invokeCommand(io: Io, flags: InvokeFlags, signal?: AbortSi
 
 /** Flag combinations and --repeat; returns the repeat count. */
 function checkFlags(flags: InvokeFlags): number {
-  const fail = (message: string) => { throw inputError(message, EXAMPLE); };
+  const fail = (message: string) => {
+    throw inputError(message, EXAMPLE);
+  };
   if (!flags.local) fail('only local invocation is supported: pass --local');
   if (flags.image?.length && !flags.s3Local) fail('--image needs --s3-local (it uploads the images to a local S3)');
   const given = [flags.event !== undefined, flags.s3 !== undefined, Boolean(flags.s3Local)].filter(Boolean).length;
@@ -202,7 +206,9 @@ async function saveTiming(out: string, report: LocalInvokeReport, manifest: Mani
   const body = {
     warm: { p50Ms: per(warm.p50Ms), p95Ms: per(warm.p95Ms), count: warm.count },
     imagesPerInvocation: perInvocation,
-    memoryMb: manifest.function.memoryMb, node: node.version, measuredAt: new Date().toISOString(),
+    memoryMb: manifest.function.memoryMb,
+    node: node.version,
+    measuredAt: new Date().toISOString(),
   };
   const path = join(out, TIMING_FILE);
   const temp = `${path}.${process.pid}.tmp`;
@@ -218,9 +224,12 @@ async function saveTiming(out: string, report: LocalInvokeReport, manifest: Mani
 /** Cold-start and warm latency figures. */
 export function summarise(report: LocalInvokeReport) {
   const cold = report.logs.find((l) => l.coldStart)?.coldStart as Record<string, unknown> | undefined;
-  const warm = report.invocations.slice(1).map((i) => i.ms).sort((a, b) => a - b);
-  const pct = (p: number) => (warm.length ? warm[Math.min(warm.length - 1, Math.ceil((p / 100) * warm.length) - 1)]
-    : null);
+  const warm = report.invocations
+    .slice(1)
+    .map((i) => i.ms)
+    .sort((a, b) => a - b);
+  const pct = (p: number) =>
+    warm.length ? warm[Math.min(warm.length - 1, Math.ceil((p / 100) * warm.length) - 1)] : null;
   const coldStart: Record<string, unknown> = { firstInvocationMs: report.invocations[0]?.ms ?? null, ...cold };
   return { coldStart, warm: { count: warm.length, p50Ms: pct(50), p95Ms: pct(95) } };
 }
@@ -230,10 +239,17 @@ type Tag = { Key: string; Value: string };
 
 function coldStartLine(report: LocalInvokeReport, coldStart: Record<string, unknown>): string {
   const part = (label: string, v: unknown) => (typeof v === 'number' ? `${label} ${v} ms` : null);
-  const loads = coldStart.modelLoad && typeof coldStart.modelLoad === 'object'
-    ? Object.entries(coldStart.modelLoad as Record<string, number>).map(([m, ms]) => `load ${m} ${ms} ms`) : [];
-  const parts = [part('unpack', report.unpackMs), part('import', report.importMs),
-    part('extract deps', coldStart.extract), part('backend', coldStart.backendInit), ...loads];
+  const loads =
+    coldStart.modelLoad && typeof coldStart.modelLoad === 'object'
+      ? Object.entries(coldStart.modelLoad as Record<string, number>).map(([m, ms]) => `load ${m} ${ms} ms`)
+      : [];
+  const parts = [
+    part('unpack', report.unpackMs),
+    part('import', report.importMs),
+    part('extract deps', coldStart.extract),
+    part('backend', coldStart.backendInit),
+    ...loads,
+  ];
   return `  cold start ${report.invocations[0]?.ms ?? '?'} ms: ${parts.filter(Boolean).join(', ')}`;
 }
 
@@ -248,16 +264,22 @@ function renderInvoke(result: InvokeResult, c: ChalkInstance, keep = false): str
   for (const log of report.logs.filter((l) => l.msg === 'lambda-ml record').slice(0, 50)) {
     const t = (log.timings ?? {}) as Timings;
     const infer = Object.entries(t.infer ?? {}).map(([m, ms]) => `infer ${m} ${ms}`);
-    const steps = [`download ${t.download ?? '-'}`, `decode ${t.decode ?? '-'}`, ...infer, `tag ${t.tag ?? '-'}`]
-      .join(', ');
+    const steps = [`download ${t.download ?? '-'}`, `decode ${t.decode ?? '-'}`, ...infer, `tag ${t.tag ?? '-'}`].join(
+      ', ',
+    );
     const image = stored.get(`${log.bucket}/${log.key}`);
-    const status = log.status === 'tagged' ? c.green('tagged')
-      : log.status === 'skipped' ? c.yellow(`skipped (${log.reason})`) : c.red(`failed (${log.reason})`);
+    const status =
+      log.status === 'tagged'
+        ? c.green('tagged')
+        : log.status === 'skipped'
+          ? c.yellow(`skipped (${log.reason})`)
+          : c.red(`failed (${log.reason})`);
     const where = image ? image.file : `s3://${log.bucket}/${log.key}`;
     lines.push(`  ${where}  ${status} ${c.dim(`${t.total ?? '?'} ms: ${steps}`)}`);
     // With --s3-local, the tags as the local S3 holds them afterwards; else as the handler logged writing them.
-    const tags = image ? Object.entries(image.tags).map(([Key, Value]) => ({ Key, Value }))
-      : (log.tags as Tag[] | undefined) ?? [];
+    const tags = image
+      ? Object.entries(image.tags).map(([Key, Value]) => ({ Key, Value }))
+      : ((log.tags as Tag[] | undefined) ?? []);
     const ours = tags.filter((tag) => tag.Key.startsWith(manifest.runtime.tags.prefix));
     for (const tag of ours) lines.push(`    ${tag.Key} = ${tag.Value}`);
     if (Array.isArray(log.dropped) && log.dropped.length) {

@@ -24,24 +24,33 @@ const accountOf = (arn: string | null | undefined) => /^arn:aws[a-zA-Z-]*:iam::(
 function backfillInputs(config: Config, env: Io['env']) {
   const accountId = accountOf(config.backfill?.role) ?? accountOf(config.function.role);
   if (!accountId) {
-    throw configError('policy --backfill needs the AWS account id; neither backfill.role nor function.role names it',
-      'set function.role (the execution role ARN) or backfill.role in lambda-ml.config.json');
+    throw configError(
+      'policy --backfill needs the AWS account id; neither backfill.role nor function.role names it',
+      'set function.role (the execution role ARN) or backfill.role in lambda-ml.config.json',
+    );
   }
   if (!config.trigger) {
-    throw configError('policy --backfill needs the source bucket: trigger.bucket is not set',
-      'set trigger.bucket (the bucket whose images backfill classifies)');
+    throw configError(
+      'policy --backfill needs the source bucket: trigger.bucket is not set',
+      'set trigger.bucket (the bucket whose images backfill classifies)',
+    );
   }
   if (!config.artifacts.bucket) {
-    throw configError('policy --backfill needs artifacts.bucket (the manifests and reports go there)',
-      'set artifacts.bucket in lambda-ml.config.json');
+    throw configError(
+      'policy --backfill needs artifacts.bucket (the manifests and reports go there)',
+      'set artifacts.bucket in lambda-ml.config.json',
+    );
   }
   const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '*';
   const alias = config.function.alias || 'live';
   return {
-    region, accountId,
+    region,
+    accountId,
     functionArn: `arn:aws:lambda:${region}:${accountId}:function:${config.function.name}:${alias}`,
-    sourceBucket: config.trigger.bucket, artifactsBucket: config.artifacts.bucket,
-    artifactsPrefix: config.artifacts.prefix, roleArn: config.backfill?.role ?? null,
+    sourceBucket: config.trigger.bucket,
+    artifactsBucket: config.artifacts.bucket,
+    artifactsPrefix: config.artifacts.prefix,
+    roleArn: config.backfill?.role ?? null,
   };
 }
 
@@ -50,8 +59,12 @@ async function backfillPolicies(io: Io, flags: PolicyFlags, config: Config): Pro
   const inputs = backfillInputs(config, io.env);
   if (flags.json) {
     const body = {
-      schemaVersion: 1, ok: true, roleArn: p.backfillRoleArn(inputs), trustPolicy: p.backfillTrustPolicy(),
-      rolePolicy: p.backfillRolePolicy(inputs), callerPolicy: p.backfillCallerPolicy(inputs),
+      schemaVersion: 1,
+      ok: true,
+      roleArn: p.backfillRoleArn(inputs),
+      trustPolicy: p.backfillTrustPolicy(),
+      rolePolicy: p.backfillRolePolicy(inputs),
+      callerPolicy: p.backfillCallerPolicy(inputs),
     };
     io.stdout.write(JSON.stringify(body, null, 2) + '\n');
   } else {

@@ -5,7 +5,13 @@ import { formatBytes, formatInt, formatMb, formatPercent } from '../../lib/bytes
 import type { Budget, Check, Config } from '../../types.js';
 import { formatMax } from './limit-max.js';
 
-const LABELS: Record<Check['limit'], string> = { unzipped: 'unzipped', zipDirect: 'zip direct', tmp: '/tmp', memory: 'memory', layers: 'layers' };
+const LABELS: Record<Check['limit'], string> = {
+  unzipped: 'unzipped',
+  zipDirect: 'zip direct',
+  tmp: '/tmp',
+  memory: 'memory',
+  layers: 'layers',
+};
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 const WIDTH = 80;
@@ -17,7 +23,10 @@ function wrap(prefix: string, text: string, indent: number): string[] {
   let line = prefix;
   let fresh = true; // nothing but the prefix/indent on `line` yet
   // A number and its unit ("3.0 MB") never break apart.
-  for (const word of text.replace(/(\d) (B|KiB|MiB|GiB|TiB|MB|bytes?)(?![\w])/g, '$1\u00a0$2').split(' ').map((w) => w.replace(/\u00a0/g, ' '))) {
+  for (const word of text
+    .replace(/(\d) (B|KiB|MiB|GiB|TiB|MB|bytes?)(?![\w])/g, '$1\u00a0$2')
+    .split(' ')
+    .map((w) => w.replace(/\u00a0/g, ' '))) {
     if (!fresh && visible(line) + 1 + visible(word) > WIDTH) {
       lines.push(line);
       line = ' '.repeat(indent) + word;
@@ -33,34 +42,75 @@ function wrap(prefix: string, text: string, indent: number): string[] {
  * `sections` (the largest files, the delta) go before the closing "Next:" line.
  */
 export function renderBudget(
-  budget: Budget, config: Config, c: ChalkInstance, topN = 8, warnAtPercent = DEFAULT_WARN_AT_PERCENT,
+  budget: Budget,
+  config: Config,
+  c: ChalkInstance,
+  topN = 8,
+  warnAtPercent = DEFAULT_WARN_AT_PERCENT,
   sections: readonly string[] = [],
 ): string {
   const lines: string[] = [];
   const { code, deps, layers, models } = budget.components;
-  lines.push(...wrap(c.bold(`lambda-ml budget · ${config.function.name}`) + ' ', c.dim(`(${config.function.runtime}, ${config.function.architecture}, ${formatMb(config.function.memoryMb)}, /tmp ${formatMb(config.function.ephemeralStorageMb)})`), 2));
+  lines.push(
+    ...wrap(
+      c.bold(`lambda-ml budget · ${config.function.name}`) + ' ',
+      c.dim(
+        `(${config.function.runtime}, ${config.function.architecture}, ${formatMb(config.function.memoryMb)}, /tmp ${formatMb(config.function.ephemeralStorageMb)})`,
+      ),
+      2,
+    ),
+  );
   lines.push('');
   lines.push(c.bold('Components') + ' '.repeat(29) + c.dim('   unzipped'));
   const row = (label: string, bytes: number, note = '') => {
     const head = `  ${pad(label, 36)} ${lpad(formatBytes(bytes), 9)}  `;
-    lines.push(...wrap(head, note, visible(head)).map((l) => l.trimEnd()).map((l, i) => (i === 0 ? l.slice(0, head.length) + c.dim(l.slice(head.length)) : c.dim(l))));
+    lines.push(
+      ...wrap(head, note, visible(head))
+        .map((l) => l.trimEnd())
+        .map((l, i) => (i === 0 ? l.slice(0, head.length) + c.dim(l.slice(head.length)) : c.dim(l))),
+    );
   };
   row('code + handler', code.bytes, `${formatInt(code.files)} files`);
   if (deps.kind !== 'none') {
     row(`deps (${deps.kind})`, deps.bytes, `${plural(deps.files, 'file')}, ${plural(deps.packages.length, 'package')}`);
     if (deps.afterStrip !== deps.bytes) row('  after layer strip', deps.afterStrip);
-    if (budget.prune.savedBytes > 0) row(`  after prune (${budget.prune.mode})`, deps.afterPrune, budget.prune.rules.slice(0, 2).map((r) => `${r.rule} -${formatBytes(r.bytes)}`).join(', '));
-    if (deps.zipBytes !== null) row('  deps.zip (deflate 9)', deps.zipBytes, `${(deps.afterPrune / Math.max(1, deps.zipBytes)).toFixed(1)}x`);
-    if (deps.unowned.files > 0) row('  not owned by any package', deps.unowned.bytes, plural(deps.unowned.files, 'file'));
+    if (budget.prune.savedBytes > 0)
+      row(
+        `  after prune (${budget.prune.mode})`,
+        deps.afterPrune,
+        budget.prune.rules
+          .slice(0, 2)
+          .map((r) => `${r.rule} -${formatBytes(r.bytes)}`)
+          .join(', '),
+      );
+    if (deps.zipBytes !== null)
+      row('  deps.zip (deflate 9)', deps.zipBytes, `${(deps.afterPrune / Math.max(1, deps.zipBytes)).toFixed(1)}x`);
+    if (deps.unowned.files > 0)
+      row('  not owned by any package', deps.unowned.bytes, plural(deps.unowned.files, 'file'));
   }
-  for (const layer of layers) row(`layer ${layer.name} (${layer.source})`, layer.bytes, layer.provides.length ? `provides ${summarise(layer.provides, 4)}` : '');
-  for (const model of models) row(`model ${model.name} (${model.format}, ${model.location})`, model.bytes, `memory ${formatBytes(model.memoryBytes)}${model.quantization ? `, ${model.quantization}` : ''}`);
+  for (const layer of layers)
+    row(
+      `layer ${layer.name} (${layer.source})`,
+      layer.bytes,
+      layer.provides.length ? `provides ${summarise(layer.provides, 4)}` : '',
+    );
+  for (const model of models)
+    row(
+      `model ${model.name} (${model.format}, ${model.location})`,
+      model.bytes,
+      `memory ${formatBytes(model.memoryBytes)}${model.quantization ? `, ${model.quantization}` : ''}`,
+    );
 
   if (deps.packages.length > 0) {
     lines.push('', c.bold('Biggest packages'));
     for (const pkg of deps.packages.slice(0, topN)) {
-      const note = pkg.providedBy ? c.dim(`layer ${pkg.providedBy}`) + (pkg.layerVersion && pkg.layerVersion !== pkg.version ? c.yellow(` (has ${pkg.layerVersion})`) : '') : '';
-      lines.push(`  ${pad(fit(`${pkg.name} ${pkg.version}`, 36), 36)} ${lpad(formatBytes(pkg.bytes), 9)}  ${note}`.trimEnd());
+      const note = pkg.providedBy
+        ? c.dim(`layer ${pkg.providedBy}`) +
+          (pkg.layerVersion && pkg.layerVersion !== pkg.version ? c.yellow(` (has ${pkg.layerVersion})`) : '')
+        : '';
+      lines.push(
+        `  ${pad(fit(`${pkg.name} ${pkg.version}`, 36), 36)} ${lpad(formatBytes(pkg.bytes), 9)}  ${note}`.trimEnd(),
+      );
     }
     if (deps.packages.length > topN) lines.push(c.dim(`  … ${deps.packages.length - topN} more (--json lists all)`));
   }
@@ -75,11 +125,24 @@ export function renderBudget(
     lines.push(...wrap(`${c.red('✗ does not fit')}: `, budget.reason, 2));
     for (const attempt of budget.attempts) {
       const fails = attempt.checks.filter((ch) => !ch.ok && ch.blocking);
-      lines.push(...wrap(`  ${pad(attempt.strategy, 17)} `, fails.map((ch) => `${LABELS[ch.limit]} over by ${ch.limit === 'layers' ? ch.used - ch.max : formatBytes(ch.used - ch.max)}`).join(', '), 20));
+      lines.push(
+        ...wrap(
+          `  ${pad(attempt.strategy, 17)} `,
+          fails
+            .map(
+              (ch) =>
+                `${LABELS[ch.limit]} over by ${ch.limit === 'layers' ? ch.used - ch.max : formatBytes(ch.used - ch.max)}`,
+            )
+            .join(', '),
+          20,
+        ),
+      );
     }
   }
-  if (budget.warnings.length) lines.push('', c.bold('Warnings'), ...budget.warnings.flatMap((w) => wrap(`  ${c.yellow('!')} `, w, 4)));
-  if (budget.suggestions.length) lines.push('', c.bold('To make it fit'), ...budget.suggestions.flatMap((s) => wrap('  → ', s.message, 4)));
+  if (budget.warnings.length)
+    lines.push('', c.bold('Warnings'), ...budget.warnings.flatMap((w) => wrap(`  ${c.yellow('!')} `, w, 4)));
+  if (budget.suggestions.length)
+    lines.push('', c.bold('To make it fit'), ...budget.suggestions.flatMap((s) => wrap('  → ', s.message, 4)));
   for (const section of sections) if (section) lines.push('', section.trimEnd());
   lines.push('', c.dim(nextLine(budget)));
   return lines.join('\n') + '\n';
@@ -91,8 +154,13 @@ function renderCheck(check: Check, config: Config, c: ChalkInstance, warnAtPerce
   const state = checkStatus(check, warnAtPercent);
   const colour = state === 'over' ? c.red : state === 'ok' ? c.green : c.yellow;
   const bar = colour('█'.repeat(filled)) + c.dim('░'.repeat(20 - filled));
-  const amounts = check.limit === 'layers' ? `${check.used} / ${check.max}` : `${formatBytes(check.used)} / ${formatMax(check, config)}`;
-  const status = { ok: c.green('ok'), warn: c.yellow('near'), over: c.red('over'), 'via-s3': c.yellow('via S3') }[state];
+  const amounts =
+    check.limit === 'layers'
+      ? `${check.used} / ${check.max}`
+      : `${formatBytes(check.used)} / ${formatMax(check, config)}`;
+  const status = { ok: c.green('ok'), warn: c.yellow('near'), over: c.red('over'), 'via-s3': c.yellow('via S3') }[
+    state
+  ];
   return `  ${pad(LABELS[check.limit], 10)} ${bar} ${lpad(amounts, 21)} ${lpad(formatPercent(ratio), 5)}  ${status}`;
 }
 

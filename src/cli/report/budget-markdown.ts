@@ -27,20 +27,29 @@ export function renderBudgetMarkdown(budget: Budget, config: Config, extras: Mar
   out.push('| limit | used | max | % | status |', '|---|---:|---:|---:|---|');
   for (const check of budget.checks) {
     const used = check.limit === 'layers' ? String(check.used) : formatBytes(check.used);
-    out.push(`| ${check.limit} | ${used} | ${formatMax(check, config)} | ${formatPercent(check.used / check.max)} | ${STATUS[checkStatus(check, warnAt)]} |`);
+    out.push(
+      `| ${check.limit} | ${used} | ${formatMax(check, config)} | ${formatPercent(check.used / check.max)} | ${STATUS[checkStatus(check, warnAt)]} |`,
+    );
   }
   const { code, deps, layers, models } = budget.components;
   out.push('', '| component | unzipped | note |', '|---|---:|---|');
   out.push(`| code + handler | ${formatBytes(code.bytes)} | ${formatInt(code.files)} files |`);
   if (deps.kind !== 'none') {
     out.push(`| deps (${deps.kind}) | ${formatBytes(deps.bytes)} | ${formatInt(deps.packages.length)} packages |`);
-    out.push(`| deps after strip / prune | ${formatBytes(deps.afterStrip)} / ${formatBytes(deps.afterPrune)} | prune: ${budget.prune.mode} |`);
+    out.push(
+      `| deps after strip / prune | ${formatBytes(deps.afterStrip)} / ${formatBytes(deps.afterPrune)} | prune: ${budget.prune.mode} |`,
+    );
     if (deps.zipBytes !== null) out.push(`| deps.zip (level 9) | ${formatBytes(deps.zipBytes)} | |`);
   }
-  for (const layer of layers) out.push(`| layer ${layer.name} | ${formatBytes(layer.bytes)} | provides ${layer.provides.join(', ')} |`);
-  for (const model of models) out.push(`| model ${model.name} | ${formatBytes(model.bytes)} | ${model.format}, ${model.location}, memory ${formatBytes(model.memoryBytes)} |`);
+  for (const layer of layers)
+    out.push(`| layer ${layer.name} | ${formatBytes(layer.bytes)} | provides ${layer.provides.join(', ')} |`);
+  for (const model of models)
+    out.push(
+      `| model ${model.name} | ${formatBytes(model.bytes)} | ${model.format}, ${model.location}, memory ${formatBytes(model.memoryBytes)} |`,
+    );
   if (budget.warnings.length) out.push('', '**Warnings**', '', ...budget.warnings.map((w) => `- ${w}`));
-  if (budget.suggestions.length) out.push('', '**To make it fit**', '', ...budget.suggestions.map((s) => `- ${s.message}`));
+  if (budget.suggestions.length)
+    out.push('', '**To make it fit**', '', ...budget.suggestions.map((s) => `- ${s.message}`));
   if (extras.files?.length) out.push('', renderLargestFilesMarkdown(extras.files).trimEnd());
   if (extras.delta) out.push('', renderDeltaMarkdown(extras.delta).trimEnd());
   return out.join('\n') + '\n';

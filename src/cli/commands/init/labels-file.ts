@@ -18,7 +18,11 @@ export async function readLabelsFile(path: string): Promise<string[]> {
   }
   if (text.includes('\0')) throw inputError(`--labels ${path}: not a text file`, HINT);
   const body = text.replace(/^\uFEFF/, '').trim();
-  const lines = () => body.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const lines = () =>
+    body
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean);
   const labels = /^[[{]/.test(body) ? jsonLabels(body, path) : lines();
   if (labels.length === 0) throw inputError(`--labels ${path}: no labels in it`, HINT);
   return labels;

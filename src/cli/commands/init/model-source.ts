@@ -27,7 +27,9 @@ const ZIP = Buffer.from('PK\x03\x04', 'latin1');
 /** Reads `arg` (relative to `cwd`) as a model, or throws an input error naming --model and the file. */
 export async function readModelSource(arg: string, cwd: string): Promise<ModelSource> {
   const path = resolve(cwd, arg);
-  const info = await stat(path).catch((error) => { throw fileError(error, path); });
+  const info = await stat(path).catch((error) => {
+    throw fileError(error, path);
+  });
   if (info.isDirectory()) return readTfjs(join(path, 'model.json'), basename(path), true);
   if (basename(path) === 'model.json' || extname(path) === '.json') {
     const folderName = basename(path) === 'model.json' ? basename(dirname(path)) : basename(path, '.json');
@@ -116,7 +118,9 @@ async function readKeras(path: string): Promise<ModelSource> {
 }
 
 async function readHead(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r').catch((error) => { throw fileError(error, path); });
+  const handle = await open(path, 'r').catch((error) => {
+    throw fileError(error, path);
+  });
   try {
     const buffer = Buffer.alloc(8);
     const { bytesRead } = await handle.read(buffer, 0, 8, 0);

@@ -38,15 +38,20 @@ export function pinnedHandlerDeps(): Record<string, string> {
 /** The config: one Node function named `name`, its buckets `<name>-models/-artifacts/-assets`, the model if any. */
 export function starterConfig(name: string, model: StarterModel | null): Record<string, unknown> {
   const buckets = bucketNames(name);
-  const models = model === null ? [] : [{
-    name: model.name,
-    path: model.entry ? `models/${model.name}/${model.entry}` : `models/${model.name}`,
-    s3: `s3://${buckets.models}/${model.name}/`,
-    labels: `models/${model.name}/labels.json`,
-    input: { width: model.input.width, height: model.input.height, range: [0, 1] },
-    topK: 1,
-    tag: model.name,
-  }];
+  const models =
+    model === null
+      ? []
+      : [
+          {
+            name: model.name,
+            path: model.entry ? `models/${model.name}/${model.entry}` : `models/${model.name}`,
+            s3: `s3://${buckets.models}/${model.name}/`,
+            labels: `models/${model.name}/labels.json`,
+            input: { width: model.input.width, height: model.input.height, range: [0, 1] },
+            topK: 1,
+            tag: model.name,
+          },
+        ];
   return {
     function: {
       name,

@@ -44,7 +44,9 @@ export async function bundledModel(): Promise<StarterModel | null> {
     labels,
     input: { width: DEFAULT_INPUT, height: DEFAULT_INPUT },
     warnings: [],
-    write: async (modelDir) => { await example.unpackNsfwjsModel(modelDir, 'mobilenet_v2'); },
+    write: async (modelDir) => {
+      await example.unpackNsfwjsModel(modelDir, 'mobilenet_v2');
+    },
   };
 }
 

@@ -20,13 +20,18 @@ export interface StarterWrite {
 }
 
 /** The paths `init` owns in `dir`, relative: a second init without --force refuses when any exists. */
-export const starterPaths = (model: StarterModel | null) =>
-  [CONFIG_FILE, 'package.json', ...(model ? [`models/${model.name}`] : [])];
+export const starterPaths = (model: StarterModel | null) => [
+  CONFIG_FILE,
+  'package.json',
+  ...(model ? [`models/${model.name}`] : []),
+];
 
 /** Writes the starter; returns the files written (absolute). */
 export async function writeStarter(starter: StarterWrite): Promise<string[]> {
   const { dir, model } = starter;
-  const created = await mkdir(dir, { recursive: true }).catch((error) => { throw fsError(error, dir, 'create'); });
+  const created = await mkdir(dir, { recursive: true }).catch((error) => {
+    throw fsError(error, dir, 'create');
+  });
   let staging: string | null = null;
   try {
     staging = await mkdtemp(join(dir, '.lambda-ml-init-'));

@@ -19,22 +19,36 @@ const compressible = (bytes: number) => Buffer.from(LINE.repeat(Math.ceil(bytes 
 
 export const generators: Record<string, Generator> = {
   /** layers/passwd.zip: a symlink entry to /etc/passwd beside a normal package file. */
-  'layer-symlink-etc-passwd': (dir) => layerZip(dir, 'passwd.zip', forgeZip([
-    { name: 'nodejs/node_modules/a/package.json', data: JSON.stringify({ name: 'a', version: '1.0.0' }) },
-    symlinkEntry('nodejs/node_modules/passwd', '/etc/passwd'),
-  ])),
+  'layer-symlink-etc-passwd': (dir) =>
+    layerZip(
+      dir,
+      'passwd.zip',
+      forgeZip([
+        { name: 'nodejs/node_modules/a/package.json', data: JSON.stringify({ name: 'a', version: '1.0.0' }) },
+        symlinkEntry('nodejs/node_modules/passwd', '/etc/passwd'),
+      ]),
+    ),
   /** layers/climb.zip: a relative symlink whose `..` climb out of the layer. */
   'layer-symlink-dotdot': (dir) =>
     layerZip(dir, 'climb.zip', forgeZip([symlinkEntry('python/lib/etc', '../../../etc')])),
   /** layers/bomb.zip: ~420 bytes that declare 8.6 GB in one entry (zip64 sizes). */
-  'layer-zip-bomb': (dir) => layerZip(dir, 'bomb.zip', forgeZip([
-    { name: 'python/ok.py', data: 'print("ok")\n' },
-    { name: 'python/README.txt', data: 'a small layer\n'.repeat(8) },
-    { name: 'big.bin', data: Buffer.alloc(100_000), declaredBytes: 8_600_000_000 },
-  ])),
+  'layer-zip-bomb': (dir) =>
+    layerZip(
+      dir,
+      'bomb.zip',
+      forgeZip([
+        { name: 'python/ok.py', data: 'print("ok")\n' },
+        { name: 'python/README.txt', data: 'a small layer\n'.repeat(8) },
+        { name: 'big.bin', data: Buffer.alloc(100_000), declaredBytes: 8_600_000_000 },
+      ]),
+    ),
   /** layers/overlap.zip: 2,001 directory entries sharing one entry's data (each under deflate's ceiling). */
   'layer-zip-overlap': (dir) =>
-    layerZip(dir, 'overlap.zip', forgeZip([{ name: 'zeros.bin', data: Buffer.alloc(1_000_000) }], { repeatFirst: 2000 })),
+    layerZip(
+      dir,
+      'overlap.zip',
+      forgeZip([{ name: 'zeros.bin', data: Buffer.alloc(1_000_000) }], { repeatFirst: 2000 }),
+    ),
   /** The starter model's only weight shard cut from 508 to 100 bytes. */
   /** layer/: a layer folder of 120,000 bytes (one package), for a limit it alone is over. */
   'layer-dir-big': async (dir) => {

@@ -13,7 +13,9 @@ async function put(root: string, files: Record<string, string | Buffer>): Promis
 /** A pip -t tree ("site") of one distribution: `fast`, or `newlib` with a WHEEL tag. */
 function distInfo(name: string, version: string, files: string[], wheelTag?: string): Record<string, string> {
   const info = `${name}-${version}.dist-info`;
-  const record = [...files, `${info}/METADATA`, `${info}/RECORD`, `${info}/top_level.txt`].map((f) => `${f},,`).join('\n');
+  const record = [...files, `${info}/METADATA`, `${info}/RECORD`, `${info}/top_level.txt`]
+    .map((f) => `${f},,`)
+    .join('\n');
   return {
     [`${info}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`,
     [`${info}/RECORD`]: `${record}\n`,
@@ -26,7 +28,11 @@ export const generators: Record<string, (projectDir: string) => Promise<void>> =
   /** A CPython 3.11 extension in a tree for python3.12: Lambda would fail the import. */
   async 'elf-cpython311-so'(dir) {
     const so = 'fast/_speedups.cpython-311-x86_64-linux-gnu.so';
-    await put(join(dir, 'site'), { 'fast/__init__.py': '', [so]: makeElf(), ...distInfo('fast', '1.0', ['fast/__init__.py', so]) });
+    await put(join(dir, 'site'), {
+      'fast/__init__.py': '',
+      [so]: makeElf(),
+      ...distInfo('fast', '1.0', ['fast/__init__.py', so]),
+    });
   },
   /** A Node addon that is not Node-API, built for Node 20 (NODE_MODULE_VERSION 115). */
   async 'elf-node-abi115'(dir) {
