@@ -4,7 +4,8 @@
  * a Python project whose deps (a module plus incompressible filler) are sideloaded from a bundled deps.zip.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import {
   cpSync,
@@ -24,6 +25,12 @@ import { loadConfig } from '../../src/config/load.js';
 import { PYTHON_BOOTSTRAP } from '../../src/pack/python-bootstrap.js';
 import { runPackage } from '../../src/pipeline/package.js';
 import type { Manifest } from '../../src/types.js';
+import { startS3 } from '../helpers/s3rver.js';
+
+const noBoto3 =
+  spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
+    ? false
+    : 'python3 with boto3 is not installed (apt-get install python3-boto3)';
 
 const MB = 1_000_000;
 let root: string;
@@ -39,7 +46,8 @@ function writeProject(dir: string): void {
   };
   put(
     'code/handler.py',
-    'import lambda_ml_bootstrap  # noqa: F401\nimport hello_dep\n\ndef handler(event, context):\n    return hello_dep.VALUE\n',
+    'import lambda_ml_bootstrap  # noqa: F401\nimport hello_dep\n\n' +
+      'def handler(event, context):\n    return hello_dep.VALUE\n',
   );
   put('deps/hello_dep/__init__.py', 'VALUE = 42\n');
   put('deps/hello_dep-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\nName: hello-dep\nVersion: 1.0\n');
@@ -199,7 +207,7 @@ test('the package emits the bootstrap with its runtime config (bundled deps.zip,
   execFileSync('python3', ['-m', 'py_compile', join(task, 'lambda_ml_bootstrap.py')]);
 });
 
-test('import extracts deps.zip into <tmp>/lambda-ml/<sha256>/ and puts it first on sys.path; a warm start reuses it', async () => {
+test('import extracts deps.zip to <tmp>/lambda-ml/<sha256>/, first on sys.path; a warm start reuses it', async () => {
   const tmp = lambdaTmp('basic');
   const cold = await probe(task, tmp);
   assert.equal(cold.code, 0, cold.stderr);
@@ -222,7 +230,7 @@ test('two processes starting at once both succeed, with one final folder', async
   assert.equal(b.out?.first, folder);
 });
 
-test('a process killed mid-extraction: the next start cleans the partial folder (even with /tmp tight) and never uses it', async () => {
+test('killed mid-extraction: the next start cleans the partial folder (even if /tmp is tight), unused', async () => {
   const tmp = lambdaTmp('killed');
   const lambdaMl = join(tmp, 'lambda-ml');
   const { child, result } = startProbe(task, tmp);
@@ -241,7 +249,7 @@ test('a process killed mid-extraction: the next start cleans the partial folder 
   assert.equal(next.out?.first, folder);
 });
 
-test('a live extraction (paused mid-way) is left alone by a concurrent start; both end with one final folder', async () => {
+test('a live (paused) extraction is left alone by a concurrent start; both end with one final folder', async () => {
   const tmp = lambdaTmp('paused');
   const lambdaMl = join(tmp, 'lambda-ml');
   const first = startProbe(task, tmp);
@@ -260,53 +268,46 @@ test('a live extraction (paused mid-way) is left alone by a concurrent start; bo
   assertOneCompleteFolder(tmp);
 });
 
-test('sideload-s3: deps.zip is fetched with boto3 into the temp folder, checked and extracted; the download is removed', async () => {
-  // A stand-in boto3 (the Lambda runtime ships the real one) that "downloads" from a local folder.
-  const s3Task = join(root, 'task-s3');
-  cpSync(task, s3Task, { recursive: true });
-  const bucket = join(root, 'fake-s3', 'artifacts');
-  mkdirSync(bucket, { recursive: true });
-  cpSync(join(s3Task, 'deps.zip'), join(bucket, 'deps-abc.zip'));
-  rmSync(join(s3Task, 'deps.zip'));
-  const runtimePath = join(s3Task, 'lambda-ml.runtime.json');
-  const runtime = JSON.parse(readFileSync(runtimePath, 'utf8')) as { sideload: Record<string, unknown> };
-  runtime.sideload = { ...runtime.sideload, zip: null, s3: 's3://artifacts/deps-abc.zip' };
-  writeFileSync(runtimePath, JSON.stringify(runtime));
-  const fake = join(root, 'fake-boto3');
-  mkdirSync(join(fake, 'boto3'), { recursive: true });
-  writeFileSync(
-    join(fake, 'boto3', '__init__.py'),
-    [
-      'import os, shutil',
-      'class _Client:',
-      '    def download_file(self, bucket, key, destination):',
-      '        assert os.path.basename(os.path.dirname(destination)) == "lambda-ml", destination',
-      '        shutil.copyfile(os.path.join(os.environ["FAKE_S3"], bucket, key), destination)',
-      'def client(name):',
-      '    assert name == "s3"',
-      '    return _Client()',
-      '',
-    ].join('\n'),
-  );
-  const env = { PYTHONPATH: fake, FAKE_S3: join(root, 'fake-s3') };
-  const tmp = lambdaTmp('s3');
-  const run = await probe(s3Task, tmp, env);
-  assert.equal(run.code, 0, `${JSON.stringify(run.out)}\n${run.stderr}`);
-  assert.equal(run.out?.value, 42);
-  assertOneCompleteFolder(tmp); // no leftover download
-  // /tmp must hold the download and the extraction together.
-  const tight = await probe(s3Task, lambdaTmp('s3-tight'), {
-    ...env,
-    LAMBDA_ML_TMP_LIMIT_BYTES: String(deps.unzippedBytes + deps.bytes - 1),
-  });
-  assert.equal(tight.out?.error, 'BootstrapError');
-  assert.match(
-    String(tight.out?.message),
-    new RegExp(`deps need ${deps.unzippedBytes + deps.bytes}: raise the function's ephemeral storage`),
-  );
-});
+test(
+  'sideload-s3: boto3 fetches deps.zip from S3 (s3rver), checked, extracted; the download removed',
+  { skip: noBoto3 },
+  async (t) => {
+    const s3Task = join(root, 'task-s3');
+    cpSync(task, s3Task, { recursive: true });
+    const s3 = await startS3(t);
+    await s3.client.send(new CreateBucketCommand({ Bucket: 'artifacts' }));
+    const body = readFileSync(join(s3Task, 'deps.zip'));
+    await s3.client.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'deps-abc.zip', Body: body }));
+    rmSync(join(s3Task, 'deps.zip'));
+    const runtimePath = join(s3Task, 'lambda-ml.runtime.json');
+    const runtime = JSON.parse(readFileSync(runtimePath, 'utf8')) as { sideload: Record<string, unknown> };
+    runtime.sideload = { ...runtime.sideload, zip: null, s3: 's3://artifacts/deps-abc.zip' };
+    writeFileSync(runtimePath, JSON.stringify(runtime));
+    // The real boto3 against s3rver (which predates flexible checksums).
+    const env = {
+      ...s3.env,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+    };
+    const tmp = lambdaTmp('s3');
+    const run = await probe(s3Task, tmp, env);
+    assert.equal(run.code, 0, `${JSON.stringify(run.out)}\n${run.stderr}`);
+    assert.equal(run.out?.value, 42);
+    assertOneCompleteFolder(tmp); // no leftover download
+    // /tmp must hold the download and the extraction together.
+    const tight = await probe(s3Task, lambdaTmp('s3-tight'), {
+      ...env,
+      LAMBDA_ML_TMP_LIMIT_BYTES: String(deps.unzippedBytes + deps.bytes - 1),
+    });
+    assert.equal(tight.out?.error, 'BootstrapError');
+    assert.match(
+      String(tight.out?.message),
+      new RegExp(`deps need ${deps.unzippedBytes + deps.bytes}: raise the function's ephemeral storage`),
+    );
+  },
+);
 
-test('a corrupted deps.zip (sha256 mismatch) is a BootstrapError with the fix, and leaves nothing in /tmp', async () => {
+test('a corrupt deps.zip (sha256 mismatch) is a BootstrapError with the fix, and leaves nothing in /tmp', async () => {
   const corrupt = join(root, 'task-corrupt');
   cpSync(task, corrupt, { recursive: true });
   const zip = readFileSync(join(corrupt, 'deps.zip'));
@@ -319,13 +320,14 @@ test('a corrupted deps.zip (sha256 mismatch) is a BootstrapError with the fix, a
   assert.match(
     String(run.out?.message),
     new RegExp(
-      `^deps\\.zip sha256 is [0-9a-f]{64}, expected ${deps.sha256}: the artifact is corrupt or stale; run lambda-ml package and deploy again$`,
+      `^deps\\.zip sha256 is [0-9a-f]{64}, expected ${deps.sha256}: the artifact is ` +
+        `corrupt or stale; run lambda-ml package and deploy again$`,
     ),
   );
   assert.deepEqual(readdirSync(join(tmp, 'lambda-ml')), [], 'no folder, temp folder or lock left');
 });
 
-test('/tmp smaller than the unzipped deps (LAMBDA_ML_TMP_LIMIT_BYTES) is a BootstrapError naming ephemeral storage', async () => {
+test('/tmp below the unzipped deps (LAMBDA_ML_TMP_LIMIT_BYTES): BootstrapError naming ephemeral storage', async () => {
   const tmp = lambdaTmp('small');
   const run = await probe(task, tmp, { LAMBDA_ML_TMP_LIMIT_BYTES: String(deps.unzippedBytes - 1) });
   assert.equal(run.code, 3, run.stderr);
@@ -333,7 +335,8 @@ test('/tmp smaller than the unzipped deps (LAMBDA_ML_TMP_LIMIT_BYTES) is a Boots
   assert.match(
     String(run.out?.message),
     new RegExp(
-      `has ${deps.unzippedBytes - 1} bytes free, deps need ${deps.unzippedBytes}: raise the function's ephemeral storage`,
+      `has ${deps.unzippedBytes - 1} bytes free, deps ` +
+        `need ${deps.unzippedBytes}: raise the function's ephemeral storage`,
     ),
   );
   assert.deepEqual(readdirSync(join(tmp, 'lambda-ml')), []);
