@@ -30,10 +30,11 @@ const MODEL_BYTES = 32_000_000; // large enough that a kill lands mid-download
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 const ok = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-const noPython = ok('python3', ['--version']) ? false : 'python3 is not installed';
+// The python3 on PATH first; Debian's python3-boto3 serves /usr/bin/python3 when PATH has another Python (pyenv).
+const PYTHON = ['python3', '/usr/bin/python3'].find((cmd) => ok(cmd, ['-c', 'import boto3'])) ?? 'python3';
+const noPython = ok(PYTHON, ['--version']) ? false : 'python3 is not installed';
 const noBoto3 =
-  noPython ||
-  (ok('python3', ['-c', 'import boto3']) ? false : 'boto3 is not installed (apt-get install python3-boto3)');
+  noPython || (ok(PYTHON, ['-c', 'import boto3']) ? false : 'boto3 is not installed (apt-get install python3-boto3)');
 
 interface TagRow {
   name: string;
@@ -98,7 +99,7 @@ function writeProject(dir: string): void {
 /** Runs python3 with args; resolves with its exit and its interleaved output (killed after 3 minutes). */
 function runPython(args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((done) => {
-    const child = spawn('python3', args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+    const child = spawn(PYTHON, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -195,7 +196,7 @@ after(async () => {
 test('lambda_ml_bootstrap.py compiles (python3 -m py_compile)', { skip: noPython }, () => {
   const cache = mkdtempSync(join(tmpdir(), 'lambda-ml-pycache-'));
   try {
-    execFileSync('python3', ['-m', 'py_compile', PYTHON_BOOTSTRAP_PATH], {
+    execFileSync(PYTHON, ['-m', 'py_compile', PYTHON_BOOTSTRAP_PATH], {
       env: { ...process.env, PYTHONPYCACHEPREFIX: cache },
     });
   } finally {
