@@ -1,15 +1,20 @@
 /**
  * Stage contracts: readonly, JSON-safe plain objects passed scan -> plan -> pack -> deploy. Sizes are integer bytes.
  */
-import type { PriceTable } from './cost/prices.js';
 import type { Limits } from './lib/limits.js';
+import type { SideloadFormat } from './archive/tar-br-format.js';
 
 export const STRATEGY = { BUNDLE: 'bundle', SIDELOAD_BUNDLED: 'sideload-bundled', SIDELOAD_S3: 'sideload-s3' } as const;
 export type Strategy = (typeof STRATEGY)[keyof typeof STRATEGY];
 export type PlanChoice = Strategy | 'auto';
 export type Architecture = 'x86_64' | 'arm64';
 export type PruneMode = 'off' | 'safe' | 'trace';
-export type Backend = 'wasm' | 'cpu' | 'tensorflow';
+/** TF.js's backends: one per function (TF.js has one global backend). */
+export type TfjsBackend = 'wasm' | 'cpu' | 'tensorflow';
+/** What runs one model: ONNX Runtime (onnxruntime-node) or TF.js on one of its backends. */
+export type ModelBackend = 'onnx' | TfjsBackend;
+/** config `backend` and `models[].backend`: `auto` is onnx when every model converts, else wasm (docs/config.md). */
+export type Backend = 'auto' | ModelBackend;
 
 export interface FunctionConfig {
   readonly name: string;
@@ -53,6 +58,8 @@ export interface ModelConfig {
   readonly threshold: number;
   readonly tag: string;
   readonly bundle: boolean; // ship inside the function zip instead of S3
+  /** This model's backend; null or absent: the function's `backend`. */
+  readonly backend?: Backend | null;
 }
 
 export interface Config {
@@ -83,6 +90,8 @@ export interface Config {
    * Prices for the cost estimates: src/cost/prices.json merged with config `cost.prices`; always set when validated.
    */
   readonly cost?: { readonly prices: PriceTable };
+  /** The sideload archive (docs/config.md): tar.br (Node's default) or zip (Python's only); set by validation. */
+  readonly sideload?: { readonly format: SideloadFormat };
 }
 
 /** The S3 trigger, and what happens to its asynchronous invocations that fail (docs/deploy.md). */
@@ -106,7 +115,8 @@ export interface BackfillConfig {
   readonly priority: number; // CreateJob Priority
 }
 
-export type DepsKind = 'node' | 'python' | 'none';
+/** The name of the runtime record a deps folder was scanned by (src/runtimes/registry.ts), or 'none' without deps. */
+export type DepsKind = string;
 
 /** One installed package: a Node package folder or a Python distribution. */
 export interface PackageInfo {
@@ -140,11 +150,9 @@ export interface DepsScan {
 export interface ProvidedPackage {
   readonly name: string;
   readonly version: string | null;
-  readonly kind: 'node' | 'python';
+  readonly kind: string; // the runtime record whose layer folders hold it ("node", "python": src/runtimes/)
   readonly topLevel: readonly string[];
-  /**
-   * The layer folder it sits in, e.g. nodejs/node_modules or python/lib/python3.X/site-packages (runtimes/table.ts).
-   */
+  /** The layer folder it sits in, e.g. nodejs/node_modules (its record's `layers`, src/runtimes/). */
   readonly root?: string;
 }
 
@@ -168,6 +176,13 @@ export interface ModelScan {
   readonly location: 's3' | 'bundle';
   readonly quantization: 'uint8' | 'uint16' | 'float16' | null;
   readonly files: readonly { readonly path: string; readonly bytes: number }[];
+  /**
+   * What runs it, once the backends are chosen (pipeline/model-backends.ts); absent for a runtime without the
+   * choice (Python). For onnx, `bytes` is the .onnx file's and `memoryBytes` its weights plus the session's.
+   */
+  readonly backend?: ModelBackend;
+  /** Why `auto` left it on wasm, naming the layers (absent when it runs on the backend asked for). */
+  readonly backendNote?: string;
 }
 
 export interface CodeScan {
@@ -208,8 +223,11 @@ export interface Suggestion {
   readonly value: number | string | null;
 }
 
+/** The `providedBy` of deps packages the emitted handler brings itself (inlined in the Node bundle). */
+export const HANDLER_PROVIDER = 'handler';
+
 export interface PackageReport extends PackageInfo {
-  readonly providedBy: string | null; // layer name
+  readonly providedBy: string | null; // layer name, or HANDLER_PROVIDER
   readonly layerVersion: string | null;
 }
 
@@ -218,7 +236,7 @@ export interface Budget {
   readonly fits: boolean;
   readonly plan: Strategy | null;
   readonly reason: string;
-  readonly runtime: 'node' | 'python';
+  readonly runtime: string; // the name of the function's runtime record (src/runtimes/registry.ts)
   readonly components: {
     readonly code: { readonly bytes: number; readonly files: number };
     readonly deps: {
@@ -227,7 +245,14 @@ export interface Budget {
       readonly files: number;
       readonly afterStrip: number;
       readonly afterPrune: number;
-      readonly zipBytes: number | null;
+      readonly zipBytes: number | null; // the deps.zip's exact bytes; null when not measured or not a zip
+      /** The sideload archive's format (tar.br for Node by default, zip for Python). */
+      readonly format?: SideloadFormat;
+      /** Its file name (deps.tar.br or deps.zip) and exact bytes, whatever its format; null when not measured. */
+      readonly archive?: string | null;
+      readonly archiveBytes?: number | null;
+      /** What the extracted deps take on disk in 4 KiB blocks (the tmp check counts this); null when not measured. */
+      readonly diskBytes?: number | null;
       readonly packages: readonly PackageReport[];
       readonly unowned: { readonly bytes: number; readonly files: number; readonly sample: readonly string[] };
     };
@@ -245,6 +270,9 @@ export interface Budget {
       readonly memoryBytes: number;
       readonly location: 's3' | 'bundle';
       readonly quantization: string | null;
+      /** What runs it (absent for a runtime without the choice). */
+      readonly backend?: ModelBackend;
+      readonly backendNote?: string;
     }[];
   };
   readonly checks: readonly Check[];
@@ -258,24 +286,41 @@ export interface Budget {
   };
 }
 
-/** Runtime config that `package` writes beside the handler as `lambda-ml.runtime.json`. */
+/** The runtime config's file name: `package` writes it at the function root, the handler reads it there. */
+export const RUNTIME_CONFIG_FILE = 'lambda-ml.runtime.json';
+
+/** Runtime config that `package` writes beside the handler as RUNTIME_CONFIG_FILE. */
 export interface RuntimeConfig {
   readonly version: 1;
   readonly strategy: Strategy;
   readonly sideload: null | {
-    readonly zip: string | null; // file name in the task root when bundled
+    readonly zip: string | null; // deps.zip's file name in the task root when bundled (format zip only)
     readonly s3: string | null; // s3://bucket/key when fetched
-    readonly sha256: string;
-    readonly zipBytes: number;
-    readonly unzippedBytes: number;
+    readonly sha256: string; // of the archive, whatever its format
+    readonly zipBytes: number | null; // deps.zip's bytes (format zip only)
+    readonly unzippedBytes: number; // file bytes once unpacked (symlinks by their target's length)
     readonly files: number;
+    /** The archive's format (absent in older configs: zip). */
+    readonly format?: SideloadFormat;
+    /** Its file name in the task root when bundled (deps.tar.br or deps.zip), else null. */
+    readonly archive?: string | null;
+    /** Its exact bytes. */
+    readonly archiveBytes?: number;
+    /** What the unpacked tree takes on disk in 4 KiB blocks, folders included: the /tmp check needs this much. */
+    readonly diskBytes?: number;
+    /** Files, folders and symlinks in the archive: the reader refuses more. */
+    readonly entries?: number;
   };
   readonly layerNodeModules: readonly string[]; // e.g. /opt/nodejs/node_modules
-  readonly backend: Backend;
+  /** The TF.js backend of the models that run on TF.js (older configs: 'auto' and 'onnx' never appear here). */
+  readonly backend: TfjsBackend;
   readonly models: readonly {
     readonly name: string;
     readonly tag: string;
-    readonly format: 'tfjs-layers' | 'tfjs-graph';
+    /** Node: TF.js (Keras files are converted) or onnx (one model.onnx); Python: the file as it is. */
+    readonly format: ModelFormat | 'onnx';
+    /** What runs it: onnx, or the TF.js `backend` above (absent in older configs: that backend). */
+    readonly backend?: ModelBackend;
     readonly dir: string | null; // folder in the task root when bundled
     readonly s3: string | null; // s3://bucket/prefix/ when fetched
     readonly files: readonly { readonly name: string; readonly bytes: number; readonly sha256: string }[];
@@ -318,11 +363,48 @@ export interface Manifest {
   readonly checks: readonly Check[];
   readonly artifacts: {
     readonly function: ArtifactInfo;
-    readonly deps: (ArtifactInfo & { readonly s3: string | null }) | null;
+    readonly deps:
+      | (ArtifactInfo & {
+          readonly s3: string | null;
+          /** The sideload archive's format, file name (= file) and bytes (= bytes), beside the zip-era fields. */
+          readonly format?: SideloadFormat;
+          readonly archive?: string;
+          readonly archiveBytes?: number;
+          /** What the extracted tree takes in 4 KiB blocks; the handler checks free /tmp against it. */
+          readonly diskBytes?: number;
+          readonly entries?: number;
+        })
+      | null;
     readonly models: readonly StagedModel[];
   };
   readonly layers: readonly { readonly name: string; readonly arn: string | null }[];
   readonly trigger: Config['trigger'];
   readonly artifactsBucket: { readonly bucket: string | null; readonly prefix: string };
   readonly runtime: RuntimeConfig;
+}
+
+/** Lambda's price per architecture (src/cost/prices.json). */
+export interface LambdaPrice {
+  readonly perGbSecond: number;
+  readonly perMillionRequests: number;
+}
+/** The price table: src/cost/prices.json merged with config `cost.prices` (docs/backfill.md, "What it costs"). */
+export interface PriceTable {
+  readonly region: string;
+  readonly currency: string;
+  readonly lambda: { readonly source: string; readonly read: string } & Readonly<Record<Architecture, LambdaPrice>>;
+  readonly batchOperations: {
+    readonly source: string;
+    readonly read: string;
+    readonly perJob: number;
+    readonly perMillionObjectOperations: number;
+    readonly perMillionObjectsListed: number;
+  };
+  readonly s3Requests: {
+    readonly source: string;
+    readonly read: string;
+    readonly perThousandGet: number;
+    readonly perThousandPut: number;
+    readonly perThousandList: number;
+  };
 }

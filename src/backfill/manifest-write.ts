@@ -9,7 +9,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsError, fsError } from '../lib/errors.js';
-import { joinKey } from '../remote/s3-url.js';
+import { joinKey } from '../lib/s3-url.js';
 import { manifestLine, type ManifestObject } from './manifest-csv.js';
 
 /** What writeManifestFile wrote. */

@@ -7,7 +7,7 @@
  * (`lambda-ml policy`).
  */
 import { bucketArn } from './arns.js';
-import { joinKey } from '../remote/s3-url.js';
+import { joinKey } from '../lib/s3-url.js';
 
 export interface PolicyStatement {
   readonly Sid: string;

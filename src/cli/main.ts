@@ -98,7 +98,8 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     program
       .command('deploy')
       .description(
-        'package (or reuse with --no-package), upload content-addressed, update the function, publish, move the alias, configure the S3 trigger',
+        'package (or reuse with --no-package), upload content-addressed, update the ' +
+          'function, publish, move the alias, configure the S3 trigger',
       )
       .option('-o, --out <dir>', 'artifacts folder')
       .option('--dry-run', 'print the calls it would make, make none')
@@ -194,7 +195,10 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
 
   program
     .command('convert <in> <out>')
-    .description('convert a Keras .h5 (Keras 2) or .keras (Keras 3) model, or re-quantise a TF.js layers folder')
+    .description(
+      'convert a Keras .h5 (Keras 2) or .keras (Keras 3) model to TF.js (or ONNX: OUT.onnx), ' +
+        'or re-quantise a TF.js layers folder',
+    )
     .option('--quantize <dtype>', 'auto (per tensor, keeps every top-1), uint8 (-75%) or float16 (-50%)')
     .option('--max-diff <p>', 'largest output difference --quantize auto accepts (default 0.02)')
     .option('--calibrate <dir>', 'images to check quantisation on (default: synthetic inputs)')
@@ -203,6 +207,7 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     .option('--mean <list>', 'per-channel mean subtracted after --range')
     .option('--std <list>', 'per-channel std divided by after --mean')
     .option('--strict', 'a top-1 flip under uint8/float16 is exit 1, nothing written')
+    .option('--format <format>', 'onnx or tfjs (default: onnx when OUT ends in .onnx, else a TF.js folder)')
     .action(
       wrap(async (opts, args) => (await import('./commands/convert.js')).convertCommand(io, args[0], args[1], opts)),
     );

@@ -3,7 +3,7 @@
  * invocation that failed all its attempts. An SQS queue ARN (standard queues only: Lambda cannot deliver to FIFO) or
  * an S3 bucket, written `s3://bucket` (Lambda writes its records under its own keys, so a prefix cannot be chosen).
  */
-import { bucketNameProblem } from '../remote/s3-bucket-name.js';
+import { bucketNameProblem } from '../lib/s3-bucket-name.js';
 
 export type OnFailureTarget =
   | {

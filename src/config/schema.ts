@@ -1,7 +1,7 @@
 /** A tiny schema walker: every error names the field path and how to fix it (docs/design.md §8). */
 import { configError } from '../lib/errors.js';
-import { BUCKET_RULES_URL, bucketNameProblem } from '../remote/s3-bucket-name.js';
-import { s3UrlHint, s3UrlProblem } from '../remote/s3-url.js';
+import { BUCKET_RULES_URL, bucketNameProblem } from '../lib/s3-bucket-name.js';
+import { s3UrlHint, s3UrlProblem } from '../lib/s3-url.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -65,7 +65,9 @@ export function objectAt(value: unknown, path: string, known: readonly string[])
 export function stringAt(raw: Raw, key: string, path: string, fallback?: string | null): string | null {
   const value = raw[key];
   if (value === undefined) {
-    if (fallback === undefined) throw configError(`${path}.${key} is required`.replace(/^\./, ''), `add "${key}": "…"`);
+    if (fallback === undefined) {
+      throw configError(`${path}.${key} is required`.replace(/^\./, ''), `add "${key}": "…"`);
+    }
     return fallback;
   }
   if (typeof value !== 'string' || value.length === 0)

@@ -11,9 +11,11 @@ import {
   TMP_MAX_MB,
   TMP_MIN_MB,
 } from '../lib/limits.js';
-import type { Backend, Config, FunctionConfig, LayerConfig, ModelConfig, PlanChoice, PruneMode } from '../types.js';
+import type { Config, FunctionConfig, LayerConfig, ModelConfig, PlanChoice, PruneMode } from '../types.js';
 import { CHANNELS, channelCount, type Channels } from '../handler/preprocess.js';
 import { DEFAULT_WARN_AT_PERCENT } from '../report/checks.js';
+import { validateSideload } from './validate-sideload.js';
+import { checkOneTfjsBackend, functionBackend, modelBackend } from './validate-backend.js';
 import { triggerFailureKeys, TRIGGER_FAILURE_KEYS, validateBackfill, validateCost } from './validate-backfill.js';
 import {
   arrayAt,
@@ -50,6 +52,7 @@ const TOP_KEYS = [
   'warnAtPercent',
   'backfill',
   'cost',
+  'sideload',
 ] as const;
 const FUNCTION_KEYS = [
   'name',
@@ -64,7 +67,7 @@ const FUNCTION_KEYS = [
   'alias',
 ];
 const LAYER_KEYS = ['name', 'zip', 'dir', 'arn'];
-const MODEL_KEYS = ['name', 'path', 's3', 'labels', 'input', 'topK', 'threshold', 'tag', 'bundle'];
+const MODEL_KEYS = ['name', 'path', 's3', 'labels', 'input', 'topK', 'threshold', 'tag', 'bundle', 'backend'];
 const LIMIT_KEYS = Object.keys(LAMBDA_LIMITS);
 const LAYER_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
@@ -87,6 +90,8 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
       throw configError(`models[${i}].name "${model.name}" is used twice`, 'give each model a unique name');
     names.add(model.name);
   }
+  const backend = functionBackend(raw);
+  checkOneTfjsBackend(backend, models);
   const colors = raw.colors === undefined ? {} : objectAt(raw.colors, 'colors', ['count']);
   const tags = raw.tags === undefined ? {} : objectAt(raw.tags, 'tags', ['prefix']);
   const artifacts = raw.artifacts === undefined ? {} : objectAt(raw.artifacts, 'artifacts', ['bucket', 'prefix']);
@@ -116,7 +121,7 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
     trigger: validateTrigger(raw.trigger),
     plan: enumAt<PlanChoice>(raw, 'plan', '', ['auto', 'bundle', 'sideload-bundled', 'sideload-s3'], 'auto'),
     prune: enumAt<PruneMode>(raw, 'prune', '', ['off', 'safe', 'trace'], 'safe'),
-    backend: enumAt<Backend>(raw, 'backend', '', ['wasm', 'cpu', 'tensorflow'], 'wasm'),
+    backend,
     allowSecrets: stringArrayAt(raw, 'allowSecrets', '', []),
     maxImageBytes: numberAt(raw, 'maxImageBytes', '', 50 * 1_048_576, [1, Number.MAX_SAFE_INTEGER]),
     limits: limitValues as unknown as Config['limits'],
@@ -124,6 +129,7 @@ export function validateConfig(input: unknown, rootDir: string, configPath: stri
     warnAtPercent: numberAt(raw, 'warnAtPercent', '', DEFAULT_WARN_AT_PERCENT, [1, 100], false),
     backfill: validateBackfill(raw.backfill),
     cost: validateCost(raw.cost),
+    sideload: validateSideload(raw.sideload, findRuntime(fn.runtime)!),
   });
 }
 
@@ -238,6 +244,7 @@ function validateModel(value: unknown, at: string, path: (p: string | null) => s
     threshold: numberAt(raw, 'threshold', at, 0, [0, 1], false),
     tag: stringAt(raw, 'tag', at, name) as string,
     bundle: booleanAt(raw, 'bundle', at, false),
+    backend: modelBackend(raw, at),
   };
 }
 
@@ -286,7 +293,8 @@ function channelStats(input: Raw, at: string): { channels?: Channels; mean?: num
     if (!ok) {
       const what = key === 'std' ? 'numbers > 0' : 'numbers';
       throw configError(
-        `${at}.${key} must be ${count} ${what} (one per ${channels} channel) or a single number, got ${JSON.stringify(value)}`,
+        `${at}.${key} must be ${count} ${what} (one per ${channels} channel) ` +
+          `or a single number, got ${JSON.stringify(value)}`,
         `e.g. "${key}": ${example}`,
       );
     }

@@ -19,7 +19,8 @@ export function bindLayerWeights(layer: Layer, stored: readonly StoredWeight[], 
   const expected = layer.weights;
   if (expected.length !== stored.length) {
     throw inputError(
-      `${label}: layer ${layer.name} (${layer.getClassName()}) has ${stored.length} stored weights, TF.js expects ${expected.length}`,
+      `${label}: layer ${layer.name} (${layer.getClassName()}) ` +
+        `has ${stored.length} stored weights, TF.js expects ${expected.length}`,
       'the model config and weights disagree: save the full model again with model.save()',
     );
   }
@@ -32,7 +33,8 @@ export function bindLayerWeights(layer: Layer, stored: readonly StoredWeight[], 
     const shape = weight.dataset.shape ?? [];
     if (shape.length !== target.shape.length || shape.some((size, axis) => size !== target.shape[axis])) {
       throw inputError(
-        `${label}: weight ${weight.name ?? index} of layer ${layer.name} has shape [${shape}], TF.js expects [${target.shape}]`,
+        `${label}: weight ${weight.name ?? index} of layer ${layer.name} has ` +
+          `shape [${shape}], TF.js expects [${target.shape}]`,
         'the model config and weights disagree: save the full model again with model.save()',
       );
     }

@@ -53,7 +53,8 @@ export async function calibrationInputs(
     const image = imageShape(model.inputs[0].shape);
     if (model.inputs.length !== 1 || !image) {
       throw inputError(
-        `--calibrate needs a model with one image input [batch, height, width, 1 or 3] (this one has ${model.inputs.map((input) => `[${input.shape.join(', ')}]`).join(', ')})`,
+        `--calibrate needs a model with one image input [batch, height, width, 1 or 3] (this one ` +
+          `has ${model.inputs.map((input) => `[${input.shape.join(', ')}]`).join(', ')})`,
         'drop --calibrate: synthetic inputs are used',
       );
     }
@@ -153,7 +154,8 @@ export function syntheticImage(index: number, width: number, height: number, ran
 async function imagesFrom(dir: string, spec: PreprocessSpec, limit: number): Promise<Float32Array[]> {
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     throw inputError(
-      `--calibrate ${dir}: ${error.code === 'ENOENT' ? 'not found' : error.code === 'ENOTDIR' ? 'not a folder' : error.message}`,
+      `--calibrate ${dir}:` +
+        ` ${error.code === 'ENOENT' ? 'not found' : error.code === 'ENOTDIR' ? 'not a folder' : error.message}`,
       'point --calibrate at a folder of images (jpeg, png, webp...)',
     );
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readTensor } from './read-tensor.js';
+import { elementCount, readFloat32Into, readTensor } from './read-tensor.js';
 import type { WeightBinding } from './types.js';
 
 /** mulberry32: a tiny seeded PRNG, so the test input (and so maxAbsDiff) is the same on every run. */
@@ -41,7 +41,19 @@ const weightsByName = (model: tf.LayersModel) => new Map(model.weights.map((weig
 /** Loads the bound float32 weights straight from HDF5 into a built model (the reference for maxAbsDiff). */
 export function loadBoundWeights(model: tf.LayersModel, bindings: readonly WeightBinding[], label: string): void {
   const byName = weightsByName(model);
+  // wasm copies a new tensor into its heap, so one scratch read by slices serves every float tensor (no whole-tensor
+  // temporaries); the cpu backend keeps the array it is given, so it gets a fresh one each
+  const floats = bindings.filter((binding) => binding.dataset.metadata.type === 1);
+  const scratch =
+    tf.getBackend() === 'wasm'
+      ? new Float32Array(floats.reduce((max, binding) => Math.max(max, elementCount(binding.dataset)), 0))
+      : undefined;
   for (const binding of bindings) {
+    if (scratch && binding.dataset.metadata.type === 1) {
+      const values = readFloat32Into(binding.dataset, scratch, label);
+      setWeight(model, byName, binding.name, tf.tensor(values, [...binding.shape], 'float32'));
+      continue;
+    }
     const tensor = readTensor(binding.dataset, label);
     setWeight(model, byName, binding.name, tf.tensor(tensor.values, [...binding.shape], tensor.dtype));
   }

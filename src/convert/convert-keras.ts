@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
 import { fsError, LambdaMlError } from '../lib/errors.js';
-import { assertReplaceable } from './atomic-dir.js';
+import { assertReplaceable } from './assert-replaceable.js';
 import { buildModel, listLayers } from './build-model.js';
 import { loadBoundWeights } from './compare.js';
 import { openKeras } from './open-keras.js';
@@ -48,8 +48,8 @@ export async function convertKeras(
   let createdParent: string | undefined;
   try {
     await tf.ready();
-    const prepared = await prepareSource(source, inPath);
-    const skeleton = await buildModel(prepared.modelConfig, inPath);
+    const prepared = await onCpu(() => prepareSource(source, inPath));
+    const skeleton = await onCpu(() => buildModel(prepared.modelConfig, inPath));
     let written;
     let weights = 0;
     let quantization: QuantizationReport | undefined;
@@ -58,8 +58,12 @@ export async function convertKeras(
       weights = bindings.length;
       let modes: WeightModes;
       if (options.quantize) {
-        loadBoundWeights(skeleton, bindings, inPath);
-        const plan = await planQuantization(skeleton, bindingTensors(bindings, inPath), options, inPath);
+        // the float weights are written by the search itself (one scratch, read by slices); integer ones as stored
+        const tensors = bindingTensors(bindings, inPath);
+        const searched = new Set(tensors.map((tensor) => tensor.name));
+        const others = bindings.filter((binding) => !searched.has(binding.name));
+        loadBoundWeights(skeleton, others, inPath);
+        const plan = await planQuantization(skeleton, tensors, options, inPath);
         quantization = plan.report;
         modes = modesOf(plan.dtypes);
       }
@@ -96,6 +100,23 @@ export async function convertKeras(
     if (temp) await rm(temp, { recursive: true, force: true });
     if (createdParent) await rm(createdParent, { recursive: true, force: true });
     await source.close();
+  }
+}
+
+/**
+ * Builds models on the cpu backend: their zero-initialised weights are then untouched JS arrays (no memory until
+ * written) rather than the whole model of zeros written into the wasm heap, which never shrinks and would fragment as
+ * the search writes the real weights in (docs/performance.md, "Keras conversion"). The search's writes are wasm
+ * tensors.
+ */
+async function onCpu<T>(build: () => Promise<T>): Promise<T> {
+  const active = tf.getBackend();
+  if (active === 'cpu') return build();
+  await tf.setBackend('cpu');
+  try {
+    return await build();
+  } finally {
+    await tf.setBackend(active);
   }
 }
 

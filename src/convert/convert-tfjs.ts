@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
 import { inputError } from '../lib/errors.js';
-import { assertReplaceable } from './atomic-dir.js';
+import { assertReplaceable } from './assert-replaceable.js';
 import { modesOf, planQuantization, type QuantizeOptions } from './quantize-check.js';
 import type { SearchTensor } from './quantize-auto.js';
 import { memoryTensor } from './tensor-source.js';
@@ -21,7 +21,7 @@ export interface TfjsConvertReport {
   readonly bytesAfter: number;
   readonly quantize: QuantizeOptions['quantize'];
   readonly maxAbsDiff: number;
-  readonly quantization: import('./quantize-check.js').QuantizationReport;
+  readonly quantization: import('./quantize-report.js').QuantizationReport;
   readonly outDir: string;
   readonly files: readonly string[];
 }

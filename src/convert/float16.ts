@@ -27,9 +27,9 @@ export function floatToHalfBits(value: number): number {
   return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
-/** Encodes float32 values as float16 bits. */
-export function floatToHalf(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
+/** Encodes float32 values as float16 bits, into `into` (at least as long) when given. */
+export function floatToHalf(values: Float32Array, into?: Uint16Array): Uint16Array {
+  const out = into ? into.subarray(0, values.length) : new Uint16Array(values.length);
   for (let index = 0; index < values.length; index++) out[index] = floatToHalfBits(values[index]);
   return out;
 }

@@ -70,14 +70,32 @@ type H5wasm = typeof import('h5wasm/node').default;
 let loading: Promise<H5wasm> | undefined;
 let h5wasm: H5wasm;
 
+/** The part of h5wasm's emscripten module its own `Dataset.slice` reads with (hdf5_util_helpers.d.ts). */
+export interface H5Module {
+  readonly HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  get_dataset_data(
+    fileId: bigint,
+    path: string,
+    count: bigint[],
+    offset: bigint[],
+    strides: bigint[],
+    pointer: bigint,
+  ): number;
+}
+let module: H5Module | undefined;
+
+/** h5wasm's module once h5Ready() resolved (for reads into a reused buffer), else undefined. */
+export const h5Module = () => module;
+
 /**
  * Loads and initialises h5wasm on first use: its 4 MB module (wasm inlined) is slow to import, so commands
  * that never touch a Keras file should not pay for it.
  */
 export async function h5Ready(): Promise<H5wasm> {
-  loading ??= import('h5wasm/node').then(async (module) => {
-    await module.default.ready;
-    h5wasm = module.default;
+  loading ??= import('h5wasm/node').then(async (imported) => {
+    module = (await imported.default.ready) as unknown as H5Module;
+    h5wasm = imported.default;
     return h5wasm;
   });
   return loading;

@@ -16,7 +16,8 @@ export interface KerasArchive {
 }
 
 const NOT_KERAS_HINT =
-  'a .keras file is a zip of config.json, metadata.json and model.weights.h5 written by model.save("x.keras"); save it again';
+  'a .keras file is a zip of config.json, metadata.json and ' +
+  'model.weights.h5 written by model.save("x.keras"); save it again';
 
 /** Opens a `.keras` zip: reads config.json and metadata.json into memory and leaves the weights for streaming. */
 export async function openKerasArchive(path: string, label = path): Promise<KerasArchive> {

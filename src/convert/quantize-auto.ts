@@ -3,7 +3,6 @@
  * uint8, float16 or float32 so that on calibration inputs no top-1 class changes and the largest output difference
  * stays within `maxDiff`. Forward passes are batched and bounded (see `searchDtypes`).
  */
-import * as tf from '@tensorflow/tfjs';
 import { floatToHalfBits, halfToFloat } from './float16.js';
 import { uint8Grid } from './quantize.js';
 
@@ -11,12 +10,12 @@ export type TensorDtype = 'uint8' | 'float16' | 'float32';
 
 /**
  * A float weight tensor of a built model, by its TF.js name; `read` gives its float32 values again (from disk or
- * memory).
+ * memory), into `out` when given and it needs a copy (the result is only valid until the next read into `out`).
  */
 export interface SearchTensor {
   readonly name: string;
   readonly count: number;
-  readonly read: () => Float32Array;
+  readonly read: (out?: Float32Array) => Float32Array;
 }
 
 /** How a quantised model's outputs differ from float32's on the calibration batch. */
@@ -57,99 +56,18 @@ export function decodedAs(values: Float32Array, dtype: TensorDtype, out?: Float3
   return target;
 }
 
-const argmaxRows = (values: Float32Array, width: number) => {
-  const rows = values.length / width;
-  const out = new Int32Array(rows);
-  for (let row = 0; row < rows; row++) {
-    let best = 0;
-    for (let col = 1; col < width; col++) if (values[row * width + col] > values[row * width + best]) best = col;
-    out[row] = best;
-  }
-  return out;
-};
-
-/** Runs the model on a fixed batch with weights swapped per tensor; compares each pass with the float32 one. */
-export class Evaluator {
-  passes = 0;
-  private readonly variables: Map<string, tf.LayerVariable>;
-  private readonly current = new Map<string, TensorDtype>();
-  /** Decoded values of the tensor being changed: sized for the largest, reused for all. */
-  private readonly scratch: Float32Array;
-  private reference: { values: Float32Array; width: number; top: Int32Array }[] = [];
-
-  private readonly model: tf.LayersModel;
-  private readonly inputs: tf.Tensor[];
-  private readonly tensors: readonly SearchTensor[];
-
-  constructor(model: tf.LayersModel, inputs: tf.Tensor[], tensors: readonly SearchTensor[]) {
-    this.model = model;
-    this.inputs = inputs;
-    this.tensors = tensors;
-    this.variables = new Map(model.weights.map((weight) => [weight.originalName, weight]));
-    for (const tensor of tensors) this.current.set(tensor.name, 'float32');
-    this.scratch = new Float32Array(tensors.reduce((max, tensor) => Math.max(max, tensor.count), 0));
-  }
-
-  /** The float32 pass every verdict compares with; the model must hold its float32 weights. */
-  start(): void {
-    this.reference = this.run().map(({ values, width }) => ({ values, width, top: argmaxRows(values, width) }));
-  }
-
-  /** Sets every tensor to its dtype in `dtypes` (float32 when absent), writing only the tensors that change. */
-  apply(dtypes: ReadonlyMap<string, TensorDtype>): void {
-    for (const tensor of this.tensors) {
-      const dtype = dtypes.get(tensor.name) ?? 'float32';
-      if (this.current.get(tensor.name) === dtype) continue;
-      const variable = this.variables.get(tensor.name);
-      if (!variable) throw new Error(`quantize: no weight ${tensor.name} in the built model`);
-      // write() assigns in place (the old values are freed at once); the new tensor's data moves into the variable
-      // the scratch only on wasm, which copies into its heap: the cpu backend keeps the array it is given
-      const scratch = tf.getBackend() === 'wasm' ? this.scratch : undefined;
-      const value = tf.tensor(decodedAs(tensor.read(), dtype, scratch), variable.shape as number[], 'float32');
-      variable.write(value);
-      value.dispose();
-      this.current.set(tensor.name, dtype);
-    }
-  }
-
-  /** One batched forward pass with `dtypes` applied, compared with the reference. */
-  verdict(dtypes: ReadonlyMap<string, TensorDtype>): Verdict {
-    this.apply(dtypes);
-    const outputs = this.run();
-    let maxDiff = 0;
-    let flips = 0;
-    outputs.forEach(({ values, width }, index) => {
-      const reference = this.reference[index];
-      for (let i = 0; i < values.length; i++) {
-        const diff = Math.abs(values[i] - reference.values[i]);
-        // NaN (a float16 overflow, say) is the worst difference, not an ignored one
-        maxDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : Math.max(maxDiff, diff);
-      }
-      if (width > 1)
-        argmaxRows(values, width).forEach((top, row) => {
-          if (top !== reference.top[row]) flips++;
-        });
-    });
-    return { maxDiff, flips, inputs: this.inputs[0]?.shape[0] ?? 0 };
-  }
-
-  private run(): { values: Float32Array; width: number }[] {
-    this.passes++;
-    return tf.tidy(() => {
-      const outputs = [this.model.predict(this.inputs)].flat() as tf.Tensor[];
-      return outputs.map((output) => ({
-        values: output.dataSync() as Float32Array,
-        width: output.shape[output.shape.length - 1] ?? 1,
-      }));
-    });
-  }
+/** What the search needs of the calibration passes (evaluator.ts). */
+export interface PassRunner {
+  readonly passes: number;
+  /** One forward pass with `dtypes` (float32 when absent), compared with the float32 reference. */
+  verdict(dtypes: ReadonlyMap<string, TensorDtype>): Verdict;
 }
 
 const passes = (verdict: Verdict, maxDiff: number) => verdict.flips === 0 && verdict.maxDiff <= maxDiff;
 
 /** Every tensor at one dtype: what `--quantize uint8|float16` write, checked in one pass. */
 export function checkFixed(
-  evaluator: Evaluator,
+  evaluator: PassRunner,
   tensors: readonly SearchTensor[],
   dtype: 'uint8' | 'float16',
 ): QuantPlan {
@@ -160,15 +78,16 @@ export function checkFixed(
 
 /**
  * The greedy search, O(k log n) passes for k tensors that uint8 alone breaks among n:
- * 1. group testing at uint8, biggest tensors first: a group that keeps the bound goes to uint8 as a whole,
- *    one that breaks it is split in two (by bytes) until the tensors that break it alone are found;
+ * 1. group testing at uint8 in model order: a group that keeps the bound goes to uint8 as a whole, one that breaks it
+ *    is split in two runs of about equal bytes until the tensors that break it alone are found (a pass on a later run
+ *    starts at its first layer);
  * 2. those at float16 next to the uint8 ones are checked in one pass: usually the answer;
  * 3. else each of them is tried alone at float16 (else kept float32) and the combination is checked; while it
  * fails, the uint8 tensors with the largest measured drift (then the float16 ones) are backed off one step, in batches
  * doubling in size (1, 2, 4...), so this ends in O(log n) passes.
  * All float32 is the reference itself, so the search always ends with a passing plan.
  */
-export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTensor[], maxDiff: number): QuantPlan {
+export function searchDtypes(evaluator: PassRunner, tensors: readonly SearchTensor[], maxDiff: number): QuantPlan {
   const sorted = [...tensors].sort((a, b) => b.count - a.count);
   const dtypes = new Map<string, TensorDtype>();
   const drift = new Map<string, number>();
@@ -196,7 +115,7 @@ export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTenso
   const all = alone(sorted, 'uint8');
   if (passes(all, maxDiff))
     return { dtypes: new Map(sorted.map((tensor) => [tensor.name, 'uint8'])), verdict: all, passes: evaluator.passes };
-  const [first, second] = splitByBytes(sorted);
+  const [first, second] = splitByBytes(tensors);
   bisect(first);
   bisect(second);
   if (bad.length > 0) {
@@ -228,22 +147,16 @@ export function searchDtypes(evaluator: Evaluator, tensors: readonly SearchTenso
   return { dtypes, verdict, passes: evaluator.passes };
 }
 
-/** Splits tensors (sorted biggest first) into two groups of about equal bytes, alternating so both keep big ones. */
+/**
+ * Splits tensors (in model order) into a first and a second run of about equal bytes: a pass that changes only the
+ * second run starts where it does, from the float32 activations cached there (evaluator.ts).
+ */
 function splitByBytes(group: readonly SearchTensor[]): [SearchTensor[], SearchTensor[]] {
-  const left: SearchTensor[] = [];
-  const right: SearchTensor[] = [];
-  let leftCount = 0;
-  let rightCount = 0;
-  for (const tensor of group) {
-    if (leftCount <= rightCount) {
-      left.push(tensor);
-      leftCount += tensor.count;
-    } else {
-      right.push(tensor);
-      rightCount += tensor.count;
-    }
-  }
-  return [left, right];
+  const total = group.reduce((sum, tensor) => sum + tensor.count, 0);
+  let cut = 1;
+  let bytes = group[0]?.count ?? 0;
+  while (cut < group.length - 1 && bytes + group[cut].count / 2 <= total / 2) bytes += group[cut++].count;
+  return [group.slice(0, cut), group.slice(cut)];
 }
 
 /** Counts by dtype and the largest tensors, for the report. */

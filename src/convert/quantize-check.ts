@@ -5,18 +5,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { LambdaMlError } from '../lib/errors.js';
 import { batchLimits, calibrationInputs, type CalibrationSpec } from './calibrate.js';
-import { elementCount, readTensor } from './read-tensor.js';
+import { elementCount, readFloat32Into, readTensor } from './read-tensor.js';
 import type { WeightBinding } from './types.js';
-import {
-  checkFixed,
-  Evaluator,
-  searchDtypes,
-  summarise,
-  type SearchTensor,
-  type TensorDtype,
-} from './quantize-auto.js';
+import { Evaluator } from './evaluator.js';
+import { checkFixed, searchDtypes, summarise, type SearchTensor, type TensorDtype } from './quantize-auto.js';
+import type { QuantizationReport, QuantizeChoice } from './quantize-report.js';
 
-export type QuantizeChoice = 'uint8' | 'float16' | 'auto';
+// The report's shape lives in quantize-report.ts (types.ts carries one): re-exported for the callers.
+export type { QuantizationReport, QuantizeChoice } from './quantize-report.js';
 
 /** Quantisation options shared by both inputs of `convert` (Keras files and TF.js folders). */
 export interface QuantizeOptions {
@@ -33,25 +29,9 @@ export interface QuantizeOptions {
 
 export const DEFAULT_MAX_DIFF = 0.02;
 
-/** What the report says about quantisation. */
-export interface QuantizationReport {
-  readonly mode: QuantizeChoice;
-  readonly calibration: 'images' | 'synthetic';
-  readonly inputs: number;
-  readonly threshold: number;
-  readonly maxAbsDiff: number;
-  /** Calibration inputs whose top-1 class differs from float32's. */
-  readonly flips: number;
-  readonly passes: number;
-  readonly ms: number;
-  readonly counts: Record<TensorDtype, number>;
-  readonly largest: readonly { name: string; params: number; dtype: TensorDtype }[];
-  readonly warnings: readonly string[];
-}
-
 /**
- * Plans the dtypes for a model holding its float32 weights (the caller disposes it). Throws exit 1 when `strict`
- * and a fixed mode flips a top-1.
+ * Plans the dtypes for a built model (the caller disposes it): the search writes `tensors` into it itself, so only
+ * weights that are not among them need to be loaded first. Throws exit 1 when `strict` and a fixed mode flips a top-1.
  */
 export async function planQuantization(
   model: tf.LayersModel,
@@ -69,15 +49,19 @@ export async function planQuantization(
     options.calibrate,
     batchLimits(params),
   );
+  let evaluator: Evaluator | undefined;
   try {
-    const evaluator = new Evaluator(model, calibration.inputs, tensors);
+    evaluator = new Evaluator(model, calibration.inputs, tensors);
     evaluator.start();
     const plan = mode === 'auto' ? searchDtypes(evaluator, tensors, threshold) : checkFixed(evaluator, tensors, mode);
     const { counts, largest } = summarise(plan, tensors);
     const warnings: string[] = [];
     const { flips, maxDiff } = plan.verdict;
     if (mode !== 'auto' && flips > 0) {
-      const what = `--quantize ${mode} changes the top-1 class of ${flips} of ${calibration.count} ${calibration.source} calibration inputs (largest output difference ${maxDiff.toFixed(3)})`;
+      const what =
+        `--quantize ${mode} changes the top-1 class of ${flips} ` +
+        `of ${calibration.count} ${calibration.source} calibration inputs (largest output ` +
+        `difference ${maxDiff.toFixed(3)})`;
       if (options.strict)
         throw new LambdaMlError(
           'over-budget',
@@ -103,6 +87,7 @@ export async function planQuantization(
       },
     };
   } finally {
+    evaluator?.dispose();
     tf.dispose(calibration.inputs);
   }
 }
@@ -114,7 +99,8 @@ export function bindingTensors(bindings: readonly WeightBinding[], label: string
     .map((binding) => ({
       name: binding.name,
       count: elementCount(binding.dataset),
-      read: () => readTensor(binding.dataset, label).values as Float32Array,
+      read: (out?: Float32Array) =>
+        out ? readFloat32Into(binding.dataset, out, label) : (readTensor(binding.dataset, label).values as Float32Array),
     }));
 }
 

@@ -1,5 +1,6 @@
 import { inputError } from '../lib/errors.js';
 import { halfToFloat } from './float16.js';
+import { h5Module } from './h5-file.js';
 import type { TensorSource } from './tensor-source.js';
 
 /** Values of one weight in the dtypes TF.js stores. */
@@ -78,4 +79,55 @@ export function* float32Slices(dataset: TensorSource, sliceBytes = 4_194_304): G
   for (let start = 0; start < shape[0]; start += rows) {
     yield dataset.slice([[start, Math.min(shape[0], start + rows)]]) as Float32Array;
   }
+}
+
+/** Bytes of one slice read from HDF5 (TF.js's shard size: few reads, little memory). */
+const SLICE_BYTES = 4_194_304;
+let h5Buffer: number | undefined;
+let jsBuffer: Float32Array | undefined;
+
+/**
+ * Yields a float32 weight (any float width on disk) in slices of about 4 MiB along its first axis, each valid only
+ * until the next one is asked for. An h5wasm dataset is read as its `Dataset.slice` reads it, minus the copy that
+ * returns (a 4 MiB garbage array per slice, which V8 collects late): into one buffer in h5wasm's heap, copied into
+ * one JS buffer, both reused for every slice of every tensor.
+ */
+export function* float32SlicesReused(dataset: TensorSource, label: string): Generator<Float32Array> {
+  const total = elementCount(dataset);
+  if (!isPlainFloat32(dataset)) {
+    yield readTensor(dataset, label).values as Float32Array;
+    return;
+  }
+  const h5 = h5Module();
+  const shape = dataset.shape ?? [];
+  const fileId = (dataset as { file_id?: unknown }).file_id;
+  const row = shape.length > 0 && total > 0 ? total / shape[0] : 0;
+  if (!h5 || typeof fileId !== 'bigint' || row === 0 || row * 4 > SLICE_BYTES) {
+    yield* float32Slices(dataset);
+    return;
+  }
+  const rows = Math.floor(SLICE_BYTES / 4 / row);
+  h5Buffer ??= h5._malloc(SLICE_BYTES);
+  jsBuffer ??= new Float32Array(SLICE_BYTES / 4);
+  for (let start = 0; start < shape[0]; start += rows) {
+    const count = Math.min(rows, shape[0] - start);
+    const counts = shape.map((size, axis) => BigInt(axis === 0 ? count : size));
+    const offsets = shape.map((_, axis) => BigInt(axis === 0 ? start : 0));
+    h5.get_dataset_data(fileId, dataset.path, counts, offsets, counts.map(() => 1n), BigInt(h5Buffer));
+    // a fresh view each time: the heap's buffer changes when it grows
+    const slice = jsBuffer.subarray(0, count * row);
+    slice.set(new Float32Array(h5.HEAPU8.buffer, h5Buffer, count * row));
+    yield slice;
+  }
+}
+
+/** Reads a float weight into `out` (at least its element count) by slices; returns the filled part. */
+export function readFloat32Into(dataset: TensorSource, out: Float32Array, label: string): Float32Array {
+  const target = out.subarray(0, elementCount(dataset));
+  let offset = 0;
+  for (const slice of float32SlicesReused(dataset, label)) {
+    target.set(slice, offset);
+    offset += slice.length;
+  }
+  return target;
 }

@@ -54,7 +54,7 @@ export interface ConvertReport {
   readonly bytesAfter: number;
   readonly quantize: 'uint8' | 'float16' | 'auto' | undefined;
   /** What each tensor got, checked on calibration inputs (quantize-check.ts); absent without --quantize. */
-  readonly quantization?: import('./quantize-check.js').QuantizationReport;
+  readonly quantization?: import('./quantize-report.js').QuantizationReport;
   /**
    * Largest absolute output difference between the float32 and the quantised model on the calibration inputs (0 when
    * not quantised).

@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../lib/errors.js';
-import { quantize as encode, type Quantization, type QuantizeMode } from './quantize.js';
-import { elementCount, float32Slices, isPlainFloat32, readTensor, storedBytes } from './read-tensor.js';
-import { createShardWriter, shardNames } from './shard-writer.js';
+import { floatToHalf } from './float16.js';
+import { gridOf, uint8Codes, widenRange, type Quantization, type QuantizeMode } from './quantize.js';
+import { elementCount, float32SlicesReused, isPlainFloat32, readTensor, storedBytes } from './read-tensor.js';
+import { createShardWriter, shardNames, type ShardWriter } from './shard-writer.js';
 import type { KerasSource, WeightBinding } from './types.js';
 
 /** A `weightsManifest` weight entry. */
@@ -57,21 +58,16 @@ export async function writeTfjsModel(
       const mode = modeFor(modes, binding);
       bytesBefore += storedBytes(binding.dataset);
       params += elementCount(binding.dataset);
-      if (!mode && isPlainFloat32(binding.dataset)) {
-        for (const slice of float32Slices(binding.dataset))
-          await writer.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength));
-        weights.push({ name: binding.name, shape: [...binding.shape], dtype: 'float32' });
+      const isFloat = binding.dataset.metadata.type === 1;
+      if (isFloat && (mode || isPlainFloat32(binding.dataset))) {
+        const entry: ManifestWeight = { name: binding.name, shape: [...binding.shape], dtype: 'float32' };
+        entry.quantization = await writeFloat(writer, binding, mode, label);
+        weights.push(entry);
         continue;
       }
       const tensor = readTensor(binding.dataset, label);
       const entry: ManifestWeight = { name: binding.name, shape: [...binding.shape], dtype: tensor.dtype };
-      if (tensor.dtype === 'float32' && mode) {
-        const encoded = encode(tensor.values, mode);
-        entry.quantization = encoded.quantization;
-        await writer.write(encoded.bytes);
-      } else {
-        await writer.write(new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
-      }
+      await writer.write(new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
       weights.push(entry);
     }
   } finally {
@@ -94,4 +90,40 @@ export async function writeTfjsModel(
     );
   }
   return { bytesBefore, bytesAfter: total, params, files: ['model.json', ...paths] };
+}
+
+let codes = new Uint8Array(0);
+let halves = new Uint16Array(0);
+
+/**
+ * Writes one float weight by slices (float32 as read, or encoded), buffers reused: memory stays at a few MiB however
+ * large the tensor. uint8 reads it twice: its grid is that of all its values.
+ */
+async function writeFloat(
+  writer: ShardWriter,
+  binding: WeightBinding,
+  mode: QuantizeMode | undefined,
+  label: string,
+): Promise<Quantization | undefined> {
+  const slices = () => float32SlicesReused(binding.dataset, label);
+  if (!mode) {
+    for (const slice of slices()) await writer.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength));
+    return undefined;
+  }
+  if (mode === 'float16') {
+    for (const slice of slices()) {
+      if (halves.length < slice.length) halves = new Uint16Array(slice.length);
+      const half = floatToHalf(slice, halves);
+      await writer.write(new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
+    }
+    return { dtype: 'float16' };
+  }
+  const range = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+  for (const slice of slices()) widenRange(range, slice);
+  const grid = gridOf(range);
+  for (const slice of slices()) {
+    if (codes.length < slice.length) codes = new Uint8Array(slice.length);
+    await writer.write(uint8Codes(slice, grid, codes));
+  }
+  return { dtype: 'uint8', ...grid };
 }

@@ -4,31 +4,10 @@
  */
 import data from './prices.json' with { type: 'json' };
 import { configError } from '../lib/errors.js';
-import type { Architecture } from '../types.js';
+import type { PriceTable } from '../types.js';
 
-export interface LambdaPrice {
-  readonly perGbSecond: number;
-  readonly perMillionRequests: number;
-}
-export interface PriceTable {
-  readonly region: string;
-  readonly currency: string;
-  readonly lambda: { readonly source: string; readonly read: string } & Readonly<Record<Architecture, LambdaPrice>>;
-  readonly batchOperations: {
-    readonly source: string;
-    readonly read: string;
-    readonly perJob: number;
-    readonly perMillionObjectOperations: number;
-    readonly perMillionObjectsListed: number;
-  };
-  readonly s3Requests: {
-    readonly source: string;
-    readonly read: string;
-    readonly perThousandGet: number;
-    readonly perThousandPut: number;
-    readonly perThousandList: number;
-  };
-}
+// The shapes live in types.ts (Config carries a PriceTable); re-exported for the cost modules.
+export type { LambdaPrice, PriceTable } from '../types.js';
 
 const strip = ({ $comment: _c, ...rest }: typeof data) => rest;
 

@@ -1,7 +1,7 @@
 /** The call recorder every deploy step goes through: reads run, writes run or (dry run) are only listed. */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { isMissingCredentials, isUpdateInProgress } from './errors.js';
+import { isMissingCredentials, isUpdateInProgress } from '../remote/aws-errors.js';
 
 /** One AWS call deploy made (or, in a dry run, would make), with its key parameters. */
 export interface DeployCall {

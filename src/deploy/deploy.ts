@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import type { Manifest } from '../types.js';
 import { awsError, inputError, LambdaMlError } from '../lib/errors.js';
 import { ZIP_DIRECT_BYTES } from '../lib/limits.js';
-import { joinKey, parseS3Url } from '../remote/s3-url.js';
+import { joinKey, parseS3Url } from '../lib/s3-url.js';
 import { makeContext, type DeployCall, type DeployProgress, type WaitOptions } from './context.js';
 import { desiredFunction } from './desired.js';
-import { describeAwsError, isNotFound } from './errors.js';
+import { describeAwsError, isNotFound } from '../remote/aws-errors.js';
 import { createFunction, publishAndAlias, updateCode, updateConfiguration, type CodeSource } from './function-steps.js';
 import { checkRuntime, isUpdateBlocked } from './runtime-gate.js';
 import { configureOnFailure } from './on-failure.js';
@@ -87,7 +87,7 @@ function plannedUploads(
     depsUrl =
       manifest.runtime.sideload?.s3 ??
       deps.s3 ??
-      `s3://${needBucket('deps.zip')}/${joinKey(prefix, `${fn}/deps-${deps.sha256}.zip`)}`;
+      `s3://${needBucket(deps.file)}/${joinKey(prefix, `${fn}/deps-${deps.sha256}.${deps.format ?? 'zip'}`)}`;
     const loc = parseS3Url(depsUrl);
     items.push({
       file: join(outDir, deps.file),

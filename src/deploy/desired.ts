@@ -1,5 +1,7 @@
 /** What the function should look like, from the manifest, and how a deployed configuration differs from it. */
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
+import { TMP_DEFAULT_MB } from '../lib/limits.js';
+import { recordFor } from '../runtimes/registry.js';
 import { findRuntime } from '../runtimes/table.js';
 import type { Manifest } from '../types.js';
 
@@ -20,7 +22,8 @@ export interface DesiredFunction {
 
 /** Default handler: the emitted Node classifier is `index.handler`; Python users name their own. */
 export function defaultHandler(runtime: string): string | null {
-  return findRuntime(runtime)?.language === 'node' ? 'index.handler' : null;
+  const row = findRuntime(runtime);
+  return row ? recordFor(row).defaultHandler : null;
 }
 
 /** Builds the desired function from the manifest and the extra environment deploy adds. */
@@ -54,7 +57,7 @@ export function configChanges(current: FunctionConfiguration, desired: DesiredFu
   if (desired.role !== null && current.Role !== desired.role) changes.Role = desired.role;
   if (current.MemorySize !== desired.memoryMb) changes.MemorySize = desired.memoryMb;
   if (current.Timeout !== desired.timeoutS) changes.Timeout = desired.timeoutS;
-  if ((current.EphemeralStorage?.Size ?? 512) !== desired.ephemeralStorageMb)
+  if ((current.EphemeralStorage?.Size ?? TMP_DEFAULT_MB) !== desired.ephemeralStorageMb)
     changes.EphemeralStorage = { Size: desired.ephemeralStorageMb };
   const layers = (current.Layers ?? []).map((layer) => layer.Arn);
   if (layers.length !== desired.layers.length || layers.some((arn, i) => arn !== desired.layers[i]))

@@ -13,7 +13,7 @@ import { parseOnFailure } from '../config/on-failure.js';
 import { inputError } from '../lib/errors.js';
 import type { TriggerConfig } from '../types.js';
 import type { DeployContext } from './context.js';
-import { isNotFound } from './errors.js';
+import { isNotFound } from '../remote/aws-errors.js';
 
 /** What deploy asks for, or null when the trigger has no on-failure destination. */
 export function desiredEventInvokeConfig(trigger: TriggerConfig) {

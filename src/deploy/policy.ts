@@ -1,7 +1,7 @@
 /** `lambda-ml policy`: the least-privilege IAM policy the function's execution role needs. */
 import type { Config, Manifest } from '../types.js';
 import { parseOnFailure } from '../config/on-failure.js';
-import { joinKey, parseS3Url } from '../remote/s3-url.js';
+import { joinKey, parseS3Url } from '../lib/s3-url.js';
 
 export interface IamStatement {
   readonly Sid: string;

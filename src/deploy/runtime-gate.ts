@@ -4,13 +4,13 @@
  * (https://docs.aws.amazon.com/lambda/latest/dg/runtime-support-policy.html). The dates are in runtimes/table.ts.
  */
 import { configError } from '../lib/errors.js';
-import { creatableRuntimes, deprecationNote, findRuntime, runtimeStatus } from '../runtimes/table.js';
+import { creatableLike, deprecationNote, findRuntime, runtimeStatus } from '../runtimes/table.js';
 
 /** Throws a config error when AWS would refuse the runtime; returns the deprecation warning, if any. */
 export function checkRuntime(runtimeId: string, functionName: string, exists: boolean, now: Date): string | null {
   const runtime = findRuntime(runtimeId);
   const creatable = () =>
-    creatableRuntimes(runtime?.language, now)
+    creatableLike(runtime, now)
       .map((r) => r.id)
       .join(', ');
   if (!runtime) {

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Manifest } from '../types.js';
 import type { DeployContext } from './context.js';
-import { errorName, isNotFound } from './errors.js';
+import { errorName, isNotFound } from '../remote/aws-errors.js';
 
 type Trigger = NonNullable<Manifest['trigger']>;
 

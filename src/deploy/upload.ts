@@ -9,7 +9,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { DeployContext } from './context.js';
-import { isNotFound } from './errors.js';
+import { isNotFound } from '../remote/aws-errors.js';
 
 /** One file to put in S3. */
 export interface UploadItem {

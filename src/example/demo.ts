@@ -75,7 +75,10 @@ async function demoPhotos(images?: string): Promise<{ key: string; body: Buffer 
     .toBuffer();
   const sunset = await sharp(
     Buffer.from(
-      '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240"><defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#ff8c00"/><stop offset="1" stop-color="#8b0000"/></linearGradient></defs><rect width="320" height="240" fill="url(#g)"/><circle cx="160" cy="150" r="40" fill="#ffd700"/></svg>',
+      '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240"><defs><linearGradient id="g" ' +
+        'x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#ff8c00"/><stop offset="1" ' +
+        'stop-color="#8b0000"/></linearGradient></defs><rect width="320" height="240" ' +
+        'fill="url(#g)"/><circle cx="160" cy="150" r="40" fill="#ffd700"/></svg>',
     ),
   )
     .png()

@@ -28,7 +28,8 @@ export async function ensureNodeExample(log: (line: string) => void = () => {}):
       });
     } catch (error) {
       throw inputError(
-        `npm ci in ${NODE_EXAMPLE} failed: ${((error as { stderr?: string }).stderr ?? String(error)).trim().split('\n').pop()}`,
+        `npm ci in ${NODE_EXAMPLE} ` +
+          `failed: ${((error as { stderr?: string }).stderr ?? String(error)).trim().split('\n').pop()}`,
         'check your network access to the npm registry and run it by hand',
         error,
       );

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isAlive } from '../lib/atomic-dir.js';
 
 const TEMP_PREFIX = '.tmp-';
 // Lambda's longest timeout: a temp folder older than this cannot belong to a live invocation.
@@ -53,19 +54,6 @@ export async function atomicDir(final: string, fill: (tempDir: string) => Promis
   } finally {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     ours.delete(temp);
-  }
-}
-
-/**
- * Whether a process id is running (EPERM: it exists but is not ours). src/lib has the CLI side's copy: this module
- * ships alone.
- */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -10,7 +10,7 @@ import { batchResponse, parseEvent, type BatchResponse } from './event.js';
 import type { Sharp } from './image.js';
 import { metricsLine } from './metrics.js';
 import { modelsHash } from './models-hash.js';
-import { getModel, type LoadedModel } from './models.js';
+import { getModel, type LoadedModel, type ModelFiles } from './models.js';
 import { processRecord, type RecordResult } from './process-record.js';
 import type { RequireFrom } from './require-from.js';
 import type { S3Ops } from './s3.js';
@@ -29,12 +29,14 @@ export interface HandlerDeps {
   readonly tf: Tf;
   readonly sharp: Sharp;
   readonly s3: S3Ops;
-  readonly require: RequireFrom; // resolves @tensorflow/tfjs-backend-wasm (and tfjs-node) for the backend
+  readonly require: RequireFrom; // resolves @tensorflow/tfjs-node for the tensorflow backend
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (line: Record<string, unknown>) => void;
   /** Where the per-invocation EMF metrics line goes (metrics.ts): by default stdout when `log` is, else nowhere. */
   readonly metrics?: ((line: Record<string, unknown>) => void) | null;
   readonly coldStart?: Record<string, unknown>; // bootstrap timings (sideload extract...), logged with the first record
+  /** Model fetches started at the beginning of the cold start (models.ts startModelFetches), by model name. */
+  readonly prefetched?: ReadonlyMap<string, Promise<ModelFiles>>;
 }
 
 /** What an S3-notification invocation returns. */
@@ -51,6 +53,24 @@ export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise
 
 const defaultLog = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
+/**
+ * When each step of the cold start began and ended, in ms since the process started: the bootstrap's (depsStart,
+ * depsEnd), the backend's, and each model's fetch, so the log shows what overlapped.
+ */
+function coldStartTimeline(
+  bootstrap: unknown,
+  steps: Record<string, number>,
+  models: readonly LoadedModel[],
+): Record<string, unknown> {
+  const fetched = models.filter((m) => m.timings.fetchStart !== undefined);
+  return {
+    ...(bootstrap && typeof bootstrap === 'object' ? bootstrap : {}),
+    ...steps,
+    modelFetchStart: Object.fromEntries(fetched.map((m) => [m.spec.name, m.timings.fetchStart])),
+    modelFetchEnd: Object.fromEntries(fetched.map((m) => [m.spec.name, m.timings.fetchEnd])),
+  };
+}
+
 /** Builds the handler. Backend and models load on the first invocation and stay loaded for warm ones. */
 export function createHandler(deps: HandlerDeps): LambdaHandler {
   const log = deps.log ?? defaultLog;
@@ -59,16 +79,27 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
   const functionName = (deps.env ?? process.env).AWS_LAMBDA_FUNCTION_NAME ?? 'unknown';
   let init: Promise<{ models: LoadedModel[]; backend: BackendChoice; ms: number }> | null = null;
   let pendingColdStart: Record<string, unknown> | null = { ...deps.coldStart };
+  // Each prefetch is used once: a failed initialisation fetches again on the next invocation.
+  const prefetched = new Map(deps.prefetched ?? []);
+  const timeline: Record<string, number> = {}; // ms since the process started
 
   const initialise = async () => {
     const t0 = performance.now();
+    timeline.backendStart = Math.round(t0);
     const backend = await selectBackend(deps.tf, deps.require, deps.config.backend);
+    timeline.backendEnd = Math.round(performance.now());
     for (const warning of backend.warnings) log({ level: 'warn', msg: warning });
     const get = (bucket: string, key: string) => deps.s3.get(bucket, key, null);
     const opts = { taskRoot: deps.taskRoot, tmpDir: deps.tmpDir, get, env: deps.env };
     const models: LoadedModel[] = [];
-    // One at a time: loading converts weights to float32, and peak memory matters more than a few ms.
-    for (const spec of deps.config.models) models.push(await getModel(deps.tf, spec, opts));
+    // One at a time: loading converts weights to float32, and peak memory matters more than a few ms. Their
+    // downloads all started with the cold start (prefetched), so they overlap the deps extraction and the backend.
+    for (const spec of deps.config.models) {
+      const files = prefetched.get(spec.name);
+      prefetched.delete(spec.name);
+      models.push(await getModel(backend.tf, spec, { ...opts, prefetched: files }));
+    }
+    timeline.modelsLoaded = Math.round(performance.now());
     return { models, backend, ms: Math.round(performance.now() - t0) };
   };
 
@@ -86,7 +117,7 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     const skipCurrent = parsed.kind === 'batch' && parsed.userArguments.reclassify !== 'all';
     const recordDeps = {
       config: deps.config,
-      tf: deps.tf,
+      tf: backend.tf,
       sharp: deps.sharp,
       s3: deps.s3,
       models,
@@ -116,6 +147,7 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
           init: ms,
           modelFetch: Object.fromEntries(models.map((m) => [m.spec.name, m.timings.fetch])),
           modelLoad: Object.fromEntries(models.map((m) => [m.spec.name, m.timings.load])),
+          timeline: coldStartTimeline(pendingColdStart.timeline, timeline, models),
         };
         pendingColdStart = null;
       }
@@ -140,7 +172,8 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
       // Every other record was still processed; failing the invocation makes Lambda retry the event
       // (tagging is idempotent, so the records that succeeded are simply tagged again).
       const error = new Error(
-        `${failed.length} of ${results.length} records failed: ${failed.map((r) => `s3://${r.bucket}/${r.key}: ${r.reason}: ${r.message}`).join('; ')}`,
+        `${failed.length} of ${results.length} records ` +
+          `failed: ${failed.map((r) => `s3://${r.bucket}/${r.key}: ${r.reason}: ${r.message}`).join('; ')}`,
       );
       (error as Error & { summary?: S3Summary }).summary = summary;
       throw error;

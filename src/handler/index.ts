@@ -1,20 +1,32 @@
 /**
- * The Lambda entry (`index.handler`). Cold start: read lambda-ml.runtime.json, sideload deps when the plan says so,
- * then load tfjs, sharp and the AWS SDK through requireFrom (ESM import ignores NODE_PATH), and build the handler.
- * Only Node built-ins are imported statically, so this works before any npm package is on disk.
+ * The Lambda entry (`index.handler`), built by scripts/build-handler.mjs into one ESM file with TF.js, the wasm
+ * backend and the S3 client inlined (docs/handler.md, "The bundle"). Cold start: read lambda-ml.runtime.json,
+ * sideload the user's deps when the plan says so, load sharp (shipped beside the bundle for the function's CPU),
+ * and build the handler.
  */
+import * as sdk from '@aws-sdk/client-s3';
+import * as tf from '@tensorflow/tfjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Tf } from './backend.js';
 import { createHandler, type LambdaContext, type LambdaHandler } from './handler.js';
 import type { Sharp } from './image.js';
 import { prependNodePath, requireFrom } from './require-from.js';
 import { loadRuntimeConfig } from './runtime-config.js';
-import { makeS3Client, makeS3Ops, type S3Module } from './s3.js';
+import { startModelFetches } from './models.js';
+import { makeS3BodyFetcher, makeS3Client, makeS3Ops } from './s3.js';
 import { ensureDeps } from './sideload.js';
 import { tmpRoot } from './tmp-space.js';
 
 const moduleDir = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * sharp is the one npm package the bundle imports (it is native): `package` ships it as node_modules/sharp beside
+ * index.mjs, built for the function's architecture.
+ */
+async function loadSharp(): Promise<Sharp> {
+  const mod = (await import('sharp')) as { default: Sharp };
+  return mod.default;
+}
 
 /** Cold start: everything that happens once per execution environment. Exported for `invoke --local` and tests. */
 export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv = process.env): Promise<LambdaHandler> {
@@ -23,6 +35,11 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
   const tmpDir = tmpRoot(env);
   const roots: string[] = [];
   const coldStart: Record<string, unknown> = { strategy: config.strategy };
+  const client = makeS3Client(sdk, env);
+  const s3 = makeS3Ops(sdk, client);
+  // The model downloads start first and run while the deps are extracted and the backend starts (docs/handler.md).
+  const get = (bucket: string, key: string) => s3.get(bucket, key, null);
+  const prefetched = startModelFetches(config.models, { taskRoot, tmpDir, get, env });
   if (config.strategy !== 'bundle' && config.sideload) {
     const deps = await ensureDeps({
       config: config.sideload,
@@ -30,6 +47,7 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
       tmpDir,
       env,
       remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined,
+      fetchZip: makeS3BodyFetcher(sdk, client),
     });
     roots.push(deps.nodeModules);
     Object.assign(coldStart, {
@@ -38,16 +56,17 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
       verify: deps.timings.verify,
       reused: deps.reused,
       depsDir: deps.dir,
+      format: deps.format,
+      timeline: { depsStart: deps.startedAt, depsEnd: deps.endedAt },
     });
   }
   roots.push(...config.layerNodeModules, join(taskRoot, 'node_modules'), join(moduleDir, 'node_modules'));
-  // CommonJS requires made inside sideloaded or layer packages look in each other's folders too.
+  // The user's packages (sideloaded, layers, task root) and an optional @tensorflow/tfjs-node load through
+  // createRequire (ESM import ignores NODE_PATH); CommonJS requires made inside them look in each other's folders.
   prependNodePath(roots.slice(0, roots.length - 2), env);
   const req = requireFrom([...new Set(roots)]);
   const t = performance.now();
-  const tf = req<Tf>('@tensorflow/tfjs');
-  const sharp = req<Sharp>('sharp');
-  const sdk = req<S3Module>('@aws-sdk/client-s3');
+  const sharp = await loadSharp();
   coldStart.requireDeps = Math.round(performance.now() - t);
   coldStart.bootstrap = Math.round(performance.now() - t0);
   return createHandler({
@@ -56,10 +75,11 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
     tmpDir,
     tf,
     sharp,
-    s3: makeS3Ops(sdk, makeS3Client(sdk, env)),
+    s3,
     require: req,
     env,
     coldStart,
+    prefetched,
   });
 }
 

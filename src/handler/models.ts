@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { RuntimeConfig } from '../types.js';
-import { atomicDir } from './atomic-dir.js';
+import { atomicDir, cleanStaleTemps } from './atomic-dir.js';
 import { registerCustomLayers } from './custom-layers.js';
 import type { Tf } from './backend.js';
-import { assertTmpSpace } from './tmp-space.js';
+import { assertTmpSpace, isNoSpace, tmpSpaceError } from './tmp-space.js';
 
 export type ModelSpec = RuntimeConfig['models'][number];
 
@@ -19,7 +19,25 @@ export interface LoadedModel {
   readonly predict: (input: import('@tensorflow/tfjs').Tensor) => import('@tensorflow/tfjs').Tensor;
   readonly dispose: () => void;
   readonly dir: string;
-  readonly timings: { readonly fetch: number; readonly load: number };
+  /** ms; fetchStart/fetchEnd are ms since the process started (the cold-start log's clock), when it was fetched. */
+  readonly timings: {
+    readonly fetch: number;
+    readonly load: number;
+    readonly fetchStart?: number;
+    readonly fetchEnd?: number;
+  };
+}
+
+/**
+ * A model's files once fetched: their folder (the /tmp cache or the task root) and, when they were downloaded by
+ * this start, their bytes, so the model loads from memory instead of reading back what was just written.
+ */
+export interface ModelFiles {
+  readonly dir: string;
+  readonly bytes: ReadonlyMap<string, Buffer> | null;
+  readonly fetchMs: number;
+  readonly startedAt: number; // ms since the process started
+  readonly endedAt: number;
 }
 
 /** Fetches one object fully (injected: the handler passes the AWS SDK client). */
@@ -43,25 +61,43 @@ export function modelCacheDir(tmpDir: string, spec: ModelSpec): string {
   return join(tmpDir, 'lambda-ml', 'models', `${spec.name.replace(/[^\w.-]/g, '_')}-${id}`);
 }
 
+/** What fetching a model needs. */
+export interface ModelFetchOptions {
+  readonly taskRoot: string;
+  readonly tmpDir: string;
+  readonly get: ObjectGetter;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Makes the model's files available locally: the bundled folder, or a /tmp copy downloaded from S3 and verified. */
-export async function ensureModelFiles(
-  spec: ModelSpec,
-  opts: { taskRoot: string; tmpDir: string; get: ObjectGetter; env?: NodeJS.ProcessEnv },
-): Promise<string> {
-  if (spec.dir) return isAbsolute(spec.dir) ? spec.dir : join(opts.taskRoot, spec.dir);
+export async function ensureModelFiles(spec: ModelSpec, opts: ModelFetchOptions): Promise<string> {
+  return (await fetchModelFiles(spec, opts)).dir;
+}
+
+/**
+ * The model's files: the bundled folder as it is, else downloaded from S3 (every file's sha256 checked), kept in
+ * /tmp (atomically) for later starts of this environment and returned in memory for this one.
+ */
+export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions): Promise<ModelFiles> {
+  const startedAt = Math.round(performance.now());
+  const done = (dir: string, bytes: ReadonlyMap<string, Buffer> | null): ModelFiles => {
+    const endedAt = Math.round(performance.now());
+    return { dir, bytes, fetchMs: endedAt - startedAt, startedAt, endedAt };
+  };
+  if (spec.dir) return done(isAbsolute(spec.dir) ? spec.dir : join(opts.taskRoot, spec.dir), null);
   if (!spec.s3) throw new Error(`model ${spec.name}: runtime config has neither "dir" nor "s3"`);
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(spec.s3);
   if (!m) throw new Error(`model ${spec.name}: bad s3 location ${spec.s3}`);
   const [, bucket, rawPrefix] = m;
   const prefix = rawPrefix && !rawPrefix.endsWith('/') ? `${rawPrefix}/` : rawPrefix;
   const final = modelCacheDir(opts.tmpDir, spec);
-  const { dir } = await atomicDir(final, async (temp) => {
-    await assertTmpSpace(
-      opts.tmpDir,
-      spec.files.reduce((n, f) => n + f.bytes, 0),
-      `model ${spec.name}`,
-      opts.env,
-    );
+  // What killed starts left first, before the space check (docs/handler.md, "Cold start").
+  await cleanStaleTemps(dirname(final));
+  const need = spec.files.reduce((n, f) => n + Math.ceil(f.bytes / 4096) * 4096, 0);
+  const what = `model ${spec.name}`;
+  const bytes = new Map<string, Buffer>();
+  const fill = async (temp: string) => {
+    await assertTmpSpace(opts.tmpDir, need, what, opts.env);
     await Promise.all(
       spec.files.map(async (file) => {
         const data = await opts.get(bucket, `${prefix}${file.name}`);
@@ -77,10 +113,17 @@ export async function ensureModelFiles(
           );
         }
         await writeFile(join(temp, file.name), data);
+        bytes.set(file.name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       }),
     );
-  });
-  return dir;
+  };
+  try {
+    const { dir, created } = await atomicDir(final, fill);
+    return done(dir, created ? bytes : null);
+  } catch (error) {
+    if (isNoSpace(error)) throw await tmpSpaceError(opts.tmpDir, need, what, opts.env, error);
+    throw error;
+  }
 }
 
 interface ModelJson {
@@ -99,14 +142,14 @@ interface ModelJson {
  * An IOHandler that reads model.json and concatenates the shards, so tf.loadLayersModel/loadGraphModel need neither
  * fetch nor tfjs-node.
  */
-export function fileIOHandler(dir: string) {
+export function fileIOHandler(dir: string, bytes: ReadonlyMap<string, Buffer> | null = null) {
+  // Files downloaded by this start are loaded from memory; the others are read from the folder.
+  const read = async (name: string) => bytes?.get(name) ?? readFile(join(dir, name));
   return {
     load: async () => {
-      const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJson;
+      const json = JSON.parse((await read('model.json')).toString('utf8')) as ModelJson;
       const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
-      const shards = await Promise.all(
-        json.weightsManifest.flatMap((group) => group.paths).map((p) => readFile(join(dir, p))),
-      );
+      const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths).map((p) => read(p)));
       const all = Buffer.concat(shards);
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
       return {
@@ -125,10 +168,21 @@ export function fileIOHandler(dir: string) {
   };
 }
 
-/** Loads a TF.js model folder as a layers or graph model. */
-export async function loadModelFromDir(tf: Tf, spec: ModelSpec, dir: string, fetchMs = 0): Promise<LoadedModel> {
+/** Loads a TF.js model folder (or the files fetched from it) as a layers or graph model. */
+export async function loadModelFromDir(
+  tf: Tf,
+  spec: ModelSpec,
+  dir: string,
+  fetchMs = 0,
+  files: ModelFiles | null = null,
+): Promise<LoadedModel> {
   const t0 = performance.now();
-  const io = fileIOHandler(dir) as unknown as import('@tensorflow/tfjs').io.IOHandler;
+  const io = fileIOHandler(dir, files?.bytes ?? null) as unknown as import('@tensorflow/tfjs').io.IOHandler;
+  const timings = () => ({
+    fetch: fetchMs,
+    load: ms(t0),
+    ...(files ? { fetchStart: files.startedAt, fetchEnd: files.endedAt } : {}),
+  });
   if (spec.format === 'tfjs-graph') {
     const model = await tf.loadGraphModel(io);
     const predict = (x: import('@tensorflow/tfjs').Tensor) => {
@@ -137,7 +191,7 @@ export async function loadModelFromDir(tf: Tf, spec: ModelSpec, dir: string, fet
         Array.isArray(out) ? out[0] : out instanceof tf.Tensor ? out : Object.values(out)[0]
       ) as import('@tensorflow/tfjs').Tensor;
     };
-    return { spec, dir, predict, dispose: () => model.dispose(), timings: { fetch: fetchMs, load: ms(t0) } };
+    return { spec, dir, predict, dispose: () => model.dispose(), timings: timings() };
   }
   // Layers that `convert` writes where TF.js's own are wrong (e.g. LambdaMlResizing): registered before loading.
   registerCustomLayers(tf);
@@ -146,7 +200,7 @@ export async function loadModelFromDir(tf: Tf, spec: ModelSpec, dir: string, fet
     const out = model.predict(x);
     return Array.isArray(out) ? out[0] : out;
   };
-  return { spec, dir, predict, dispose: () => model.dispose(), timings: { fetch: fetchMs, load: ms(t0) } };
+  return { spec, dir, predict, dispose: () => model.dispose(), timings: timings() };
 }
 
 /** Loaded models, kept in module scope across warm invocations (one per backend and model folder). */
@@ -158,20 +212,38 @@ const cache = new Map<string, Promise<LoadedModel>>();
 export function getModel(
   tf: Tf,
   spec: ModelSpec,
-  opts: { taskRoot: string; tmpDir: string; get: ObjectGetter; env?: NodeJS.ProcessEnv },
+  opts: ModelFetchOptions & { readonly prefetched?: Promise<ModelFiles> },
 ): Promise<LoadedModel> {
   const key = `${tf.getBackend()}:${spec.name}:${spec.dir ?? modelCacheDir(opts.tmpDir, spec)}`;
   let loading = cache.get(key);
   if (!loading) {
     loading = (async () => {
-      const t0 = performance.now();
-      const dir = await ensureModelFiles(spec, opts);
-      return loadModelFromDir(tf, spec, dir, ms(t0));
+      // Started at the beginning of the cold start (startModelFetches), or now.
+      const files = await (opts.prefetched ?? fetchModelFiles(spec, opts));
+      return loadModelFromDir(tf, spec, files.dir, files.fetchMs, files);
     })();
     cache.set(key, loading);
     loading.catch(() => cache.delete(key));
   }
   return loading;
+}
+
+/**
+ * Starts fetching every model from S3 at once, at the beginning of the cold start, so the downloads overlap the
+ * deps extraction and the backend's start (docs/handler.md, "Cold start"). A fetch that fails rejects only when
+ * its model is loaded, and that load's retry fetches again.
+ */
+export function startModelFetches(
+  specs: readonly ModelSpec[],
+  opts: ModelFetchOptions,
+): Map<string, Promise<ModelFiles>> {
+  const fetches = new Map<string, Promise<ModelFiles>>();
+  for (const spec of specs) {
+    const fetching = fetchModelFiles(spec, opts);
+    fetching.catch(() => undefined); // not an unhandled rejection: getModel awaits it
+    fetches.set(spec.name, fetching);
+  }
+  return fetches;
 }
 
 /** Forgets every cached model (tests). */

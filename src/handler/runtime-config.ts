@@ -2,10 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RuntimeConfig } from '../types.js';
+import { RUNTIME_CONFIG_FILE, type RuntimeConfig } from '../types.js';
 import { exists } from './atomic-dir.js';
-
-export const RUNTIME_CONFIG_FILE = 'lambda-ml.runtime.json';
 
 /**
  * The folders searched, in order: LAMBDA_ML_RUNTIME_CONFIG's folder, LAMBDA_TASK_ROOT, this module's folder, its
@@ -33,11 +31,13 @@ export async function loadRuntimeConfig(
     const config = JSON.parse(await readFile(path, 'utf8')) as RuntimeConfig;
     if (config.version !== 1)
       throw new Error(
-        `${path}: unsupported runtime config version ${String(config.version)} (expected 1); repackage with this lambda-ml`,
+        `${path}: unsupported runtime config ` +
+          `version ${String(config.version)} (expected 1); repackage with this lambda-ml`,
       );
     return { config, path, taskRoot: dirname(path) };
   }
   throw new Error(
-    `${RUNTIME_CONFIG_FILE} not found (looked in ${candidates.join(', ')}); it is written by \`lambda-ml package\` next to the handler`,
+    `${RUNTIME_CONFIG_FILE} not found (looked in ${candidates.join(', ')}); it is ` +
+      `written by \`lambda-ml package\` next to the handler`,
   );
 }

@@ -40,7 +40,8 @@ export function signS3Get(
   const secret = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKey || !secret)
     throw new Error(
-      'cannot fetch deps.zip from S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set (Lambda sets them from the execution role)',
+      'cannot fetch deps.zip from S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are ' +
+        'not set (Lambda sets them from the execution role)',
     );
   const endpoint = s3Endpoint(env);
   const base = new URL(
@@ -74,7 +75,9 @@ export function signS3Get(
   const scope = `${day}/${region}/s3/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), 's3'), 'aws4_request');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${hmac(signingKey, toSign).toString('hex')}`;
+  headers.authorization =
+    `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, ` +
+    `SignedHeaders=${names.join(';')}, Signature=${hmac(signingKey, toSign).toString('hex')}`;
   return { url: base, path, headers };
 }
 

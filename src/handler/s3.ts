@@ -27,6 +27,20 @@ export function makeS3Client(sdk: S3Module, env: NodeJS.ProcessEnv = process.env
 
 const v = (versionId: string | null) => (versionId ? { VersionId: versionId } : {});
 
+/**
+ * Starts a GetObject and resolves with its body as a stream of bytes: the deps archive is extracted as it arrives
+ * (sideload.ts), never held whole.
+ */
+export function makeS3BodyFetcher(
+  sdk: S3Module,
+  client: S3Sdk.S3Client,
+): (bucket: string, key: string) => Promise<AsyncIterable<Uint8Array>> {
+  return async (Bucket, Key) => {
+    const res = await client.send(new sdk.GetObjectCommand({ Bucket, Key }));
+    return (res.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
+  };
+}
+
 /** S3Ops over a real SDK client. */
 export function makeS3Ops(sdk: S3Module, client: S3Sdk.S3Client): S3Ops {
   return {

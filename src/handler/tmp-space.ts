@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** The /tmp root: LAMBDA_ML_TMP (tests, `invoke --local`) or /tmp. */
 export const tmpRoot = (env: NodeJS.ProcessEnv = process.env) => env.LAMBDA_ML_TMP || '/tmp';
 
-/** Apparent bytes of the regular files under a folder (what counts against the ephemeral storage quota). */
+/** Bytes the entries under a folder take on disk (allocated blocks, folders included), as the filesystem counts. */
 export async function treeBytes(dir: string): Promise<number> {
   let total = 0;
   let entries;
@@ -16,15 +16,18 @@ export async function treeBytes(dir: string): Promise<number> {
   }
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) total += await treeBytes(p);
-    else if (e.isFile()) total += (await lstat(p)).size;
+    const blocks = await lstat(p).then(
+      (s) => s.blocks * 512,
+      () => 0,
+    );
+    total += blocks + (e.isDirectory() ? await treeBytes(p) : 0);
   }
   return total;
 }
 
 /**
  * Free bytes in `dir`: what statfs reports, capped, when LAMBDA_ML_TMP_LIMIT_BYTES is set, by that limit
- * minus what is already under `dir`. The cap emulates a small ephemeral storage on a big disk
+ * minus the blocks already used under `dir`. The cap emulates a small ephemeral storage on a big disk
  * (tests and `invoke --local`); Lambda's /tmp is its own filesystem, so statfs is exact there.
  */
 export async function freeTmpBytes(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -36,7 +39,11 @@ export async function freeTmpBytes(dir: string, env: NodeJS.ProcessEnv = process
   return free;
 }
 
-/** Throws a clear error when `need` bytes do not fit in the free space of `dir`. */
+const spaceMessage = (dir: string, need: number, free: number, what: string) =>
+  `not enough space in ${dir} for ${what}: needs ${need} bytes, ${free} free. ` +
+  'Raise function.ephemeralStorageMb in lambda-ml.config.json (Lambda allows up to 10,240 MB) and redeploy.';
+
+/** Throws a clear error when `need` bytes (on disk, in blocks) do not fit in the free space of `dir`. */
 export async function assertTmpSpace(
   dir: string,
   need: number,
@@ -44,10 +51,24 @@ export async function assertTmpSpace(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const free = await freeTmpBytes(dir, env);
-  if (need > free) {
-    throw new Error(
-      `not enough space in ${dir} for ${what}: needs ${need} bytes, ${free} free. ` +
-        'Raise function.ephemeralStorageMb in lambda-ml.config.json (Lambda allows up to 10,240 MB) and redeploy.',
-    );
-  }
+  if (need > free) throw new Error(spaceMessage(dir, need, free, what));
+}
+
+/** Whether an error is the disk filling up (ENOSPC, or a quota: EDQUOT). */
+export const isNoSpace = (error: unknown) =>
+  ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException)?.code ?? '');
+
+/**
+ * The same clear error as assertTmpSpace for an ENOSPC met while writing (the space went to something else after
+ * the check): what was needed and what is free now, with the fix, instead of a bare `ENOSPC ... write`.
+ */
+export async function tmpSpaceError(
+  dir: string,
+  need: number,
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cause?: unknown,
+): Promise<Error> {
+  const free = await freeTmpBytes(dir, env).catch(() => 0);
+  return new Error(`${spaceMessage(dir, need, free, what)} (${(cause as Error)?.message ?? 'ENOSPC'})`, { cause });
 }

@@ -4,9 +4,12 @@
  */
 import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { isAbsolute, normalize, relative, resolve, sep, dirname } from 'node:path';
+import { normalize, resolve, sep, dirname } from 'node:path';
 import * as zlib from 'node:zlib';
+import { checkLinkTarget, safeEntryPath } from './entry-safety.js';
 import { entryData, readCentralDirectory, type ZipEntry } from './zip-read.js';
+
+export { safeEntryPath } from './entry-safety.js';
 
 const inflateRaw = promisify(zlib.inflateRaw);
 // zlib.crc32 arrived in Node 20.15 / 22.2; every Node runtime Lambda still runs (src/runtimes/lambda-runtimes.json) has
@@ -21,21 +24,6 @@ export interface ExtractStats {
   readonly dirs: number;
   readonly symlinks: number;
   readonly bytes: number;
-}
-
-/**
- * Rejects absolute paths, drive letters and `..` segments: a malicious zip must not write outside `dest` (zip-slip).
- */
-export function safeEntryPath(dest: string, name: string): string {
-  const clean = name.replace(/\\/g, '/');
-  if (clean.startsWith('/') || /^[a-zA-Z]:/.test(clean) || clean.split('/').includes('..') || clean.includes('\0')) {
-    throw new Error(`deps.zip: refusing unsafe entry path "${name}" (absolute or "..")`);
-  }
-  const target = resolve(dest, clean);
-  const rel = relative(dest, target);
-  if (rel.startsWith('..') || isAbsolute(rel))
-    throw new Error(`deps.zip: refusing entry "${name}": it escapes the destination`);
-  return target;
 }
 
 async function inflate(zip: Buffer, entry: ZipEntry): Promise<Buffer> {
@@ -93,12 +81,10 @@ export async function extractZip(zip: Buffer, dest: string, concurrency = 8): Pr
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   // Symlinks last, so no file is ever written through one; a target that leaves the tree is refused.
+  const linkPaths = new Set(links.map((l) => l.path));
   for (const { entry, path } of links) {
     const target = (await inflate(zip, entry)).toString('utf8');
-    const landing = resolve(dirname(path), target);
-    const rel = relative(root, landing);
-    if (isAbsolute(target) || rel.startsWith('..') || isAbsolute(rel))
-      throw new Error(`deps.zip: symlink ${entry.name} -> ${target} points outside the extracted tree`);
+    checkLinkTarget(root, path, target, linkPaths);
     symlinkSync(normalize(target).split(sep).join('/'), path);
   }
   for (const [dir, mode] of dirModes) if ((mode & ~UMASK) !== mode || mode !== 0o755) chmodSync(dir, mode);

@@ -1,5 +1,5 @@
 /** Test events shaped like the ones S3 sends Lambda. */
-import { parseS3Url } from '../remote/s3-url.js';
+import { parseS3Url } from '../lib/s3-url.js';
 
 /** S3 URL-encodes keys in notifications, with spaces as '+' (the handler decodes them back). */
 export const encodeS3EventKey = (key: string) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');

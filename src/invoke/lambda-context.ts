@@ -8,7 +8,8 @@ export function lambdaContext(deadline: number) {
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     awsRequestId: randomUUID(),
-    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
+    invokedFunctionArn:
+      `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:` + `function:${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
 }

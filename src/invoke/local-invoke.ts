@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { extractZip } from '../handler/zip-extract.js';
 import { inputError, LambdaMlError } from '../lib/errors.js';
 import { MiB } from '../lib/limits.js';
-import { findRuntime, layerModulePaths, type LambdaRuntime } from '../runtimes/table.js';
+import { layerModulePaths, recordFor } from '../runtimes/registry.js';
+import { findRuntime, type LambdaRuntime } from '../runtimes/table.js';
 import type { Manifest } from '../types.js';
 import type { RunnerReport } from './runner.js';
 
@@ -48,7 +49,7 @@ function runnerModule(): { path: string; execArgv: string[] } {
   return { path: join(here, 'runner.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
 }
 
-/** The manifest's runtime from the table, when it is a Node one (invoke runs Node handlers only). */
+/** The manifest's runtime from the table, when its record runs locally (invoke runs Node handlers only). */
 export function nodeRuntimeOf(manifest: Manifest): LambdaRuntime {
   const id = manifest.function.runtime;
   const runtime = findRuntime(id);
@@ -56,12 +57,8 @@ export function nodeRuntimeOf(manifest: Manifest): LambdaRuntime {
     const hint = 'set function.runtime in the config and run lambda-ml package again';
     throw inputError(`manifest.json: function.runtime "${id}" is not a Lambda runtime`, hint);
   }
-  if (runtime.language !== 'node') {
-    const hint =
-      'run your Python handler locally with python3 ' +
-      '(lambda_ml_bootstrap works outside Lambda with LAMBDA_ML_TMP set)';
-    throw inputError(`invoke --local runs Node handlers; this function uses ${id}`, hint);
-  }
+  const { invoke } = recordFor(runtime);
+  if (!invoke.local) throw inputError(`invoke --local runs Node handlers; this function uses ${id}`, invoke.hint);
   return runtime;
 }
 
@@ -147,7 +144,8 @@ export async function invokeLocal(options: LocalInvokeOptions): Promise<LocalInv
         fail(
           new LambdaMlError(
             'input',
-            `the function process exited (${signal ?? `code ${code}`}) before answering${/heap out of memory/i.test(stderr) ? `: out of memory at ${fn.memoryMb} MB` : ''}`,
+            `the function process exited (${signal ?? `code ${code}`}) before ` +
+              `answering${/heap out of memory/i.test(stderr) ? `: out of memory at ${fn.memoryMb} MB` : ''}`,
             /heap out of memory/i.test(stderr)
               ? 'raise function.memoryMb'
               : `stderr: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,

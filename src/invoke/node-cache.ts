@@ -3,20 +3,14 @@
  * a cache folder (docs/design.md, "invoke --local runs on the runtime's Node"). `invoke --local` and
  * `npm run test:runtimes` both get their Node here, so CI runs on binaries the project installs itself.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { cleanStaleTemps, makeTempDirBeside } from '../lib/atomic-dir.js';
+import { cacheRoot, npmInstall as installPackages } from '../lib/npm-install.js';
 import { probeNode } from './node-probe.js';
 
-/** Where lambda-ml keeps downloads: LAMBDA_ML_CACHE, else $XDG_CACHE_HOME/lambda-ml, else ~/.cache/lambda-ml. */
-export function cacheRoot(env: NodeJS.ProcessEnv): string {
-  if (env.LAMBDA_ML_CACHE) return env.LAMBDA_ML_CACHE;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'lambda-ml');
-  return join(env.HOME || homedir(), '.cache', 'lambda-ml');
-}
+export { cacheRoot } from '../lib/npm-install.js';
 
 /** The npm package with this host's Node binaries, or null where none exists (not Linux, or another CPU). */
 export function nodePackageFor(platform: string = process.platform, arch: string = process.arch): string | null {
@@ -92,43 +86,9 @@ async function swapIn(temp: string, dir: string, binary: string, major: number):
   });
 }
 
-/** `npm install --no-save --prefix TEMP SPEC`, with few retries so that offline fails in seconds, not minutes. */
+/** `npm install --no-save --prefix TEMP SPEC`; npm's failure as a NodeInstallError. */
 function npmInstall(spec: string, prefix: string, options: CachedNodeOptions): Promise<void> {
-  const args = [
-    'install',
-    '--no-save',
-    '--no-audit',
-    '--no-fund',
-    '--no-package-lock',
-    '--prefix',
-    prefix,
-    '--fetch-retries=1',
-    '--fetch-retry-mintimeout=2000',
-    '--fetch-retry-maxtimeout=5000',
-    spec,
-  ];
-  return new Promise((done, fail) => {
-    const child = spawn('npm', args, {
-      cwd: prefix, // not the project: its .npmrc and package.json are not this install's
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    // Not spawn's own `timeout`: its timer outlives a spawn that failed (npm not found) and holds the process open.
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      fail(new NodeInstallError(error.code === 'ENOENT' ? 'npm is not on PATH' : `cannot run npm (${error.code})`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return done();
-      const reason =
-        /npm (?:error|ERR!) code (\S+)/.exec(stderr)?.[1] ?? (signal ? `killed by ${signal}` : `exit ${code}`);
-      fail(new NodeInstallError(`npm install ${spec} failed (${reason})`));
-    });
+  return installPackages([spec], prefix, { env: options.env, timeoutMs: options.timeoutMs }).catch((error: Error) => {
+    throw new NodeInstallError(error.message);
   });
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Manifest } from '../types.js';
 import { fsError } from '../lib/errors.js';
-import { parseS3Url } from '../remote/s3-url.js';
+import { parseS3Url } from '../lib/s3-url.js';
 
 /** Uploads each object that is missing or has another size; returns the s3:// URLs written. */
 export async function stageToEndpoint(s3: S3Client, manifest: Manifest, outDir: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 /**
  * Folder outputs written atomically: build in a temp folder beside the target (same filesystem, so rename is
- * atomic), then swap it in. Used by `package` (--out) and `convert` (OUT). The Lambda handler has its own copy of
- * the idea (src/handler/atomic-dir.ts) because it ships alone, with no lib/.
+ * atomic), then swap it in. Used by `package` (--out) and `convert` (OUT). The Lambda handler's cache folders
+ * (src/handler/atomic-dir.ts: fill once, first rename wins, never replaced) use `isAlive` from here.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';

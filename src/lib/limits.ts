@@ -13,13 +13,20 @@ export const REQUEST_BYTES = 69_905_067;
 export const CONSOLE_EDITOR_BYTES = 3 * 1_000_000;
 /** Layers per function. */
 export const MAX_LAYERS = 5;
-/** Ephemeral storage (/tmp): default 512 MB, max 10,240 MB; MB here means MiB (x 1,048,576). */
-export const TMP_DEFAULT_MB = 512;
+/** Ephemeral storage (/tmp): 512 to 10,240 MB; MB here means MiB (x 1,048,576). */
 export const TMP_MIN_MB = 512;
+/** Lambda's default /tmp is its minimum: what a function without EphemeralStorage gets. */
+export const TMP_DEFAULT_MB = TMP_MIN_MB;
 export const TMP_MAX_MB = 10_240;
 /** Memory: 128 to 10,240 MB. */
 export const MEMORY_MIN_MB = 128;
 export const MEMORY_MAX_MB = 10_240;
+/**
+ * CPU follows memory: "At 1,769 MB, a function has the equivalent of one vCPU", up to 6 vCPUs at 10,240 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+ */
+export const MB_PER_VCPU = 1769;
+export const MAX_VCPUS = 6;
 /** S3 object tags: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html */
 export const S3_MAX_TAGS = 10;
 export const S3_TAG_KEY_MAX = 128;

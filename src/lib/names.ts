@@ -14,7 +14,7 @@ const LONGEST_SUFFIX = Math.max(...BUCKET_SUFFIXES.map((suffix) => suffix.length
 /** The longest stem whose longest bucket name still fits S3's 63 characters. */
 export const MAX_STEM = 63 - LONGEST_SUFFIX;
 
-// Reserved bucket prefixes (src/remote/s3-bucket-name.ts has every rule); the suffixes never end a derived name.
+// Reserved bucket prefixes (src/lib/s3-bucket-name.ts has every rule); the suffixes never end a derived name.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 const BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const LETTERS: Record<string, string> = { ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss', đ: 'd', ł: 'l' };

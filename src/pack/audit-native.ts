@@ -1,20 +1,19 @@
 /**
  * Native binary audit (docs/design.md §6): every shipped .node/.so must load on the target runtime: a Linux ELF for
- * the function's CPU, no newer glibc than the runtime's OS, and the runtime's language ABI (CPython's extension tag
- * or abi3 minimum, Node's NODE_MODULE_VERSION for addons that are not Node-API). Every failing binary is listed.
+ * the function's CPU, no newer glibc than the runtime's OS, and the ABI its runtime record checks (CPython's
+ * extension tag or abi3 minimum, Node's NODE_MODULE_VERSION for addons that are not Node-API). Every failing binary
+ * is listed.
  */
-import { join } from 'node:path';
 import { LambdaMlError } from '../lib/errors.js';
-import { cpythonTag, creatableRuntimes, RUNTIMES, runtimeOf, type LambdaRuntime } from '../runtimes/table.js';
+import { recordFor } from '../runtimes/registry.js';
+import type { RuntimeRecord } from '../runtimes/record.js';
+import { creatableLike, runtimeOf, type LambdaRuntime } from '../runtimes/table.js';
 import type { Architecture } from '../types.js';
 import { readBinaryInfo, type BinaryInfo } from './elf-read.js';
-import { abi3Minimum, wheelFinder, type WheelFinder } from './wheel-tags.js';
 
 export { readBinaryInfo, type BinaryInfo } from './elf-read.js';
 
 const TARGET_MACHINE: Record<Architecture, number> = { x86_64: 62, arm64: 183 };
-const NPM_CPU: Record<Architecture, string> = { x86_64: 'x64', arm64: 'arm64' };
-const PIP_PLATFORM: Record<Architecture, string> = { x86_64: 'manylinux2014_x86_64', arm64: 'manylinux2014_aarch64' };
 const BINARY = /\.(node|so)(\.\d+)*$/;
 
 export interface AuditTarget {
@@ -25,7 +24,8 @@ export interface AuditTarget {
 /** A shipped file: its label (path relative to its tree's root), absolute path, and owning package from the scan. */
 export type AuditFile = readonly [label: string, path: string, owner?: string | null];
 
-type FixKind = 'platform' | 'glibc' | 'python-abi' | 'node-abi';
+/** 'platform' and 'glibc' for every runtime; the runtime record names its own ABI fixes (record.ts NativeAudit). */
+type FixKind = string;
 
 interface Failure {
   readonly label: string;
@@ -37,21 +37,19 @@ interface Failure {
 /** Audits every .node/.so; throws one input error listing each that cannot load (details), with the fixes (hint). */
 export function auditBinaries(files: readonly AuditFile[], target: AuditTarget): { audited: number } {
   const runtime = runtimeOf(target.runtime);
-  const findWheel = wheelFinder();
+  const record = recordFor(runtime);
+  const abiFailure = record.audit.abiChecker();
   const failures: Failure[] = [];
   let audited = 0;
   for (const [label, path, owner = null] of files) {
     if (!BINARY.test(label)) continue;
     audited++;
     const info = readBinaryInfo(path);
-    const abiFailure = () =>
-      runtime.language === 'python'
-        ? pythonAbiFailure(label, path, owner, runtime, findWheel)
-        : nodeAbiFailure(label, info, runtime);
-    const failure = platformFailure(label, info, runtime, target.architecture) ?? abiFailure();
-    if (failure) failures.push(failure);
+    const abi = () => abiFailure({ label, path, owner, addon: info.addon }, runtime);
+    const failure = platformFailure(label, info, runtime, target.architecture) ?? abi();
+    if (failure) failures.push({ label, ...failure });
   }
-  if (failures.length > 0) throw auditError(failures, runtime, target.architecture);
+  if (failures.length > 0) throw auditError(failures, { runtime, record, arch: target.architecture });
   return { audited };
 }
 
@@ -70,52 +68,14 @@ function platformFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime
   return null;
 }
 
-/** CPython imports `NAME.cpython-3XY-….so` only on its 3.XY, and `NAME.abi3.so` only from the wheel's minimum on. */
-function pythonAbiFailure(
-  label: string,
-  path: string,
-  owner: string | null,
-  runtime: LambdaRuntime,
-  findWheel: WheelFinder,
-): Failure | null {
-  const tag = /\.(cpython-\d+[a-z]*)(?:-[^./]+)?\.so$/.exec(label)?.[1];
-  const own = cpythonTag(runtime);
-  if (tag && tag !== own) {
-    const version = /^cpython-(\d)(\d+)/.exec(tag);
-    const built = version ? `CPython ${version[1]}.${version[2]}` : tag;
-    const reason = `built for ${built} (${tag}); ${runtime.id} imports only ${own} extensions`;
-    return { label, reason, fix: 'python-abi' };
-  }
-  if (!label.endsWith('.abi3.so')) return null;
-  const wheel = findWheel(rootOf(path, label), label, owner);
-  const minimum = wheel ? abi3Minimum(wheel.text) : null;
-  if (!wheel || !minimum || !newer(minimum, [runtime.major, runtime.minor ?? 0])) return null;
-  return {
-    label,
-    reason:
-      `a stable-ABI (abi3) extension for CPython ${minimum.join('.')} and later (${wheel.distInfo}/WHEEL); ` +
-      `${runtime.id} is ${runtime.version}`,
-    fix: 'python-abi',
-  };
+interface AuditContext {
+  readonly runtime: LambdaRuntime;
+  readonly record: RuntimeRecord;
+  readonly arch: Architecture;
 }
 
-/** An addon that is not Node-API loads only on the Node major whose NODE_MODULE_VERSION it exports. */
-function nodeAbiFailure(label: string, info: BinaryInfo, runtime: LambdaRuntime): Failure | null {
-  const addon = info.addon;
-  if (!label.endsWith('.node') || !addon || addon.napi || addon.moduleVersion === null) return null;
-  if (addon.moduleVersion === runtime.nodeModuleVersion) return null;
-  const built = RUNTIMES.find((r) => r.nodeModuleVersion === addon.moduleVersion);
-  const node = built ? `Node ${built.version}` : 'another Node';
-  return {
-    label,
-    reason:
-      `a Node addon built for ${node} (NODE_MODULE_VERSION ${addon.moduleVersion}, not Node-API); ` +
-      `${runtime.id} is Node ${runtime.version} (${runtime.nodeModuleVersion})`,
-    fix: 'node-abi',
-  };
-}
-
-function auditError(failures: readonly Failure[], runtime: LambdaRuntime, arch: Architecture): LambdaMlError {
+function auditError(failures: readonly Failure[], context: AuditContext): LambdaMlError {
+  const { runtime, arch } = context;
   const count = failures.length === 1 ? '1 native binary' : `${failures.length} native binaries`;
   const more = failures.length > 2 ? ` and ${failures.length - 2} more` : '';
   const named =
@@ -123,48 +83,25 @@ function auditError(failures: readonly Failure[], runtime: LambdaRuntime, arch: 
       .slice(0, 2)
       .map((f) => f.label)
       .join(', ') + more;
-  const fixes = [...new Set(failures.map((failure) => fixFor(failure, failures, runtime, arch)))];
+  const fixes = [...new Set(failures.map((failure) => fixFor(failure, failures, context)))];
   return new LambdaMlError('input', `${count} cannot load on ${runtime.id} ${arch}: ${named}`, fixes.join('; '), {
     details: failures.map((failure) => `${failure.label}: ${failure.reason}`),
   });
 }
 
-function fixFor(failure: Failure, all: readonly Failure[], runtime: LambdaRuntime, arch: Architecture): string {
-  const cpu = NPM_CPU[arch];
-  if (failure.fix === 'glibc') {
-    const needed = all
-      .filter((f) => f.glibc)
-      .map((f) => f.glibc!)
-      .reduce((a, b) => (newer(b, a) ? b : a));
-    const upgrade = creatableRuntimes(runtime.language).find(
-      (r) => !newer(needed, r.glibc) && newer(r.glibc, runtime.glibc),
-    );
-    const move = upgrade ? `, or move to ${upgrade.id} (${upgrade.os}, glibc ${upgrade.glibc.join('.')})` : '';
-    const builds = "manylinux2014 wheels, npm packages' linux-gnu prebuilds";
-    return `use builds made for glibc ${runtime.glibc.join('.')} or older (${builds})${move}`;
-  }
-  if (runtime.language === 'python') {
-    return (
-      `reinstall the deps for ${runtime.id} ${arch}: pip install -t DIR --platform ${PIP_PLATFORM[arch]} ` +
-      `--python-version ${runtime.version} --only-binary=:all: ...`
-    );
-  }
-  if (failure.fix === 'node-abi') {
-    const node = `Node ${runtime.version}`;
-    return (
-      `rebuild the addon under ${node} on linux/${cpu}: npm rebuild ` +
-      `(or npm install --os=linux --cpu=${cpu} with ${node})`
-    );
-  }
-  return `reinstall the deps for Lambda: npm install --os=linux --cpu=${cpu} (or npm ci on a linux/${cpu} machine)`;
+/** glibc: older builds or a newer runtime of the same record; anything else: the record's reinstall hint. */
+function fixFor(failure: Failure, all: readonly Failure[], { runtime, record, arch }: AuditContext): string {
+  if (failure.fix !== 'glibc') return record.audit.fixHint(failure.fix, runtime, arch);
+  const needed = all
+    .filter((f) => f.glibc)
+    .map((f) => f.glibc!)
+    .reduce((a, b) => (newer(b, a) ? b : a));
+  const upgrade = creatableLike(runtime).find((r) => !newer(needed, r.glibc) && newer(r.glibc, runtime.glibc));
+  const move = upgrade ? `, or move to ${upgrade.id} (${upgrade.os}, glibc ${upgrade.glibc.join('.')})` : '';
+  const builds = "manylinux2014 wheels, npm packages' linux-gnu prebuilds";
+  return `use builds made for glibc ${runtime.glibc.join('.')} or older (${builds})${move}`;
 }
 
 /** True when version `a` is newer than `b`. */
 const newer = (a: readonly [number, number], b: readonly [number, number]) =>
   a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
-
-/** The tree root a label is relative to (the site-packages folder for a deps file). */
-function rootOf(path: string, label: string): string {
-  const suffix = join('/', ...label.split('/'));
-  return path.endsWith(suffix) ? path.slice(0, path.length - suffix.length) || '/' : join(path, '..');
-}

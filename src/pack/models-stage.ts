@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { inputError } from '../lib/errors.js';
-import type { ModelConfig, ModelScan, StagedModel } from '../types.js';
+import type { ModelConfig, ModelFormat, ModelScan, StagedModel } from '../types.js';
 
 export type KerasConverter = (inPath: string, outDir: string) => Promise<unknown>;
 
 export interface StagedWithMeta extends StagedModel {
-  readonly format: 'tfjs-layers' | 'tfjs-graph';
+  readonly format: ModelFormat;
   readonly labels: readonly string[];
 }
 
@@ -18,7 +18,7 @@ export async function stageModels(
   models: readonly ModelConfig[],
   scans: readonly ModelScan[],
   convert?: KerasConverter,
-  runtime: 'node' | 'python' = 'node',
+  loadsKeras = false, // the runtime record's: false converts Keras files to TF.js
 ): Promise<StagedWithMeta[]> {
   const staged: StagedWithMeta[] = [];
   for (const model of models) {
@@ -26,9 +26,9 @@ export async function stageModels(
     if (!scan || model.path === null) continue;
     const dir = join(out, 'models', model.name);
     await mkdir(dirname(dir), { recursive: true });
-    let format: 'tfjs-layers' | 'tfjs-graph';
+    let format: ModelFormat;
     // The Node handler runs TF.js, so Keras files are converted; a Python handler loads them as they are.
-    if ((scan.format === 'keras-h5' || scan.format === 'keras-v3') && runtime === 'node') {
+    if ((scan.format === 'keras-h5' || scan.format === 'keras-v3') && !loadsKeras) {
       if (!convert)
         throw inputError(
           `model ${model.name} is a Keras file and the converter is unavailable`,
@@ -39,8 +39,7 @@ export async function stageModels(
     } else {
       await mkdir(dir, { recursive: true });
       for (const file of scan.files) await copyFile(file.path, join(dir, basename(file.path)));
-      format = scan.format === 'tfjs-graph' ? 'tfjs-graph' : 'tfjs-layers';
-      if (scan.format === 'keras-h5' || scan.format === 'keras-v3') format = scan.format as never;
+      format = scan.format; // a Python handler gets Keras files as they are (model_path, docs/handler.md)
     }
     const files = [];
     for (const name of (await readdir(dir)).sort()) {

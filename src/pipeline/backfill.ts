@@ -32,7 +32,7 @@ import { waitExitCode, waitForJob } from '../backfill/wait.js';
 import { estimateBothArchitectures, type CostEstimate } from '../cost/model.js';
 import { DEFAULT_PRICES, type PriceTable } from '../cost/prices.js';
 import { imageTime, type ImageTime } from '../cost/timing.js';
-import { describeAwsError, isNotFound } from '../deploy/errors.js';
+import { describeAwsError, isNotFound } from '../remote/aws-errors.js';
 import { awsError, configError, LambdaMlError } from '../lib/errors.js';
 import type { Config, Manifest } from '../types.js';
 

@@ -1,14 +1,16 @@
-/** `budget`: scan + strip + prune + exact zip measurement where a decision needs it + plan. */
-import type { Budget, Config, Scan } from '../types.js';
+/**
+ * `budget`: scan -> measure (strip, prune, exact archive sizes where a decision needs them) -> plan (pure), as
+ * docs/design.md §4 lays out. Never packs: `package` writes the artifacts from this run.
+ */
+import type { ArchiveEntry } from '../archive/archive-entry.js';
+import type { ArchiveResult } from '../archive/archive.js';
+import { measureProject, type Measured } from '../measure/measure.js';
+import type { PruneResult } from '../measure/prune.js';
+import { planBudget } from '../plan/plan-budget.js';
+import type { StripResult } from '../plan/strip.js';
+import { recordFor } from '../runtimes/registry.js';
 import { scanProject, type ScanOptions } from '../scan/scan-project.js';
-import { stripLayers, type StripResult } from '../plan/strip.js';
-import { attempt, planBudget, type PlanInput } from '../plan/plan-budget.js';
-import { pruneOff, pruneSafe, type PruneResult } from '../pack/prune.js';
-import { measureZip, writeZip, type ZipResult } from '../pack/zip-writer.js';
-import { entriesToInputs } from '../pack/zip-inputs.js';
-import { emittedInputs } from '../pack/emitted.js';
-import { inputBytes } from '../pack/handler-files.js';
-import { STRATEGY } from '../types.js';
+import type { Budget, Config, Scan } from '../types.js';
 import { runtimeView } from './runtime-checks.js';
 
 export interface BudgetRun {
@@ -16,17 +18,28 @@ export interface BudgetRun {
   readonly scan: Scan;
   readonly strip: StripResult;
   readonly prune: PruneResult;
-  /** The deps.zip written to options.depsZipPath (or only measured), when a decision needed it. */
-  readonly depsZip: ZipResult | null;
+  /** The sideload archive written into options.keepIn (or only measured), when a decision needed it. */
+  readonly depsZip: ArchiveResult | null;
+  /** The handler's native packages for the function's CPU (node_modules/sharp/...), counted with the handler. */
+  readonly natives: readonly ArchiveEntry[];
+  /** What the measure stage found and wrote; package builds the artifacts from it. */
+  readonly measured: Measured;
 }
 
 export interface BudgetOptions extends ScanOptions {
   readonly onZipProgress?: (done: number, total: number) => void;
-  /** When set, deps.zip is written here instead of only measured (package reuses it: one deflate pass, not two). */
-  readonly depsZipPath?: string;
+  /**
+   * When set, the measured archives are written into this folder instead of only measured: deps.zip is the artifact,
+   * code.zip and bundle.zip are copied from by the function zip (package: one deflate pass, not two).
+   */
+  readonly keepIn?: string;
   readonly signal?: AbortSignal;
   /** The day the runtime's deprecation is judged on (default: today). */
   readonly now?: Date;
+  /** Where the handler's native packages are cached (LAMBDA_ML_CACHE, XDG_CACHE_HOME, HOME; default ~/.cache). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called once before the native packages for a new version or CPU are installed. */
+  readonly onInstall?: (what: string) => void;
 }
 
 /**
@@ -42,51 +55,15 @@ export async function planFromScan(config: Config, scanned: Scan, options: Budge
   // Layer packages outside the runtime's module path provide nothing: they are not stripped from the deps.
   const view = runtimeView(config, scanned, options.now);
   const { scan } = view;
-  const runtime = view.runtime.language;
-  const strip = stripLayers(scan);
-  const prune =
-    config.prune === 'off'
-      ? pruneOff(strip.kept)
-      : config.prune === 'trace' && scan.deps.kind === 'node' && scan.deps.root
-        ? await (await import('../pack/trace.js')).pruneTrace(scan.deps.root, strip.kept) // @vercel/nft loads only for trace
-        : pruneSafe(strip.kept, scan.deps.kind, scan.deps.root);
-  const emitted = emittedInputs(config, runtime);
-  const handlerBytes = inputBytes(emitted);
-  const codeInputs = [...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []), ...emitted];
-  const codeZip = await measureZip(codeInputs);
-  const base: PlanInput = {
-    scan,
-    config,
-    strip,
-    handlerBytes,
-    prune: { mode: prune.mode, savedBytes: prune.savedBytes, rules: prune.rules },
-    codeZipBytes: codeZip.bytes,
-    depsZipBytes: null,
-    bundleZipBytes: null,
-  };
-  const depsInputs = () => (scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : []);
-  let input = base;
-  let depsZip: ZipResult | null = null;
-  const bundle = attempt(STRATEGY.BUNDLE, base, runtime);
-  const unzippedOk = bundle.checks.every((c) => c.ok || c.limit === 'zipDirect');
-  const forcedSideload = config.plan === STRATEGY.SIDELOAD_BUNDLED || config.plan === STRATEGY.SIDELOAD_S3;
-  if ((!bundle.fits || !unzippedOk || forcedSideload) && prune.kept.length > 0) {
-    const zipOptions = { onProgress: options.onZipProgress, signal: options.signal };
-    depsZip = options.depsZipPath
-      ? await writeZip(depsInputs(), options.depsZipPath, zipOptions)
-      : await measureZip(depsInputs(), zipOptions);
-    input = { ...input, depsZipBytes: depsZip.bytes };
-  }
-  // zipDirect for bundle: the function.zip measured exactly (level 9, nothing written), as deps.zip is; the unzipped
-  // size is only a bound and misreads a pruned tree (docs/budget.md, "The checks").
-  if (unzippedOk && !forcedSideload) {
-    const bundleZip = await measureZip([...codeInputs, ...depsInputs()], {
-      onProgress: options.onZipProgress,
-      signal: options.signal,
-    });
-    input = { ...input, bundleZipBytes: bundleZip.bytes };
-  }
-  const planned = planBudget(input);
+  const measured = await measureProject(config, scan, recordFor(view.runtime), {
+    onProgress: options.onZipProgress,
+    signal: options.signal,
+    keepIn: options.keepIn,
+    env: options.env,
+    onInstall: options.onInstall,
+  });
+  const planned = planBudget(measured.input);
   const budget = view.warnings.length > 0 ? { ...planned, warnings: [...view.warnings, ...planned.warnings] } : planned;
-  return { budget, scan, strip, prune, depsZip };
+  const { strip, prune, natives, deps } = measured;
+  return { budget, scan, strip, prune, depsZip: deps, natives, measured };
 }

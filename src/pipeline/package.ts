@@ -5,17 +5,21 @@ import { dirname, join, resolve } from 'node:path';
 import { fsError, inputError, LambdaMlError } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { auditBinaries } from '../pack/audit-native.js';
-import { emittedInputs } from '../pack/emitted.js';
 import { readLabels, stageModels, type KerasConverter } from '../pack/models-stage.js';
-import type { PruneResult } from '../pack/prune.js';
+import type { PruneResult } from '../measure/prune.js';
 import { checkSecrets } from '../pack/secrets.js';
-import { entriesToInputs } from '../pack/zip-inputs.js';
-import { writeZip, type ZipInput, type ZipResult } from '../pack/zip-writer.js';
+import { entriesToInputs } from '../measure/archive-entries.js';
+import type { ArchiveEntry } from '../archive/archive-entry.js';
+import { writeArchive, type ArchiveResult } from '../archive/archive.js';
+import { KEPT_FILES } from '../measure/measure.js';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
-import { formatS3Url, parseS3Url } from '../remote/s3-url.js';
-import { layerModulePaths, runtimeOf } from '../runtimes/table.js';
+import { formatS3Url, parseS3Url } from '../lib/s3-url.js';
+import { layerModulePaths, recordFor } from '../runtimes/registry.js';
+import type { RuntimeRecord } from '../runtimes/record.js';
+import { runtimeOf } from '../runtimes/table.js';
 import { absPath } from '../scan/walk.js';
 import {
+  RUNTIME_CONFIG_FILE,
   STRATEGY,
   type ArtifactInfo,
   type Budget,
@@ -24,8 +28,9 @@ import {
   type Manifest,
   type PruneMode,
   type RuntimeConfig,
+  type Scan,
 } from '../types.js';
-import { runBudget, type BudgetOptions } from './budget.js';
+import { runBudget, type BudgetOptions, type BudgetRun } from './budget.js';
 
 export interface PackageOptions extends BudgetOptions {
   readonly out: string;
@@ -42,10 +47,11 @@ export interface PackageRun {
   readonly out: string;
   readonly prune: PruneResult;
   readonly binariesAudited: number;
+  /** function.zip entries copied from the archives the measure stage wrote, not deflated again. */
+  readonly reusedEntries: number;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
-export const RUNTIME_FILE = 'lambda-ml.runtime.json';
 
 /** Builds every artifact in a temp folder beside `out`, then swaps it in: a failed run leaves `out` untouched. */
 export async function runPackage(baseConfig: Config, options: PackageOptions): Promise<PackageRun> {
@@ -59,8 +65,9 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
   await cleanStaleTemps(out);
   const temp = await makeTempDirBeside(out);
   try {
-    // The budget writes deps.zip straight into the temp folder when a sideload plan needs it: one deflate pass.
-    const run = await runBudget(config, { ...options, depsZipPath: join(temp, 'deps.zip') });
+    // The budget writes what it measures into the temp folder (deps.zip, and the zips the function zip copies from):
+    // one deflate pass, not two.
+    const run = await runBudget(config, { ...options, keepIn: temp });
     const { budget, scan, strip, prune } = run;
     if (!budget.fits || budget.plan === null) {
       throw new LambdaMlError(
@@ -84,6 +91,7 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
       ...prune.kept
         .filter((e) => e.link === null)
         .map((e) => [e.path, absPath(depsRoot, e.path), e.owner] as [string, string, string | null]),
+      ...run.natives.map((e) => [e.path, e.source as string, null] as [string, string, string | null]),
     ];
     checkSecrets(
       shipped.map(([label, path]) => [label, path] as [string, string]),
@@ -93,19 +101,11 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
       architecture: config.function.architecture,
       runtime: config.function.runtime,
     });
-    const manifest = await build(
-      temp,
-      config,
-      budget,
-      prune.kept,
-      depsRoot,
-      budget.runtime,
-      scan,
-      run.depsZip,
-      options,
-    );
+    const record = recordFor(config);
+    const built = await build({ temp, config, budget, scan, kept: prune.kept, depsRoot, record, run, options });
     await replaceDir(temp, out);
-    return { manifest, budget, out, prune, binariesAudited: audited };
+    const { manifest, reusedEntries } = built;
+    return { manifest, budget, out, prune, binariesAudited: audited, reusedEntries };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     if (createdParent) await rm(createdParent, { recursive: true, force: true });
@@ -119,66 +119,90 @@ export async function runPackage(baseConfig: Config, options: PackageOptions): P
   }
 }
 
-async function build(
-  temp: string,
-  config: Config,
-  budget: Budget,
-  kept: readonly FileEntry[],
-  depsRoot: string,
-  runtimeKind: 'node' | 'python',
-  scan: Awaited<ReturnType<typeof runBudget>>['scan'],
-  written: ZipResult | null,
-  options: PackageOptions,
-): Promise<Manifest> {
+/** What build() writes the artifacts from: the budget run and what package decided on top of it. */
+interface BuildInput {
+  readonly temp: string; // the folder swapped in as `out` once everything is written
+  readonly config: Config;
+  readonly budget: Budget;
+  readonly scan: Scan;
+  readonly kept: readonly FileEntry[]; // deps entries after strip and prune
+  readonly depsRoot: string;
+  readonly record: RuntimeRecord;
+  readonly run: BudgetRun; // run.depsZip: the deps.zip the budget already wrote into temp, if any
+  readonly options: PackageOptions;
+}
+
+/** Writes deps.zip, function.zip, the staged models and manifest.json into `temp`. */
+async function build(input: BuildInput): Promise<{ manifest: Manifest; reusedEntries: number }> {
+  const { temp, config, budget, scan, kept, depsRoot, record, options } = input;
+  const written = input.run.depsZip;
   const plan = budget.plan as NonNullable<Budget['plan']>;
   const zipOptions = (label: string) => ({
     signal: options.signal,
     onProgress: (done: number, total: number) => options.onPackProgress?.(label, done, total),
   });
-  const staged = await stageModels(temp, config.models, scan.models, options.convert, runtimeKind);
+  const staged = await stageModels(temp, config.models, scan.models, options.convert, record.loadsKeras);
   for (const model of config.models) {
     if (!model.bundle && model.s3 === null)
       throw inputError(
         `models: "${model.name}" has no "s3" location`,
-        'set models[].s3 to where the function fetches it (deploy uploads it there), or "bundle": true for a small model',
+        'set models[].s3 to where the function fetches it (deploy uploads it ' +
+          'there), or "bundle": true for a small model',
       );
   }
   const depsInputs = entriesToInputs(depsRoot, kept);
-  let deps: (ArtifactInfo & { s3: string | null }) | null = null;
+  let deps: NonNullable<Manifest['artifacts']['deps']> | null = null;
   if (plan !== STRATEGY.BUNDLE && depsInputs.length > 0) {
-    const depsPath = join(temp, 'deps.zip');
+    // The sideload archive (docs/package.md): deps.tar.br for Node unless config `sideload.format` says zip.
+    const format = written?.format ?? config.sideload?.format ?? record.sideloadFormat;
+    const file = KEPT_FILES.deps[format];
+    const depsPath = join(temp, file);
     const zip =
-      written && existsSync(depsPath) ? written : await writeZip(depsInputs, depsPath, zipOptions('deps.zip'));
+      written && existsSync(depsPath) ? written : await writeArchive(depsInputs, depsPath, format, zipOptions(file));
     let s3: string | null = null;
     if (plan === STRATEGY.SIDELOAD_S3) {
       if (!config.artifacts.bucket)
         throw inputError(
-          'plan sideload-s3 needs artifacts.bucket (where deps.zip is stored)',
+          `plan sideload-s3 needs artifacts.bucket (where ${file} is stored)`,
           'set "artifacts": { "bucket": "my-deploy-artifacts" }',
         );
-      s3 = `s3://${config.artifacts.bucket}/${config.artifacts.prefix}${config.function.name}/deps-${zip.sha256}.zip`;
+      const key = `${config.artifacts.prefix}${config.function.name}/deps-${zip.sha256}.${format}`;
+      s3 = `s3://${config.artifacts.bucket}/${key}`;
     }
-    deps = { ...artifact('deps.zip', zip), s3 };
+    deps = {
+      ...artifact(file, zip),
+      s3,
+      format,
+      archive: file,
+      archiveBytes: zip.bytes,
+      diskBytes: zip.diskBytes,
+      entries: zip.entries,
+    };
   }
   const lambdaRuntime = runtimeOf(config.function.runtime);
-  const providesNode =
-    lambdaRuntime.language === 'node' && scan.layers.some((l) => l.provides.some((p) => p.kind === 'node'));
+  const handlerResolvesLayers =
+    record.layers.resolvedByHandler && scan.layers.some((l) => l.provides.some((p) => p.kind === record.name));
   const runtime: RuntimeConfig = {
     version: 1,
     strategy: plan,
     sideload: deps
       ? {
-          zip: plan === STRATEGY.SIDELOAD_BUNDLED ? 'deps.zip' : null,
+          zip: plan === STRATEGY.SIDELOAD_BUNDLED && deps.format === 'zip' ? deps.file : null,
           s3: deps.s3,
           sha256: deps.sha256,
-          zipBytes: deps.bytes,
+          zipBytes: deps.format === 'zip' ? deps.bytes : null,
           unzippedBytes: deps.unzippedBytes,
           files: deps.files,
+          format: deps.format,
+          archive: plan === STRATEGY.SIDELOAD_BUNDLED ? deps.file : null,
+          archiveBytes: deps.bytes,
+          diskBytes: deps.diskBytes,
+          entries: deps.entries,
         }
       : null,
     // ESM `import` ignores NODE_PATH: the handler resolves layer packages through createRequire on the runtime's layer
     // folders.
-    layerNodeModules: providesNode ? layerModulePaths(lambdaRuntime) : [],
+    layerNodeModules: handlerResolvesLayers ? layerModulePaths(lambdaRuntime) : [],
     backend: config.backend,
     models: [
       ...staged.map((m) => {
@@ -196,37 +220,45 @@ async function build(
           threshold: model.threshold,
         };
       }),
-      ...(await remoteModels(config, scan.models, runtimeKind)),
+      ...(await remoteModels(config, scan.models, record)),
     ],
     colors: config.colors,
     tags: config.tags,
     results: config.results,
     maxImageBytes: config.maxImageBytes,
   };
-  const functionInputs: ZipInput[] = [
+  const { measured } = input.run;
+  const functionInputs: ArchiveEntry[] = [
     ...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []),
-    ...emittedInputs(config, runtimeKind),
-    { name: RUNTIME_FILE, kind: 'file', data: Buffer.from(JSON.stringify(runtime, null, 2) + '\n') },
+    ...measured.emitted, // the record's files and node_modules/sharp for the function's CPU, beside the handler bundle
+    { path: RUNTIME_CONFIG_FILE, kind: 'file', data: Buffer.from(JSON.stringify(runtime, null, 2) + '\n') },
     ...(plan === STRATEGY.BUNDLE ? depsInputs : []),
     ...(plan === STRATEGY.SIDELOAD_BUNDLED && deps
-      ? [{ name: 'deps.zip', kind: 'file' as const, source: join(temp, 'deps.zip') }]
+      ? [{ path: deps.file, kind: 'file' as const, source: join(temp, deps.file) }]
       : []),
     ...staged
       .filter((m) => config.models.find((c) => c.name === m.name)?.bundle)
       .flatMap((m) =>
-        m.files.map((f) => ({ name: `${m.dir}/${f.name}`, kind: 'file' as const, source: join(temp, m.dir, f.name) })),
+        m.files.map((f) => ({ path: `${m.dir}/${f.name}`, kind: 'file' as const, source: join(temp, m.dir, f.name) })),
       ),
   ];
-  const fn = await writeZip(functionInputs, join(temp, 'function.zip'), zipOptions('function.zip'));
+  // The entries the measure stage already deflated into its draft function.zip (code, handler, and for bundle the
+  // deps) are copied, not deflated again; only the runtime config and the bundled models are new. The new zip
+  // replaces the draft (temp file, then rename).
+  const fnOptions = { ...zipOptions('function.zip'), reuse: measured.draft ? [measured.draft] : [] };
+  const fn = await writeArchive(functionInputs, join(temp, KEPT_FILES.draft), 'zip', fnOptions);
   const layerBytes = scan.layers.reduce((t, l) => t + l.bytes, 0);
-  if (fn.unzippedBytes + layerBytes > config.limits.unzippedBytes) {
+  if (fn.unpackedBytes + layerBytes > config.limits.unzippedBytes) {
     throw new LambdaMlError(
       'over-budget',
-      `function.zip unzips to ${fn.unzippedBytes} bytes; with layers (${layerBytes}) that exceeds ${config.limits.unzippedBytes}`,
+      `function.zip unzips to ${fn.unpackedBytes} bytes; with layers ` +
+        `(${layerBytes}) that exceeds ${config.limits.unzippedBytes}`,
       'run lambda-ml budget; prune more or move packages to a layer',
     );
   }
-  if (plan === STRATEGY.BUNDLE) await rm(join(temp, 'deps.zip'), { force: true });
+  if (plan === STRATEGY.BUNDLE) {
+    for (const file of Object.values(KEPT_FILES.deps)) await rm(join(temp, file), { force: true });
+  }
   const manifest: Manifest = {
     schemaVersion: 1,
     tool: `lambda-ml ${VERSION}`,
@@ -246,7 +278,7 @@ async function build(
     runtime,
   };
   await writeFile(join(temp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  return manifest;
+  return { manifest, reusedEntries: fn.reusedEntries };
 }
 
 /**
@@ -255,17 +287,17 @@ async function build(
  */
 async function remoteModels(
   config: Config,
-  scans: Awaited<ReturnType<typeof runBudget>>['scan']['models'],
-  runtime: 'node' | 'python',
+  scans: Scan['models'],
+  record: RuntimeRecord,
 ): Promise<RuntimeConfig['models'][number][]> {
   const out: RuntimeConfig['models'][number][] = [];
   for (const model of config.models) {
     if (model.path !== null || model.s3 === null) continue;
     const scan = scans.find((s) => s.name === model.name);
     if (!scan) continue;
-    if (runtime === 'node' && scan.format !== 'tfjs-layers' && scan.format !== 'tfjs-graph') {
+    if (!record.loadsKeras && scan.format !== 'tfjs-layers' && scan.format !== 'tfjs-graph') {
       throw inputError(
-        `model ${model.name} in S3 is a Keras file (${model.s3}); the Node handler runs TF.js`,
+        `model ${model.name} in S3 is a Keras file (${model.s3}); the ${record.title} handler runs TF.js`,
         'convert it first (lambda-ml convert IN OUT), upload OUT, and point models[].s3 at that folder',
       );
     }
@@ -276,7 +308,7 @@ async function remoteModels(
     out.push({
       name: model.name,
       tag: model.tag,
-      format: scan.format === 'tfjs-graph' ? 'tfjs-graph' : 'tfjs-layers',
+      format: scan.format, // TF.js where the handler runs TF.js (checked above), else a Keras file as it is
       dir: null,
       s3,
       files: scan.files.map((f) => ({ name: f.path.slice(folder.length), bytes: f.bytes, sha256: '' })),
@@ -289,10 +321,10 @@ async function remoteModels(
   return out;
 }
 
-const artifact = (file: string, zip: ZipResult): ArtifactInfo => ({
+const artifact = (file: string, zip: ArchiveResult): ArtifactInfo => ({
   file,
   bytes: zip.bytes,
-  unzippedBytes: zip.unzippedBytes,
+  unzippedBytes: zip.unpackedBytes,
   files: zip.files,
   sha256: zip.sha256,
   sha256Base64: zip.sha256Base64,

@@ -2,7 +2,8 @@
  * What the configured Lambda runtime means for a budget (docs/design.md §2): a deprecation warning with the date and
  * the replacement, and the layer packages that sit outside the runtime's module path (they provide nothing there).
  */
-import { deprecationNote, layerPackageRoots, runtimeOf, runtimeStatus, type LambdaRuntime } from '../runtimes/table.js';
+import { layerPackageRoots, recordFor } from '../runtimes/registry.js';
+import { deprecationNote, runtimeOf, runtimeStatus, type LambdaRuntime } from '../runtimes/table.js';
 import type { Config, LayerScan, Scan } from '../types.js';
 
 /** The scan with only the layer packages the runtime loads, and a warning per layer folder it does not load. */
@@ -36,16 +37,17 @@ export function runtimeView(config: Config, scan: Scan, now: Date = new Date()):
   return { runtime, scan: { ...scan, layers }, warnings };
 }
 
-/** Keeps the runtime's own language's packages that sit in one of its layer folders (first folder wins on a name). */
+/** Keeps the packages of the runtime's record that sit in one of its layer folders (first folder wins on a name). */
 function onModulePath(layer: LayerScan, runtime: LambdaRuntime): { layer: LayerScan; offPath: Map<string, string[]> } {
   const roots = layerPackageRoots(runtime);
+  const record = recordFor(runtime);
   const offPath = new Map<string, string[]>();
   const seen = new Set<string>();
   const rank = (root: string | undefined) => (root === undefined ? 0 : roots.indexOf(root));
   const sorted = [...layer.provides].sort((a, b) => rank(a.root) - rank(b.root));
   const provides = sorted
     .filter((pkg) => {
-      if (pkg.kind !== runtime.language || pkg.root === undefined) return true; // other languages are left as they were
+      if (pkg.kind !== record.name || pkg.root === undefined) return true; // other runtimes' packages stay as they were
       if (!roots.includes(pkg.root)) {
         offPath.set(pkg.root, [...(offPath.get(pkg.root) ?? []), pkg.name]);
         return false;

@@ -1,7 +1,17 @@
 /**
- * Layer stripping (docs/design.md §6): packages a layer provides leave the deps; version mismatches are warnings. PURE.
+ * Layer stripping (docs/design.md §6): packages a layer provides leave the deps; version mismatches are
+ * warnings. PURE.
  */
-import type { FileEntry, LayerScan, PackageInfo, PackageReport, ProvidedPackage, Scan } from '../types.js';
+import type { HandlerProvided, PackageMatch } from '../runtimes/record.js';
+import {
+  HANDLER_PROVIDER,
+  type FileEntry,
+  type LayerScan,
+  type PackageInfo,
+  type PackageReport,
+  type ProvidedPackage,
+  type Scan,
+} from '../types.js';
 
 export interface StripResult {
   readonly packages: readonly PackageReport[]; // every package, with providedBy set when stripped
@@ -12,19 +22,25 @@ export interface StripResult {
   readonly afterStrip: number;
 }
 
-/** PEP 503 normalised name. */
-const norm = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
+type Lookup = Map<string, { layer: LayerScan; pkg: ProvidedPackage }>;
 
-/** Removes the deps that a layer provides: Node by package name, Python by distribution or top-level import name. */
-export function stripLayers(scan: Pick<Scan, 'deps' | 'layers'>): StripResult {
+/**
+ * Removes the deps that a layer provides, matched the way the runtime's record says (Node by package name, Python by
+ * distribution or top-level import name): only layer packages of the deps' own kind count. `handler`: the packages
+ * the emitted handler brings itself (the Node bundle), stripped with providedBy "handler".
+ */
+export function stripLayers(
+  scan: Pick<Scan, 'deps' | 'layers'>,
+  match: PackageMatch,
+  handler: readonly Pick<HandlerProvided, 'path' | 'version'>[] = [],
+): StripResult {
   const { deps, layers } = scan;
-  const lookup = new Map<string, { layer: LayerScan; pkg: ProvidedPackage }>();
+  const byHandler = new Map(handler.map((h) => [h.path, h]));
+  const lookup: Lookup = new Map();
   for (const layer of layers) {
     for (const pkg of layer.provides) {
-      if (deps.kind === 'node' && pkg.kind !== 'node') continue;
-      if (deps.kind === 'python' && pkg.kind !== 'python') continue;
-      const keys = pkg.kind === 'python' ? [norm(pkg.name), ...pkg.topLevel.map((t) => `import:${t}`)] : [pkg.name];
-      for (const key of keys) if (!lookup.has(key)) lookup.set(key, { layer, pkg });
+      if (pkg.kind !== deps.kind) continue;
+      for (const key of match.providedKeys(pkg)) if (!lookup.has(key)) lookup.set(key, { layer, pkg });
     }
   }
   const warnings: string[] = [];
@@ -33,22 +49,29 @@ export function stripLayers(scan: Pick<Scan, 'deps' | 'layers'>): StripResult {
   const packages: PackageReport[] = [];
   const sorted = [...deps.packages].sort((a, b) => a.path.length - b.path.length);
   for (const pkg of sorted) {
-    const match = matchLayer(pkg, deps.kind, lookup);
-    const insideStripped = deps.kind === 'node' && [...strippedPaths].some((p) => pkg.path.startsWith(`${p}/`));
-    // Only top-level Node packages are stripped: a nested copy exists because its parent needs another version.
-    const isTopLevel = deps.kind !== 'node' || /^node_modules\/(?:@[^/]+\/)?[^/]+$/.test(pkg.path);
-    if (insideStripped || (match && isTopLevel)) {
+    // The handler's own copy is what runs: reported as provided by it, never a version mismatch.
+    const ours = byHandler.get(pkg.path);
+    if (ours) {
       strippedPaths.add(pkg.path);
-      const layerVersion = match?.pkg.version ?? null;
-      if (match && layerVersion !== null && layerVersion !== pkg.version) {
-        mismatches.push({ name: pkg.name, ours: pkg.version, layer: match.layer.name, layerVersion });
+      packages.push({ ...pkg, providedBy: HANDLER_PROVIDER, layerVersion: ours.version });
+      continue;
+    }
+    const found = matchLayer(pkg, match, lookup);
+    const insideStripped = match.nests && [...strippedPaths].some((p) => pkg.path.startsWith(`${p}/`));
+    // Only top-level packages are stripped: a nested copy exists because its parent needs another version.
+    if (insideStripped || (found && match.isTopLevel(pkg.path))) {
+      strippedPaths.add(pkg.path);
+      const layerVersion = found?.pkg.version ?? null;
+      if (found && layerVersion !== null && layerVersion !== pkg.version) {
+        mismatches.push({ name: pkg.name, ours: pkg.version, layer: found.layer.name, layerVersion });
         warnings.push(
-          `${pkg.name}: deps have ${pkg.version}, layer ${match.layer.name} provides ${layerVersion}; the layer's version is what runs`,
+          `${pkg.name}: deps have ${pkg.version}, layer ${found.layer.name} ` +
+            `provides ${layerVersion}; the layer's version is what runs`,
         );
       }
       packages.push({
         ...pkg,
-        providedBy: match?.layer.name ?? packages.find((p) => pkg.path.startsWith(`${p.path}/`))?.providedBy ?? null,
+        providedBy: found?.layer.name ?? packages.find((p) => pkg.path.startsWith(`${p.path}/`))?.providedBy ?? null,
         layerVersion,
       });
     } else {
@@ -61,7 +84,10 @@ export function stripLayers(scan: Pick<Scan, 'deps' | 'layers'>): StripResult {
   return { packages, kept, strippedPaths, warnings, mismatches, afterStrip };
 }
 
-function matchLayer(pkg: PackageInfo, kind: string, lookup: Map<string, { layer: LayerScan; pkg: ProvidedPackage }>) {
-  if (kind === 'node') return lookup.get(pkg.name);
-  return lookup.get(norm(pkg.name)) ?? pkg.topLevel.map((t) => lookup.get(`import:${t}`)).find(Boolean);
+function matchLayer(pkg: PackageInfo, match: PackageMatch, lookup: Lookup) {
+  for (const key of match.depKeys(pkg)) {
+    const found = lookup.get(key);
+    if (found) return found;
+  }
+  return undefined;
 }

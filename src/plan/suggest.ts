@@ -3,14 +3,10 @@ import { formatBytes as fmt, formatMb, formatMiB } from '../lib/bytes.js';
 import { MEMORY_MAX_MB, MiB } from '../lib/limits.js';
 import type { PlanAttempt, Suggestion } from '../types.js';
 import { layerRoomSuggestions } from './layer-room.js';
-import { attempt, ephemeralMbFor, type PlanInput } from './plan-budget.js';
+import { attempt, ephemeralMbFor, type PlanInput } from './attempt.js';
 
 /** Suggestions, most useful first: each one is checked against the planner, not guessed. */
-export function suggestFixes(
-  input: PlanInput,
-  attempts: readonly PlanAttempt[],
-  runtime: 'node' | 'python',
-): Suggestion[] {
+export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[]): Suggestion[] {
   const out: Suggestion[] = [];
   const { config } = input;
   const failing = (a: PlanAttempt) => a.checks.filter((c) => !c.ok && c.blocking);
@@ -32,14 +28,18 @@ export function suggestFixes(
         kind: 'ephemeral-storage',
         value: tmpMb,
         savesBytes: null,
-        message: `raise function.ephemeralStorageMb to ${tmpMb} (${a.strategy} needs ${formatMiB(tmp.used)} of /tmp, over the configured ${formatMb(config.function.ephemeralStorageMb)})`,
+        message:
+          `raise function.ephemeralStorageMb to ${tmpMb} (${a.strategy} needs ${formatMiB(tmp.used)} of ` +
+          `/tmp, over the configured ${formatMb(config.function.ephemeralStorageMb)})`,
       });
     if (memMb !== null)
       out.push({
         kind: 'memory',
         value: memMb,
         savesBytes: null,
-        message: `raise function.memoryMb to ${memMb} (${a.strategy} needs about ${formatMiB(memory!.used)}, over the configured ${formatMb(config.function.memoryMb)})`,
+        message:
+          `raise function.memoryMb to ${memMb} (${a.strategy} needs ` +
+          `about ${formatMiB(memory!.used)}, over the configured ${formatMb(config.function.memoryMb)})`,
       });
     break;
   }
@@ -53,14 +53,15 @@ export function suggestFixes(
     const models = input.scan.models.map((m) =>
       m === model ? { ...m, bytes: m.bytes - saves, memoryBytes: m.memoryBytes } : m,
     );
-    const helps = attempts.some(
-      (a) => attempt(a.strategy, { ...input, scan: { ...input.scan, models } }, runtime).fits,
-    );
+    const helps = attempts.some((a) => attempt(a.strategy, { ...input, scan: { ...input.scan, models } }).fits);
     out.push({
       kind: 'quantize',
       value: model.name,
       savesBytes: saves,
-      message: `quantize model ${model.name} (up to -${Math.round((saves / model.bytes) * 100)}%: ${fmt(saves)} less to download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml convert MODEL OUT --quantize auto`,
+      message:
+        `quantize model ${model.name} (up to -${Math.round((saves / model.bytes) * 100)}%: ${fmt(saves)} less to ` +
+        `download and keep in /tmp${helps ? '; this alone makes it fit' : ''}): lambda-ml ` +
+        `convert MODEL OUT --quantize auto`,
     });
   }
 
@@ -95,7 +96,7 @@ export function suggestFixes(
       depsZipBytes: input.depsZipBytes === null ? null : Math.round(input.depsZipBytes * share),
       bundleZipBytes: input.bundleZipBytes === null ? null : Math.round(input.bundleZipBytes * share),
     };
-    const fits = attempts.map((a) => attempt(a.strategy, trial, runtime)).find((a) => a.fits);
+    const fits = attempts.map((a) => attempt(a.strategy, trial)).find((a) => a.fits);
     if (fits && scan.layers.length <= config.limits.maxLayers) {
       const names = kept.slice(0, n).map((p) => `${p.name}@${p.version}`);
       out.push({

@@ -1,5 +1,5 @@
 /** SDK errors of remote measuring: a missing region is a config fix (exit 2); the rest map as deploy's (exit 3). */
-import { toAwsError } from '../deploy/errors.js';
+import { toAwsError } from './aws-errors.js';
 import type { LambdaMlError } from '../lib/errors.js';
 import { isRegionMissing, regionMissingError } from './region.js';
 

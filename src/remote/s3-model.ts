@@ -3,8 +3,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Clien
 import type { ModelFormat } from '../types.js';
 import { toRemoteError } from './remote-error.js';
 import { awsError } from '../lib/errors.js';
-import { checkShardSizes } from '../scan/weight-shards.js';
-import { joinKey, parseS3Url } from './s3-url.js';
+import { checkShardSizes } from '../lib/weight-shards.js';
+import { joinKey, parseS3Url } from '../lib/s3-url.js';
 
 /** What a model in S3 weighs: download bytes and memory once loaded (weights as float32). */
 export interface RemoteModel {

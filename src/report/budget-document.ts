@@ -2,7 +2,7 @@
 import { inputError } from '../lib/errors.js';
 import type { Budget } from '../types.js';
 import type { BinaryFile } from './binaries.js';
-import type { BudgetDelta } from './delta.js';
+import type { BudgetDelta } from './delta-types.js';
 import type { LargestFile } from './largest-files.js';
 
 /** `budget --json`: Budget, plus `files` (--files N), `binaries`, `warnAtPercent` and `delta` (--base) when written. */

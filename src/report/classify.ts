@@ -174,10 +174,13 @@ function opaqueParts(input: ReportInput, strategy: Strategy): Classified['opaque
   const parts: { artifact: string; name: string; bytes: number }[] = [];
   const handlerBytes = budget.components.code.bytes - scan.code.bytes;
   if (handlerBytes > 0) parts.push({ artifact: 'function', name: 'lambda-ml handler (emitted)', bytes: handlerBytes });
-  // sideload-bundled: the unzipped limit sees the level-9 deps.zip that function.zip holds (docs/budget.md).
-  const zipBytes = budget.components.deps.zipBytes;
-  if (strategy === 'sideload-bundled' && zipBytes !== null && zipBytes > 0) {
-    parts.push({ artifact: 'function', name: 'deps.zip (level 9)', bytes: zipBytes });
+  // sideload-bundled: the unzipped limit sees the deps archive (tar.br or level-9 zip) that function.zip holds
+  // (docs/budget.md).
+  const { deps } = budget.components;
+  const zipBytes = deps.archiveBytes ?? deps.zipBytes;
+  if (strategy === 'sideload-bundled' && zipBytes !== null && zipBytes !== undefined && zipBytes > 0) {
+    const name = deps.format === 'tar.br' ? 'deps.tar.br (brotli 9)' : 'deps.zip (level 9)';
+    parts.push({ artifact: 'function', name, bytes: zipBytes });
   }
   for (const layer of scan.layers) {
     if (layer.bytes > 0) parts.push({ artifact: `layer:${layer.name}`, name: 'layer contents', bytes: layer.bytes });

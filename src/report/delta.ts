@@ -2,62 +2,21 @@
  * `budget --base FILE` (docs/report.md): what changed between two `budget --json` documents, per limit, component and
  * package, with new native binaries, .wasm files and models flagged. PURE.
  */
-import type { LimitName } from '../types.js';
 import type { BinaryFile } from './binaries.js';
-import type { BudgetDocument } from './budget-document.js';
 import type { LargestFile } from './largest-files.js';
+import type { BudgetDocument } from './budget-document.js';
+import type { BudgetDelta, ChangeStatus, ComponentDelta, DeltaFlag, PackageDelta, SizeChange } from './delta-types.js';
 
-export type ChangeStatus = 'added' | 'removed' | 'grown' | 'shrunk' | 'unchanged';
-
-/** A size before and after; `percent` is relative to the base (null when there is no base size). */
-export interface SizeChange {
-  readonly status: ChangeStatus;
-  readonly base: number | null;
-  readonly head: number | null;
-  readonly bytes: number;
-  readonly percent: number | null;
-}
-
-export interface CheckDelta extends SizeChange {
-  readonly limit: LimitName;
-  readonly max: number;
-}
-
-export interface ComponentDelta extends SizeChange {
-  readonly id: string; // code, deps, deps.zip, layer:<name>, model:<name>
-  readonly kind: 'code' | 'deps' | 'depsZip' | 'layer' | 'model';
-  readonly name: string;
-}
-
-export interface PackageDelta extends SizeChange {
-  readonly name: string;
-  readonly baseVersions: readonly string[];
-  readonly headVersions: readonly string[];
-  readonly providedBy: { readonly base: string | null; readonly head: string | null };
-}
-
-/** Something a reviewer should see even when it is small. */
-export interface DeltaFlag {
-  readonly kind: 'native' | 'wasm' | 'model';
-  readonly name: string; // the file's path, or the model's name
-  readonly bytes: number;
-  readonly package: string | null;
-}
-
-/** The `delta` field of `budget --json --base FILE`. */
-export interface BudgetDelta {
-  readonly base: { readonly fits: boolean; readonly plan: string | null };
-  readonly head: { readonly fits: boolean; readonly plan: string | null };
-  readonly checks: readonly CheckDelta[];
-  readonly components: readonly ComponentDelta[];
-  /** Every package of either side (by name, copies summed), changed ones first, biggest change first. */
-  readonly packages: readonly PackageDelta[];
-  readonly counts: Readonly<Record<ChangeStatus, number>>;
-  readonly flags: readonly DeltaFlag[];
-  /** Files in the head's largest list that the base's list does not explain (new, or grown into it). */
-  readonly newFiles: readonly LargestFile[];
-  readonly notes: readonly string[];
-}
+// The shapes live in delta-types.ts (budget-document.ts carries a BudgetDelta): re-exported for the callers.
+export type {
+  BudgetDelta,
+  ChangeStatus,
+  CheckDelta,
+  ComponentDelta,
+  DeltaFlag,
+  PackageDelta,
+  SizeChange,
+} from './delta-types.js';
 
 /** Status, bytes and % of one size pair; null means absent on that side. */
 export function sizeChange(base: number | null, head: number | null): SizeChange {

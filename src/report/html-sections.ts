@@ -114,7 +114,9 @@ export function componentsSection(budget: BudgetDocument): string {
       .map((r) => `${r.rule} −${formatBytes(r.bytes)}`)
       .join(', ');
     rows.push([`deps after prune (${budget.prune.mode})`, deps.afterPrune, rules]);
-    if (deps.zipBytes !== null) rows.push(['deps.zip (level 9)', deps.zipBytes, '']);
+    const archiveBytes = deps.archiveBytes ?? deps.zipBytes; // the sideload archive, tar.br or zip
+    const archiveLabel = deps.format === 'tar.br' ? 'deps.tar.br (brotli 9)' : 'deps.zip (level 9)';
+    if (archiveBytes !== null && archiveBytes !== undefined) rows.push([archiveLabel, archiveBytes, '']);
   }
   for (const l of layers) {
     rows.push([`layer ${l.name} (${l.source})`, l.bytes, l.provides.length ? `provides ${l.provides.join(', ')}` : '']);

@@ -35,7 +35,12 @@ export interface PrCommentInput {
 }
 
 const statusCell = (status: CheckStatus, warnAt: number) =>
-  ({ ok: 'ok', warn: `⚠️ above ${warnAt}%`, over: '❌ **over**', 'via-s3': 'via S3 (over 50 MiB zipped)' })[status];
+  ({
+    ok: 'ok',
+    warn: `⚠️ above ${warnAt}%`,
+    over: '❌ **over**',
+    'via-s3': 'via S3 (over 50 MiB zipped)',
+  })[status];
 
 /** The comment body (also the job summary): markdown with the marker on its first line. */
 export function renderPrComment(input: PrCommentInput): string {

@@ -4,7 +4,7 @@
  * `maxDepth` inside a package become leaves, so a 10,000-file node_modules stays a readable (and small) treemap.
  * PURE: no fs.
  */
-import type { Budget } from '../types.js';
+import { HANDLER_PROVIDER, type Budget } from '../types.js';
 import {
   classifyFiles,
   type Fate,
@@ -129,7 +129,8 @@ type Classified = ReturnType<typeof classifyFiles>;
 function packageNode(files: readonly ReportFile[], ctx: Context): ReportNode {
   const pkg = files[0].package!;
   const kids = folderChildren(trieOf(files.map((f) => [f.inner, f.bytes])), 0, ctx);
-  const note = pkg.providedBy ? `provided by layer ${pkg.providedBy}` : undefined;
+  const by = pkg.providedBy === HANDLER_PROVIDER ? 'the handler' : `layer ${pkg.providedBy}`;
+  const note = pkg.providedBy ? `provided by ${by}` : undefined;
   return finishNode(
     {
       name: pkg.name,

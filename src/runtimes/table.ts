@@ -1,11 +1,12 @@
 /**
- * Lambda's managed runtimes (docs/design.md §2), read from lambda-runtimes.json: the only place in src/ that names one.
- * Config validation, the native audit, layer paths, invoke and deploy all ask this module.
+ * Lambda's managed runtimes (docs/design.md §2), read from lambda-runtimes.json: the only place in src/ that names
+ * one. Config validation, the native audit, layer paths, invoke and deploy all ask this module.
  */
 import data from './lambda-runtimes.json' with { type: 'json' };
 import type { Architecture } from '../types.js';
 
-export type RuntimeLanguage = 'node' | 'python';
+/** The language of a runtime: the key of its record (registry.ts), "node" or "python". */
+export type RuntimeLanguage = string;
 
 export interface LambdaRuntime {
   readonly id: string;
@@ -71,6 +72,13 @@ export const DEFAULT_PYTHON_RUNTIME: string = data.defaults.python;
 
 const BY_ID = new Map(RUNTIMES.map((runtime) => [runtime.id, runtime]));
 
+/** Adds rows found by id (findRuntime, runtimeOf) until the returned function is called: registry.ts, for tests. */
+export function registerRuntimeRows(rows: readonly LambdaRuntime[]): () => void {
+  for (const row of rows) if (BY_ID.has(row.id)) throw new Error(`runtime "${row.id}" is in the table already`);
+  for (const row of rows) BY_ID.set(row.id, row);
+  return () => rows.forEach((row) => BY_ID.delete(row.id));
+}
+
 /** The table row of `id`, or undefined for a name Lambda never had (or that the table does not list). */
 export function findRuntime(id: string): LambdaRuntime | undefined {
   return BY_ID.get(id);
@@ -120,23 +128,9 @@ export function creatableRuntimes(language?: RuntimeLanguage, now: Date = new Da
   );
 }
 
-/**
- * The layer folders whose packages the runtime puts on its module path, in lookup order:
- * https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths
- */
-export function layerPackageRoots(runtime: LambdaRuntime): string[] {
-  return runtime.language === 'node'
-    ? [`nodejs/node${runtime.major}/node_modules`, 'nodejs/node_modules']
-    : [`python/lib/python${runtime.version}/site-packages`, 'python'];
-}
-
-/** The same folders as absolute paths inside the Lambda sandbox (layers are extracted into /opt). */
-export const layerModulePaths = (runtime: LambdaRuntime) => layerPackageRoots(runtime).map((root) => `/opt/${root}`);
-
-/** CPython's extension-module tag for a Python runtime, e.g. "cpython-312" (PEP 3149); null for Node. */
-export function cpythonTag(runtime: LambdaRuntime): string | null {
-  return runtime.language === 'python' ? `cpython-${runtime.major}${runtime.minor ?? ''}` : null;
-}
+/** Creatable runtimes of the same language as `runtime` (every language when it is unknown), newest first. */
+export const creatableLike = (runtime: LambdaRuntime | undefined, now: Date = new Date()): LambdaRuntime[] =>
+  creatableRuntimes(runtime?.language, now);
 
 /** One line for a deprecated runtime: the date and what to move to. */
 export function deprecationNote(status: RuntimeStatus): string | null {
@@ -144,8 +138,17 @@ export function deprecationNote(status: RuntimeStatus): string | null {
   if (phase === 'supported') return null;
   const to = replacement ? `; move to ${replacement}` : '';
   if (phase === 'update-blocked')
-    return `${runtime.id} is retired: AWS blocks creating functions on it since ${runtime.blockCreate} and updating them since ${runtime.blockUpdate}${to}`;
+    return (
+      `${runtime.id} is retired: AWS blocks creating functions on it ` +
+      `since ${runtime.blockCreate} and updating them since ${runtime.blockUpdate}${to}`
+    );
   if (phase === 'create-blocked')
-    return `${runtime.id} is deprecated: AWS blocks creating functions on it since ${runtime.blockCreate} and will block updates on ${runtime.blockUpdate}${to}`;
-  return `${runtime.id} is deprecated since ${runtime.deprecation} (AWS blocks new functions on ${runtime.blockCreate}, updates on ${runtime.blockUpdate})${to}`;
+    return (
+      `${runtime.id} is deprecated: AWS blocks creating functions on it ` +
+      `since ${runtime.blockCreate} and will block updates on ${runtime.blockUpdate}${to}`
+    );
+  return (
+    `${runtime.id} is deprecated since ${runtime.deprecation} (AWS blocks new functions ` +
+    `on ${runtime.blockCreate}, updates on ${runtime.blockUpdate})${to}`
+  );
 }

@@ -76,7 +76,9 @@ export async function scanLayerZip(name: string, file: string): Promise<LayerSca
           paths.push(entry.fileName);
         }
         if (isLink && entry.uncompressedSize > MAX_LINK_TARGET_BYTES) {
-          const message = `${label}: entry "${entry.fileName}" is a symlink with a ${formatInt(entry.uncompressedSize)}-byte target`;
+          const message =
+            `${label}: entry "${entry.fileName}" is a symlink with ` +
+            `a ${formatInt(entry.uncompressedSize)}-byte target`;
           return fail(inputError(message, 'rebuild the layer zip: a link target is a short path'));
         }
         const isMetadata = !isDir && isMetadataPath(entry.fileName) && entry.uncompressedSize < 1_000_000;

@@ -5,7 +5,7 @@ import { fsError, inputError } from '../lib/errors.js';
 import type { ModelConfig, ModelScan } from '../types.js';
 import { checkLabelCount, readModelLabels } from './model-labels.js';
 import { graphOutputUnits, layersOutputUnits, type OutputUnits } from './model-topology.js';
-import { checkShardSizes, type ManifestGroup } from './weight-shards.js';
+import { checkShardSizes, type ManifestGroup } from '../lib/weight-shards.js';
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);

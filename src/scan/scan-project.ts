@@ -1,15 +1,14 @@
 /** scanProject: code, deps, layers and models of a config, measured from local files (docs/design.md §4). */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { inputError } from '../lib/errors.js';
-import type { CodeScan, Config, DepsKind, DepsScan, LayerScan, ModelScan, Scan } from '../types.js';
-import { devOnlyPaths } from './dev-packages.js';
+import { recordFor, runtimeRecords } from '../runtimes/registry.js';
+import type { RuntimeRecord } from '../runtimes/record.js';
+import type { CodeScan, Config, DepsScan, LayerScan, ModelScan, Scan } from '../types.js';
 import { fastWalk } from './find-walk.js';
 import { scanLayer } from './layers.js';
 import { readModelLabels } from './model-labels.js';
 import { scanModel, type KerasInfoReader } from './models.js';
-import { groupNodePackages, type OwnedTree } from './node-deps.js';
-import { groupPythonPackages } from './python-deps.js';
 
 export interface ScanOptions {
   /** Measures layers given only by ARN (src/remote); without it such layers are an input error. */
@@ -25,7 +24,7 @@ export async function scanProject(config: Config, options: ScanOptions = {}): Pr
   options.onStep?.('code');
   const code = await scanCode(config.code);
   options.onStep?.('deps');
-  const deps = await scanDeps(config.deps);
+  const deps = await scanDeps(config.deps, recordFor(config));
   options.onStep?.('layers');
   const layers: LayerScan[] = [];
   for (const layer of config.layers) {
@@ -60,15 +59,8 @@ async function scanCode(root: string | null): Promise<CodeScan> {
   return { root, bytes: walked.bytes, files: walked.files, entries: walked.entries };
 }
 
-/** Detects the kind of a deps folder: a node_modules tree (or a folder holding one), or a pip -t tree. */
-export function detectDepsKind(root: string, topNames: readonly string[]): DepsKind {
-  if (basename(root) === 'node_modules' || topNames.includes('node_modules')) return 'node';
-  if (topNames.some((name) => name.endsWith('.dist-info') || name.endsWith('.egg-info'))) return 'python';
-  if (topNames.some((name) => name.startsWith('@') || existsSync(join(root, name, 'package.json')))) return 'node';
-  return 'python';
-}
-
-async function scanDeps(root: string | null): Promise<DepsScan> {
+/** Scans the deps folder the way the function's runtime lays it out (its record's `deps`). */
+async function scanDeps(root: string | null, record: RuntimeRecord): Promise<DepsScan> {
   if (root === null)
     return {
       root: null,
@@ -79,36 +71,22 @@ async function scanDeps(root: string | null): Promise<DepsScan> {
       unowned: { bytes: 0, files: 0, sample: [] },
       entries: [],
     };
-  // deps must be a folder: a node_modules tree (or a folder holding one) or a `pip install -t DIR` folder.
-  const must = 'it must be a folder (node_modules, or a pip install -t folder)';
+  const layouts = runtimeRecords().map((r) => r.deps);
+  const must = `it must be a folder (${layouts.map((d) => d.folder).join(', or ')})`;
   if (!existsSync(root)) {
-    const hint = 'run `npm install` / `pip install -t DIR`, or fix "deps" in the config';
+    const hint = `run ${layouts.map((d) => `\`${d.install}\``).join(' / ')}, or fix "deps" in the config`;
     throw inputError(`deps: ${root} not found; ${must}`, hint);
   }
   if (!statSync(root).isDirectory()) {
-    const hint = 'point "deps" at the folder (e.g. "deps": "node_modules"), or remove it';
+    const hint = `point "deps" at the folder (e.g. "deps": "${record.deps.example}"), or remove it`;
     throw inputError(`deps: ${root} is a file; ${must}`, hint);
   }
-  // A folder holding node_modules is scanned at node_modules: only that ships.
-  const nodeModules =
-    basename(root) !== 'node_modules' && existsSync(join(root, 'node_modules')) ? join(root, 'node_modules') : root;
-  const walked = await fastWalk(nodeModules, { exclude: devOnlyPaths(nodeModules) }); // devDependencies never ship
-  const top = [
-    ...new Set(
-      walked.dirs
-        .filter((d) => !d.includes('/'))
-        .concat(walked.entries.filter((e) => !e.path.includes('/')).map((e) => e.path)),
-    ),
-  ];
-  const kind = nodeModules !== root ? 'node' : detectDepsKind(root, top);
-  const owned: OwnedTree =
-    kind === 'node'
-      ? groupNodePackages(nodeModules, walked, 'node_modules/')
-      : groupPythonPackages(nodeModules, walked);
-  // Entries are relative to `root`: node paths start with node_modules/, as they sit in the function zip.
+  const walkRoot = record.deps.walkRoot(root);
+  const walked = await fastWalk(walkRoot, { exclude: record.deps.exclude(walkRoot) });
+  const owned = record.deps.group(walkRoot, walked);
   return {
-    root: kind === 'node' ? dirname(nodeModules) : nodeModules,
-    kind,
+    root: record.deps.rootOf(walkRoot),
+    kind: record.name,
     bytes: walked.bytes,
     files: walked.files,
     packages: owned.packages,

@@ -13,7 +13,7 @@ export interface Walked {
 
 export interface WalkOptions {
   readonly onDir?: (count: number) => void;
-  /** Relative '/'-separated paths left out with everything under them (dev-only packages: scan/dev-packages.ts). */
+  /** Relative '/'-separated paths left out with everything below them (Node's dev-only packages, for one). */
   readonly exclude?: ReadonlySet<string>;
 }
 

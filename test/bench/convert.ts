@@ -105,7 +105,11 @@ export async function runConvertBench(
   };
   await rm(out, { recursive: true, force: true });
   const ratio = child.peakRssBytes / fileBytes;
-  const line = `convert ${Math.round(fileBytes / 1e6)} MB h5${options.quantize ? ` (${options.quantize})` : ''}: ${(child.wallMs / 1000).toFixed(1)} s (CPU ${(child.cpuMs / 1000).toFixed(1)} s), peak ${Math.round(child.peakRssBytes / MiB)} MB (${ratio.toFixed(1)}x file; ${Math.round(child.baselineRssBytes / MiB)} MB before converting)`;
+  const line =
+    `convert ${Math.round(fileBytes / 1e6)} MB ` +
+    `h5${options.quantize ? ` (${options.quantize})` : ''}: ${(child.wallMs / 1000).toFixed(1)} s ` +
+    `(CPU ${(child.cpuMs / 1000).toFixed(1)} s), peak ${Math.round(child.peakRssBytes / MiB)} MB ` +
+    `(${ratio.toFixed(1)}x file; ${Math.round(child.baselineRssBytes / MiB)} MB before converting)`;
   return {
     fileBytes,
     params,
@@ -158,7 +162,8 @@ await h5Ready(); await tf.ready(); // module loading is not conversion time
 if (quantize) { // as the CLI does: the quantisation check runs on wasm
   const { createRequire } = await import('node:module');
   const { selectBackend } = await import('./handler/backend.js');
-  await selectBackend(tf, Object.assign(createRequire(${JSON.stringify(join(ROOT, 'package.json'))}), { roots: [] }), 'wasm');
+  const req = Object.assign(createRequire(${JSON.stringify(join(ROOT, 'package.json'))}), { roots: [] });
+  await selectBackend(tf, req, 'wasm');
 }
 const baselineRssBytes = process.memoryUsage().rss;
 const started = performance.now();
@@ -166,7 +171,9 @@ const cpuBefore = process.cpuUsage();
 await convertKeras(input, out, quantize ? { quantize } : {});
 const wallMs = Math.round(performance.now() - started);
 const cpu = process.cpuUsage(cpuBefore);
-process.stdout.write(JSON.stringify({ wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes }) + '\\n');
+const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+process.stdout.write(JSON.stringify({ wallMs, cpuMs, peakRssBytes, baselineRssBytes }) + '\\n');
 `,
   );
   return script;

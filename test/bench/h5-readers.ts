@@ -69,17 +69,22 @@ export async function runH5ReadersBench(
   for (const summary of summaries) {
     if (summary.checksum !== reference.checksum || summary.runs[0].elements !== reference.runs[0].elements) {
       throw new Error(
-        `${summary.library} read different weights: checksum ${summary.checksum} (${summary.runs[0].elements} values) vs ${reference.library} ${reference.checksum} (${reference.runs[0].elements} values)`,
+        `${summary.library} read different weights: checksum ${summary.checksum} (${summary.runs[0].elements} ` +
+          `values) vs ${reference.library} ${reference.checksum} (${reference.runs[0].elements} values)`,
       );
     }
   }
   const mb = Math.round(fileBytes / 1e6);
   const lines = summaries.map(
     (summary) =>
-      `read ${mb} MB h5 with ${summary.library}: ${(summary.wallMs / 1000).toFixed(2)} s (CPU ${(summary.cpuMs / 1000).toFixed(2)} s), peak ${Math.round(summary.peakRssBytes / MiB)} MB (${summary.ratio.toFixed(1)}x file; ${Math.round(summary.baselineRssBytes / MiB)} MB with the library loaded), median of ${runs}`,
+      `read ${mb} MB h5 with ${summary.library}: ${(summary.wallMs / 1000).toFixed(2)} s ` +
+      `(CPU ${(summary.cpuMs / 1000).toFixed(2)} s), peak ${Math.round(summary.peakRssBytes / MiB)} MB ` +
+      `(${summary.ratio.toFixed(1)}x file; ${Math.round(summary.baselineRssBytes / MiB)} MB with the library ` +
+      `loaded), median of ${runs}`,
   );
   lines.push(
-    `checksum ${reference.checksum} over ${reference.runs[0].datasets} datasets / ${reference.runs[0].elements} values: identical for ${LIBRARIES.join(', ')}`,
+    `checksum ${reference.checksum} over ${reference.runs[0].datasets} datasets ` +
+      `/ ${reference.runs[0].elements} values: identical for ${LIBRARIES.join(', ')}`,
   );
   return { lines, summaries, fileBytes };
 }

@@ -43,7 +43,9 @@ export async function runHandlerBench(): Promise<{ lines: string[] }> {
       top: { label: string; score: number };
     };
     lines.push(
-      `handler ${r.backend}: cold start require ${fmtMs(r.requireMs)} + backend ${fmtMs(r.backendMs)} + model load ${fmtMs(r.loadMs)} + first predict ${fmtMs(r.firstMs)}; warm predict p50 ${fmtMs(pct(r.warm, 50))}, p95 ${fmtMs(pct(r.warm, 95))} (${r.warm.length} runs; baboon -> ${r.top.label} ${r.top.score.toFixed(3)})`,
+      `handler ${r.backend}: cold start require ${fmtMs(r.requireMs)} + backend ${fmtMs(r.backendMs)} + model ` +
+        `load ${fmtMs(r.loadMs)} + first predict ${fmtMs(r.firstMs)}; warm predict p50 ${fmtMs(pct(r.warm, 50))}, ` +
+        `p95 ${fmtMs(pct(r.warm, 95))} (${r.warm.length} runs; baboon -> ${r.top.label} ${r.top.score.toFixed(3)})`,
     );
   }
   // Extraction: the scenario's deps.zip (65 MB unzipped, ~400 files), as package writes it.
@@ -72,7 +74,9 @@ export async function runHandlerBench(): Promise<{ lines: string[] }> {
     await rm(b, { recursive: true, force: true });
   }
   lines.push(
-    `extract scenario deps.zip (${(zip.length / 1e6).toFixed(1)} MB zipped): ours ${fmtMs(median(ours))} vs unzip -q ${fmtMs(median(theirs))} = ${median(ratios).toFixed(2)}x unzip (target <= 1.0; outputs identical by diff -r)`,
+    `extract scenario deps.zip (${(zip.length / 1e6).toFixed(1)} MB zipped): ` +
+      `ours ${fmtMs(median(ours))} vs unzip -q ${fmtMs(median(theirs))} ` +
+      `= ${median(ratios).toFixed(2)}x unzip (target <= 1.0; outputs identical by diff -r)`,
   );
   return { lines };
 }

@@ -13,6 +13,8 @@ if (wanted('zip')) {
 if (wanted('handler')) {
   const mod = (await import('./handler.js')) as { runHandlerBench?: () => Promise<{ lines: string[] }> };
   if (mod.runHandlerBench) for (const line of (await mod.runHandlerBench()).lines) console.log(line);
+  const { runOnnxBench } = await import('./onnx.js'); // the backend comparison (issue 13) is part of `handler`
+  for (const line of (await runOnnxBench()).lines) console.log(line);
 }
 if (wanted('h5-readers')) {
   const { runH5ReadersBench } = await import('./h5-readers.js');
@@ -25,7 +27,15 @@ if (wanted('convert')) {
     console.log(result.line, result.isWithinTargets ? '' : '(over target)');
   }
 }
+if (wanted('onnx') && !wanted('handler')) {
+  const { runOnnxBench } = await import('./onnx.js');
+  for (const line of (await runOnnxBench()).lines) console.log(line);
+}
 if (wanted('backfill')) {
   const { runBackfillBench } = await import('./backfill.js');
   for (const line of (await runBackfillBench()).lines) console.log(line);
+}
+if (wanted('coldstart')) {
+  const { runColdstartBench } = await import('./coldstart.js');
+  for (const line of (await runColdstartBench(process.argv.slice(2))).lines) console.log(line);
 }

@@ -26,7 +26,11 @@ const { scanProject } = await import(${JSON.stringify(`${ROOT}/dist/scan/scan-pr
 const config = await loadConfig(${JSON.stringify(dir)});
 await scanProject(config);
 const times = [];
-for (let i = 0; i < 5; i++) { const t = performance.now(); await scanProject(config); times.push(performance.now() - t); }
+for (let i = 0; i < 5; i++) {
+  const t = performance.now();
+  await scanProject(config);
+  times.push(performance.now() - t);
+}
 times.sort((a, b) => a - b);
 console.log(times[2]);`;
   return Number(sh(`node --input-type=module -e '${script.replace(/'/g, "'\\''")}'`).trim());
@@ -82,7 +86,10 @@ export function runScanBench(runs = 7): ScanBench {
     () => timeCommand('du', ['-sb', 'node_modules'], { cwd: dir }),
   );
   const scanMs = scanStageMs(dir);
-  const line = `scan: budget on ${files.toLocaleString('en-US')} files (${(bytes / 1e6).toFixed(0)} MB): ${fmtMs(result.a)} vs du -sb ${fmtMs(result.b)} = ${result.ratio.toFixed(2)}x du (target <= 1.5x); the scan stage alone in a warm process: ${fmtMs(scanMs)} = ${(scanMs / result.b).toFixed(2)}x du`;
+  const line =
+    `scan: budget on ${files.toLocaleString('en-US')} files (${(bytes / 1e6).toFixed(0)} ` +
+    `MB): ${fmtMs(result.a)} vs du -sb ${fmtMs(result.b)} = ${result.ratio.toFixed(2)}x du (target <= 1.5x); the ` +
+    `scan stage alone in a warm process: ${fmtMs(scanMs)} = ${(scanMs / result.b).toFixed(2)}x du`;
   return {
     files,
     bytes,

@@ -5,7 +5,8 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectTree, writeZip } from '../../src/pack/zip-writer.js';
+import { collectTree } from '../../src/archive/collect-tree.js';
+import { writeZip } from '../../src/archive/zip-writer.js';
 import { ensureScenario } from '../helpers/scenario.js';
 import { GENERATED, ROOT, fmtMs, median, sh } from './util.js';
 
@@ -23,7 +24,7 @@ export interface ZipBench {
 
 async function benchTree(name: string, parent: string, folders: readonly string[], runs: number): Promise<ZipBench> {
   const inputs = (await Promise.all(folders.map((f) => collectTree(join(parent, f))))).flatMap((list, i) =>
-    list.map((input) => ({ ...input, name: `${folders[i]}/${input.name}` })),
+    list.map((entry) => ({ ...entry, path: `${folders[i]}/${entry.path}` })),
   );
   const ours = join(GENERATED, `bench-${name}-ours.zip`);
   const theirs = join(GENERATED, `bench-${name}-zip.zip`);
@@ -48,7 +49,10 @@ async function benchTree(name: string, parent: string, folders: readonly string[
   const zipBytes = statSync(theirs).size;
   const files = inputs.filter((i) => i.kind === 'file').length;
   const timeRatio = median(ratios);
-  const line = `zip ${name} (${files.toLocaleString('en-US')} files): ours ${(oursBytes / 1e6).toFixed(2)} MB in ${fmtMs(median(oursMs))}, zip -9 ${(zipBytes / 1e6).toFixed(2)} MB in ${fmtMs(median(zipMs))}: size ${(oursBytes / zipBytes).toFixed(4)}x, time ${timeRatio.toFixed(2)}x`;
+  const line =
+    `zip ${name} (${files.toLocaleString('en-US')} files): ours ${(oursBytes / 1e6).toFixed(2)} MB ` +
+    `in ${fmtMs(median(oursMs))}, zip -9 ${(zipBytes / 1e6).toFixed(2)} MB in ${fmtMs(median(zipMs))}: ` +
+    `size ${(oursBytes / zipBytes).toFixed(4)}x, time ${timeRatio.toFixed(2)}x`;
   rmSync(ours, { force: true });
   rmSync(theirs, { force: true });
   return {

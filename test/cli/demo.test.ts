@@ -10,7 +10,7 @@ import { assertOneLineError, tempDir, withoutSdkWarning } from '../helpers/cli-p
 type Tag = { Key: string; Value: string };
 const tagMap = (tags: readonly Tag[]) => Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value]));
 
-test('demo --json: three photos tagged with ml:safety and ml:colors, the baboon keeps its owner tag, plan bundle', async () => {
+test('demo --json: three photos get ml:safety and ml:colors, the baboon keeps its owner tag; plan bundle', async () => {
   const result = await runBin(['demo', '--json'], { cwd: REPO_ROOT });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(withoutSdkWarning(result.stderr), '', 'under --json nothing but the document is printed');

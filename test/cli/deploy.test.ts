@@ -103,7 +103,7 @@ test('deploy --dry-run (human) prints the numbered calls and says nothing change
   assert.deepEqual(server.writes(), []);
 });
 
-test('deploy --dry-run without any credentials lists the calls for a new function and says it could not compare', async (t) => {
+test("deploy --dry-run with no credentials lists a new function's calls, says it could not compare", async (t) => {
   server.clearCalls();
   // No keys, no profile, empty config files (the real home dir is not read), no instance metadata lookups.
   const dir = await tempDir(t);
@@ -176,7 +176,12 @@ test('deploy refuses a retired runtime for a new function: exit 2, the date, the
   assert.equal(result.code, 2, result.stderr);
   const line = assertOneLineError(
     result.stderr,
-    /^error: function\.runtime nodejs20\.x: AWS blocks creating functions on it since 2026-08-31, and retired-fn does not exist yet$/,
+    new RegExp(
+      [
+        String.raw`^error: function\.runtime nodejs20\.x: AWS blocks creating functions on it `,
+        String.raw`since 2026-08-31, and retired-fn does not exist yet$`,
+      ].join(''),
+    ),
   );
   assert.ok(line);
   assert.match(cleanStderr(result.stderr), /^hint: set function\.runtime to nodejs24\.x$/m);
@@ -196,7 +201,12 @@ test('an injected failure exits 3 with one line naming the step; nothing goes li
   assert.equal(result.stdout, '');
   assertOneLineError(
     result.stderr,
-    /^error: deploy failed at CreateFunction: .*cannot be assumed by Lambda.*; no version is live through alias live yet$/,
+    new RegExp(
+      [
+        String.raw`^error: deploy failed at CreateFunction: .*cannot be assumed by `,
+        String.raw`Lambda.*; no version is live through alias live yet$`,
+      ].join(''),
+    ),
   );
   assert.equal(server.inspect('asset-classifier'), null);
 });
@@ -276,13 +286,14 @@ test('policy --json: least privilege, tagging on the trigger bucket only', async
   );
 });
 
-test("budget --account-limits uses the account's GetAccountSettings; an ARN-only layer is measured through range reads", async (t) => {
+test('budget --account-limits reads GetAccountSettings; an ARN-only layer is measured by range reads', async (t) => {
   // A project with no deps and one layer known only by its ARN, served by the Lambda server.
   const dir = await tempDir(t);
   const layerZip = join(dir, 'layer.zip');
   await makeZip(layerZip, {
     'nodejs/node_modules/left-pad/package.json': '{"name":"left-pad","version":"1.3.0","main":"index.js"}',
-    'nodejs/node_modules/left-pad/index.js': `module.exports = (s, n) => String(s).padStart(n);\n${'// padding\n'.repeat(2000)}`,
+    'nodejs/node_modules/left-pad/index.js':
+      `module.exports = (s, n) => String(s).padStart(n);\n` + '// padding\n'.repeat(2000),
   });
   const budget = async (server: LambdaServer, flags: readonly string[]) => {
     const arn = await server.addLayer('left-pad', layerZip, 3);

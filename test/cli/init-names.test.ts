@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { LAMBDA_NAME, MAX_STEM, npmNameProblem, projectName, projectNameProblem } from '../../src/lib/names.js';
-import { bucketNameProblem } from '../../src/remote/s3-bucket-name.js';
+import { bucketNameProblem } from '../../src/lib/s3-bucket-name.js';
 import { runCli } from '../helpers/cli.js';
 import { assertOneLineError, tempDir } from '../helpers/cli-procs.js';
 

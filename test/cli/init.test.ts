@@ -13,7 +13,7 @@ import { cliRoot, isInstalledFromRegistry, lambdaMlSpec } from '../../src/cli/co
 import { STARTER_SCRIPTS } from '../../src/cli/commands/init/starter-files.js';
 import { loadConfig } from '../../src/config/load.js';
 import { NODE_EXAMPLE } from '../../src/example/node-example.js';
-import { HANDLER_PACKAGES } from '../../src/pack/handler-files.js';
+import { HANDLER_PACKAGES } from '../../src/runtimes/node-handler.js';
 import { nsfwjsLabels } from '../../src/example/nsfwjs-model.js';
 import { REPO_ROOT, runBin } from '../helpers/cli.js';
 import { assertOneLineError, tempDir } from '../helpers/cli-procs.js';
@@ -29,7 +29,7 @@ async function snapshot(dir: string): Promise<string[]> {
   );
 }
 
-test('init DIR writes the starter project: pinned handler deps, a config that validates and budgets, a model', async (t) => {
+test('init DIR writes a starter project: pinned handler deps, a valid config that budgets, a model', async (t) => {
   const cwd = await tempDir(t, 'lambda-ml-init-');
   const result = await runBin(['init', 'my-classifier', '--json'], { cwd });
   assert.equal(result.code, 0, result.stderr);
@@ -90,10 +90,17 @@ test('init DIR writes the starter project: pinned handler deps, a config that va
   const report = JSON.parse(budget.stdout);
   assert.equal(report.fits, true);
   assert.equal(report.plan, 'bundle');
-  assert.ok(
-    report.components.deps.afterPrune > 10_000_000,
-    `trace pruning keeps the handler's deps (${report.components.deps.afterPrune} bytes)`,
+  // The handler bundle inlines the starter's deps (sharp ships beside it for the CPU): none is shipped again.
+  const provided = report.components.deps.packages.filter((p: { providedBy: string | null }) => p.providedBy);
+  assert.deepEqual(
+    provided.filter((p: { providedBy: string }) => p.providedBy !== 'handler'),
+    [],
   );
+  assert.ok(
+    provided.length > 0 && report.components.deps.afterPrune < 1_000_000,
+    `${report.components.deps.afterPrune}`,
+  );
+  assert.ok(report.components.code.bytes > 20_000_000, `the bundle and sharp count as code + handler`);
 });
 
 test('a second init refuses to overwrite (exit 2, nothing changed); --force overwrites', async (t) => {

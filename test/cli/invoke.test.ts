@@ -66,7 +66,7 @@ const tagsOf = async (key: string) =>
     ]),
   );
 
-test('--s3 --json --keep: cold-start timings, the record tagged, tags merged in s3rver, a kept task root with a fresh /tmp', async (t) => {
+test('--s3 --json --keep: cold-start timings, tags merged in s3rver, a kept task root with a fresh /tmp', async (t) => {
   const tmp = await tempDir(t, 'lambda-ml-invoke-tmpdir-');
   const result = await runBin(
     [
@@ -119,7 +119,7 @@ test('--s3 --json --keep: cold-start timings, the record tagged, tags merged in 
   assert.ok(existsSync(join(dirname(body.taskRoot), 'tmp', 'lambda-ml', 'models', models[0], 'model.json')));
 });
 
-test('--event FILE --repeat 3: the image is tagged, the non-image is a skipped record (exit 0), warm p50/p95', async (t) => {
+test('--event FILE --repeat 3: the image tagged, the non-image a skipped record (exit 0), warm p50/p95', async (t) => {
   const dir = await tempDir(t);
   const record = (key: string) => ({
     eventSource: 'aws:s3',
@@ -173,7 +173,7 @@ test('human output lists the record and its tags, without colour', async () => {
   assert.ok(!/^ {4}owner/m.test(result.stdout), "only the tool's own tags are listed");
 });
 
-test('bad input exits 2 with one line: a missing manifest, both --event and --s3, no --local, a bad --repeat', async (t) => {
+test('exit 2 with one line: a missing manifest, both --event and --s3, no --local, a bad --repeat', async (t) => {
   const empty = await tempDir(t);
   const missing = await runBin(['invoke', '--local', '--s3', `s3://${BUCKET}/${PHOTO}`, '--out', empty], {
     cwd: NODE_EXAMPLE,
@@ -236,8 +236,9 @@ export const handler = async (event, context) => {
   const tmp = process.env.LAMBDA_ML_TMP;
   const before = readdirSync(tmp);
   writeFileSync(join(tmp, 'marker-' + context.awsRequestId), 'x');
-  return { heapLimit: v8.getHeapStatistics().heap_size_limit, execArgv: process.execArgv, tmp, before, tmpLimit: process.env.LAMBDA_ML_TMP_LIMIT_BYTES,
-    memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, cwd: process.cwd(), taskRoot: process.env.LAMBDA_TASK_ROOT, remaining: context.getRemainingTimeInMillis() };
+  return { heapLimit: v8.getHeapStatistics().heap_size_limit, execArgv: process.execArgv, tmp, before,
+    tmpLimit: process.env.LAMBDA_ML_TMP_LIMIT_BYTES, memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    cwd: process.cwd(), taskRoot: process.env.LAMBDA_TASK_ROOT, remaining: context.getRemainingTimeInMillis() };
 };
 `,
   );

@@ -63,10 +63,17 @@ export function notificationXml(config: BucketNotification): string {
       .map((rule) => `<FilterRule><Name>${encode(rule.name)}</Name><Value>${encode(rule.value)}</Value></FilterRule>`)
       .join('');
     const filter = entry.rules.length > 0 ? `<Filter><S3Key>${rules}</S3Key></Filter>` : '';
-    return `<${entry.kind}Configuration><Id>${encode(entry.id)}</Id><${entry.kind}>${encode(entry.arn)}</${entry.kind}>${entry.events.map((e) => `<Event>${encode(e)}</Event>`).join('')}${filter}</${entry.kind}Configuration>`;
+    const events = entry.events.map((e) => `<Event>${encode(e)}</Event>`).join('');
+    return (
+      `<${entry.kind}Configuration><Id>${encode(entry.id)}</Id>` +
+      `<${entry.kind}>${encode(entry.arn)}</${entry.kind}>${events}${filter}</${entry.kind}Configuration>`
+    );
   });
   if (config.eventBridge) parts.push('<EventBridgeConfiguration></EventBridgeConfiguration>');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts.join('')}</NotificationConfiguration>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration ` +
+    `xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts.join('')}</NotificationConfiguration>`
+  );
 }
 
 const rule = (entry: NotificationEntry, name: string) =>
@@ -91,7 +98,10 @@ export function findOverlap(config: BucketNotification): string | null {
       const prefixes = pa.startsWith(pb) || pb.startsWith(pa);
       const suffixes = sa.endsWith(sb) || sb.endsWith(sa);
       if (events && prefixes && suffixes)
-        return 'Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules if the prefixes are overlapping for the same event type.';
+        return (
+          'Configuration is ambiguously defined. Cannot have overlapping suffixes in two ' +
+          'rules if the prefixes are overlapping for the same event type.'
+        );
     }
   }
   return null;

@@ -160,7 +160,8 @@ class ApiError extends Error {
 /** AWS's answer to a create or update on a runtime past its block date. */
 const runtimeRetired = (runtime: string) =>
   invalid(
-    `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+    `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda ` +
+      `functions. We recommend you use a supported runtime while creating or updating functions.`,
   );
 
 const notFound = (message = 'The resource you requested does not exist.') =>
@@ -339,7 +340,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       throw new ApiError(
         409,
         'ResourceConflictException',
-        `The operation cannot be performed at this time. An update is in progress for resource: ${fn.config.FunctionArn}`,
+        `The operation cannot be performed at this time. An update is in ` +
+          `progress for resource: ${fn.config.FunctionArn}`,
       );
     }
   }
@@ -374,7 +376,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     } else if (body.S3Bucket && body.S3Key) {
       if (!s3)
         throw invalid(
-          'Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist',
+          'Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 ' +
+            'Error Message: The specified bucket does not exist',
         );
       try {
         const object = await s3.send(
@@ -403,7 +406,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
       throw validation(
         config.Role,
         'role',
-        'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+',
+        'Member must satisfy regular expression pattern: ' +
+          'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+',
       );
     if (options.unassumableRoles?.includes(config.Role))
       throw invalid('The role defined for the function cannot be assumed by Lambda.');
@@ -432,7 +436,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
           throw new ApiError(
             403,
             'AccessDeniedException',
-            `User: arn:aws:iam::${accountId}:user/deployer is not authorized to perform: lambda:GetLayerVersion on resource: ${arn} because no resource-based policy allows the lambda:GetLayerVersion action`,
+            `User: arn:aws:iam::${accountId}:user/deployer is not authorized to perform: lambda:GetLayerVersion ` +
+              `on resource: ${arn} because no resource-based policy allows the lambda:GetLayerVersion action`,
           );
         throw invalid(`Layer version ${arn} does not exist.`);
       }
@@ -442,7 +447,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     const env = JSON.stringify(config.Environment?.Variables ?? {});
     if (Buffer.byteLength(env) > 4096)
       throw invalid(
-        `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${env}`,
+        `Lambda was unable to configure your environment variables because the environment ` +
+          `variables you have provided exceeded the 4KB limit. String measured: ${env}`,
       );
   }
 
@@ -646,7 +652,9 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
           200,
           {
             Content: {
-              Location: `${endpoint}/_layer-content/${layer.id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=600&X-Amz-Signature=${randomUUID().replace(/-/g, '')}`,
+              Location:
+                `${endpoint}/_layer-content/${layer.id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&` +
+                `X-Amz-Expires=600&X-Amz-Signature=${randomUUID().replace(/-/g, '')}`,
               CodeSha256: layer.sha256,
               CodeSize: layer.zip.length,
             },
@@ -699,7 +707,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
           throw new ApiError(
             412,
             'PreconditionFailedException',
-            'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+            'The Revision Id provided does not match the latest Revision Id. Call the ' +
+              'GetFunction/GetAlias API to retrieve the latest Revision Id',
           );
         const next = { ...fn.config };
         for (const key of ['Role', 'Handler', 'Runtime', 'MemorySize', 'Timeout', 'EphemeralStorage', 'Description'])
@@ -720,7 +729,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         assertIdle(fn);
         if (body.CodeSha256 && body.CodeSha256 !== fn.config.CodeSha256) {
           throw invalid(
-            `CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST (${fn.config.CodeSha256}). Please try again with the current CodeSHA256.`,
+            `CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST ` +
+              `(${fn.config.CodeSha256}). Please try again with the current CodeSHA256.`,
           );
         }
         return [201, publish(fn, name, body.Description)];
@@ -773,7 +783,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
           throw new ApiError(
             409,
             'ResourceConflictException',
-            `The statement id (${body.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+            `The statement id (${body.StatementId}) provided already exists. Please ` +
+              `provide a new statement id, or remove the existing statement.`,
           );
         }
         const condition: Record<string, Record<string, string>> = {};
@@ -800,7 +811,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
           throw validation(n, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0');
         if (ACCOUNT_CONCURRENCY - (reservedTotal() - (fn.reserved ?? 0) + n) < MIN_UNRESERVED) {
           throw invalid(
-            `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED}].`,
+            `Specified ReservedConcurrentExecutions for function decreases account's ` +
+              `UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED}].`,
           );
         }
         fn.reserved = n;
@@ -848,7 +860,8 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
   /** Lambda's REST route -> operation name, as the SDK's schema serialises each command. */
   function lambdaOperation(method: string, path: string, query: URLSearchParams): string | null {
     const s = path.split('/').slice(1);
-    const key = `${method} /${s[0]}/${s[1]}${s.length > 2 ? '/*' : ''}${s.length > 3 ? `/${s[3]}` : ''}${s.length > 4 ? '/*' : ''}`;
+    const tail = `${s.length > 2 ? '/*' : ''}${s.length > 3 ? `/${s[3]}` : ''}${s.length > 4 ? '/*' : ''}`;
+    const key = `${method} /${s[0]}/${s[1]}${tail}`;
     const table: Record<string, string> = {
       'GET /2016-08-19/account-settings': 'GetAccountSettings',
       'POST /2015-03-31/functions': 'CreateFunction',
@@ -893,7 +906,9 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
   }
 
   function sendS3Error(res: http.ServerResponse, status: number, code: string, message: string) {
-    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
+    const xml =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code>` +
+      `<Message>${message}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
     res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
     res.end(xml);
   }

@@ -166,7 +166,8 @@ export function zipEntries(zip: string): { name: string; size: number; mode: num
         '-c',
         [
           'import json, sys, zipfile',
-          'print(json.dumps([{"name": i.filename, "size": i.file_size, "mode": i.external_attr >> 16} for i in zipfile.ZipFile(sys.argv[1]).infolist()]))',
+          'print(json.dumps([{"name": i.filename, "size": i.file_size, "mode": ' +
+            'i.external_attr >> 16} for i in zipfile.ZipFile(sys.argv[1]).infolist()]))',
         ].join('\n'),
         zip,
       ],

@@ -4,9 +4,10 @@
  * .wasm, many tiny files), one layer and one model in S3.
  */
 import { validateConfig } from '../../src/config/validate.js';
-import { pruneSafe } from '../../src/pack/prune.js';
+import { pruneSafe } from '../../src/measure/prune.js';
 import { planBudget } from '../../src/plan/plan-budget.js';
 import { stripLayers } from '../../src/plan/strip.js';
+import { recordFor } from '../../src/runtimes/registry.js';
 import type { FileEntry, PackageInfo, Scan } from '../../src/types.js';
 import type { ReportInput } from '../../src/report/classify.js';
 
@@ -152,7 +153,8 @@ export function fixtureRun(options: FixtureOptions = {}): ReportInput {
   const raw = { function: { name: 'fn', runtime: 'nodejs24.x' }, plan: options.plan ?? 'auto' };
   const config = validateConfig(raw, '/p');
   const isSideload = options.plan !== undefined && options.plan !== 'auto' && options.plan !== 'bundle';
-  const strip = stripLayers(scan);
+  const record = recordFor(config);
+  const strip = stripLayers(scan, record.match);
   const prune = pruneSafe(strip.kept, 'node', null);
   const budget = planBudget({
     scan,
@@ -163,6 +165,7 @@ export function fixtureRun(options: FixtureOptions = {}): ReportInput {
     prune: { mode: prune.mode, savedBytes: prune.savedBytes, rules: prune.rules },
     depsZipBytes: options.depsZipBytes === undefined ? (isSideload ? 4_000_000 : null) : options.depsZipBytes,
     bundleZipBytes: null,
+    runtime: record,
   });
   return { budget, scan, strip, prune };
 }

@@ -71,7 +71,7 @@ test("a failure record names its S3 objects, keys decoded; other functions' reco
   assert.deepEqual(objectsOfFailureRecord({ hello: 1 }, FN), []);
 });
 
-test('listFailedObjects: each failed object once, within the source bucket, prefix and suffixes; into a CSV manifest', async (t) => {
+test('listFailedObjects: each failed object once, within bucket, prefix and suffixes; as a CSV manifest', async (t) => {
   const stats = emptyListingStats();
   const source = { bucket: ASSETS, prefix: 'images/', suffixes: ['.jpg', '.png'] };
   const objects = [];

@@ -139,13 +139,20 @@ test('the CSV manifest: a bucket,key row per object, keys URL-encoded, uploaded 
 
 /** AWS's sample rows (batch-ops-examples-reports) and rows of the lambda-ml handler. */
 const SAMPLE_FAILED = [
-  'awsexamplebucket1,image_14975,,failed,200,PermanentFailure,"Lambda returned function error: {""errorMessage"":""2019-04-05T17:35:21.155Z 2845ca0d-38d9-4c4b-abcf-379dc749c452 Task timed out after 3.00 seconds""}"',
-  'awsexamplebucket1,image_15897,,failed,200,PermanentFailure,"Lambda returned function error: {""errorMessage"":""2019-04-05T17:35:29.610Z 2d0a330b-de9b-425f-b511-29232fde5fe4 Task timed out after 3.00 seconds""}"',
-  'backfill-source,photos/with%20space.jpg,,failed,200,PermanentFailure,failed (decode): Input buffer contains unsupported image format',
-  'backfill-source,photos/plus%2Bsign.jpg,,failed,200,TemporaryFailure,"failed (SlowDown): Please reduce your request rate."',
+  'awsexamplebucket1,image_14975,,failed,200,PermanentFailure,"Lambda returned function error: ' +
+    '{""errorMessage"":""2019-04-05T17:35:21.155Z 2845ca0d-38d9-4c4b-abcf-379dc749c452 Task timed out after 3.00 ' +
+    'seconds""}"',
+  'awsexamplebucket1,image_15897,,failed,200,PermanentFailure,"Lambda returned function error: ' +
+    '{""errorMessage"":""2019-04-05T17:35:29.610Z 2d0a330b-de9b-425f-b511-29232fde5fe4 Task timed out after 3.00 ' +
+    'seconds""}"',
+  'backfill-source,photos/with%20space.jpg,,failed,200,PermanentFailure,failed ' +
+    '(decode): Input buffer contains unsupported image format',
+  'backfill-source,photos/plus%2Bsign.jpg,,failed,200,TemporaryFailure,' +
+    '"failed (SlowDown): Please reduce your request rate."',
 ].join('\n');
 const SAMPLE_SUCCEEDED =
-  "awsexamplebucket1,image_17775,,succeeded,200,,\"{u'CopySourceVersionId': 'xVR78haVKlRnurYofbTfYr3ufYbktF8h', u'ETag': '\"\"fe66f4390c50f29798f040d7aae72784\"\"'}\"\n";
+  "awsexamplebucket1,image_17775,,succeeded,200,,\"{u'CopySourceVersionId': " +
+  "'xVR78haVKlRnurYofbTfYr3ufYbktF8h', u'ETag': '\"\"fe66f4390c50f29798f040d7aae72784\"\"'}\"\n";
 
 async function putReport(prefixKey: string, jobId: string) {
   const results = [];
@@ -189,7 +196,12 @@ test('the completion report: manifest.json, then each result CSV; keys decoded; 
   );
   assert.match(
     timeout.resultMessage,
-    /^Lambda returned function error: \{"errorMessage":"2019-04-05T17:35:21.155Z .* Task timed out after 3.00 seconds"\}$/,
+    new RegExp(
+      [
+        String.raw`^Lambda returned function error: `,
+        String.raw`\{"errorMessage":"2019-04-05T17:35:21.155Z .* Task timed out after 3.00 seconds"\}$`,
+      ].join(''),
+    ),
   );
   assert.ok(rows.some((r) => r.key === 'photos/with space.jpg'));
   assert.ok(rows.some((r) => r.key === 'photos/plus+sign.jpg' && r.errorCode === 'TemporaryFailure'));

@@ -64,7 +64,7 @@ function wideBatchNormModel(): tf.LayersModel {
   return model;
 }
 
-test('a wide-range BatchNorm model: uint8 warns, --strict refuses and writes nothing, auto keeps every top-1 (cpu)', async (t) => {
+test('wide-range BatchNorm: uint8 warns, --strict refuses, writes nothing; auto keeps every top-1 (cpu)', async (t) => {
   await tf.setBackend('cpu');
   const work = await mkdtemp(join(tmpdir(), 'lm-quant-'));
   t.after(() => rm(work, { recursive: true, force: true }));

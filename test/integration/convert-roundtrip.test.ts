@@ -111,7 +111,7 @@ function nestedModels(): tf.LayersModel[] {
   return [sequential, functional];
 }
 
-test('nested models (Sequential in Sequential, Sequential in functional) round-trip through .h5 and .keras', async (t) => {
+test('nested models (Sequential in Sequential or in functional) round-trip through .h5 and .keras', async (t) => {
   // Each test picks its own backend: it must pass alone, in any order, and without the shared fixtures.
   await tf.setBackend('cpu');
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-nested-'));

@@ -19,7 +19,8 @@ const hasCredentials = Boolean(
 );
 const skipReason =
   env.LAMBDA_ML_E2E !== '1'
-    ? 'real-AWS deploy test: set LAMBDA_ML_E2E=1 (with credentials, LAMBDA_ML_E2E_ROLE and LAMBDA_ML_E2E_BUCKET) to run it'
+    ? 'real-AWS deploy test: set LAMBDA_ML_E2E=1 (with credentials, ' +
+      'LAMBDA_ML_E2E_ROLE and LAMBDA_ML_E2E_BUCKET) to run it'
     : !hasCredentials
       ? 'real-AWS deploy test: LAMBDA_ML_E2E=1 but no AWS credentials in the environment'
       : !env.LAMBDA_ML_E2E_ROLE || !env.LAMBDA_ML_E2E_BUCKET

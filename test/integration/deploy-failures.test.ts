@@ -36,7 +36,7 @@ async function setUp(
   return { out, manifest: await makeManifest({ outDir: out, trigger }) };
 }
 
-test('a failure at each update step names the step and leaves the alias on the previous version; the next deploy recovers', async (t) => {
+test('each failed update step is named, the alias stays on the old version; the next deploy recovers', async (t) => {
   const env = await startDeployEnv(t);
   const { out, manifest } = await setUp(env);
   const run = (m: Manifest) => deploy(m, out, { lambda: env.lambda, s3: env.s3, wait: FAST_WAIT });
@@ -81,7 +81,12 @@ test('a failure in the first deploy or in the trigger says what is live', async 
   env.server.failNext('AddPermission', denied('AddPermission'));
   assert.match(
     (await rejection(run())).message,
-    /^deploy failed at AddPermission: .*; alias live already points at the new version 1, but the S3 trigger is not configured$/,
+    new RegExp(
+      [
+        String.raw`^deploy failed at AddPermission: .*; alias live already points at the `,
+        String.raw`new version 1, but the S3 trigger is not configured$`,
+      ].join(''),
+    ),
   );
   env.server.failNext('PutBucketNotificationConfiguration', {
     status: 403,
@@ -91,7 +96,12 @@ test('a failure in the first deploy or in the trigger says what is live', async 
   const error = await rejection(run());
   assert.match(
     error.message,
-    /^deploy failed at PutBucketNotificationConfiguration: access denied \(AccessDenied\): Access Denied; the function still runs version 1/,
+    new RegExp(
+      [
+        String.raw`^deploy failed at PutBucketNotificationConfiguration: access denied `,
+        String.raw`\(AccessDenied\): Access Denied; the function still runs version 1`,
+      ].join(''),
+    ),
   );
   const done = await run();
   assert.equal(done.version, '1');
@@ -139,7 +149,12 @@ test('throttling is retried by the SDK, then reported', async (t) => {
   );
   assert.match(
     error.message,
-    /^deploy failed at UpdateFunctionConfiguration: AWS throttled the request \(still throttled after 3 attempts\): Rate exceeded; the function still runs version 2/,
+    new RegExp(
+      [
+        String.raw`^deploy failed at UpdateFunctionConfiguration: AWS throttled the request \(still throttled `,
+        String.raw`after 3 attempts\): Rate exceeded; the function still runs version 2`,
+      ].join(''),
+    ),
   );
   assert.match(error.hint ?? '', /AWS_MAX_ATTEMPTS/);
 });
@@ -165,7 +180,7 @@ test('a write that meets "update in progress" (409) waits and retries', async (t
   assert.equal(codeCalls.at(-1)!.status, 200);
 });
 
-test('AWS validation errors are mapped: unknown layer, malformed role, unzipped size over 262,144,000 bytes', async (t) => {
+test('AWS validation errors mapped: unknown layer, malformed role, unzipped size over 262,144,000 bytes', async (t) => {
   const env = await startDeployEnv(t);
   const { out, manifest } = await setUp(env);
   const run = (m: Manifest) =>
@@ -176,7 +191,12 @@ test('AWS validation errors are mapped: unknown layer, malformed role, unzipped 
   });
   assert.match(
     unknownLayer.message,
-    /^deploy failed at CreateFunction: AWS rejected a parameter \(InvalidParameterValueException\): Layer version arn:aws:lambda:us-east-1:123456789012:layer:tf:9 does not exist\./,
+    new RegExp(
+      [
+        String.raw`^deploy failed at CreateFunction: AWS rejected a parameter \(InvalidParameterValueException\): `,
+        String.raw`Layer version arn:aws:lambda:us-east-1:123456789012:layer:tf:9 does not exist\.`,
+      ].join(''),
+    ),
   );
   const badRole = await run({
     ...manifest,
@@ -194,7 +214,12 @@ test('AWS validation errors are mapped: unknown layer, malformed role, unzipped 
   const tooBig = await run(big);
   assert.match(
     tooBig.message,
-    /^deploy failed at CreateFunction: function \+ layers are over Lambda's unzipped limit \(Unzipped size must be smaller than 262144000 bytes\)/,
+    new RegExp(
+      [
+        String.raw`^deploy failed at CreateFunction: function \+ layers are over Lambda's unzipped `,
+        String.raw`limit \(Unzipped size must be smaller than 262144000 bytes\)`,
+      ].join(''),
+    ),
   );
   assert.match(tooBig.hint ?? '', /lambda-ml budget/);
   assert.equal(exitCodeFor(tooBig), 3);

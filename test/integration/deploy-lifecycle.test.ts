@@ -165,10 +165,23 @@ test('the trigger is merged into the bucket notifications: queue, topic and anot
   env.server.seedNotification(
     'dam-assets',
     `<NotificationConfiguration>
-    <QueueConfiguration><Id>thumbnails</Id><Queue>arn:aws:sqs:us-east-1:123456789012:thumbs</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name><Value>thumbs/</Value></FilterRule></S3Key></Filter></QueueConfiguration>
-    <TopicConfiguration><Id>audit</Id><Topic>arn:aws:sns:us-east-1:123456789012:audit</Topic><Event>s3:ObjectRemoved:*</Event></TopicConfiguration>
-    <CloudFunctionConfiguration><Id>virus-scan</Id><CloudFunction>arn:aws:lambda:us-east-1:999999999999:function:scan</CloudFunction><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name><Value>uploads/</Value></FilterRule></S3Key></Filter></CloudFunctionConfiguration>
-    <CloudFunctionConfiguration><Id>lambda-ml-asset-classifier</Id><CloudFunction>arn:aws:lambda:us-east-1:123456789012:function:asset-classifier:old</CloudFunction><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name><Value>legacy/</Value></FilterRule></S3Key></Filter></CloudFunctionConfiguration>
+    <QueueConfiguration><Id>thumbnails</Id><Queue>arn:aws:sqs:us-east-1:123456789012:thumbs</Queue>
+      <Event>s3:ObjectCreated:*</Event>
+      <Filter><S3Key><FilterRule><Name>prefix</Name><Value>thumbs/</Value></FilterRule></S3Key></Filter>
+    </QueueConfiguration>
+    <TopicConfiguration><Id>audit</Id><Topic>arn:aws:sns:us-east-1:123456789012:audit</Topic>
+      <Event>s3:ObjectRemoved:*</Event>
+    </TopicConfiguration>
+    <CloudFunctionConfiguration><Id>virus-scan</Id>
+      <CloudFunction>arn:aws:lambda:us-east-1:999999999999:function:scan</CloudFunction>
+      <Event>s3:ObjectCreated:*</Event>
+      <Filter><S3Key><FilterRule><Name>prefix</Name><Value>uploads/</Value></FilterRule></S3Key></Filter>
+    </CloudFunctionConfiguration>
+    <CloudFunctionConfiguration><Id>lambda-ml-asset-classifier</Id>
+      <CloudFunction>arn:aws:lambda:us-east-1:123456789012:function:asset-classifier:old</CloudFunction>
+      <Event>s3:ObjectCreated:*</Event>
+      <Filter><S3Key><FilterRule><Name>prefix</Name><Value>legacy/</Value></FilterRule></S3Key></Filter>
+    </CloudFunctionConfiguration>
     <EventBridgeConfiguration></EventBridgeConfiguration>
   </NotificationConfiguration>`,
   );

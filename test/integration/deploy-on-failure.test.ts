@@ -33,7 +33,7 @@ const trigger = (over: Partial<TriggerConfig> = {}): TriggerConfig => ({
 const onFailureCalls = (calls: readonly { op: string }[]) =>
   calls.filter((c) => /EventInvokeConfig/.test(c.op)).map((c) => c.op);
 
-test('deploy sets the on-failure destination once; a second deploy makes no call for it; a change is written', async (t) => {
+test('the on-failure destination is set once; a second deploy makes no call for it; a change is written', async (t) => {
   const env = await startDeployEnv(t);
   const out = join(env.dir, 'out');
   await writeFunctionZip(out, 'v1');

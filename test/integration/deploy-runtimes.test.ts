@@ -23,7 +23,8 @@ import { rejection } from '../helpers/rejection.js';
 const ops = (calls: readonly { op: string }[]) => calls.map((call) => call.op);
 const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
 const RETIRED_MESSAGE =
-  'The runtime parameter of nodejs20.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.';
+  'The runtime parameter of nodejs20.x is no longer supported for creating or updating AWS Lambda ' +
+  'functions. We recommend you use a supported runtime while creating or updating functions.';
 
 /** A deploy env whose server clock is `clock.now` (tests move it). */
 async function envAt(t: Parameters<typeof startDeployEnv>[0], clock: { now: Date }): Promise<DeployEnv> {
@@ -40,7 +41,7 @@ async function manifestFor(
   return { out, manifest: await makeManifest({ outDir: out, trigger: null, fn: { runtime } }) };
 }
 
-test("the loopback server refuses creates and updates on a runtime past its block dates, with AWS's message", async (t) => {
+test("the loopback server refuses creates/updates on a runtime past its block dates, with AWS's message", async (t) => {
   const clock = { now: day('2026-07-01') };
   const env = await envAt(t, clock);
   const { out } = await manifestFor(env, 'nodejs20.x');
@@ -87,7 +88,8 @@ test('deploy refuses nodejs20.x for a new function, citing the block date, befor
     assert.equal(exitCodeFor(error), 2);
     assert.equal(
       error.message,
-      'function.runtime nodejs20.x: AWS blocks creating functions on it since 2026-08-31, and asset-classifier does not exist yet',
+      'function.runtime nodejs20.x: AWS blocks creating functions on it since ' +
+        '2026-08-31, and asset-classifier does not exist yet',
     );
     assert.equal(error.hint, 'set function.runtime to nodejs24.x');
     assert.deepEqual(ops(env.server.calls), ['GetFunction'], 'it only looked whether the function exists');
@@ -96,7 +98,7 @@ test('deploy refuses nodejs20.x for a new function, citing the block date, befor
   assert.equal(env.server.inspect('asset-classifier'), null);
 });
 
-test('an existing nodejs20.x function: deployed while deprecated (warning), refused past the update block, then moved to nodejs24.x', async (t) => {
+test('nodejs20.x function: deploys while deprecated, refused past the update block, moves to nodejs24.x', async (t) => {
   const clock = { now: day('2026-07-01') };
   const env = await envAt(t, clock);
   const { out, manifest } = await manifestFor(env, 'nodejs20.x');
@@ -106,7 +108,8 @@ test('an existing nodejs20.x function: deployed while deprecated (warning), refu
   const first = await run(manifest, clock.now);
   assert.equal(first.version, '1');
   assert.deepEqual(first.warnings, [
-    'function.runtime: nodejs20.x is deprecated since 2026-04-30 (AWS blocks new functions on 2026-08-31, updates on 2026-09-30); move to nodejs24.x',
+    'function.runtime: nodejs20.x is deprecated since 2026-04-30 (AWS blocks new ' +
+      'functions on 2026-08-31, updates on 2026-09-30); move to nodejs24.x',
   ]);
 
   // Create blocked, update not yet: an existing function still updates.
@@ -116,7 +119,12 @@ test('an existing nodejs20.x function: deployed while deprecated (warning), refu
   assert.equal(second.version, '2');
   assert.match(
     second.warnings[0],
-    /^function\.runtime: nodejs20\.x is deprecated: AWS blocks creating functions on it since 2026-08-31 and will block updates on 2026-09-30; move to nodejs24\.x$/,
+    new RegExp(
+      [
+        String.raw`^function\.runtime: nodejs20\.x is deprecated: AWS blocks creating functions on it since `,
+        String.raw`2026-08-31 and will block updates on 2026-09-30; move to nodejs24\.x$`,
+      ].join(''),
+    ),
   );
 
   // Past the update block: refused before any write, the function stays on version 2.
@@ -127,7 +135,8 @@ test('an existing nodejs20.x function: deployed while deprecated (warning), refu
   assert.equal(error.code, 'config');
   assert.equal(
     error.message,
-    'function.runtime nodejs20.x: AWS blocks updating functions on it since 2026-09-30, and asset-classifier already exists',
+    'function.runtime nodejs20.x: AWS blocks updating functions on it since ' +
+      '2026-09-30, and asset-classifier already exists',
   );
   assert.equal(error.hint, 'set function.runtime to nodejs24.x');
   assert.deepEqual(env.server.writes(), []);
@@ -157,12 +166,13 @@ test('a python runtime that is only deprecated deploys with a warning', async (t
   const result = await deploy(python, out, { lambda: env.lambda, s3: env.s3, wait: FAST_WAIT, now: clock.now });
   assert.equal(result.version, '1');
   assert.deepEqual(result.warnings, [
-    'function.runtime: python3.10 is deprecated since 2026-10-31 (AWS blocks new functions on 2027-01-15, updates on 2027-02-15); move to python3.14',
+    'function.runtime: python3.10 is deprecated since 2026-10-31 (AWS blocks new ' +
+      'functions on 2027-01-15, updates on 2027-02-15); move to python3.14',
   ]);
   assert.equal(env.server.inspect('asset-classifier')!.config.Runtime, 'python3.10');
 });
 
-test('when AWS refuses a runtime our table still allows (the table is out of date), exit 3 says to change function.runtime', async (t) => {
+test('AWS refusing a runtime our (outdated) table allows: exit 3 says to change function.runtime', async (t) => {
   const env = await envAt(t, { now: day('2026-12-01') });
   const { out, manifest } = await manifestFor(env, 'nodejs20.x');
   // deploy judges the dates as of 2026-07-01 (only deprecated); AWS, as of 2026-12-01, refuses the create.
@@ -172,7 +182,12 @@ test('when AWS refuses a runtime our table still allows (the table is out of dat
   assert.equal(exitCodeFor(error), 3);
   assert.match(
     error.message,
-    /^deploy failed at CreateFunction: AWS no longer accepts runtime nodejs20\.x \(The runtime parameter of nodejs20\.x is no longer supported/,
+    new RegExp(
+      [
+        String.raw`^deploy failed at CreateFunction: AWS no longer accepts runtime nodejs20\.x `,
+        String.raw`\(The runtime parameter of nodejs20\.x is no longer supported`,
+      ].join(''),
+    ),
   );
   assert.match(error.hint ?? '', /^set function\.runtime to a supported runtime: nodejs24\.x/);
 });

@@ -106,7 +106,7 @@ const row = (resultString: string, errorCode: string): ReportRow => ({
 const SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>';
 
-test('each kind of object gets the answer Batch Operations can act on, with a reason the report parser reads', async (t) => {
+test('each kind of object gets an answer Batch Operations acts on, with a reason the parser reads', async (t) => {
   const { s3, handler, state } = await setup(t, { maxImageBytes: 2_000_000 });
   const jpeg = await deps.sharp(baboonPhoto()).jpeg().toBuffer();
   const cases = [
@@ -140,7 +140,7 @@ test('each kind of object gets the answer Batch Operations can act on, with a re
   assert.equal(state.puts, 1, 'only the photo was tagged');
 });
 
-test('already current: Succeeded without PutObjectTagging; reclassify all, or a model update, tags again', async (t) => {
+test('already current: Succeeded without PutObjectTagging; reclassify all or a model update tags again', async (t) => {
   const { s3, handler, state, lines, make, model } = await setup(t);
   await put(s3.client, 'a.png', baboonPhoto());
   await s3.client.send(
@@ -200,7 +200,7 @@ test('already current: Succeeded without PutObjectTagging; reclassify all, or a 
   assert.equal((await tagsOf(s3.client, 'a.png')).find((tag) => tag.Key === 'ml:models')?.Value, hash);
 });
 
-test('503 SlowDown and the deadline are TemporaryFailure; the retry tags; S3 events still skip bad images', async (t) => {
+test('503 SlowDown and the deadline are TemporaryFailure; a retry tags; S3 events still skip bad images', async (t) => {
   const { s3, handler, state, metrics } = await setup(t);
   await put(s3.client, 'b.png', baboonPhoto());
   await put(s3.client, 'notes.jpg', 'not a photo');

@@ -70,7 +70,7 @@ const tagsOf = async (client: S3Client, key: string): Promise<Record<string, str
     ]),
   );
 
-test('photos get the classification and colour tags; user tags are kept; the object itself is never rewritten', async (t) => {
+test('photos get classification and colour tags; user tags are kept; the object is never rewritten', async (t) => {
   if (!hasFixtures()) return t.skip(SKIP_FIXTURES);
   const { s3, handler, lines } = await setup(t, { results: 's3://photos/ml-results/' });
   const photos = ['cat_tabby.jpg', 'grand_piano.jpg', 'pizza.jpg'];
@@ -124,7 +124,7 @@ test('9 user tags leave room for our top-priority tag only; the rest are logged 
   assert.deepEqual(lines[0].dropped, ['ml:models', 'ml:colors', 'ml:nsfw:top']);
 });
 
-test('odd inputs: RGBA PNG, WebP, 2x2 GIF are tagged; truncated JPEG and text named .jpg are skipped; key with spaces and accents', async (t) => {
+test('odd images: RGBA PNG, WebP, 2x2 GIF tagged; cut JPEG, text as .jpg skipped; spaced, accented key', async (t) => {
   if (!hasFixtures()) return t.skip(SKIP_FIXTURES);
   const { s3, handler, lines } = await setup(t);
   const objects: [string, Buffer][] = [

@@ -1,51 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { baboonPhoto } from '../../src/example/nsfwjs-model.js';
-import { HANDLER_SHIP } from '../../src/handler/ship.js';
+import { nodeHandlerFiles } from '../../src/runtimes/node-handler.js';
 import { startS3 } from '../helpers/s3rver.js';
 import { modelSpec, nsfwModelDir, PROJECT_ROOT, runtimeConfig, s3Event } from '../helpers/handler-fixtures.js';
 
-test('the tsc build of src/handler runs as index.mjs in a task root next to lambda-ml.runtime.json', async (t) => {
+test('the bundle runs as index.mjs in a task root with lambda-ml.runtime.json and only sharp beside it', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-entry-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const build = join(dir, 'build');
-  execFileSync(
-    process.execPath,
-    [
-      join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'),
-      '--outDir',
-      build,
-      '--rootDir',
-      join(PROJECT_ROOT, 'src'),
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--types',
-      'node',
-      '--skipLibCheck',
-      '--strict',
-      '--verbatimModuleSyntax',
-      '--esModuleInterop',
-      join(PROJECT_ROOT, 'src/handler/index.ts'),
-    ],
-    { cwd: PROJECT_ROOT, stdio: 'pipe' },
-  );
-  // Lay out the task root the way `package` does (see HANDLER_SHIP).
+  // Lay out the task root the way `package` does: the bundle's files at the root, sharp in node_modules.
   const root = join(dir, 'task');
-  await mkdir(join(root, HANDLER_SHIP.dir), { recursive: true });
-  for (const f of await readdir(join(build, 'handler')))
-    if (f.endsWith('.js')) await cp(join(build, 'handler', f), join(root, HANDLER_SHIP.dir, f));
-  await writeFile(join(root, HANDLER_SHIP.dir, 'package.json'), HANDLER_SHIP.packageJson);
-  await writeFile(join(root, HANDLER_SHIP.entry), HANDLER_SHIP.entrySource);
-  await symlink(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules')); // the bundle strategy: deps in the task root
+  await mkdir(join(root, 'node_modules'), { recursive: true });
+  for (const file of nodeHandlerFiles()) await cp(file.source!, join(root, file.path));
+  await symlink(join(PROJECT_ROOT, 'node_modules', 'sharp'), join(root, 'node_modules', 'sharp'));
   await cp(await nsfwModelDir(), join(root, 'models', 'nsfw'), { recursive: true });
   const config = runtimeConfig([{ ...modelSpec(join(root, 'models', 'nsfw')), dir: 'models/nsfw' }]);
   await writeFile(join(root, 'lambda-ml.runtime.json'), JSON.stringify(config, null, 2));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -47,7 +47,7 @@ async function makeDepsZip(dir: string, extraFiles = 0): Promise<{ zipPath: stri
   };
 }
 
-test('sideload from a zip bundled in the task root: verified, extracted once, loadable through requireFrom', async (t) => {
+test('sideload from a zip in the task root: verified, extracted once, loadable through requireFrom', async (t) => {
   const dir = await tmp(t);
   const { config } = await makeDepsZip(dir);
   const tmpDir = join(dir, 'tmp');
@@ -62,7 +62,7 @@ test('sideload from a zip bundled in the task root: verified, extracted once, lo
   assert.deepEqual(await readdir(join(tmpDir, 'lambda-ml')), [config.sha256]);
 });
 
-test('sideload from S3 (built-in SigV4 GET against s3rver); a wrong sha256 is a clear error and leaves nothing', async (t) => {
+test('sideload from S3 (built-in SigV4 GET, s3rver); a wrong sha256 is a clear error and leaves nothing', async (t) => {
   const dir = await tmp(t);
   const { zipPath, config } = await makeDepsZip(dir);
   const s3 = await startS3(t);
@@ -101,31 +101,37 @@ test('sideload from S3 (built-in SigV4 GET against s3rver); a wrong sha256 is a 
   );
 });
 
-test('/tmp too small: a clear error before anything is fetched (LAMBDA_ML_TMP_LIMIT_BYTES)', async (t) => {
+test('/tmp too small: a clear error before any fetch (LAMBDA_ML_TMP_LIMIT_BYTES counts blocks)', async (t) => {
   const dir = await tmp(t);
-  const { config } = await makeDepsZip(dir);
+  const { config } = await makeDepsZip(dir); // an older runtime config: no diskBytes, so the file bytes are the need
   const tmpDir = join(dir, 'tmp');
   await mkdir(tmpDir);
   await writeFile(join(tmpDir, 'already-there'), Buffer.alloc(100));
-  const env = { ...process.env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + 50) };
+  const block = (await lstat(join(tmpDir, 'already-there'))).blocks * 512; // 100 bytes: one 4 KiB block on ext4
+  const env = { ...process.env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + block - 50) };
   await assert.rejects(
     ensureDeps({ config, taskRoot: dir, tmpDir, env }),
     new RegExp(
-      `not enough space in .*needs ${config.unzippedBytes} bytes, ${config.unzippedBytes - 50} free.*ephemeralStorageMb`,
+      `not enough space in .*needs ${config.unzippedBytes} bytes, ` +
+        `${config.unzippedBytes - 50} free.*ephemeralStorageMb`,
     ),
   );
   const ok = await ensureDeps({
     config,
     taskRoot: dir,
     tmpDir,
-    env: { ...env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + 100) },
+    env: { ...env, LAMBDA_ML_TMP_LIMIT_BYTES: String(config.unzippedBytes + block + 100) },
   });
   assert.equal(ok.reused, false);
 });
 
 const childScript = (config: SideloadConfig, taskRoot: string, tmpDir: string) => `
 import { ensureDeps } from ${JSON.stringify(join(PROJECT_ROOT, 'src/handler/sideload.ts'))};
-const r = await ensureDeps({ config: ${JSON.stringify(config)}, taskRoot: ${JSON.stringify(taskRoot)}, tmpDir: ${JSON.stringify(tmpDir)} });
+const r = await ensureDeps({
+  config: ${JSON.stringify(config)},
+  taskRoot: ${JSON.stringify(taskRoot)},
+  tmpDir: ${JSON.stringify(tmpDir)},
+});
 console.log(JSON.stringify(r));
 `;
 
@@ -148,7 +154,7 @@ function runChild(script: string) {
   return { child, done };
 }
 
-test('two cold starts at once in two processes sharing /tmp: both succeed, one extracted folder, no temp left', async (t) => {
+test('two cold starts at once, processes sharing /tmp: both succeed, one extracted folder, no temp left', async (t) => {
   const dir = await tmp(t);
   const { config } = await makeDepsZip(dir, 400);
   const tmpDir = join(dir, 'tmp');
@@ -167,7 +173,7 @@ test('two cold starts at once in two processes sharing /tmp: both succeed, one e
   assert.equal((await readdir(join(ra.dir, 'node_modules', 'fake-pkg', 'data'))).length, 400);
 });
 
-test('a process killed mid-extraction leaves only a temp folder, never used; the next start works and cleans it', async (t) => {
+test('a process killed mid-extraction leaves an unused temp folder; the next start works and cleans it', async (t) => {
   const dir = await tmp(t);
   const { config } = await makeDepsZip(dir, 1500);
   const tmpDir = join(dir, 'tmp');

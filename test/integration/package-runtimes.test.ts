@@ -41,7 +41,7 @@ function pythonProject(dir: string, runtime: string, so: string): void {
   });
 }
 
-test('package: a cpython-311 extension in a python3.12 tree is exit 2 naming the file; nothing is written', async (t) => {
+test('package: a cpython-311 extension in a python3.12 tree is exit 2 naming the file; nothing written', async (t) => {
   const dir = tempDir(t);
   pythonProject(dir, 'python3.12', '_speedups.cpython-311-x86_64-linux-gnu.so');
   const result = await runCli(['package', '--out', 'out'], { cwd: dir });
@@ -53,11 +53,21 @@ test('package: a cpython-311 extension in a python3.12 tree is exit 2 naming the
   );
   assert.match(
     lines[1],
-    /^ {2}fast\/_speedups\.cpython-311-x86_64-linux-gnu\.so: built for CPython 3\.11 \(cpython-311\); python3\.12 imports only cpython-312 extensions$/,
+    new RegExp(
+      [
+        String.raw`^ {2}fast\/_speedups\.cpython-311-x86_64-linux-gnu\.so: built for CPython 3\.11 `,
+        String.raw`\(cpython-311\); python3\.12 imports only cpython-312 extensions$`,
+      ].join(''),
+    ),
   );
   assert.match(
     lines[2],
-    /^hint: reinstall the deps for python3\.12 x86_64: pip install -t DIR --platform manylinux2014_x86_64 --python-version 3\.12 --only-binary=:all:/,
+    new RegExp(
+      [
+        String.raw`^hint: reinstall the deps for python3\.12 x86_64: pip install -t DIR --platform `,
+        String.raw`manylinux2014_x86_64 --python-version 3\.12 --only-binary=:all:`,
+      ].join(''),
+    ),
   );
   assert.ok(!result.stderr.includes('    at '), 'no stack trace');
   assert.equal(existsSync(join(dir, 'out')), false);
@@ -66,7 +76,8 @@ test('package: a cpython-311 extension in a python3.12 tree is exit 2 naming the
   assert.equal(json.code, 2);
   const body = JSON.parse(json.stdout);
   assert.deepEqual(body.error.details, [
-    'fast/_speedups.cpython-311-x86_64-linux-gnu.so: built for CPython 3.11 (cpython-311); python3.12 imports only cpython-312 extensions',
+    'fast/_speedups.cpython-311-x86_64-linux-gnu.so: built for CPython 3.11 ' +
+      '(cpython-311); python3.12 imports only cpython-312 extensions',
   ]);
 
   // The same tree on the runtime it was built for packages.
@@ -90,11 +101,17 @@ test('budget and package warn for a deprecated runtime with its date and replace
     );
   assert.deepEqual(await at('2026-06-01'), [], 'supported until 2026-10-31');
   assert.deepEqual(await at('2026-12-01'), [
-    'function.runtime: python3.10 is deprecated since 2026-10-31 (AWS blocks new functions on 2027-01-15, updates on 2027-02-15); move to python3.14',
+    'function.runtime: python3.10 is deprecated since 2026-10-31 (AWS blocks new ' +
+      'functions on 2027-01-15, updates on 2027-02-15); move to python3.14',
   ]);
   assert.match(
     (await at('2027-03-01'))[0],
-    /^function\.runtime: python3\.10 is retired: AWS blocks creating functions on it since 2027-01-15 and updating them since 2027-02-15; move to python3\.14$/,
+    new RegExp(
+      [
+        String.raw`^function\.runtime: python3\.10 is retired: AWS blocks creating functions on it since `,
+        String.raw`2027-01-15 and updating them since 2027-02-15; move to python3\.14$`,
+      ].join(''),
+    ),
   );
 
   // Through the CLI (today's date): nodejs20.x stays retired from 2026-09-30 on.
@@ -107,8 +124,12 @@ test('budget and package warn for a deprecated runtime with its date and replace
     'node_modules/tiny-a/package.json': pkgJson('tiny-a', '1.0.0'),
     'node_modules/tiny-a/index.js': 'module.exports = 1;\n',
   });
-  const retired =
-    /nodejs20\.x is retired: AWS blocks creating functions on it since 2026-08-31 and updating them since 2026-09-30; move to nodejs24\.x/;
+  const retired = new RegExp(
+    [
+      String.raw`nodejs20\.x is retired: AWS blocks creating functions on it since 2026-08-31 `,
+      String.raw`and updating them since 2026-09-30; move to nodejs24\.x`,
+    ].join(''),
+  );
   const budget = await runCli(['budget'], { cwd: node });
   assert.equal(budget.code, 0, budget.stderr);
   assert.match(budget.stdout, /Warnings/);
@@ -125,7 +146,7 @@ test('budget and package warn for a deprecated runtime with its date and replace
   assert.ok(JSON.parse(packagedJson.stdout).warnings.some((w: string) => retired.test(w)));
 });
 
-test("a layer that puts packages in another runtime's folder provides nothing there: warned, not stripped", async (t) => {
+test("a layer with packages in another runtime's folder provides nothing there: warned, not stripped", async (t) => {
   const cases: { folder: string; runtime: string; provided: boolean }[] = [
     { folder: 'nodejs/node20/node_modules', runtime: 'nodejs24.x', provided: false },
     { folder: 'nodejs/node24/node_modules', runtime: 'nodejs24.x', provided: true },
@@ -161,7 +182,8 @@ test("a layer that puts packages in another runtime's folder provides nothing th
     else {
       assert.equal(
         warning,
-        `layer shared: tiny-a sits in ${folder}/, which ${runtime} does not load (it looks in nodejs/node${major}/node_modules/ ` +
+        `layer shared: tiny-a sits in ${folder}/, which ${runtime} does not load ` +
+          `(it looks in nodejs/node${major}/node_modules/ ` +
           `and nodejs/node_modules/): they are not provided; rebuild the layer for ${runtime}`,
       );
     }

@@ -68,14 +68,19 @@ test('an unknown layer ARN is a clear AWS error (exit 3)', async (t) => {
       assert.equal(error.code, 'aws');
       assert.match(
         error.message,
-        /^GetLayerVersionByArn arn:aws:lambda:us-east-1:123456789012:layer:missing:1: not found \(ResourceNotFoundException\)/,
+        new RegExp(
+          [
+            String.raw`^GetLayerVersionByArn arn:aws:lambda:us-east-1:123456789012:layer:missing:1: not found `,
+            String.raw`\(ResourceNotFoundException\)`,
+          ].join(''),
+        ),
       );
       return true;
     },
   );
 });
 
-test('models in S3: a TF.js folder (sizes from ListObjectsV2, memory from model.json) and a single Keras file', async (t) => {
+test('models in S3: a TF.js folder (sizes by ListObjectsV2, memory from model.json) and one Keras file', async (t) => {
   const env = await startDeployEnv(t, { buckets: ['my-models'] });
   const model = {
     format: 'layers-model',

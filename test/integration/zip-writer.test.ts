@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { LambdaMlError } from '../../src/lib/errors.js';
-import { inspectZip, checkEntryName } from '../../src/pack/inspect.js';
-import { collectTree, measureZip, writeZip } from '../../src/pack/zip-writer.js';
-import type { ZipInput } from '../../src/pack/zip-writer.js';
-import { STREAM_THRESHOLD } from '../../src/pack/zip-entry.js';
+import { inspectZip, checkEntryName } from '../../src/archive/zip-inspect.js';
+import { collectTree } from '../../src/archive/collect-tree.js';
+import { measureZip, writeZip } from '../../src/archive/zip-writer.js';
+import type { ZipEntry } from '../../src/archive/zip-entry.js';
+import { STREAM_THRESHOLD } from '../../src/archive/zip-entry.js';
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-zip-'));
@@ -67,7 +68,8 @@ import hashlib, json, sys, zipfile
 out = {}
 with zipfile.ZipFile(sys.argv[1]) as z:
     for i in z.infolist():
-        out[i.filename] = {"sha": hashlib.sha256(z.read(i)).hexdigest(), "mode": i.external_attr >> 16, "date": list(i.date_time), "dir": i.is_dir()}
+        out[i.filename] = {"sha": hashlib.sha256(z.read(i)).hexdigest(), "mode": i.external_attr >> 16,
+                           "date": list(i.date_time), "dir": i.is_dir()}
 print(json.dumps(out))`;
   return JSON.parse(execFileSync('python3', ['-c', script, zipPath], { encoding: 'utf8' }));
 }
@@ -169,9 +171,9 @@ test('files above the streaming threshold: deflated in two passes or stored when
   const noise = seeded(STREAM_THRESHOLD + 5, 3);
   await writeFile(join(dir, 'text.bin'), text);
   await writeFile(join(dir, 'noise.bin'), noise);
-  const inputs: ZipInput[] = [
-    { name: 'text.bin', kind: 'file', source: join(dir, 'text.bin') },
-    { name: 'noise.bin', kind: 'file', source: join(dir, 'noise.bin') },
+  const inputs: ZipEntry[] = [
+    { path: 'text.bin', kind: 'file', source: join(dir, 'text.bin') },
+    { path: 'noise.bin', kind: 'file', source: join(dir, 'noise.bin') },
   ];
   const out = join(dir, 'big.zip');
   const result = await writeZip(inputs, out);
@@ -188,10 +190,10 @@ test('files above the streaming threshold: deflated in two passes or stored when
 
 test('70,000 entries use a Zip64 end record and still pass unzip -t', async (t) => {
   const dir = await tempDir(t);
-  const inputs: ZipInput[] = [];
+  const inputs: ZipEntry[] = [];
   for (let i = 0; i < 70_000; i++)
-    inputs.push({ name: `d${i % 100}/f${i}.txt`, kind: 'file', data: Buffer.from(`${i}\n`) });
-  for (let i = 0; i < 100; i++) inputs.push({ name: `d${i}`, kind: 'dir' });
+    inputs.push({ path: `d${i % 100}/f${i}.txt`, kind: 'file', data: Buffer.from(`${i}\n`) });
+  for (let i = 0; i < 100; i++) inputs.push({ path: `d${i}`, kind: 'dir' });
   const out = join(dir, 'many.zip');
   const result = await writeZip(inputs, out, { concurrency: 16 });
   assert.equal(result.entries, 70_100);
@@ -213,15 +215,15 @@ test('escaping, absolute and duplicate names are rejected before anything is wri
   const bad = ['../evil', '/etc/passwd', 'a/../../b', 'C:\\x', 'a\\..\\b', 'a//b', './a', ''];
   for (const name of bad) {
     await assert.rejects(
-      writeZip([{ name, kind: 'file', data: Buffer.from('x') }], join(dir, 'bad.zip')),
+      writeZip([{ path: name, kind: 'file', data: Buffer.from('x') }], join(dir, 'bad.zip')),
       isInputError,
       JSON.stringify(name),
     );
   }
-  await assert.rejects(writeZip([{ name: '../up', kind: 'dir' }], join(dir, 'bad.zip')), isInputError);
-  const dup: ZipInput[] = [
-    { name: 'x', kind: 'file', data: Buffer.alloc(1) },
-    { name: 'x', kind: 'file', data: Buffer.alloc(2) },
+  await assert.rejects(writeZip([{ path: '../up', kind: 'dir' }], join(dir, 'bad.zip')), isInputError);
+  const dup: ZipEntry[] = [
+    { path: 'x', kind: 'file', data: Buffer.alloc(1) },
+    { path: 'x', kind: 'file', data: Buffer.alloc(2) },
   ];
   await assert.rejects(measureZip(dup), /listed twice/);
   assert.deepEqual(await readdir(dir), []);
@@ -231,19 +233,19 @@ test('escaping, absolute and duplicate names are rejected before anything is wri
 
 test('an unreadable source leaves neither a temp file nor an output', async (t) => {
   const dir = await tempDir(t);
-  const many: ZipInput[] = Array.from({ length: 50 }, (_, i) => ({
-    name: `f${i}`,
+  const many: ZipEntry[] = Array.from({ length: 50 }, (_, i) => ({
+    path: `f${i}`,
     kind: 'file' as const,
     data: seeded(10_000, i + 1),
   }));
   const missing = join(dir, 'missing.txt');
   await assert.rejects(
-    writeZip([...many, { name: 'm/missing.txt', kind: 'file', source: missing }], join(dir, 'out.zip')),
+    writeZip([...many, { path: 'm/missing.txt', kind: 'file', source: missing }], join(dir, 'out.zip')),
     (error: unknown) => isInputError(error) && (error as Error).message.includes(missing),
   );
   await mkdir(join(dir, 'folder'));
   await assert.rejects(
-    writeZip([...many, { name: 'folder-as-file', kind: 'file', source: join(dir, 'folder') }], join(dir, 'out.zip')),
+    writeZip([...many, { path: 'folder-as-file', kind: 'file', source: join(dir, 'folder') }], join(dir, 'out.zip')),
     (error: unknown) => isInputError(error) && /not a regular file/.test((error as Error).message),
   );
   await assert.rejects(writeZip(many, join(dir, 'no-such-dir', 'out.zip')), isInputError);
@@ -252,8 +254,8 @@ test('an unreadable source leaves neither a temp file nor an output', async (t) 
 
 test('aborting mid-write leaves nothing behind', async (t) => {
   const dir = await tempDir(t);
-  const inputs: ZipInput[] = Array.from({ length: 400 }, (_, i) => ({
-    name: `f${i}`,
+  const inputs: ZipEntry[] = Array.from({ length: 400 }, (_, i) => ({
+    path: `f${i}`,
     kind: 'file' as const,
     data: seeded(20_000, i + 1),
   }));
@@ -278,8 +280,8 @@ test('collectTree keeps inner symlinks and rejects ones that leave the folder', 
   await symlink('sub/x', join(root, 'ok'));
   const inputs = await collectTree(root);
   assert.deepEqual(
-    inputs.find((i) => i.name === 'ok'),
-    { name: 'ok', kind: 'symlink', link: 'sub/x' },
+    inputs.find((i) => i.path === 'ok'),
+    { path: 'ok', kind: 'symlink', link: 'sub/x' },
   );
   await symlink('../../outside', join(root, 'sub', 'escape'));
   await assert.rejects(
@@ -313,7 +315,7 @@ test('inspectZip measures a zip made by zip -r', async (t) => {
 test('inspectZip rejects truncated, non-zip, escaping and bomb archives', async (t) => {
   const dir = await tempDir(t);
   const good = join(dir, 'good.zip');
-  await writeZip([{ name: 'a', kind: 'file', data: seeded(5000, 9) }], good);
+  await writeZip([{ path: 'a', kind: 'file', data: seeded(5000, 9) }], good);
   const truncated = join(dir, 'truncated.zip');
   await writeFile(truncated, await readFile(good));
   await truncate(truncated, 4000);

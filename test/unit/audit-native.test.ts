@@ -1,6 +1,6 @@
 /**
- * Native binary audit (docs/design.md §6): ELF files generated in a temp folder, plus the real sharp binary of the Node
- * example.
+ * Native binary audit (docs/design.md §6): ELF files generated in a temp folder, plus the real sharp binary of the
+ * Node example.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { auditBinaries, readBinaryInfo, type AuditFile, type AuditTarget } from '../../src/pack/audit-native.js';
-import { abi3Minimum } from '../../src/pack/wheel-tags.js';
+import { abi3Minimum } from '../../src/runtimes/python-wheels.js';
 import { LambdaMlError } from '../../src/lib/errors.js';
 import { RUNTIMES } from '../../src/runtimes/table.js';
 import { EM, makeElf, makeMachO, makePe } from '../helpers/elf.js';
@@ -73,7 +73,8 @@ test('glibc comes from the runtime table: each runtime takes its own OS glibc an
     assert.match(
       error.details[0],
       new RegExp(
-        `^new\\.so: needs glibc ${major}\\.${minor + 1}; ${runtime.id.replace('.', '\\.')} \\(${runtime.os}\\) has glibc ${major}\\.${minor}$`,
+        `^new\\.so: needs glibc ${major}\\.${minor + 1};` +
+          ` ${runtime.id.replace('.', '\\.')} \\(${runtime.os}\\) has glibc ${major}\\.${minor}$`,
       ),
     );
   }
@@ -204,8 +205,12 @@ const REFUSED: {
     label: 'fast/_speedups.cpython-311-x86_64-linux-gnu.so',
     data: () => makeElf(),
     target: PY312_X64,
-    detail:
-      /_speedups\.cpython-311-x86_64-linux-gnu\.so: built for CPython 3\.11 \(cpython-311\); python3\.12 imports only cpython-312 extensions$/,
+    detail: new RegExp(
+      [
+        String.raw`_speedups\.cpython-311-x86_64-linux-gnu\.so: built for CPython 3\.11 `,
+        String.raw`\(cpython-311\); python3\.12 imports only cpython-312 extensions$`,
+      ].join(''),
+    ),
     hint: /--platform manylinux2014_x86_64 --python-version 3\.12 --only-binary=:all:/,
   },
   {
@@ -221,9 +226,18 @@ const REFUSED: {
     label: 'node_modules/old-addon/build/Release/old.node',
     data: () => makeElf({ exports: ['node_register_module_v115'] }),
     target: NODE24_X64,
-    detail:
-      /old\.node: a Node addon built for Node 20 \(NODE_MODULE_VERSION 115, not Node-API\); nodejs24\.x is Node 24 \(137\)$/,
-    hint: /rebuild the addon under Node 24 on linux\/x64: npm rebuild \(or npm install --os=linux --cpu=x64 with Node 24\)/,
+    detail: new RegExp(
+      [
+        String.raw`old\.node: a Node addon built for Node 20 \(NODE_MODULE_VERSION 115, `,
+        String.raw`not Node-API\); nodejs24\.x is Node 24 \(137\)$`,
+      ].join(''),
+    ),
+    hint: new RegExp(
+      [
+        String.raw`rebuild the addon under Node 24 on linux\/x64: npm rebuild \(or npm `,
+        String.raw`install --os=linux --cpu=x64 with Node 24\)`,
+      ].join(''),
+    ),
   },
   {
     name: 'unknown NODE_MODULE_VERSION on nodejs22.x',
@@ -275,7 +289,7 @@ test('binaries for the runtime pass: its own cpython tag, Node-API addons, its o
   );
 });
 
-test('abi3 wheels: the minimum comes from the WHEEL Tag lines, through the owner or the dist-info beside the package', (t) => {
+test('abi3 wheels: the minimum comes from WHEEL Tag lines, via the owner or the dist-info beside the package', (t) => {
   assert.deepEqual(
     abi3Minimum('Wheel-Version: 1.0\nTag: cp313-abi3-manylinux_2_17_x86_64\nTag: cp313-abi3-manylinux2014_x86_64\n'),
     [3, 13],
@@ -303,7 +317,12 @@ test('abi3 wheels: the minimum comes from the WHEEL Tag lines, through the owner
   assert.equal(error.message, '1 native binary cannot load on python3.12 x86_64: newlib/_core.abi3.so');
   assert.match(
     error.details[0],
-    /^newlib\/_core\.abi3\.so: a stable-ABI \(abi3\) extension for CPython 3\.13 and later \(newlib-2\.0\.dist-info\/WHEEL\); python3\.12 is 3\.12$/,
+    new RegExp(
+      [
+        String.raw`^newlib\/_core\.abi3\.so: a stable-ABI \(abi3\) extension for CPython 3\.13 and `,
+        String.raw`later \(newlib-2\.0\.dist-info\/WHEEL\); python3\.12 is 3\.12$`,
+      ].join(''),
+    ),
   );
   // ... and without one, through the dist-info beside the package (its name, top_level.txt or RECORD).
   assert.match(auditError([newlib], PY312_X64).details[0], /CPython 3\.13 and later/);
@@ -325,7 +344,8 @@ test('every failing binary is listed in one error: the count and target first, o
   const error = auditError(files, PY312_X64);
   assert.equal(
     error.message,
-    '5 native binaries cannot load on python3.12 x86_64: site/a.cpython-311-x86_64-linux-gnu.so, site/b.cpython-310-x86_64-linux-gnu.so and 3 more',
+    '5 native binaries cannot load on python3.12 x86_64: ' +
+      'site/a.cpython-311-x86_64-linux-gnu.so, site/b.cpython-310-x86_64-linux-gnu.so and 3 more',
   );
   assert.deepEqual(
     error.details.map((line) => line.split(': ')[0]),
@@ -341,7 +361,12 @@ test('every failing binary is listed in one error: the count and target first, o
   assert.equal(fixes.length, 2, `the pip fix once, the glibc fix once: ${error.hint}`);
   assert.match(
     fixes[0],
-    /^reinstall the deps for python3\.12 x86_64: pip install -t DIR --platform manylinux2014_x86_64 --python-version 3\.12 --only-binary=:all:/,
+    new RegExp(
+      [
+        String.raw`^reinstall the deps for python3\.12 x86_64: pip install -t DIR --platform `,
+        String.raw`manylinux2014_x86_64 --python-version 3\.12 --only-binary=:all:`,
+      ].join(''),
+    ),
   );
   assert.match(fixes[1], /glibc 2\.34 or older/);
 });
@@ -358,7 +383,7 @@ test('passes good binaries, ignores non-binary names and counts what it audited'
   assert.deepEqual(auditBinaries(files, NODE24_X64), { audited: 4 });
 });
 
-test('the real sharp binary of the Node example is a Node-API addon that passes nodejs24.x and nodejs22.x x86_64', () => {
+test("the Node example's real sharp binary is a Node-API addon that passes nodejs24.x and nodejs22.x x86_64", () => {
   const libDir = join(REPO, 'fixtures/node-example/node_modules/@img/sharp-linux-x64/lib');
   const nodeFile = readdirSync(libDir).find((f) => f.endsWith('.node'));
   assert.ok(nodeFile, 'sharp-linux-x64 .node present');

@@ -6,11 +6,17 @@ import { failureLines, failureReason, groupFailures } from '../../src/backfill/f
 
 // From https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-examples-reports.html
 const AWS_FAILED =
-  'awsexamplebucket1,image_14975,,failed,200,PermanentFailure,"Lambda returned function error: {""errorMessage"":""2019-04-05T17:35:21.155Z 2845ca0d-38d9-4c4b-abcf-379dc749c452 Task timed out after 3.00 seconds""}"';
+  'awsexamplebucket1,image_14975,,failed,200,PermanentFailure,"Lambda returned function error: ' +
+  '{""errorMessage"":""2019-04-05T17:35:21.155Z 2845ca0d-38d9-4c4b-abcf-379dc749c452 Task timed out after 3.00 ' +
+  'seconds""}"';
 const AWS_SUCCEEDED =
   "awsexamplebucket1,image_17775,,succeeded,200,,\"{u'CopySourceVersionId': 'xVR78haVKlRnurYofbTfYr3ufYbktF8h'}\"";
 const AWS_MANIFEST =
-  '{"Format":"Report_CSV_20180820","ReportCreationDate":"2019-04-05T17:48:39.725Z","Results":[{"TaskExecutionStatus":"succeeded","Bucket":"my-job-reports","MD5Checksum":"83b1c4cbe93fc893f54053697e10fd6e","Key":"job-f8fb9d89-a3aa-461d-bddc-ea6a1b131955/results/6217b0fab0de85c408b4be96aeaca9b195a7daa5.csv"}],"ReportSchema":"Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"}';
+  '{"Format":"Report_CSV_20180820","ReportCreationDate":"2019-04-05T17:48:39.725Z",' +
+  '"Results":[{"TaskExecutionStatus":"succeeded","Bucket":"my-job-reports",' +
+  '"MD5Checksum":"83b1c4cbe93fc893f54053697e10fd6e",' +
+  '"Key":"job-f8fb9d89-a3aa-461d-bddc-ea6a1b131955/results/6217b0fab0de85c408b4be96aeaca9b195a7daa5.csv"}],' +
+  '"ReportSchema":"Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"}';
 
 test("AWS's sample rows: the HTTP status and the error code whichever order they come in; the message unquoted", () => {
   const [failed, succeeded] = parseReportCsv(`${AWS_FAILED}\n${AWS_SUCCEEDED}\n`);
@@ -28,7 +34,8 @@ test("AWS's sample rows: the HTTP status and the error code whichever order they
   );
   assert.equal(
     failed.resultMessage,
-    'Lambda returned function error: {"errorMessage":"2019-04-05T17:35:21.155Z 2845ca0d-38d9-4c4b-abcf-379dc749c452 Task timed out after 3.00 seconds"}',
+    'Lambda returned function error: {"errorMessage":"2019-04-05T17:35:21.155Z ' +
+      '2845ca0d-38d9-4c4b-abcf-379dc749c452 Task timed out after 3.00 seconds"}',
   );
   assert.deepEqual([succeeded.taskStatus, succeeded.httpStatus, succeeded.errorCode], ['succeeded', 200, null]);
   const schemaOrder = parseReportCsv('b,k,v1,failed,AccessDenied,403,Access Denied\n')[0];
@@ -89,7 +96,8 @@ test("failure reasons (cases as data): the handler's own, a timeout, a function 
     [JSON.parse(`"${AWS_FAILED.split(',"')[1].slice(0, -1).replace(/""/g, '\\"')}"`), 'Lambda timeout'],
     ['Lambda returned function error: {"errorMessage":"boom","errorType":"TypeError"}', 'function error TypeError'],
     [
-      'Lambda returned function error: {"errorMessage":"request 5f1c2d3e-1111-2222-3333-444455556666 failed after 3 tries"}',
+      'Lambda returned function error: {"errorMessage":"request ' +
+        '5f1c2d3e-1111-2222-3333-444455556666 failed after 3 tries"}',
       'function error: request <id> failed after N tries',
     ],
     ['Access Denied for 2024-01-02T03:04:05Z', 'Access Denied for <time>'],

@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import { loadConfig, parseJson } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { LambdaMlError } from '../../src/lib/errors.js';
-import { BUCKET_RULES, bucketNameProblem } from '../../src/remote/s3-bucket-name.js';
-import { parseS3Url } from '../../src/remote/s3-url.js';
+import { BUCKET_RULES, bucketNameProblem } from '../../src/lib/s3-bucket-name.js';
+import { parseS3Url } from '../../src/lib/s3-url.js';
 import { layerArnRegion } from '../../src/remote/region.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
@@ -119,7 +119,8 @@ test('--config DIR: one line "is a folder, not a config file" with the file to p
   assert.equal(result.code, 2);
   assert.equal(
     result.stderr,
-    `error: --config ${join(dir, 'empty')} is a folder, not a config file\nhint: pass the config file, e.g. --config ${join(dir, 'empty', 'lambda-ml.config.json')}\n`,
+    `error: --config ${join(dir, 'empty')} is a folder, not a config file\nhint: pass the config ` +
+      `file, e.g. --config ${join(dir, 'empty', 'lambda-ml.config.json')}\n`,
   );
 });
 
@@ -179,7 +180,12 @@ test('s3:// fields and bucket fields of the config name the field and the rule b
   const cases: [unknown, RegExp, RegExp][] = [
     [
       { models: [{ name: 'm', s3: 's3://m/x/' }] },
-      /^models\[0\]\.s3 "s3:\/\/m\/x\/" has a bucket name "m" that breaks S3's naming rules: it must be 3 to 63 characters long \(it has 1\)$/,
+      new RegExp(
+        [
+          String.raw`^models\[0\]\.s3 "s3:\/\/m\/x\/" has a bucket name "m" that breaks S3's naming `,
+          String.raw`rules: it must be 3 to 63 characters long \(it has 1\)$`,
+        ].join(''),
+      ),
       /bucketnamingrules\.html/,
     ],
     [

@@ -43,11 +43,12 @@ test('docs/convert.md holds the coverage table generated from layer-classes.ts',
   assert.equal(
     doc.slice(start, end + TABLE_END.length),
     coverageMarkdown(),
-    'regenerate it: node --import tsx -e "import(\'./src/convert/coverage-doc.ts\').then((m) => console.log(m.coverageMarkdown()))"',
+    'regenerate it: node --import tsx -e ' +
+      '"import(\'./src/convert/coverage-doc.ts\').then((m) => console.log(m.coverageMarkdown()))"',
   );
 });
 
-test('the table: one entry per class and Keras major, as-is classes registered in TF.js, every TF.js layer class listed', () => {
+test('table: one entry per class and Keras major; as-is classes registered in TF.js; all TF.js classes listed', () => {
   const keys = LAYER_CLASSES.map((entry) => `${entry.className}@${entry.keras}`);
   assert.equal(new Set(keys).size, keys.length, 'duplicate entries');
   const registered = tf.serialization.SerializationMap.getMap().classNameMap;
@@ -174,7 +175,7 @@ test('a dropped first layer of a Sequential hands its input shape on; the note n
   ]);
 });
 
-test('a Functional: consumers of a dropped layer are wired to its input; a nested model of identities goes too; shared layers per node', () => {
+test("Functional: a dropped layer's consumers get its input; identity submodels go; shared layers per node", () => {
   const config = model(
     [
       input('image', [4, 4, 3]),
@@ -228,7 +229,7 @@ test('a Functional: consumers of a dropped layer are wired to its input; a neste
   );
 });
 
-test('rewrites: Subtract, TFOpLambda scalars and tensors, Keras 3 silu; a branching rewrite turns a Sequential into a Functional', () => {
+test('rewrites: Subtract, TFOpLambda scalars/tensors, Keras 3 silu; branching turns Sequential into Functional', () => {
   const config = model(
     [
       input('x', [3]),
@@ -328,7 +329,7 @@ test('rewrites: Subtract, TFOpLambda scalars and tensors, Keras 3 silu; a branch
   assert.deepEqual(keras2.notes, []);
 });
 
-test('Normalization: the statistics move into BatchNormalization weights; one statistic waits for the shape probe', () => {
+test('Normalization: statistics move into BatchNormalization weights; one statistic waits for the shape probe', () => {
   const stored = (path: readonly string[]) =>
     path[0] === 'norm'
       ? [
@@ -394,10 +395,16 @@ test('every problem in one error: classes with counts and names, Lambda and cust
     'model.keras: 9 layers cannot be converted: 6 Lambda, 1 MyBlock, 1 TFOpLambda tf.math.exp, 1 activation celu',
   );
   assert.deepEqual(error.details, [
-    'Lambda (6): lambda_a, lambda_b, lambda_c, lambda_d and 2 more: holds Python bytecode, which cannot run outside Python; replace it with built-in layers (e.g. Rescaling(scale=1/127.5, offset=-1) for x / 127.5 - 1) and save the model again',
-    'MyBlock (1): my_block: is a custom class (not a Keras layer); replace it with built-in Keras layers and save the model again, or register a TF.js layer class of that name (tf.serialization.registerClass) before loading the converted model',
-    'TFOpLambda tf.math.exp (1): tf.math.exp: tf.math.exp has no TF.js layer; do it with built-in layers (Rescaling, Add, Multiply) or before calling the model, and save it again',
-    'activation celu (1): dense: TF.js has no celu activation; use an activation from the table in docs/convert.md and save the model again',
+    'Lambda (6): lambda_a, lambda_b, lambda_c, lambda_d and 2 more: holds Python bytecode, ' +
+      'which cannot run outside Python; replace it with built-in layers (e.g. ' +
+      'Rescaling(scale=1/127.5, offset=-1) for x / 127.5 - 1) and save the model again',
+    'MyBlock (1): my_block: is a custom class (not a Keras layer); replace it with built-in ' +
+      'Keras layers and save the model again, or register a TF.js layer class of that name ' +
+      '(tf.serialization.registerClass) before loading the converted model',
+    'TFOpLambda tf.math.exp (1): tf.math.exp: tf.math.exp has no TF.js layer; do it with built-in ' +
+      'layers (Rescaling, Add, Multiply) or before calling the model, and save it again',
+    'activation celu (1): dense: TF.js has no celu activation; use an activation ' +
+      'from the table in docs/convert.md and save the model again',
   ]);
   assert.match(error.hint ?? '', /fix every layer listed above/);
   assert.ok(error instanceof LambdaMlError && !error.message.includes('\n'));
@@ -416,7 +423,8 @@ test('a subclassed model is named as such (its name one level above config) with
   const error = unsupportedError('cifar.keras', result.problems);
   assert.equal(
     error.message,
-    'cifar.keras: the model is a subclassed CIFAR10Model (cifar10_model): its architecture is Python code and is not in the file',
+    'cifar.keras: the model is a subclassed CIFAR10Model (cifar10_model): its ' +
+      'architecture is Python code and is not in the file',
   );
   assert.match(
     error.hint ?? '',

@@ -89,7 +89,7 @@ test('batchResult: the result code and string of each outcome', () => {
   assert.equal(batchResult({ status: 'failed', reason: 'E', message: 'x'.repeat(2000) }).resultString.length, 1024);
 });
 
-test('the models tag comes right after the top-1 tags, is never written over a user tag, and marks current results', () => {
+test('the models tag comes right after the top-1 tags, never overwrites a user tag, and marks current results', () => {
   const models = [
     { tag: 'nsfw', top: [{ label: 'Neutral', score: 0.9 }] },
     { tag: 'style', top: [{ label: 'flat', score: 0.8 }] },

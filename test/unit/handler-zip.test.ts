@@ -1,7 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile, chmod, stat } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+  chmod,
+  stat,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -35,7 +47,7 @@ class Sha256 {
 const crc32 = (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32;
 
 /** A stored (uncompressed) zip with arbitrary names: enough to build hostile archives. */
-function storedZip(entries: { name: string; data: Buffer; crc?: number }[]): Buffer {
+function storedZip(entries: { name: string; data: Buffer; crc?: number; mode?: number }[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -57,7 +69,7 @@ function storedZip(entries: { name: string; data: Buffer; crc?: number }[]): Buf
     ch.writeUInt32LE(e.data.length, 20);
     ch.writeUInt32LE(e.data.length, 24);
     ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+    ch.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
     ch.writeUInt32LE(offset, 42);
     locals.push(lh, name, e.data);
     centrals.push(ch, name);
@@ -128,6 +140,15 @@ test('zip-slip: "..", absolute and escaping symlink entries are refused; a bad C
   await mkdir(out2);
   await assert.rejects(extractZip(await readFile(join(dir, 'links.zip')), out2), /points outside the extracted tree/);
   await assert.rejects(extractZip(Buffer.from('not a zip at all, just text'), out2), /not a zip file/);
+  // A link under a link: through `a -> .`, `a/b -> ../x` would land one level above the tree.
+  const out3 = join(dir, 'out3');
+  await mkdir(out3);
+  const link = (name: string, target: string) => ({ name, data: Buffer.from(target), mode: 0o120777 });
+  await assert.rejects(
+    extractZip(storedZip([link('a', '.'), link('a/b', '../x')]), out3),
+    /symlink a\/b sits under another symlink \(a\): refused/,
+  );
+  assert.deepEqual(await readdir(dir).then((names) => names.includes('x')), false, 'nothing written above the tree');
 });
 
 test('the built-in SigV4 GET signature equals the AWS SDK signer (@smithy/signature-v4)', async () => {

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateConfig } from '../../src/config/validate.js';
 import { MiB } from '../../src/lib/limits.js';
-import { NODE_BASE_BYTES, PYTHON_BASE_BYTES, WORKING_SET_BYTES } from '../../src/plan/memory.js';
+import { WORKING_SET_BYTES } from '../../src/plan/memory.js';
 import { ephemeralMbFor, planBudget, type PlanInput } from '../../src/plan/plan-budget.js';
 import { stripLayers } from '../../src/plan/strip.js';
+import { NODE_BASE_BYTES } from '../../src/runtimes/node.js';
+import { PYTHON_BASE_BYTES } from '../../src/runtimes/python.js';
+import { recordFor, recordForKind } from '../../src/runtimes/registry.js';
 import type {
   Budget,
   Config,
@@ -140,15 +143,18 @@ function inputOf(c: Case): PlanInput {
     layers: c.layers ?? [],
     models: c.models ?? [],
   };
+  const config = c.config ?? configOf();
+  const runtime = recordFor(config);
   return {
     scan,
-    config: c.config ?? configOf(),
-    strip: stripLayers(scan),
+    config,
+    strip: stripLayers(scan, runtime.match),
     prune: { mode: 'off', savedBytes: 0, rules: [] },
     handlerBytes: 0,
     codeZipBytes: c.codeZipBytes ?? 40,
     depsZipBytes: c.depsZipBytes ?? null,
     bundleZipBytes: c.bundleZipBytes ?? null,
+    runtime,
   };
 }
 
@@ -212,7 +218,12 @@ test('sideload-s3 when deps.zip inside the function zip would still exceed the u
   assert.equal(node.plan, 'sideload-s3');
   assert.match(
     node.reason,
-    /^deps \+ layers unzipped exceed 1,000 bytes; deps\.zip inside the function zip fails unzipped, so it is fetched from S3 at cold start$/,
+    new RegExp(
+      [
+        String.raw`^deps \+ layers unzipped exceed 1,000 bytes; deps\.zip inside the function zip `,
+        String.raw`fails unzipped, so it is fetched from S3 at cold start$`,
+      ].join(''),
+    ),
   );
   assert.equal(node.attempts[1].fits, false);
   assert.equal(checkOf(node, 'unzipped').used, 100);
@@ -233,7 +244,7 @@ test('sideload-s3 when deps.zip inside the function zip would still exceed the u
   assert.equal(checkOf(py, 'memory').used, PYTHON_BASE_BYTES + WORKING_SET_BYTES);
 });
 
-test('nothing fits: each failing check, and the smallest ephemeral storage that fits (re-planning with it fits)', () => {
+test('nothing fits: each failing check and the smallest ephemeral storage that fits (re-planning with it fits)', () => {
   const models = [modelOf('a', 180_000_000), modelOf('b', 180_000_000), modelOf('c', 180_000_000)];
   const c: Case = { deps: oneDep(2_000), depsZipBytes: 500, models };
   const budget = plan(c);
@@ -287,7 +298,7 @@ test('memory over: a memory suggestion, and models count as their float32 weight
   assert.equal(suggestion?.value, Math.ceil(memory.used / MiB));
 });
 
-test('move-to-layer: re-planned with the biggest packages in a new layer; only suggested when that makes it fit', () => {
+test('move-to-layer: re-planned with the biggest packages in a new layer; only suggested if that makes it fit', () => {
   const deps = depsOf('node', [
     { name: 'huge', version: '2.0.0', path: 'node_modules/huge', bytes: 200_000_000 },
     { name: 'mid', version: '1.0.0', path: 'node_modules/mid', bytes: 150_000_000 },
@@ -370,7 +381,7 @@ test('strip, Node: by package name; nested packages under a stripped one go too;
   const layers = [
     layerOf('img', 1_000, [node('sharp', '0.33.0'), node('@tensorflow/tfjs', '4.22.0'), python('numpy', '1.0')]),
   ];
-  const strip = stripLayers({ deps, layers });
+  const strip = stripLayers({ deps, layers }, recordForKind(deps.kind).match);
   assert.deepEqual([...strip.strippedPaths].sort(), [
     'node_modules/@tensorflow/tfjs',
     'node_modules/sharp',
@@ -430,7 +441,7 @@ test('strip, Python: PEP 503 dist names, top-level import names, and Python igno
       node('sharp', '1.0'),
     ]),
   ];
-  const strip = stripLayers({ deps, layers });
+  const strip = stripLayers({ deps, layers }, recordForKind(deps.kind).match);
   const by = new Map(strip.packages.map((p) => [p.name, p]));
   assert.equal(by.get('Keras_Preprocessing')!.providedBy, 'tf');
   assert.equal(by.get('Pillow')!.providedBy, 'tf', 'matched by its import name PIL');

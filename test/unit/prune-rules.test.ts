@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pruneOff, pruneSafe } from '../../src/pack/prune.js';
-import { protectedPaths, ruleFor } from '../../src/pack/prune-rules.js';
+import { pruneOff, pruneSafe } from '../../src/measure/prune.js';
+import { nodeRule, protectedPaths, pythonRule } from '../../src/runtimes/prune-rules.js';
 import type { FileEntry } from '../../src/types.js';
 
 const NODE_CASES: [string, string | null][] = [
@@ -71,12 +71,12 @@ const PYTHON_CASES: [string, string | null][] = [
   ['numpy/CHANGES.md', 'docs'],
 ];
 
-test('ruleFor, Node: licences, manifests and code are kept; docs, tests, types, maps and browser bundles go', () => {
-  for (const [path, rule] of NODE_CASES) assert.equal(ruleFor(path, 'node'), rule, path);
+test('nodeRule: licences, manifests and code are kept; docs, tests, types, maps and browser bundles go', () => {
+  for (const [path, rule] of NODE_CASES) assert.equal(nodeRule(path), rule, path);
 });
 
-test('ruleFor, Python: __pycache__ and .pyc, tests folders, stubs; never dist-info metadata or licences', () => {
-  for (const [path, rule] of PYTHON_CASES) assert.equal(ruleFor(path, 'python'), rule, path);
+test('pythonRule: __pycache__ and .pyc, tests folders, stubs; never dist-info metadata or licences', () => {
+  for (const [path, rule] of PYTHON_CASES) assert.equal(pythonRule(path), rule, path);
 });
 
 test('protectedPaths: main, module, exports leaves, bin and explicit files are entry points', () => {

@@ -8,15 +8,14 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import data from '../../src/runtimes/lambda-runtimes.json' with { type: 'json' };
+import { cpythonTag } from '../../src/runtimes/python.js';
+import { layerModulePaths, layerPackageRoots } from '../../src/runtimes/registry.js';
 import {
   creatableRuntimes,
-  cpythonTag,
   DEFAULT_NODE_RUNTIME,
   DEFAULT_PYTHON_RUNTIME,
   deprecationNote,
   findRuntime,
-  layerModulePaths,
-  layerPackageRoots,
   replacementFor,
   RUNTIME_SOURCE,
   runtimeOf,
@@ -101,7 +100,8 @@ test('runtimeStatus on pinned dates: phases, replacements and the one-line note'
   }
   assert.equal(
     deprecationNote(runtimeStatus(runtimeOf('nodejs20.x'), day('2026-12-01'))),
-    'nodejs20.x is retired: AWS blocks creating functions on it since 2026-08-31 and updating them since 2026-09-30; move to nodejs24.x',
+    'nodejs20.x is retired: AWS blocks creating functions on it since 2026-08-31 ' +
+      'and updating them since 2026-09-30; move to nodejs24.x',
   );
   assert.equal(replacementFor(runtimeOf('python3.9'), day('2026-12-01')), 'python3.14');
   assert.deepEqual(
@@ -123,7 +123,6 @@ test('layer folders and CPython tags per runtime', () => {
   assert.deepEqual(layerPackageRoots(runtimeOf('python3.12')), ['python/lib/python3.12/site-packages', 'python']);
   assert.equal(cpythonTag(runtimeOf('python3.12')), 'cpython-312');
   assert.equal(cpythonTag(runtimeOf('python3.10')), 'cpython-310');
-  assert.equal(cpythonTag(runtimeOf('nodejs24.x')), null);
 });
 
 test('no runtime name in src/ outside src/runtimes/lambda-runtimes.json (everything asks the table)', () => {

@@ -7,16 +7,31 @@ import { test } from 'node:test';
 import { checkSecrets } from '../../src/pack/secrets.js';
 import { LambdaMlError } from '../../src/lib/errors.js';
 
-const RSA_KEY =
-  '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----\n';
-const PKCS8_KEY =
-  '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----\n';
-const EC_KEY =
-  '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oc5VHxmJ3ZrtoAoGCCqGSM49\n-----END EC PRIVATE KEY-----\n';
-const OPENSSH_KEY =
-  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n';
-const CERT =
-  '-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n-----END CERTIFICATE-----\n';
+const RSA_KEY = [
+  '-----BEGIN RSA PRIVATE KEY-----',
+  'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun',
+  '-----END RSA PRIVATE KEY-----\n',
+].join('\n');
+const PKCS8_KEY = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+  '-----END PRIVATE KEY-----\n',
+].join('\n');
+const EC_KEY = [
+  '-----BEGIN EC PRIVATE KEY-----',
+  'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oc5VHxmJ3ZrtoAoGCCqGSM49',
+  '-----END EC PRIVATE KEY-----\n',
+].join('\n');
+const OPENSSH_KEY = [
+  '-----BEGIN OPENSSH PRIVATE KEY-----',
+  'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+  '-----END OPENSSH PRIVATE KEY-----\n',
+].join('\n');
+const CERT = [
+  '-----BEGIN CERTIFICATE-----',
+  'MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ',
+  '-----END CERTIFICATE-----\n',
+].join('\n');
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'lambda-ml-secrets-'));
@@ -60,7 +75,7 @@ const REFUSED: [string, string, RegExp][] = [
   ['node_modules/pkg/test/fixtures/key.pem', `${CERT}${RSA_KEY}`, /PEM private key/],
 ];
 
-test('refuses .env*, AWS credentials, SSH keys and PEM private keys with a one-line error and the allowSecrets fix', (t) => {
+test('refuses .env*, AWS credentials, SSH and PEM private keys with a one-line error and the allowSecrets fix', (t) => {
   const dir = tempDir(t);
   for (const [label, text, message] of REFUSED) {
     const error = secretError(dir, label, text);

@@ -11,33 +11,15 @@ import { costTable } from '../../cost/format.js';
 import { formatBytes } from '../../lib/bytes.js';
 import { inputError, type ExitCode } from '../../lib/errors.js';
 import { MANIFEST_FILE } from '../../pipeline/package.js';
-import { parseS3Url } from '../../remote/s3-url.js';
+import { parseS3Url } from '../../lib/s3-url.js';
 import type { BackfillSource } from '../../pipeline/backfill.js';
 import type { Config, Manifest } from '../../types.js';
+import type { BackfillFlags } from './backfill-flags.js';
 import { urlProblem } from '../flag-values.js';
-import { makeColors, showProgress, type GlobalOptions, type Io } from '../io.js';
+import { makeColors, showProgress, type Io } from '../io.js';
 import { checkAwsEnv, clientsFor } from '../remote-options.js';
 
-export interface BackfillFlags extends GlobalOptions {
-  readonly suffix?: string[];
-  readonly manifest?: 'generator' | 'csv';
-  readonly dryRun?: boolean;
-  readonly wait?: boolean;
-  readonly role?: string;
-  readonly confirm?: boolean;
-  readonly force?: boolean;
-  readonly priority?: number;
-  readonly report?: 'failed' | 'all';
-  readonly local?: boolean;
-  readonly concurrency?: number;
-  readonly endpoint?: string;
-  readonly out?: string;
-  readonly alias?: string;
-  readonly region?: string;
-  readonly profile?: string;
-  readonly endpointUrl?: string;
-  readonly fromFailures?: boolean;
-}
+export type { BackfillFlags } from './backfill-flags.js';
 
 /** A measured warm p50 saved beside the artifacts (docs/backfill.md, "What it costs"), or null. */
 export const TIMING_FILE = 'invoke-timing.json';
@@ -132,7 +114,7 @@ export async function backfillCommand(io: Io, url: string | undefined, flags: Ba
         'drop them, or drop --local',
       );
     }
-    const { runLocalBackfillCommand } = await import('../../pipeline/backfill-local.js');
+    const { runLocalBackfillCommand } = await import('./backfill-local.js');
     return runLocalBackfillCommand(io, flags, { config, out, source, manifest: await readManifest(out) });
   }
   if (flags.endpoint) throw inputError('--endpoint is the S3 endpoint of --local', 'use --endpoint-url for a job');

@@ -54,6 +54,8 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
   try {
     const run = await runBudget(config, {
       ...remote.scan,
+      env: io.env,
+      onInstall: (what) => progress.step(what),
       onStep: (step) => progress.step(`scanning ${step}`),
       onZipProgress: (done, total) => progress.bytes('measuring deps.zip', done, total),
     });

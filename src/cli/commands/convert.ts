@@ -21,6 +21,8 @@ export interface ConvertFlags extends GlobalOptions {
   readonly mean?: string;
   readonly std?: string;
   readonly strict?: boolean;
+  /** onnx | tfjs; default by OUT's extension (convert-onnx.ts). */
+  readonly format?: string;
 }
 
 const numbers = (flag: string, value: string, count: number | null, example: string): number[] => {
@@ -87,6 +89,8 @@ function quantizeOptions(io: Io, flags: ConvertFlags): QuantizeOptions {
 }
 
 export async function convertCommand(io: Io, input: string, output: string, flags: ConvertFlags): Promise<ExitCode> {
+  const { convertFormat, convertOnnxCommand } = await import('./convert-onnx.js');
+  if (convertFormat(flags.format, output) === 'onnx') return convertOnnxCommand(io, input, output, { ...flags });
   const options = quantizeOptions(io, flags);
   // IN and OUT are command-line paths: errors name them as given, against the cwd (no config is involved).
   const inPath = resolve(io.cwd, input);
@@ -135,15 +139,22 @@ function printReport(io: Io, flags: ConvertFlags, report: Printable): ExitCode {
   else if (!flags.quiet) {
     const c = makeColors(io, flags);
     const saved = report.params > 0 ? Math.round((1 - report.bytesAfter / (report.params * 4)) * 100) : 0;
+    const keras = report.kerasVersion ? ` (Keras ${report.kerasVersion})` : '';
+    const layers = report.layers !== undefined ? `${report.layers} layers, ` : '';
+    const outDir = relative(io.cwd, report.outDir) || '.';
     io.stdout.write(
-      `${c.green('✓')} converted ${report.format}${report.kerasVersion ? ` (Keras ${report.kerasVersion})` : ''} to ${relative(io.cwd, report.outDir) || '.'}/: ${report.layers !== undefined ? `${report.layers} layers, ` : ''}${report.params.toLocaleString('en-US')} parameters\n`,
+      `${c.green('✓')} converted ${report.format}${keras} to ${outDir}/: ` +
+        `${layers}${report.params.toLocaleString('en-US')} parameters\n`,
     );
-    io.stdout.write(
-      `  weights ${formatBytes(report.bytesBefore)} -> ${formatBytes(report.bytesAfter)}${report.quantize ? ` (${report.quantize}: -${saved}% against float32 ${formatBytes(report.params * 4)})` : ''}\n`,
-    );
+    const against = report.quantize
+      ? ` (${report.quantize}: -${saved}% against float32 ${formatBytes(report.params * 4)})`
+      : '';
+    io.stdout.write(`  weights ${formatBytes(report.bytesBefore)} -> ${formatBytes(report.bytesAfter)}${against}\n`);
     if (q) {
       io.stdout.write(
-        `  tensors: ${q.counts.uint8} uint8, ${q.counts.float16} float16, ${q.counts.float32} float32; on ${q.inputs} ${q.calibration} inputs ${q.flips} top-1 changed, largest output difference ${q.maxAbsDiff.toFixed(4)} (${q.passes} passes, ${(q.ms / 1000).toFixed(1)} s)\n`,
+        `  tensors: ${q.counts.uint8} uint8, ${q.counts.float16} float16, ${q.counts.float32} float32; ` +
+          `on ${q.inputs} ${q.calibration} inputs ${q.flips} top-1 changed, largest output ` +
+          `difference ${q.maxAbsDiff.toFixed(4)} (${q.passes} passes, ${(q.ms / 1000).toFixed(1)} s)\n`,
       );
       io.stdout.write(`  largest: ${q.largest.map((t) => `${t.name} ${t.dtype}`).join(', ')}\n`);
     }

@@ -41,12 +41,14 @@ export async function demoCommand(io: Io, flags: DemoFlags): Promise<ExitCode> {
   const { manifest } = result.packaged;
   io.stdout.write(renderBudget(budget, result.config, c).split('\nNext:')[0] + '\n');
   io.stdout.write(
-    `${c.bold('Packaged')} ${manifest.plan}: function.zip ${formatBytes(manifest.artifacts.function.bytes)} (${formatBytes(manifest.artifacts.function.unzippedBytes)} unzipped), sha256 ${manifest.artifacts.function.sha256Base64}\n\n`,
+    `${c.bold('Packaged')} ${manifest.plan}: ` +
+      `function.zip ${formatBytes(manifest.artifacts.function.bytes)} ` +
+      `(${formatBytes(manifest.artifacts.function.unzippedBytes)} unzipped), ` +
+      `sha256 ${manifest.artifacts.function.sha256Base64}\n\n`,
   );
   const { coldStart } = summarise(result.invoke);
-  io.stdout.write(
-    `${c.bold('Classified locally')} ${c.dim(`(s3rver on ${result.endpoint}; cold start ${coldStart.firstInvocationMs} ms)`)}\n`,
-  );
+  const local = `(s3rver on ${result.endpoint}; cold start ${coldStart.firstInvocationMs} ms)`;
+  io.stdout.write(`${c.bold('Classified locally')} ${c.dim(local)}\n`);
   for (const photo of result.photos) {
     io.stdout.write(`  ${c.bold(photo.key)}\n`);
     for (const tag of photo.tags) io.stdout.write(`    ${tag.Key.padEnd(20)} ${tag.Value}\n`);

@@ -47,6 +47,8 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
           ...remote.scan,
           out,
           signal,
+          env: io.env,
+          onInstall: (what) => progress.step(what),
           convert: await kerasConverter(),
           onPackProgress: (label, done, total) => progress.bytes(`writing ${label}`, done, total),
         })
@@ -83,7 +85,8 @@ export async function deployCommand(io: Io, flags: DeployFlags, signal?: AbortSi
       lines.push('', c.dim('Nothing was changed. Run without --dry-run to apply.'));
     } else if (!result.changed) {
       lines.push(
-        `${c.green('✓')} ${manifest.function.name} is up to date (CodeSha256 ${result.codeSha256}); nothing uploaded or changed`,
+        `${c.green('✓')} ${manifest.function.name} is up to date ` +
+          `(CodeSha256 ${result.codeSha256}); nothing uploaded or changed`,
       );
     } else {
       lines.push(

@@ -8,7 +8,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { loadConfig, parseJson } from '../../config/load.js';
-import { toAwsError } from '../../deploy/errors.js';
+import { toAwsError } from '../../remote/aws-errors.js';
 import { EXIT, inputError, LambdaMlError, type ExitCode } from '../../lib/errors.js';
 import { parseS3Object, s3PutEvent } from '../../invoke/events.js';
 import { invokeLocal, nodeRuntimeOf, type LocalInvokeReport } from '../../invoke/local-invoke.js';

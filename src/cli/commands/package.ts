@@ -39,6 +39,8 @@ export async function packageCommand(io: Io, flags: PackageFlags, signal?: Abort
       strict: flags.strict,
       signal,
       convert: await kerasConverter(),
+      env: io.env,
+      onInstall: (what) => progress.step(what),
       onStep: (step) => progress.step(`scanning ${step}`),
       onZipProgress: (done, total) => progress.bytes('measuring deps.zip', done, total),
       onPackProgress: (label, done, total) => progress.bytes(`writing ${label}`, done, total),
@@ -72,24 +74,27 @@ export async function packageCommand(io: Io, flags: PackageFlags, signal?: Abort
     ];
     const row = (name: string, zipped: number, unzipped: number, note: string) =>
       lines.push(
-        `  ${name.padEnd(22)} ${formatBytes(zipped).padStart(9)} zipped ${formatBytes(unzipped).padStart(9)} unzipped  ${c.dim(note)}`,
+        `  ${name.padEnd(22)} ${formatBytes(zipped).padStart(9)} ` +
+          `zipped ${formatBytes(unzipped).padStart(9)} unzipped  ${c.dim(note)}`,
       );
     const fn = manifest.artifacts.function;
     row('function.zip', fn.bytes, fn.unzippedBytes, `sha256 ${fn.sha256Base64}`);
     if (manifest.artifacts.deps)
       row(
-        'deps.zip',
+        manifest.artifacts.deps.file, // deps.tar.br or deps.zip
         manifest.artifacts.deps.bytes,
         manifest.artifacts.deps.unzippedBytes,
         manifest.artifacts.deps.s3 ?? 'inside function.zip',
       );
-    for (const m of manifest.artifacts.models)
-      lines.push(
-        `  ${`models/${m.name}/`.padEnd(22)} ${formatBytes(m.files.reduce((t, f) => t + f.bytes, 0)).padStart(9)}  ${c.dim(`${m.files.length} files -> ${m.s3 ?? 'bundled'}`)}`,
-      );
+    for (const m of manifest.artifacts.models) {
+      const bytes = formatBytes(m.files.reduce((t, f) => t + f.bytes, 0));
+      const where = `${m.files.length} files -> ${m.s3 ?? 'bundled'}`;
+      lines.push(`  ${`models/${m.name}/`.padEnd(22)} ${bytes.padStart(9)}  ${c.dim(where)}`);
+    }
     if (run.prune.savedBytes > 0)
       lines.push(
-        `  pruned (${run.prune.mode}): ${formatBytes(run.prune.savedBytes)} (${run.prune.rules.map((r) => `${r.rule} ${formatBytes(r.bytes)}`).join(', ')})`,
+        `  pruned (${run.prune.mode}): ${formatBytes(run.prune.savedBytes)} ` +
+          `(${run.prune.rules.map((r) => `${r.rule} ${formatBytes(r.bytes)}`).join(', ')})`,
       );
     for (const w of run.budget.warnings) lines.push(`  ${c.yellow('!')} ${w}`);
     // The next commands find this output only with the same --config/--out; paths are quoted when the shell needs it.
@@ -103,7 +108,8 @@ export async function packageCommand(io: Io, flags: PackageFlags, signal?: Abort
     lines.push(
       '',
       c.dim(
-        `Next: lambda-ml deploy${again} (or lambda-ml invoke --local --s3-local --image <a photo>${again} to try it here)`,
+        `Next: lambda-ml deploy${again} (or lambda-ml invoke --local ` +
+          `--s3-local --image <a photo>${again} to try it here)`,
       ),
     );
     io.stdout.write(lines.join('\n') + '\n');

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { checkStatus, DEFAULT_WARN_AT_PERCENT } from '../../report/checks.js';
 import { formatBytes, formatInt, formatMb, formatPercent } from '../../lib/bytes.js';
-import type { Budget, Check, Config } from '../../types.js';
+import { HANDLER_PROVIDER, type Budget, type Check, type Config } from '../../types.js';
 import { formatMax } from './limit-max.js';
 
 const LABELS: Record<Check['limit'], string> = {
@@ -55,7 +55,8 @@ export function renderBudget(
     ...wrap(
       c.bold(`lambda-ml budget · ${config.function.name}`) + ' ',
       c.dim(
-        `(${config.function.runtime}, ${config.function.architecture}, ${formatMb(config.function.memoryMb)}, /tmp ${formatMb(config.function.ephemeralStorageMb)})`,
+        `(${config.function.runtime}, ${config.function.architecture},` +
+          ` ${formatMb(config.function.memoryMb)}, /tmp ${formatMb(config.function.ephemeralStorageMb)})`,
       ),
       2,
     ),
@@ -83,8 +84,10 @@ export function renderBudget(
           .map((r) => `${r.rule} -${formatBytes(r.bytes)}`)
           .join(', '),
       );
-    if (deps.zipBytes !== null)
-      row('  deps.zip (deflate 9)', deps.zipBytes, `${(deps.afterPrune / Math.max(1, deps.zipBytes)).toFixed(1)}x`);
+    const archiveBytes = deps.archiveBytes ?? deps.zipBytes; // the sideload archive, tar.br or zip
+    const archiveLabel = deps.format === 'tar.br' ? '  deps.tar.br (brotli 9)' : '  deps.zip (deflate 9)';
+    if (archiveBytes !== null && archiveBytes !== undefined)
+      row(archiveLabel, archiveBytes, `${(deps.afterPrune / Math.max(1, archiveBytes)).toFixed(1)}x`);
     if (deps.unowned.files > 0)
       row('  not owned by any package', deps.unowned.bytes, plural(deps.unowned.files, 'file'));
   }
@@ -105,7 +108,7 @@ export function renderBudget(
     lines.push('', c.bold('Biggest packages'));
     for (const pkg of deps.packages.slice(0, topN)) {
       const note = pkg.providedBy
-        ? c.dim(`layer ${pkg.providedBy}`) +
+        ? c.dim(pkg.providedBy === HANDLER_PROVIDER ? 'in the handler' : `layer ${pkg.providedBy}`) +
           (pkg.layerVersion && pkg.layerVersion !== pkg.version ? c.yellow(` (has ${pkg.layerVersion})`) : '')
         : '';
       lines.push(
@@ -131,7 +134,8 @@ export function renderBudget(
           fails
             .map(
               (ch) =>
-                `${LABELS[ch.limit]} over by ${ch.limit === 'layers' ? ch.used - ch.max : formatBytes(ch.used - ch.max)}`,
+                `${LABELS[ch.limit]} over ` +
+                `by ${ch.limit === 'layers' ? ch.used - ch.max : formatBytes(ch.used - ch.max)}`,
             )
             .join(', '),
           20,

@@ -28,7 +28,8 @@ export function renderBudgetMarkdown(budget: Budget, config: Config, extras: Mar
   for (const check of budget.checks) {
     const used = check.limit === 'layers' ? String(check.used) : formatBytes(check.used);
     out.push(
-      `| ${check.limit} | ${used} | ${formatMax(check, config)} | ${formatPercent(check.used / check.max)} | ${STATUS[checkStatus(check, warnAt)]} |`,
+      `| ${check.limit} | ${used} | ${formatMax(check, config)} ` +
+        `| ${formatPercent(check.used / check.max)} | ${STATUS[checkStatus(check, warnAt)]} |`,
     );
   }
   const { code, deps, layers, models } = budget.components;
@@ -37,15 +38,20 @@ export function renderBudgetMarkdown(budget: Budget, config: Config, extras: Mar
   if (deps.kind !== 'none') {
     out.push(`| deps (${deps.kind}) | ${formatBytes(deps.bytes)} | ${formatInt(deps.packages.length)} packages |`);
     out.push(
-      `| deps after strip / prune | ${formatBytes(deps.afterStrip)} / ${formatBytes(deps.afterPrune)} | prune: ${budget.prune.mode} |`,
+      `| deps after strip / prune | ${formatBytes(deps.afterStrip)} ` +
+        `/ ${formatBytes(deps.afterPrune)} | prune: ${budget.prune.mode} |`,
     );
-    if (deps.zipBytes !== null) out.push(`| deps.zip (level 9) | ${formatBytes(deps.zipBytes)} | |`);
+    const archiveBytes = deps.archiveBytes ?? deps.zipBytes; // the sideload archive, tar.br or zip
+    const archiveLabel = deps.format === 'tar.br' ? 'deps.tar.br (brotli 9)' : 'deps.zip (level 9)';
+    if (archiveBytes !== null && archiveBytes !== undefined)
+      out.push(`| ${archiveLabel} | ${formatBytes(archiveBytes)} | |`);
   }
   for (const layer of layers)
     out.push(`| layer ${layer.name} | ${formatBytes(layer.bytes)} | provides ${layer.provides.join(', ')} |`);
   for (const model of models)
     out.push(
-      `| model ${model.name} | ${formatBytes(model.bytes)} | ${model.format}, ${model.location}, memory ${formatBytes(model.memoryBytes)} |`,
+      `| model ${model.name} | ${formatBytes(model.bytes)} ` +
+        `| ${model.format}, ${model.location}, memory ${formatBytes(model.memoryBytes)} |`,
     );
   if (budget.warnings.length) out.push('', '**Warnings**', '', ...budget.warnings.map((w) => `- ${w}`));
   if (budget.suggestions.length)

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { inputError } from '../../../lib/errors.js';
+import { TMP_DEFAULT_MB } from '../../../lib/limits.js';
 import { bucketNames } from '../../../lib/names.js';
-import { HANDLER_PACKAGES } from '../../../pack/handler-files.js';
+import { HANDLER_PACKAGES } from '../../../runtimes/node-handler.js';
 import { DEFAULT_NODE_RUNTIME } from '../../../runtimes/table.js';
 import type { StarterModel } from './starter-model.js';
 
@@ -58,7 +59,7 @@ export function starterConfig(name: string, model: StarterModel | null): Record<
       runtime: DEFAULT_NODE_RUNTIME,
       architecture: 'x86_64',
       memoryMb: 2048,
-      ephemeralStorageMb: 512,
+      ephemeralStorageMb: TMP_DEFAULT_MB,
       timeoutS: 60,
       role: `arn:aws:iam::123456789012:role/${name}`,
     },
