@@ -4,6 +4,7 @@
  * an S3 bucket, written `s3://bucket` (Lambda writes its records under its own keys, so a prefix cannot be chosen).
  */
 import { bucketNameProblem } from '../lib/s3-bucket-name.js';
+import { splitS3Url } from '../lib/s3-url.js';
 
 export type OnFailureTarget =
   | {
@@ -26,14 +27,14 @@ export function parseOnFailure(value: string): OnFailureTarget | { readonly prob
     return { kind: 'sqs', arn: value, queue: sqs[4], region: sqs[2], account: sqs[3] };
   }
   if (value.startsWith('arn:') && value.includes(':sqs:')) return { problem: 'is not an SQS queue ARN' };
-  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+  const s3 = splitS3Url(value);
   if (!s3) return { problem: 'must be an SQS queue ARN or an s3://bucket URL' };
-  if (s3[2] !== '') {
+  if (s3.key !== '') {
     return { problem: 'has a key prefix; Lambda writes on-failure records under its own keys in the bucket' };
   }
-  const bucketProblem = bucketNameProblem(s3[1]);
+  const bucketProblem = bucketNameProblem(s3.bucket);
   if (bucketProblem) return { problem: `names a bucket that ${bucketProblem}` };
-  return { kind: 's3', arn: `arn:aws:s3:::${s3[1]}`, bucket: s3[1] };
+  return { kind: 's3', arn: `arn:aws:s3:::${s3.bucket}`, bucket: s3.bucket };
 }
 
 /** The hint for a bad `trigger.onFailure`. */

@@ -6,18 +6,29 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeImage, SkipError, toModelInput } from '../handler/image.js';
-import { preprocessPixels, type PreprocessSpec } from '../handler/preprocess.js';
+import { channelCount, preprocessPixels, type PreprocessSpec } from '../handler/preprocess.js';
 import { inputError } from '../lib/errors.js';
 import { seededRandom } from './compare.js';
+import type { Normalisation } from './quantize-report.js';
 
-/** Range, channel order and normalisation of the model's input (width/height come from the model). */
-export type CalibrationSpec = Omit<PreprocessSpec, 'width' | 'height'>;
+// The shape lives in quantize-report.ts (the report carries it): re-exported for the callers.
+export type { Normalisation } from './quantize-report.js';
+
+/**
+ * Range, channel order and normalisation of the model's input; `width`/`height` size an image input whose size the
+ * model leaves open (the model's own size wins).
+ */
+export type CalibrationSpec = Omit<PreprocessSpec, 'width' | 'height'> & {
+  readonly width?: number;
+  readonly height?: number;
+};
 
 /** The calibration batch: one tensor per model input, `count` rows each. */
 export interface Calibration {
   readonly inputs: tf.Tensor[];
   readonly count: number;
   readonly source: 'images' | 'synthetic';
+  readonly normalisation: Normalisation;
 }
 
 /** Images read from `--calibrate DIR` at most (sorted by name): enough to see flips, few enough for one batch. */
@@ -32,10 +43,34 @@ export const batchLimits = (params: number) =>
     ? { synthetic: SYNTHETIC_COUNT / 2, images: MAX_CALIBRATION_IMAGES / 2 }
     : { synthetic: SYNTHETIC_COUNT, images: MAX_CALIBRATION_IMAGES };
 
-const imageShape = (shape: readonly (number | null)[]) =>
-  shape.length === 4 && (shape[3] === 1 || shape[3] === 3) && shape[1] && shape[2]
-    ? { height: shape[1], width: shape[2], channels: shape[3] }
-    : null;
+const imageShape = (shape: readonly (number | null)[], spec: CalibrationSpec) => {
+  if (shape.length !== 4 || (shape[3] !== 1 && shape[3] !== 3)) return null;
+  const height = shape[1] ?? spec.height;
+  const width = shape[2] ?? spec.width;
+  return height && width ? { height, width, channels: shape[3] } : null;
+};
+
+/** The preprocessing of an image input: the spec's channels (else the model's) and mean/std per channel. */
+function imageSpec(spec: CalibrationSpec, image: { height: number; width: number; channels: number }): PreprocessSpec {
+  const channels = spec.channels ?? (image.channels === 1 ? 'grey' : 'rgb');
+  const count = channelCount(channels);
+  if (count !== image.channels)
+    throw inputError(
+      `the model takes ${image.channels} channel${image.channels === 1 ? '' : 's'} and the calibration input ` +
+        `channels are ${channels} (${count})`,
+      image.channels === 1 ? 'use --channels grey' : 'use --channels rgb or bgr',
+    );
+  const perChannel = (values: readonly number[] | undefined, fallback: number) =>
+    Array.from({ length: count }, (_, c) => values?.[c] ?? values?.[0] ?? fallback);
+  return {
+    width: image.width,
+    height: image.height,
+    range: spec.range,
+    channels,
+    mean: perChannel(spec.mean, 0),
+    std: perChannel(spec.std, 1),
+  };
+}
 
 /** The calibration batch for a built model. */
 export async function calibrationInputs(
@@ -45,12 +80,8 @@ export async function calibrationInputs(
   limits = batchLimits(0),
 ): Promise<Calibration> {
   const count = limits.synthetic;
-  const withChannels = (channels: number): CalibrationSpec => ({
-    ...spec,
-    channels: spec.channels ?? (channels === 1 ? 'grey' : 'rgb'),
-  });
   if (dir) {
-    const image = imageShape(model.inputs[0].shape);
+    const image = imageShape(model.inputs[0].shape, spec);
     if (model.inputs.length !== 1 || !image) {
       throw inputError(
         `--calibrate needs a model with one image input [batch, height, width, 1 or 3] (this one ` +
@@ -58,27 +89,26 @@ export async function calibrationInputs(
         'drop --calibrate: synthetic inputs are used',
       );
     }
-    const rows = await imagesFrom(
-      dir,
-      { width: image.width, height: image.height, ...withChannels(image.channels) },
-      limits.images,
-    );
+    const preprocess = imageSpec(spec, image);
+    const rows = await imagesFrom(dir, preprocess, limits.images);
     return {
       inputs: [tf.tensor4d(concat(rows), [rows.length, image.height, image.width, image.channels])],
       count: rows.length,
       source: 'images',
+      normalisation: preprocess,
     };
   }
+  let normalisation: Normalisation = { range: spec.range };
   const random = seededRandom(20240610);
   const inputs = model.inputs.map((input) => {
-    const image = imageShape(input.shape);
+    const image = imageShape(input.shape, spec);
     if (image) {
+      const preprocess = imageSpec(spec, image);
+      normalisation = preprocess;
       const pixels = Array.from({ length: count }, (_, index) =>
         syntheticImage(index, image.width, image.height, random),
       );
-      const rows = pixels.map((rgb) =>
-        preprocessPixels(rgb, { width: image.width, height: image.height, ...withChannels(image.channels) }),
-      );
+      const rows = pixels.map((rgb) => preprocessPixels(rgb, preprocess));
       return tf.tensor4d(concat(rows), [count, image.height, image.width, image.channels]);
     }
     const shape = [count, ...input.shape.slice(1).map((size) => size ?? 32)];
@@ -101,7 +131,7 @@ export async function calibrationInputs(
         )
       : tf.tensor(values, shape);
   });
-  return { inputs, count, source: 'synthetic' };
+  return { inputs, count, source: 'synthetic', normalisation };
 }
 
 /** Synthetic RGB pixels: gradients, a disc, stripes, checks, and noise over a gradient (pattern by index). */

@@ -58,7 +58,7 @@ export async function convertKeras(
       weights = bindings.length;
       let modes: WeightModes;
       if (options.quantize) {
-        // the float weights are written by the search itself (one scratch, read by slices); integer ones as stored
+        // the search writes the float weights itself (by slices, straight into the model); integer ones as stored
         const tensors = bindingTensors(bindings, inPath);
         const searched = new Set(tensors.map((tensor) => tensor.name));
         const others = bindings.filter((binding) => !searched.has(binding.name));

@@ -26,7 +26,23 @@ export interface TfjsConvertReport {
   readonly files: readonly string[];
 }
 
-type Topology = { keras_version?: string; backend?: string; model_config?: Record<string, unknown> };
+type Topology = {
+  keras_version?: string;
+  backend?: string;
+  model_config?: Record<string, unknown>;
+  class_name?: string;
+};
+
+/**
+ * The Keras model config of a layers model.json: under `model_config` as the Python converter writes it, or the
+ * topology itself (`{ class_name, config }`) as TF.js's own `model.save` writes it.
+ */
+function modelConfigOf(topology: Topology | undefined): Record<string, unknown> | undefined {
+  if (topology?.model_config) return topology.model_config;
+  if (typeof topology?.class_name !== 'string') return undefined;
+  const { keras_version: _version, backend: _backend, ...config } = topology;
+  return config;
+}
 
 export async function convertTfjs(inDir: string, outDir: string, options: QuantizeOptions): Promise<TfjsConvertReport> {
   const out = resolve(outDir);
@@ -43,7 +59,8 @@ export async function convertTfjs(inDir: string, outDir: string, options: Quanti
     );
   });
   const topology = artifacts.modelTopology as Topology | undefined;
-  if (artifacts.format === 'graph-model' || !topology?.model_config) {
+  const modelConfig = modelConfigOf(topology);
+  if (artifacts.format === 'graph-model' || !topology || !modelConfig) {
     throw inputError(
       `${inDir}: not a TF.js layers model (graph models are not re-quantised)`,
       'convert the Keras model instead, or use the graph model as it is',
@@ -86,7 +103,7 @@ export async function convertTfjs(inDir: string, outDir: string, options: Quanti
     const source = {
       kerasVersion: topology.keras_version ?? 'unknown',
       backend: topology.backend ?? 'tensorflow',
-      modelConfig: topology.model_config,
+      modelConfig,
     };
     const written = await writeTfjsModel(source, bindings, temp, modesOf(plan.dtypes), inDir);
     await replaceDir(temp, out);

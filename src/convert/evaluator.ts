@@ -1,11 +1,12 @@
 /**
- * The calibration passes of `--quantize` (docs/convert.md, "Quantisation"): the model runs as a flat list of layer
- * calls (layer-steps.ts), so
+ * The calibration passes of `--quantize` (docs/convert.md, "Quantisation"). The model runs as a flat list of layer
+ * calls (layer-steps.ts), so:
  * - a pass starts at the first layer whose weights differ from float32, from the float32 activations the reference
  *   pass cached there (a byte budget decides which layers get a cache);
- * - on wasm, each layer's weights get a fresh tensor once the layer ran: XNNPACK packs a private copy of a Dense or
- *   conv kernel into an operator it keeps until that tensor is freed, so a whole pass held two copies of the model;
- *   this way it holds one, plus one layer's packed kernel (docs/performance.md, "Keras conversion").
+ * - on wasm the model holds one copy of its weights, not two: XNNPACK packs a private copy of a Dense or conv kernel
+ *   into an operator it keeps until that tensor is freed. Dense layers run through a product that packs nothing, and
+ *   after each layer ran its smallest weight gets a fresh tensor, which frees the operators keyed on it (docs/
+ *   performance.md, "Keras conversion").
  */
 import * as tf from '@tensorflow/tfjs';
 import { liveBefore, planSteps, runSteps, type LayerStep, type StepPlan, type StepValue } from './layer-steps.js';
@@ -29,6 +30,8 @@ const argmaxRows = (values: Float32Array, width: number) => {
 /** Runs the model on a fixed batch with weights swapped per tensor; compares each pass with the float32 one. */
 export class Evaluator implements PassRunner {
   passes = 0;
+  /** The step the last pass started at (0: from the inputs). */
+  lastBegin = 0;
   private readonly variables: Map<string, tf.LayerVariable>;
   private readonly current = new Map<string, TensorDtype>();
   private reference: { values: Float32Array; width: number; top: Int32Array }[] = [];
@@ -60,17 +63,12 @@ export class Evaluator implements PassRunner {
   }
 
   /**
-   * Writes every tensor's float32 values into the model (so a caller need not load them first: one scratch, no
-   * second copy) and runs the float32 pass every verdict compares with.
+   * Writes every tensor's float32 values into the model (so a caller need not load them first: on wasm they go
+   * straight into the heap, weight-writer.ts) and runs the float32 pass every verdict compares with.
    */
   start(): void {
     this.apply(new Map());
-    // a block of the largest tensor's size, held through the reference pass and then freed: the first weight a
-    // search writes takes it, not the block XNNPACK packed kernels in, which the next pass needs again (on a heap
-    // that never shrinks, a taken hole means a new one at the top)
-    const spare = tf.getBackend() === 'wasm' ? tf.zeros([Math.max(1, ...this.tensors.map((t) => t.count))]) : undefined;
     const outputs = this.run(0, true);
-    spare?.dispose();
     this.reference = outputs.map(({ values, width }) => ({ values, width, top: argmaxRows(values, width) }));
   }
 
@@ -102,9 +100,7 @@ export class Evaluator implements PassRunner {
 
   /** One batched forward pass with `dtypes` applied, compared with the reference. */
   verdict(dtypes: ReadonlyMap<string, TensorDtype>): Verdict {
-    (globalThis as any).LM_PROBE?.('before apply');
     this.apply(dtypes);
-    (globalThis as any).LM_PROBE?.('applied');
     const outputs = this.run(this.firstChanged(dtypes), false);
     let maxDiff = 0;
     let flips = 0;
@@ -137,16 +133,21 @@ export class Evaluator implements PassRunner {
    */
   private run(from: number, isReference: boolean): { values: Float32Array; width: number }[] {
     this.passes++;
+    const isWasm = tf.getBackend() === 'wasm';
     let begin = 0;
     if (!isReference) for (const step of this.cache.keys()) if (step <= from && step > begin) begin = step;
+    this.lastBegin = begin;
     const start =
-      begin === 0 ? new Map(this.plan.inputs.map((key, i) => [key, { tensor: this.inputs[i], mask: null }])) : undefined;
+      begin === 0
+        ? new Map(this.plan.inputs.map((key, i) => [key, { tensor: this.inputs[i], mask: null }]))
+        : undefined;
     const outputs = runSteps(this.plan, {
       from: begin,
       start: start ?? this.cache.get(begin)!,
       snapshots: isReference ? this.snapshots : undefined,
       kept: isReference ? this.cache : undefined,
-      after: tf.getBackend() === 'wasm' ? renewWeights : undefined,
+      after: isWasm ? renewWeights : undefined,
+      compute: isWasm ? denseUnpacked : undefined,
     });
     return outputs.map(({ values, shape }) => ({ values, width: shape[shape.length - 1] ?? 1 }));
   }
@@ -183,14 +184,36 @@ export class Evaluator implements PassRunner {
  * bias is enough and no kernel-sized block is allocated; a layer with one weight gets that one renewed. An operator
  * keyed on no renewed weight (a recurrent layer's kernel) stays cached as before: one packed copy, reused.
  */
-function renewWeights(step: LayerStep): void {
+export function renewWeights(step: LayerStep): void {
   const weights = step.layer.weights;
   if (weights.length === 0) return;
   const smallest = weights.reduce((best, weight) => (sizeOf(weight.shape) < sizeOf(best.shape) ? weight : best));
-  const copy = tf.tidy(() => tf.mul(smallest.read(), tf.scalar(1, smallest.dtype)));
-  smallest.write(copy);
+  const variable = smallest.read() as tf.Variable;
+  const copy = tf.tidy(() => tf.mul(variable, tf.scalar(1, smallest.dtype)));
+  variable.assign(copy); // not LayerVariable.write, which would apply a constraint again
   copy.dispose();
 }
 
-const sizeOf = (shape: readonly (number | null)[]) => shape.reduce<number>((product, size) => product * (size ?? 1), 1);
+/** The members of tfjs-layers' Dense that its `call` uses. */
+interface DenseLayer {
+  readonly kernel: tf.LayerVariable;
+  readonly bias: tf.LayerVariable | null;
+  readonly activation: { apply(x: tf.Tensor): tf.Tensor };
+}
 
+/**
+ * A Dense layer on a 2-D input as `x · kernel + bias` through the matMul that packs nothing (the input transposed,
+ * then transposeA): Dense's own fused matMul makes XNNPACK pack a private copy of the kernel, as large as the kernel,
+ * so a big model's passes need that much more heap. The values agree with Dense's to float rounding (~1e-6); every
+ * pass of a search, the reference included, computes them this way. The bias and the activation are applied after
+ * the product, as Dense does when its activation cannot be fused.
+ */
+export const denseUnpacked = (step: LayerStep, inputs: readonly tf.Tensor[]): tf.Tensor[] | undefined => {
+  if (step.layer.getClassName() !== 'Dense' || inputs.length !== 1 || inputs[0].rank !== 2) return undefined;
+  const dense = step.layer as unknown as DenseLayer;
+  const product = tf.matMul(tf.transpose(inputs[0]), dense.kernel.read(), true, false);
+  const biased = dense.bias ? tf.add(product, dense.bias.read()) : product;
+  return [dense.activation.apply(biased)];
+};
+
+const sizeOf = (shape: readonly (number | null)[]) => shape.reduce<number>((product, size) => product * (size ?? 1), 1);

@@ -5,7 +5,11 @@ const u32 = new Uint32Array(f32.buffer);
 /** float32 -> float16 bits, rounding to nearest even; overflow goes to infinity, NaN stays NaN. */
 export function floatToHalfBits(value: number): number {
   f32[0] = value;
-  const bits = u32[0];
+  return halfBitsOf(u32[0]);
+}
+
+/** float16 bits of a float32 given by its bit pattern (so whole arrays convert through a Uint32Array view). */
+function halfBitsOf(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exponent = (bits >>> 23) & 0xff;
   let mantissa = bits & 0x7fffff;
@@ -27,11 +31,26 @@ export function floatToHalfBits(value: number): number {
   return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
+const bitsOf = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
 /** Encodes float32 values as float16 bits, into `into` (at least as long) when given. */
 export function floatToHalf(values: Float32Array, into?: Uint16Array): Uint16Array {
   const out = into ? into.subarray(0, values.length) : new Uint16Array(values.length);
-  for (let index = 0; index < values.length; index++) out[index] = floatToHalfBits(values[index]);
+  const bits = bitsOf(values);
+  for (let index = 0; index < bits.length; index++) out[index] = halfBitsOf(bits[index]);
   return out;
+}
+
+/**
+ * The float32 values TF.js decodes from `values` stored as float16, into `out` (at least as long; may be `values`
+ * itself: each value is read before its slot is written).
+ */
+export function roundToHalf(values: Float32Array, out: Float32Array): Float32Array {
+  table ??= buildTable();
+  const target = out.subarray(0, values.length);
+  const bits = bitsOf(values);
+  for (let index = 0; index < bits.length; index++) target[index] = table[halfBitsOf(bits[index])];
+  return target;
 }
 
 let table: Float32Array | undefined;

@@ -110,8 +110,14 @@ export type StepValue = { readonly tensor: tf.Tensor; readonly mask: tf.Tensor |
 
 const toList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
+/**
+ * Computes a step's outputs another way (the same values to float rounding), or returns undefined to let the layer
+ * compute them.
+ */
+export type StepCompute = (step: LayerStep, inputs: readonly tf.Tensor[]) => tf.Tensor[] | undefined;
+
 /** Calls one step on concrete tensors as predict (top level) or runInternalGraph (nested models) would. */
-function callStep(step: LayerStep, values: readonly StepValue[]): StepValue[] {
+function callStep(step: LayerStep, values: readonly StepValue[], compute?: StepCompute): StepValue[] {
   const tensors = values.map((value) => value.tensor);
   const masks = values.map((value) => value.mask);
   const { layer } = step;
@@ -119,16 +125,18 @@ function callStep(step: LayerStep, values: readonly StepValue[]): StepValue[] {
   return tf.tidy((() => {
     let outputs: tf.Tensor[];
     let outMasks: (tf.Tensor | null)[];
+    const computed = compute?.(step, tensors);
     if (step.isNested) {
       const kwargs: Kwargs = { ...step.callArgs };
       const input = tensors.length === 1 ? tensors[0] : tensors;
       const mask = tensors.length === 1 ? masks[0] : masks;
       if (kwargs.mask == null) kwargs.mask = mask;
-      outputs = toList(layer.call(input, kwargs));
+      outputs = computed ?? toList(layer.call(input, kwargs));
       outMasks = toList(layer.computeMask(input, (mask ?? undefined) as tf.Tensor) as tf.Tensor | null);
     } else {
       const hasMask = masks.some((mask) => mask != null);
-      outputs = toList(layer.apply(tensors, hasMask ? { mask: masks[0] } : undefined) as tf.Tensor | tf.Tensor[]);
+      outputs =
+        computed ?? toList(layer.apply(tensors, hasMask ? { mask: masks[0] } : undefined) as tf.Tensor | tf.Tensor[]);
       const mask = layer.supportsMasking
         ? (layer.computeMask(tensors, masks as tf.Tensor[]) as tf.Tensor | tf.Tensor[] | null)
         : null;
@@ -148,7 +156,7 @@ export interface StepOutput {
  * Runs steps `from`..end and reads the model outputs. `start` holds every key live before `from` (the model inputs
  * when `from` is 0); those are never disposed. Before each step in `snapshots` (step -> the keys live before it),
  * their values are put in `kept` and kept after the run (prefix caches); `after(step)` runs once each step is done
- * (the caller frees XNNPACK state there).
+ * (the caller frees XNNPACK state there); `compute` may compute a step another way.
  */
 export function runSteps(
   plan: StepPlan,
@@ -158,6 +166,7 @@ export function runSteps(
     readonly snapshots?: ReadonlyMap<number, readonly string[]>;
     readonly kept?: Map<number, Map<string, StepValue>>;
     readonly after?: (step: LayerStep) => void;
+    readonly compute?: StepCompute;
   },
 ): StepOutput[] {
   const { from, start } = options;
@@ -198,7 +207,7 @@ export function runSteps(
       if (!value) throw new Error(`convert: step ${step.layer.name} reads ${key}, which is not computed`);
       return value;
     });
-    const outputs = callStep(step, inputs);
+    const outputs = callStep(step, inputs, options.compute);
     step.outputs.forEach((key, position) => {
       values.set(key, outputs[position]);
       hold(outputs[position]);

@@ -3,7 +3,7 @@
  * uint8, float16 or float32 so that on calibration inputs no top-1 class changes and the largest output difference
  * stays within `maxDiff`. Forward passes are batched and bounded (see `searchDtypes`).
  */
-import { floatToHalfBits, halfToFloat } from './float16.js';
+import { roundToHalf } from './float16.js';
 import { uint8Grid } from './quantize.js';
 
 export type TensorDtype = 'uint8' | 'float16' | 'float32';
@@ -33,20 +33,14 @@ export interface QuantPlan {
   readonly passes: number;
 }
 
-let halfTable: Float32Array | undefined;
-
 /**
- * The float32 values TF.js decodes from a tensor stored as `dtype`, written into `out` when given (one scratch
- * buffer for every tensor of a search: no 16 MB temporary per change on a big model).
+ * The float32 values TF.js decodes from a tensor stored as `dtype`, written into `out` when given (which may be
+ * `values` itself: each value is read before its slot is written).
  */
 export function decodedAs(values: Float32Array, dtype: TensorDtype, out?: Float32Array): Float32Array {
   if (dtype === 'float32') return values;
   const target = out ? out.subarray(0, values.length) : new Float32Array(values.length);
-  if (dtype === 'float16') {
-    halfTable ??= halfToFloat(Uint16Array.from({ length: 65536 }, (_, bits) => bits));
-    for (let index = 0; index < values.length; index++) target[index] = halfTable[floatToHalfBits(values[index])];
-    return target;
-  }
+  if (dtype === 'float16') return roundToHalf(values, target);
   // one fused pass, the same arithmetic as quantizeUint8 then TF.js's decoding (q * scale + min)
   const { scale, min } = uint8Grid(values);
   for (let index = 0; index < values.length; index++) {

@@ -23,6 +23,8 @@ export interface QuantizeOptions {
   readonly calibrate?: string;
   /** Range/channels/mean/std of the model input (default range [0, 1], rgb). */
   readonly input?: CalibrationSpec;
+  /** Where `input` came from, for the report (default: `defaults`). */
+  readonly inputFrom?: string;
   /** A top-1 flip under uint8/float16 is exit 1 instead of a warning. */
   readonly strict?: boolean;
 }
@@ -76,6 +78,8 @@ export async function planQuantization(
         mode,
         calibration: calibration.source,
         inputs: calibration.count,
+        normalisation: calibration.normalisation,
+        normalisationFrom: options.inputFrom ?? 'defaults',
         threshold,
         maxAbsDiff: maxDiff,
         flips,
@@ -100,7 +104,9 @@ export function bindingTensors(bindings: readonly WeightBinding[], label: string
       name: binding.name,
       count: elementCount(binding.dataset),
       read: (out?: Float32Array) =>
-        out ? readFloat32Into(binding.dataset, out, label) : (readTensor(binding.dataset, label).values as Float32Array),
+        out
+          ? readFloat32Into(binding.dataset, out, label)
+          : (readTensor(binding.dataset, label).values as Float32Array),
     }));
 }
 

@@ -113,7 +113,14 @@ export function* float32SlicesReused(dataset: TensorSource, label: string): Gene
     const count = Math.min(rows, shape[0] - start);
     const counts = shape.map((size, axis) => BigInt(axis === 0 ? count : size));
     const offsets = shape.map((_, axis) => BigInt(axis === 0 ? start : 0));
-    h5.get_dataset_data(fileId, dataset.path, counts, offsets, counts.map(() => 1n), BigInt(h5Buffer));
+    h5.get_dataset_data(
+      fileId,
+      dataset.path,
+      counts,
+      offsets,
+      counts.map(() => 1n),
+      BigInt(h5Buffer),
+    );
     // a fresh view each time: the heap's buffer changes when it grows
     const slice = jsBuffer.subarray(0, count * row);
     slice.set(new Float32Array(h5.HEAPU8.buffer, h5Buffer, count * row));

@@ -2,6 +2,7 @@
  * The time per image the cost model uses: the warm p50 of `invoke --local --repeat` (measured on one CPU) scaled to
  * the memory's vCPU share, or, when nothing was measured, an estimate labelled as such (docs/backfill.md).
  */
+import type { ModelBackend } from '../types.js';
 import { scaleToMemory, vcpuShare } from './vcpu.js';
 
 /**
@@ -10,6 +11,19 @@ import { scaleToMemory, vcpuShare } from './vcpu.js';
  * (download, decode and resize, colours, four S3 requests; a rough figure).
  */
 export const ESTIMATE_MS = { perModel: 60, perRecord: 100 } as const;
+
+/**
+ * Per model by backend, on one CPU. onnx: MobileNetV2 on ONNX Runtime at 1 thread ran at 0.135x wasm's warm p50 in
+ * the same `npm run bench onnx` run (43.4 ms against 322 ms on a loaded machine; ResNet50-shaped 0.171x), so 60 ms x
+ * 0.135. cpu: TF.js's plain JS backend, ~15x wasm (../shared/fixtures/MANIFEST.md: 1,570–1,920 ms against 88–152
+ * ms). tensorflow: not measured here (tfjs-node cannot ship), wasm's figure.
+ */
+export const MODEL_MS_BY_BACKEND: Readonly<Record<ModelBackend, number>> = {
+  wasm: ESTIMATE_MS.perModel,
+  onnx: 8,
+  cpu: ESTIMATE_MS.perModel * 15,
+  tensorflow: ESTIMATE_MS.perModel,
+};
 
 export interface ImageTime {
   readonly ms: number; // per image at the configured memory
@@ -23,6 +37,8 @@ export function imageTime(options: {
   readonly memoryMb: number;
   readonly models: number;
   readonly measured?: { readonly p50Ms: number } | null;
+  /** Each model's backend (budget's choice); absent: every model on wasm. */
+  readonly backends?: readonly (ModelBackend | undefined)[];
 }): ImageTime {
   const share = Math.min(1, vcpuShare(options.memoryMb));
   const shareText = `${share.toFixed(2)} vCPU at ${options.memoryMb} MB`;
@@ -31,9 +47,12 @@ export function imageTime(options: {
     const label = `measured: warm p50 ${one.toFixed(0)} ms on 1 CPU, scaled to ${shareText}`;
     return { ms: scaleToMemory(one, options.memoryMb), msOnOneCpu: one, estimated: false, label };
   }
-  const one = ESTIMATE_MS.perRecord + ESTIMATE_MS.perModel * Math.max(1, options.models);
+  const count = Math.max(1, options.models);
+  const backends = Array.from({ length: count }, (_, i) => options.backends?.[i] ?? 'wasm');
+  const one = ESTIMATE_MS.perRecord + backends.reduce((t, b) => t + MODEL_MS_BY_BACKEND[b], 0);
+  const on = [...new Set(backends)].join('/');
   const label =
-    `estimated: ${one} ms on 1 CPU for ${options.models} model(s), scaled to ${shareText}; ` +
+    `estimated: ${one} ms on 1 CPU for ${options.models} model(s) on ${on}, scaled to ${shareText}; ` +
     'run invoke --local --repeat to measure';
   return { ms: scaleToMemory(one, options.memoryMb), msOnOneCpu: one, estimated: true, label };
 }

@@ -5,7 +5,9 @@
  * a time on one thread (docs/backfill.md, "What it costs").
  */
 
-export const MB_PER_VCPU = 1769;
+import { MB_PER_VCPU } from '../lib/limits.js';
+
+export { MB_PER_VCPU };
 
 /** vCPUs at `memoryMb` (0.072 at 128 MB, 1 at 1,769 MB, 5.79 at 10,240 MB). */
 export const vcpuShare = (memoryMb: number) => memoryMb / MB_PER_VCPU;

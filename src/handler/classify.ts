@@ -19,17 +19,20 @@ export function topK(scores: ArrayLike<number>, labels: readonly string[], k: nu
 }
 
 /**
- * Predicts on a [1, h, w, channels] input; every intermediate tensor is released (tf.tidy), the output after reading
- * it.
+ * Predicts on a [1, h, w, channels] input; on TF.js every intermediate tensor is released (tf.tidy), the output
+ * after reading it.
  */
 export async function classify(tf: Tf, model: LoadedModel, input: Float32Array): Promise<Prediction[]> {
   const { width, height, channels } = model.spec.input;
-  const output = tf.tidy(() =>
-    model.predict(tf.tensor4d(input, [1, height, width, channelCount(channels)])).reshape([-1]),
-  );
+  const shape = [1, height, width, channelCount(channels)] as const;
+  const { spec } = model;
+  // The same Float32Array (preprocess.ts) for both backends: ONNX models keep Keras's NHWC input (src/onnx).
+  if (model.onnx) return topK(await model.onnx.run(input, shape), spec.labels, spec.topK, spec.threshold);
+  const predict = model.predict!;
+  const output = tf.tidy(() => predict(tf.tensor4d(input, [...shape])).reshape([-1]));
   try {
     const scores = await output.data();
-    return topK(scores, model.spec.labels, model.spec.topK, model.spec.threshold);
+    return topK(scores, spec.labels, spec.topK, spec.threshold);
   } finally {
     output.dispose();
   }

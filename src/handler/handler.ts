@@ -3,7 +3,7 @@
  * and sharp).
  */
 import type { RuntimeConfig } from '../types.js';
-import { selectBackend, type BackendChoice, type Tf } from './backend.js';
+import type { Tf } from './backend.js';
 import { batchResult } from './batch-result.js';
 import { beforeDeadline, DeadlineError } from './deadline.js';
 import { batchResponse, parseEvent, type BatchResponse } from './event.js';
@@ -11,6 +11,8 @@ import type { Sharp } from './image.js';
 import { metricsLine } from './metrics.js';
 import { modelsHash } from './models-hash.js';
 import { getModel, type LoadedModel, type ModelFiles } from './models.js';
+import { startBackends, type Backends } from './onnx-start.js';
+import type { OrtModule } from './onnx-session.js';
 import { processRecord, type RecordResult } from './process-record.js';
 import type { RequireFrom } from './require-from.js';
 import type { S3Ops } from './s3.js';
@@ -37,6 +39,8 @@ export interface HandlerDeps {
   readonly coldStart?: Record<string, unknown>; // bootstrap timings (sideload extract...), logged with the first record
   /** Model fetches started at the beginning of the cold start (models.ts startModelFetches), by model name. */
   readonly prefetched?: ReadonlyMap<string, Promise<ModelFiles>>;
+  /** Imports onnxruntime-node for the models on onnx (default: onnx-session.ts loadOnnxRuntime). */
+  readonly ort?: () => Promise<OrtModule>;
 }
 
 /** What an S3-notification invocation returns. */
@@ -77,7 +81,7 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
   const emit = deps.metrics !== undefined ? deps.metrics : deps.log ? null : defaultLog;
   const hash = modelsHash(deps.config.models);
   const functionName = (deps.env ?? process.env).AWS_LAMBDA_FUNCTION_NAME ?? 'unknown';
-  let init: Promise<{ models: LoadedModel[]; backend: BackendChoice; ms: number }> | null = null;
+  let init: Promise<{ models: LoadedModel[]; backend: Backends; ms: number }> | null = null;
   let pendingColdStart: Record<string, unknown> | null = { ...deps.coldStart };
   // Each prefetch is used once: a failed initialisation fetches again on the next invocation.
   const prefetched = new Map(deps.prefetched ?? []);
@@ -86,7 +90,7 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
   const initialise = async () => {
     const t0 = performance.now();
     timeline.backendStart = Math.round(t0);
-    const backend = await selectBackend(deps.tf, deps.require, deps.config.backend);
+    const backend = await startBackends(deps);
     timeline.backendEnd = Math.round(performance.now());
     for (const warning of backend.warnings) log({ level: 'warn', msg: warning });
     const get = (bucket: string, key: string) => deps.s3.get(bucket, key, null);
@@ -97,7 +101,7 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     for (const spec of deps.config.models) {
       const files = prefetched.get(spec.name);
       prefetched.delete(spec.name);
-      models.push(await getModel(backend.tf, spec, { ...opts, prefetched: files }));
+      models.push(await getModel(backend.tf, spec, { ...opts, prefetched: files, onnx: backend.onnx }));
     }
     timeline.modelsLoaded = Math.round(performance.now());
     return { models, backend, ms: Math.round(performance.now() - t0) };
@@ -143,6 +147,8 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
         line.coldStart = {
           ...pendingColdStart,
           backend: backend.active,
+          backends: backend.byModel,
+          ...(backend.onnx ? { onnxThreads: backend.onnx.threads } : {}),
           backendInit: backend.ms,
           init: ms,
           modelFetch: Object.fromEntries(models.map((m) => [m.spec.name, m.timings.fetch])),

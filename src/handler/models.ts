@@ -1,22 +1,29 @@
 /**
  * Model files: fetched once into /tmp (atomic, sha256-checked) or read from the task root; loaded with TF.js without
- * tfjs-node.
+ * tfjs-node, or (format onnx) as an ONNX Runtime session (onnx-session.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
+import { joinKey, splitS3Url } from '../lib/s3-url.js';
 import type { RuntimeConfig } from '../types.js';
 import { atomicDir, cleanStaleTemps } from './atomic-dir.js';
 import { registerCustomLayers } from './custom-layers.js';
 import type { Tf } from './backend.js';
+import { createOnnxModel, ONNX_FILE, type OnnxModel, type OrtModule } from './onnx-session.js';
 import { assertTmpSpace, isNoSpace, tmpSpaceError } from './tmp-space.js';
 
 export type ModelSpec = RuntimeConfig['models'][number];
 
-/** A loaded model, ready to predict. */
+/** A loaded model, ready to predict: on TF.js (`predict`) or on ONNX Runtime (`onnx`). */
 export interface LoadedModel {
   readonly spec: ModelSpec;
-  readonly predict: (input: import('@tensorflow/tfjs').Tensor) => import('@tensorflow/tfjs').Tensor;
+  /** What runs it: "onnx", or the TF.js backend that was active when it loaded ("wasm", "cpu", "tensorflow"). */
+  readonly backend: string;
+  /** TF.js models: the layers or graph model's predict. */
+  readonly predict?: (input: import('@tensorflow/tfjs').Tensor) => import('@tensorflow/tfjs').Tensor;
+  /** ONNX models: the session. */
+  readonly onnx?: OnnxModel;
   readonly dispose: () => void;
   readonly dir: string;
   /** ms; fetchStart/fetchEnd are ms since the process started (the cold-start log's clock), when it was fetched. */
@@ -26,6 +33,11 @@ export interface LoadedModel {
     readonly fetchStart?: number;
     readonly fetchEnd?: number;
   };
+}
+
+/** A model loaded on TF.js: predict is always there. */
+export interface TfjsLoadedModel extends LoadedModel {
+  readonly predict: NonNullable<LoadedModel['predict']>;
 }
 
 /**
@@ -86,10 +98,9 @@ export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions):
   };
   if (spec.dir) return done(isAbsolute(spec.dir) ? spec.dir : join(opts.taskRoot, spec.dir), null);
   if (!spec.s3) throw new Error(`model ${spec.name}: runtime config has neither "dir" nor "s3"`);
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(spec.s3);
-  if (!m) throw new Error(`model ${spec.name}: bad s3 location ${spec.s3}`);
-  const [, bucket, rawPrefix] = m;
-  const prefix = rawPrefix && !rawPrefix.endsWith('/') ? `${rawPrefix}/` : rawPrefix;
+  const location = splitS3Url(spec.s3);
+  if (!location) throw new Error(`model ${spec.name}: bad s3 location ${spec.s3}`);
+  const { bucket, key: prefix } = location;
   const final = modelCacheDir(opts.tmpDir, spec);
   // What killed starts left first, before the space check (docs/handler.md, "Cold start").
   await cleanStaleTemps(dirname(final));
@@ -100,7 +111,8 @@ export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions):
     await assertTmpSpace(opts.tmpDir, need, what, opts.env);
     await Promise.all(
       spec.files.map(async (file) => {
-        const data = await opts.get(bucket, `${prefix}${file.name}`);
+        const key = joinKey(prefix, file.name);
+        const data = await opts.get(bucket, key);
         const actual = sha256(data);
         // An empty sha256 is a model that only ever lived in S3: package could not hash it, so the size is the check.
         if (file.sha256 === '' ? data.length !== file.bytes : actual !== file.sha256) {
@@ -108,9 +120,7 @@ export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions):
             file.sha256 === ''
               ? `size mismatch (expected ${file.bytes} bytes, got ${data.length})`
               : `sha256 mismatch (expected ${file.sha256}, got ${actual})`;
-          throw new Error(
-            `model ${spec.name}: s3://${bucket}/${prefix}${file.name} ${what}; run \`lambda-ml deploy\` again`,
-          );
+          throw new Error(`model ${spec.name}: s3://${bucket}/${key} ${what}; run \`lambda-ml deploy\` again`);
         }
         await writeFile(join(temp, file.name), data);
         bytes.set(file.name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -175,7 +185,7 @@ export async function loadModelFromDir(
   dir: string,
   fetchMs = 0,
   files: ModelFiles | null = null,
-): Promise<LoadedModel> {
+): Promise<TfjsLoadedModel> {
   const t0 = performance.now();
   const io = fileIOHandler(dir, files?.bytes ?? null) as unknown as import('@tensorflow/tfjs').io.IOHandler;
   const timings = () => ({
@@ -191,7 +201,7 @@ export async function loadModelFromDir(
         Array.isArray(out) ? out[0] : out instanceof tf.Tensor ? out : Object.values(out)[0]
       ) as import('@tensorflow/tfjs').Tensor;
     };
-    return { spec, dir, predict, dispose: () => model.dispose(), timings: timings() };
+    return { spec, dir, backend: tf.getBackend(), predict, dispose: () => model.dispose(), timings: timings() };
   }
   // Layers that `convert` writes where TF.js's own are wrong (e.g. LambdaMlResizing): registered before loading.
   registerCustomLayers(tf);
@@ -200,7 +210,33 @@ export async function loadModelFromDir(
     const out = model.predict(x);
     return Array.isArray(out) ? out[0] : out;
   };
-  return { spec, dir, predict, dispose: () => model.dispose(), timings: timings() };
+  return { spec, dir, backend: tf.getBackend(), predict, dispose: () => model.dispose(), timings: timings() };
+}
+
+/** How ONNX models load: the runtime (imported on first use) and the session's intra-op threads. */
+export interface OnnxOptions {
+  readonly ort: () => Promise<OrtModule>;
+  readonly threads: number;
+}
+
+/** True when a runtime-config model runs on ONNX Runtime. */
+export const isOnnxSpec = (spec: ModelSpec) => spec.format === 'onnx' || spec.backend === 'onnx';
+
+/**
+ * Creates the model's ONNX Runtime session from the bytes this start downloaded, else from the file (bundled, or
+ * cached in /tmp by an earlier start of this environment).
+ */
+export async function loadOnnxFromDir(spec: ModelSpec, files: ModelFiles, options: OnnxOptions): Promise<LoadedModel> {
+  const t0 = performance.now();
+  const ort = await options.ort();
+  const bytes = files.bytes?.get(ONNX_FILE);
+  const onnx = await createOnnxModel(ort, bytes ?? join(files.dir, ONNX_FILE), options.threads);
+  const timings = {
+    fetch: files.fetchMs,
+    load: ms(t0),
+    ...(files.bytes ? { fetchStart: files.startedAt, fetchEnd: files.endedAt } : {}),
+  };
+  return { spec, dir: files.dir, backend: 'onnx', onnx, dispose: () => void onnx.release(), timings };
 }
 
 /** Loaded models, kept in module scope across warm invocations (one per backend and model folder). */
@@ -212,15 +248,18 @@ const cache = new Map<string, Promise<LoadedModel>>();
 export function getModel(
   tf: Tf,
   spec: ModelSpec,
-  opts: ModelFetchOptions & { readonly prefetched?: Promise<ModelFiles> },
+  opts: ModelFetchOptions & { readonly prefetched?: Promise<ModelFiles>; readonly onnx?: OnnxOptions },
 ): Promise<LoadedModel> {
-  const key = `${tf.getBackend()}:${spec.name}:${spec.dir ?? modelCacheDir(opts.tmpDir, spec)}`;
+  const onnx = isOnnxSpec(spec);
+  const key = `${onnx ? 'onnx' : tf.getBackend()}:${spec.name}:${spec.dir ?? modelCacheDir(opts.tmpDir, spec)}`;
   let loading = cache.get(key);
   if (!loading) {
     loading = (async () => {
       // Started at the beginning of the cold start (startModelFetches), or now.
       const files = await (opts.prefetched ?? fetchModelFiles(spec, opts));
-      return loadModelFromDir(tf, spec, files.dir, files.fetchMs, files);
+      if (!onnx) return loadModelFromDir(tf, spec, files.dir, files.fetchMs, files);
+      if (!opts.onnx) throw new Error(`model ${spec.name} runs on onnx, but the handler was given no ONNX Runtime`);
+      return loadOnnxFromDir(spec, files, opts.onnx);
     })();
     cache.set(key, loading);
     loading.catch(() => cache.delete(key));

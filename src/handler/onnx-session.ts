@@ -16,7 +16,8 @@ let loading: Promise<OrtModule> | null = null;
 
 /** onnxruntime-node, imported once (a failed import is retried on the next call). */
 export function loadOnnxRuntime(): Promise<OrtModule> {
-  loading ??= import('onnxruntime-node').then((mod) => ((mod as { default?: OrtModule }).default ?? mod) as OrtModule);
+  // A CommonJS package: its exports are the namespace's default (and, through Node's lexer, most of its names).
+  loading ??= import('onnxruntime-node').then((mod) => (mod as unknown as { default?: OrtModule }).default ?? mod);
   loading.catch(() => {
     loading = null;
   });

@@ -1,4 +1,5 @@
 /** One object: head, download, decode, classify with every model, colours, tags merged, optional JSON sidecar. */
+import { joinKey, splitS3Url } from '../lib/s3-url.js';
 import type { RuntimeConfig } from '../types.js';
 import type { Tf } from './backend.js';
 import { classify, type Prediction } from './classify.js';
@@ -57,10 +58,9 @@ const since = (t0: number) => Math.round(performance.now() - t0);
 
 /** `s3://bucket/prefix/` + `<bucket>/<key>.json`. */
 export function sidecarLocation(results: string, bucket: string, key: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(results);
-  if (!m) throw new Error(`bad results location ${results} (expected s3://bucket/prefix/)`);
-  const prefix = m[2] && !m[2].endsWith('/') ? `${m[2]}/` : m[2];
-  return { bucket: m[1], key: `${prefix}${bucket}/${key}.json` };
+  const location = splitS3Url(results);
+  if (!location) throw new Error(`bad results location ${results} (expected s3://bucket/prefix/)`);
+  return { bucket: location.bucket, key: joinKey(location.key, `${bucket}/${key}.json`) };
 }
 
 async function run(ref: ObjectRef, deps: RecordDeps, r: RecordResult): Promise<void> {

@@ -1,5 +1,6 @@
 /** The handful of S3 calls the handler makes, over the AWS SDK module it was given (sideloaded, layer or task root). */
 import type * as S3Sdk from '@aws-sdk/client-s3';
+import { s3EndpointConfig, s3EndpointFromEnv } from '../lib/s3-endpoint.js';
 import type { Tag } from './tags.js';
 
 export type S3Module = typeof S3Sdk;
@@ -17,12 +18,19 @@ export interface S3Ops {
 }
 
 /**
- * An S3 client for this environment: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (path-style) for local endpoints such as
- * s3rver.
+ * An S3 client for the environment `env` (process.env in Lambda): its region, the execution role's keys Lambda puts
+ * there, and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (path-style) for local endpoints such as s3rver
+ * (lib/s3-endpoint.ts, as deploy and invoke read them). Without keys in `env`, the SDK's own chain finds them.
  */
 export function makeS3Client(sdk: S3Module, env: NodeJS.ProcessEnv = process.env): S3Sdk.S3Client {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
-  return new sdk.S3Client(endpoint ? { endpoint, forcePathStyle: true } : {});
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN } = env;
+  const keys = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null;
+  return new sdk.S3Client({
+    ...(region ? { region } : {}),
+    ...(keys ? { credentials: { ...keys, ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}) } } : {}),
+    ...s3EndpointConfig(s3EndpointFromEnv(env)?.url),
+  });
 }
 
 const v = (versionId: string | null) => (versionId ? { VersionId: versionId } : {});

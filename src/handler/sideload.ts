@@ -4,11 +4,12 @@
  */
 import { createReadStream } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { RuntimeConfig } from '../types.js';
+import { splitS3Url } from '../lib/s3-url.js';
+import { RUNTIME_CONFIG_FILE, type RuntimeConfig } from '../types.js';
 import { atomicDir, exists } from './atomic-dir.js';
 import { cleanDeadTemps } from './dead-temps.js';
 import { downloadTap, startDownload, type DownloadState } from './download.js';
-import { parseS3Url, s3GetObject } from './s3-lite.js';
+import { makeS3BodyFetcher, makeS3Client } from './s3.js';
 import { assertTmpSpace, isNoSpace, tmpSpaceError } from './tmp-space.js';
 import { extractZip } from './zip-extract.js';
 
@@ -26,7 +27,7 @@ export interface SideloadOptions {
   readonly tmpDir: string; // /tmp or LAMBDA_ML_TMP
   readonly env?: NodeJS.ProcessEnv;
   readonly remainingMs?: () => number; // context.getRemainingTimeInMillis
-  readonly fetchZip?: ArchiveFetcher; // default: s3GetObject (built-ins only)
+  readonly fetchZip?: ArchiveFetcher; // default: GetObject with @aws-sdk/client-s3, configured from `env`
   readonly safetyMs?: number; // time to keep for the invocation's own work
   readonly concurrency?: number;
 }
@@ -59,6 +60,12 @@ export function archiveOf(config: SideloadConfig) {
   };
 }
 
+/** The default fetcher: a streamed GetObject with the SDK (inlined in the bundle; loaded here on first use). */
+async function sdkFetcher(env: NodeJS.ProcessEnv): Promise<ArchiveFetcher> {
+  const sdk = await import('@aws-sdk/client-s3');
+  return makeS3BodyFetcher(sdk, makeS3Client(sdk, env));
+}
+
 /** The archive's bytes as a stream: from the task root (sideload-bundled) or from S3, deadline-checked. */
 async function openArchive(opts: SideloadOptions, state: DownloadState): Promise<AsyncIterable<Uint8Array>> {
   const { config } = opts;
@@ -67,7 +74,9 @@ async function openArchive(opts: SideloadOptions, state: DownloadState): Promise
     const path = isAbsolute(archive.local) ? archive.local : join(opts.taskRoot, archive.local);
     return downloadTap(createReadStream(path, { highWaterMark: 1024 * 1024 }), state);
   }
-  if (!config.s3) throw new Error('lambda-ml.runtime.json: sideload has neither "archive" nor "s3"');
+  if (!config.s3) throw new Error(`${RUNTIME_CONFIG_FILE}: sideload has neither "archive" nor "s3"`);
+  const location = splitS3Url(config.s3);
+  if (!location) throw new Error(`${RUNTIME_CONFIG_FILE}: sideload.s3 "${config.s3}" is not an s3://bucket/key URL`);
   const remaining = opts.remainingMs ?? (() => Number.POSITIVE_INFINITY);
   const safety = opts.safetyMs ?? 1000;
   if (remaining() < safety) {
@@ -76,12 +85,9 @@ async function openArchive(opts: SideloadOptions, state: DownloadState): Promise
         'not enough to download it; raise function.timeoutS',
     );
   }
-  const { bucket, key } = parseS3Url(config.s3);
-  const fetch = opts.fetchZip ?? ((b: string, k: string) => s3GetObject(b, k, opts.env ?? process.env));
+  const fetch = opts.fetchZip ?? (await sdkFetcher(opts.env ?? process.env));
   state.deadline = { remainingMs: remaining, safetyMs: safety };
-  const body = await fetch(bucket, key).catch((error: Error) => {
-    // s3-lite words its own errors ("S3 GetObject s3://… failed: NoSuchKey"); the SDK's need the object named.
-    if (error.message.startsWith('S3 GetObject')) throw error;
+  const body = await fetch(location.bucket, location.key).catch((error: Error) => {
     const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
     throw new Error(`S3 GetObject ${config.s3} failed: ${name}${error.message}`, { cause: error });
   });

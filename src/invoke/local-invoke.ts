@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { extractZip } from '../handler/zip-extract.js';
 import { inputError, LambdaMlError } from '../lib/errors.js';
 import { MiB } from '../lib/limits.js';
+import { S3_ENDPOINT_VARIABLES } from '../lib/s3-endpoint.js';
 import { layerModulePaths, recordFor } from '../runtimes/registry.js';
 import { findRuntime, type LambdaRuntime } from '../runtimes/table.js';
 import type { Manifest } from '../types.js';
@@ -180,8 +181,7 @@ export function lambdaEnv(
     'AWS_CONFIG_FILE',
     'HOME',
     'PATH',
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_S3',
+    ...S3_ENDPOINT_VARIABLES,
   ];
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     pass.filter((k) => callerEnv[k] !== undefined).map((k) => [k, callerEnv[k]]),

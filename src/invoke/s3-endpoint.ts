@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { awsError, inputError } from '../lib/errors.js';
+import { s3EndpointFromEnv } from '../lib/s3-endpoint.js';
 
 const LOCAL_HINT = 'or use --s3-local --image FILE to try the handler on a built-in local S3';
 
@@ -25,6 +26,13 @@ export function parseEndpoint(value: string, source: string): string {
     throw inputError(`${source} "${value}" ${problem}`, `e.g. ${example}, ${LOCAL_HINT}`);
   }
   return value;
+}
+
+/** --endpoint (`flag`), else the SDK's S3 endpoint variables, checked as a URL; null for AWS itself. */
+export function chooseEndpoint(flag: string | undefined, env: NodeJS.ProcessEnv): string | null {
+  if (flag !== undefined) return parseEndpoint(flag, '--endpoint');
+  const fromEnv = s3EndpointFromEnv(env);
+  return fromEnv ? parseEndpoint(fromEnv.url, fromEnv.variable) : null;
 }
 
 const REASONS: Record<string, string> = {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { inputError } from '../lib/errors.js';
+import { S3_ENDPOINT_VARIABLES } from '../lib/s3-endpoint.js';
 
 /** The credentials s3rver accepts (its documented defaults). */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -80,8 +81,7 @@ export function localS3Env(env: NodeJS.ProcessEnv, endpoint: string): NodeJS.Pro
     'AWS_PROFILE',
     'AWS_CONFIG_FILE',
     'AWS_SHARED_CREDENTIALS_FILE',
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_S3',
+    ...S3_ENDPOINT_VARIABLES,
   ]);
   const kept = Object.fromEntries(Object.entries(env).filter(([key]) => !drop.has(key)));
   return {

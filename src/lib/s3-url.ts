@@ -1,4 +1,7 @@
-/** s3://bucket/key parsing shared by config, deploy and remote measuring; bucket names follow S3's rules. */
+/**
+ * s3://bucket/key parsing, the one parser of config, deploy, invoke, remote measuring and the handler (bundled with
+ * it); bucket names follow S3's rules.
+ */
 import { inputError } from './errors.js';
 import { BUCKET_RULES_URL, bucketNameProblem } from './s3-bucket-name.js';
 
@@ -7,9 +10,20 @@ export interface S3Location {
   readonly key: string; // '' for the bucket root; a trailing '/' marks a prefix
 }
 
+const S3_URL = /^s3:\/\/([^/]*)(?:\/(.*))?$/;
+
+/**
+ * "s3://bucket/a/b/" -> { bucket: "bucket", key: "a/b/" }; null when it is no s3:// URL or names no bucket. The
+ * split alone, without S3's naming rules: for the handler, which reads locations `package` already checked.
+ */
+export function splitS3Url(url: string): S3Location | null {
+  const match = S3_URL.exec(url);
+  return match && match[1] !== '' ? { bucket: match[1], key: match[2] ?? '' } : null;
+}
+
 /** Why `url` is not a usable s3://bucket/key URL ("the bucket name ... must be 3 to 63 characters long"), or null. */
 export function s3UrlProblem(url: string): string | null {
-  const match = /^s3:\/\/([^/]*)(?:\/.*)?$/.exec(url);
+  const match = S3_URL.exec(url);
   if (!match) return 'is not an s3:// URL';
   if (match[1] === '') return 'has no bucket name after s3://';
   const problem = bucketNameProblem(match[1]);
@@ -26,9 +40,7 @@ export function s3UrlHint(url: string): string {
 export function parseS3Url(url: string, what = url): S3Location {
   const problem = s3UrlProblem(url);
   if (problem !== null) throw inputError(`${what} ${problem}`, s3UrlHint(url));
-  const rest = url.slice('s3://'.length);
-  const slash = rest.indexOf('/');
-  return slash === -1 ? { bucket: rest, key: '' } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+  return splitS3Url(url) as S3Location;
 }
 
 /** { bucket, key } -> "s3://bucket/key". */

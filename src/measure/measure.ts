@@ -22,6 +22,7 @@ import { STRATEGY, type Config, type Scan } from '../types.js';
 import { entriesToInputs } from './archive-entries.js';
 import { inputBytes } from './entry-bytes.js';
 import { nativeEntries, type NativeOptions } from './native-packages.js';
+import { nativesFor } from './native-onnx.js';
 import { pruneOff, pruneSafe, type PruneResult } from './prune.js';
 
 export interface MeasureOptions extends NativeOptions {
@@ -67,7 +68,9 @@ export async function measureProject(
   // Packages the handler brings itself (inlined in the Node bundle) leave the deps like layer-provided ones.
   const strip = stripLayers(scan, record.match, record.handlerProvides(scan.deps));
   const prune = await pruneDeps(config, scan, record, strip);
-  const natives = await nativeEntries(record.handlerNatives(), config.function.architecture, options);
+  // onnxruntime-node only when some model runs on onnx (scan.models[].backend, pipeline/model-backends.ts).
+  const names = nativesFor(record.handlerNatives(), scan.models);
+  const natives = await nativeEntries(names, config.function.architecture, options);
   const emitted = [...record.emitted(), ...natives];
   const codeEntries = [...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []), ...emitted];
   const depsEntries = () => (scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : []);

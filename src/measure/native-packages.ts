@@ -13,6 +13,7 @@ import { cleanStaleTemps, makeTempDirBeside } from '../lib/atomic-dir.js';
 import { inputError, LambdaMlError } from '../lib/errors.js';
 import { cacheRoot, npmInstall } from '../lib/npm-install.js';
 import { nodeRule } from '../runtimes/prune-rules.js';
+import { ONNX_RUNTIME, onnxRuntimeEntries } from './native-onnx.js';
 import type { Architecture } from '../types.js';
 
 /** npm's name for a Lambda architecture. */
@@ -184,6 +185,11 @@ export async function nativeEntries(
 ): Promise<ArchiveEntry[]> {
   const out: ArchiveEntry[] = [];
   for (const name of names) {
+    // Its package holds every platform's build: the installed copy ships pruned, nothing is installed.
+    if (name === ONNX_RUNTIME) {
+      out.push(...onnxRuntimeEntries(arch));
+      continue;
+    }
     const spec = NATIVE.find((n) => n.name === name);
     if (!spec) throw new LambdaMlError('internal', `the handler imports ${name}, which package cannot ship yet`);
     out.push(...installEntries(await ensureNative(spec, arch, options)));

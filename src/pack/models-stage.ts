@@ -8,7 +8,7 @@ import type { ModelConfig, ModelFormat, ModelScan, StagedModel } from '../types.
 export type KerasConverter = (inPath: string, outDir: string) => Promise<unknown>;
 
 export interface StagedWithMeta extends StagedModel {
-  readonly format: ModelFormat;
+  readonly format: ModelFormat | 'onnx';
   readonly labels: readonly string[];
 }
 
@@ -26,9 +26,13 @@ export async function stageModels(
     if (!scan || model.path === null) continue;
     const dir = join(out, 'models', model.name);
     await mkdir(dirname(dir), { recursive: true });
-    let format: ModelFormat;
-    // The Node handler runs TF.js, so Keras files are converted; a Python handler loads them as they are.
-    if ((scan.format === 'keras-h5' || scan.format === 'keras-v3') && !loadsKeras) {
+    let format: ModelFormat | 'onnx';
+    if (scan.backend === 'onnx') {
+      // Already written by the budget run into this folder: models/<name>/model.onnx, checked in ONNX Runtime
+      // (pipeline/model-backends.ts).
+      format = 'onnx';
+    } else if ((scan.format === 'keras-h5' || scan.format === 'keras-v3') && !loadsKeras) {
+      // The Node handler runs TF.js, so Keras files are converted; a Python handler loads them as they are.
       if (!convert)
         throw inputError(
           `model ${model.name} is a Keras file and the converter is unavailable`,

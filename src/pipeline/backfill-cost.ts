@@ -9,7 +9,7 @@ import { parseJson } from '../config/load.js';
 import { costPerMillion } from '../cost/model.js';
 import { DEFAULT_PRICES } from '../cost/prices.js';
 import { imageTime } from '../cost/timing.js';
-import type { Config } from '../types.js';
+import type { Config, ModelBackend } from '../types.js';
 
 /** What `invoke --local --repeat N` (N ≥ 2) writes beside the artifacts. */
 export const TIMING_FILE = 'invoke-timing.json';
@@ -27,9 +27,13 @@ export async function readMeasuredTiming(out: string): Promise<{ p50Ms: number }
  * The cost per 1,000,000 images at the configured memory and models, x86_64 and arm64 (the manifest generator, one
  * job). Pure.
  */
-export function budgetCost(config: Config, measured?: { readonly p50Ms: number } | null) {
+export function budgetCost(
+  config: Config,
+  measured?: { readonly p50Ms: number } | null,
+  backends?: readonly (ModelBackend | undefined)[], // each model's, as budget chose them
+) {
   const memoryMb = config.function.memoryMb;
-  const time = imageTime({ memoryMb, models: config.models.length, measured: measured ?? null });
+  const time = imageTime({ memoryMb, models: config.models.length, measured: measured ?? null, backends });
   const prices = config.cost?.prices ?? DEFAULT_PRICES;
   const perMillion = (['x86_64', 'arm64'] as const).map((architecture) => ({
     ...costPerMillion({ memoryMb, msPerImage: time.ms, architecture }, prices),

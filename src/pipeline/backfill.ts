@@ -200,7 +200,9 @@ export function backfillCost(o: {
   readonly measured?: { readonly p50Ms: number } | null;
 }) {
   const memoryMb = o.manifest.function.memoryMb;
-  const time = imageTime({ memoryMb, models: o.manifest.runtime.models.length, measured: o.measured ?? null });
+  const { models } = o.manifest.runtime;
+  const backends = models.map((m) => m.backend ?? o.manifest.runtime.backend);
+  const time = imageTime({ memoryMb, models: models.length, measured: o.measured ?? null, backends });
   const inputs = { objects: o.objects, listed: o.listed, memoryMb, msPerImage: time.ms, manifest: o.manifestKind };
   return { time, cost: estimateBothArchitectures(inputs, o.prices) };
 }

@@ -12,6 +12,7 @@ import { recordFor } from '../runtimes/registry.js';
 import { scanProject, type ScanOptions } from '../scan/scan-project.js';
 import type { Budget, Config, Scan } from '../types.js';
 import { runtimeView } from './runtime-checks.js';
+import { chooseBackends } from './model-backends.js';
 
 export interface BudgetRun {
   readonly budget: Budget;
@@ -54,8 +55,11 @@ export async function runBudget(config: Config, options: BudgetOptions = {}): Pr
 export async function planFromScan(config: Config, scanned: Scan, options: BudgetOptions = {}): Promise<BudgetRun> {
   // Layer packages outside the runtime's module path provide nothing: they are not stripped from the deps.
   const view = runtimeView(config, scanned, options.now);
-  const { scan } = view;
-  const measured = await measureProject(config, scan, recordFor(view.runtime), {
+  const record = recordFor(view.runtime);
+  // Each model's backend (onnx when it converts, docs/config.md): what ships and its memory follow from it.
+  const chosen = await chooseBackends(config, view.scan, record, { keepIn: options.keepIn });
+  const { scan } = chosen;
+  const measured = await measureProject(config, scan, record, {
     onProgress: options.onZipProgress,
     signal: options.signal,
     keepIn: options.keepIn,
@@ -63,7 +67,8 @@ export async function planFromScan(config: Config, scanned: Scan, options: Budge
     onInstall: options.onInstall,
   });
   const planned = planBudget(measured.input);
-  const budget = view.warnings.length > 0 ? { ...planned, warnings: [...view.warnings, ...planned.warnings] } : planned;
+  const notes = [...view.warnings, ...chosen.notes];
+  const budget = notes.length > 0 ? { ...planned, warnings: [...notes, ...planned.warnings] } : planned;
   const { strip, prune, natives, deps } = measured;
   return { budget, scan, strip, prune, depsZip: deps, natives, measured };
 }

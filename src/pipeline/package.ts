@@ -26,11 +26,13 @@ import {
   type Config,
   type FileEntry,
   type Manifest,
+  type ModelBackend,
   type PruneMode,
   type RuntimeConfig,
   type Scan,
 } from '../types.js';
 import { runBudget, type BudgetOptions, type BudgetRun } from './budget.js';
+import { tfjsBackendOf } from './model-backends.js';
 
 export interface PackageOptions extends BudgetOptions {
   readonly out: string;
@@ -203,7 +205,7 @@ async function build(input: BuildInput): Promise<{ manifest: Manifest; reusedEnt
     // ESM `import` ignores NODE_PATH: the handler resolves layer packages through createRequire on the runtime's layer
     // folders.
     layerNodeModules: handlerResolvesLayers ? layerModulePaths(lambdaRuntime) : [],
-    backend: config.backend,
+    backend: tfjsBackendOf(config), // the TF.js models' backend; each model says what runs it
     models: [
       ...staged.map((m) => {
         const model = config.models.find((c) => c.name === m.name)!;
@@ -211,6 +213,7 @@ async function build(input: BuildInput): Promise<{ manifest: Manifest; reusedEnt
           name: m.name,
           tag: model.tag,
           format: m.format,
+          ...backendOf(scan.models, m.name),
           dir: model.bundle ? m.dir : null,
           s3: model.bundle ? null : m.s3,
           files: m.files,
@@ -309,6 +312,7 @@ async function remoteModels(
       name: model.name,
       tag: model.tag,
       format: scan.format, // TF.js where the handler runs TF.js (checked above), else a Keras file as it is
+      ...backendOf(scans, model.name),
       dir: null,
       s3,
       files: scan.files.map((f) => ({ name: f.path.slice(folder.length), bytes: f.bytes, sha256: '' })),
@@ -319,6 +323,12 @@ async function remoteModels(
     });
   }
   return out;
+}
+
+/** The runtime config's `backend` of a model, as chosen by the budget run (none for a runtime without the choice). */
+function backendOf(models: Scan['models'], name: string): { backend?: ModelBackend } {
+  const backend = models.find((m) => m.name === name)?.backend;
+  return backend ? { backend } : {};
 }
 
 const artifact = (file: string, zip: ArchiveResult): ArtifactInfo => ({

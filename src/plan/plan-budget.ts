@@ -72,6 +72,8 @@ export function planBudget(input: PlanInput): Budget {
         memoryBytes: m.memoryBytes,
         location: m.location,
         quantization: m.quantization,
+        ...(m.backend ? { backend: m.backend } : {}),
+        ...(m.backendNote ? { backendNote: m.backendNote } : {}),
       })),
     },
     checks: shown.checks,

@@ -47,6 +47,7 @@ export function suggestFixes(input: PlanInput, attempts: readonly PlanAttempt[])
   // 2. Quantising float32 models cuts their download and /tmp bytes by ~75% (uint8) — checked by re-planning.
   for (const model of input.scan.models) {
     if (model.quantization !== null) continue;
+    if (model.backend === 'onnx') continue; // ONNX models run float32: quantising means the wasm backend
     // uint8 stores one byte per float32 weight: the model shrinks to about memoryBytes / 4 (its real weight count).
     const saves = Math.max(0, model.bytes - Math.ceil(model.memoryBytes / 4));
     if (saves === 0) continue;

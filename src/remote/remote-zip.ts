@@ -3,11 +3,12 @@ import { inflateRawSync } from 'node:zlib';
 import type { RangeReader } from './range-reader.js';
 import {
   EOCD_SEARCH_BYTES,
+  localDataOffset,
   locateDirectory,
   parseCentralDirectory,
   readZip64Record,
   type ZipEntryInfo,
-} from './zip-directory.js';
+} from '../archive/zip-directory.js';
 
 /** The listing of a remote zip: what Lambda counts (sum of uncompressed sizes) without the file's body. */
 export interface RemoteZipListing {
@@ -51,7 +52,7 @@ export async function readRemoteEntry(reader: RangeReader, entry: ZipEntryInfo):
   const nameLength = Buffer.byteLength(entry.name);
   let span = 30 + nameLength + LOCAL_EXTRA_SLACK + entry.compressedBytes;
   let chunk = await reader.read(entry.localHeaderOffset, entry.localHeaderOffset + span - 1);
-  const dataStart = 30 + chunk.readUInt16LE(26) + chunk.readUInt16LE(28);
+  const dataStart = localDataOffset(chunk, entry.name);
   if (dataStart + entry.compressedBytes > chunk.length) {
     span = dataStart + entry.compressedBytes;
     chunk = await reader.read(entry.localHeaderOffset, entry.localHeaderOffset + span - 1);

@@ -11,14 +11,15 @@ import { readManifestCached } from './manifest-cache.js';
 import type { EmittedFile, HandlerDeps, HandlerProvided } from './record.js';
 
 /**
- * The packages the handler is built from: inlined into the bundle, or (sharp) shipped beside it for the function's
- * CPU. The starter project pins these.
+ * The packages the handler is built from: inlined into the bundle, or (sharp, onnxruntime-node) shipped beside it
+ * for the function's CPU. The starter project pins these.
  */
 export const HANDLER_PACKAGES = [
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-backend-wasm',
   'sharp',
   '@aws-sdk/client-s3',
+  'onnxruntime-node',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -20,6 +20,8 @@ import { HANDLER_PACKAGES, HANDLER_BUNDLE_DIR, readBundleInfo } from '../../src/
 import { recordFor } from '../../src/runtimes/registry.js';
 import { scanProject } from '../../src/scan/scan-project.js';
 import { sideloadArchive, sideloadExtract, sideloadPython } from './sideload.js';
+import { coldstartSideloadS3, coldstartStarter } from './coldstart-tag.js';
+import { coldstartResNet50 } from './coldstart-resnet50.js';
 import { median, ROOT } from './util.js';
 
 /** One cold-start measurement: its name (`npm run bench coldstart <name>` runs only it) and its result lines. */
@@ -131,6 +133,11 @@ export const COLDSTART_ITEMS: ColdstartItem[] = [
   { name: 'sideload-archive', run: sideloadArchive },
   { name: 'sideload-extract', run: sideloadExtract },
   { name: 'sideload-python', run: sideloadPython },
+  // Process start -> first tag written against the previous release (test/bench/coldstart-tag.ts), and the
+  // ResNet50-class model through `invoke --local` (test/bench/coldstart-resnet50.ts).
+  { name: 'coldstart-starter', run: coldstartStarter },
+  { name: 'coldstart-sideload-s3', run: coldstartSideloadS3 },
+  { name: 'coldstart-resnet50', run: coldstartResNet50 },
 ];
 
 /** Runs the items named in `names` (all when none is), in registry order. */

@@ -1,7 +1,8 @@
 /**
  * Child of the onnx bench (onnx.ts): one backend on one model in a fresh process, so cold start, JIT and memory are
- * its own. argv[2] is a JSON `WorkerJob`; prints one JSON `WorkerResult` line. Only the chosen backend's packages are
- * loaded (TF.js in the ONNX Runtime child would count in its RSS).
+ * its own. argv[2] is a JSON `WorkerJob`; prints one JSON `WorkerResult` line. Each backend runs through the handler's
+ * own modules (backend.ts + models.ts for TF.js, onnx-session.ts for ONNX Runtime), and only the chosen backend's
+ * packages are loaded (TF.js in the ONNX Runtime child would count in its RSS).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,27 +79,24 @@ if (job.backend === 'wasm') {
   const model = await loadModelFromDir(tf, spec as never, job.model);
   loadMs = performance.now() - t;
   predict = async () => {
-    const out = tf.tidy(() => model.predict(tf.tensor4d(input, shape as [number, number, number, number])));
+    const out = tf.tidy(() => model.predict!(tf.tensor4d(input, shape as [number, number, number, number])));
     const data = (await out.data()) as Float32Array;
     out.dispose();
     return data;
   };
 } else {
-  const { createRequire } = await import('node:module');
-  const ort = createRequire(join(job.root, 'package.json'))('onnxruntime-node') as typeof import('onnxruntime-node');
+  // The handler's own session code (src/handler/onnx-session.ts): its options, its output copy.
+  const { createOnnxModel, loadOnnxRuntime } = await import('../../src/handler/onnx-session.js');
+  const ort = await loadOnnxRuntime();
   requireMs = performance.now() - t;
-  initMs = 0;
+  initMs = 0; // ONNX Runtime creates its environment and thread pool in the first session create
   rssBeforeLoad = kb('VmRSS');
   peakBefore = kb('VmHWM');
   peakReset = resetPeak();
   t = performance.now();
-  const session = await ort.InferenceSession.create(job.model, {
-    intraOpNumThreads: job.threads,
-    interOpNumThreads: 1,
-  });
+  const session = await createOnnxModel(ort, job.model, job.threads);
   loadMs = performance.now() - t;
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, shape) };
-  predict = async () => (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
+  predict = () => session.run(input, shape);
 }
 const rssAfterLoad = kb('VmRSS');
 t = performance.now();

@@ -9,14 +9,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertKeras } from '../../src/convert/convert-keras.js';
 import { baboonPhoto, nsfwjsLabels, unpackNsfwjsModel } from '../../src/example/nsfwjs-model.js';
 import { decodeImage, toModelInput, type Sharp } from '../../src/handler/image.js';
-import { convertToOnnx, encodeModel, exportModel, loadForExport } from '../../src/onnx/index.js';
+import type { ConvertReport } from '../../src/convert/types.js';
+import {
+  convertToOnnx,
+  encodeModel,
+  exportModel,
+  loadForExport,
+  type OnnxConvertReport,
+} from '../../src/onnx/index.js';
 import { writeResNet50H5 } from '../helpers/resnet50.js';
 import type { WorkerJob, WorkerResult } from './onnx-worker.js';
 import { GENERATED, ROOT, fmtMs, median } from './util.js';
@@ -56,12 +63,15 @@ type BackendKey = (typeof BACKENDS)[number]['key'];
 /** One backend on one model, as measured, with the figures derived from it. */
 export interface BackendFigures {
   readonly raw: WorkerResult;
+  readonly loadAtStart: number; // 1-minute load average when the child started
   readonly coldMs: number; // require + init + load + first predict
   readonly p50: number;
   readonly p95: number;
   readonly cpuP50: number;
   /** RSS growth of model load + first predict at its peak; for ONNX Runtime minus the float32 weights = `arena`. */
   readonly loadFirstPeakGrowth: number;
+  /** RSS growth of model load + first predict once settled (after the first predict). */
+  readonly loadFirstGrowth: number;
   readonly arena: number;
 }
 
@@ -100,6 +110,41 @@ async function ensureResNet50H5(): Promise<string> {
   return h5;
 }
 
+const mtime = async (path: string) => (await stat(path).catch(() => null))?.mtimeMs ?? -1;
+
+/**
+ * The ResNet50 converted to TF.js (convertKeras) and ONNX (convertToOnnx): cached beside the .h5 with their reports,
+ * redone when older than the .h5 or than any file of src/onnx (the ONNX check runs ResNet50 on TF.js's cpu backend:
+ * about 10 s on a quiet machine).
+ */
+async function convertResNet50(
+  h5: string,
+  tfjsDir: string,
+  onnxFile: string,
+): Promise<{ tfjs: ConvertReport; onnx: OnnxConvertReport; ms: { tfjs: number; onnx: number } | null }> {
+  const reportFile = join(RESNET_DIR, 'reports.json');
+  const srcOnnx = join(ROOT, 'src', 'onnx');
+  const newest = Math.max(
+    await mtime(h5),
+    ...(await Promise.all((await readdir(srcOnnx)).map((name) => mtime(join(srcOnnx, name))))),
+  );
+  const done = Math.min(await mtime(reportFile), await mtime(join(tfjsDir, 'model.json')), await mtime(onnxFile));
+  if (done > newest)
+    return {
+      ...(JSON.parse(await readFile(reportFile, 'utf8')) as { tfjs: ConvertReport; onnx: OnnxConvertReport }),
+      ms: null,
+    };
+  let started = performance.now();
+  const tfjs = await convertKeras(h5, tfjsDir);
+  const tfjsMs = performance.now() - started;
+  started = performance.now();
+  const onnx = await convertToOnnx(h5, onnxFile);
+  const onnxMs = performance.now() - started;
+  await writeFile(`${reportFile}.tmp`, JSON.stringify({ tfjs, onnx }));
+  await rename(`${reportFile}.tmp`, reportFile);
+  return { tfjs, onnx, ms: { tfjs: tfjsMs, onnx: onnxMs } };
+}
+
 /** Exports the nsfwjs MobileNetV2 (timed, as the earlier bench did) and converts the ResNet50 to TF.js and ONNX. */
 async function prepareModels(work: string, lines: string[]): Promise<BenchModel[]> {
   const nsfw = await unpackNsfwjsModel(join(GENERATED, 'bench-model', 'nsfwjs_mobilenet_v2'));
@@ -124,20 +169,19 @@ async function prepareModels(work: string, lines: string[]): Promise<BenchModel[
 
   const h5 = await ensureResNet50H5();
   const tfjsDir = join(RESNET_DIR, 'tfjs');
-  started = performance.now();
-  const tfjsReport = await convertKeras(h5, tfjsDir);
-  const tfjsMs = performance.now() - started;
   const onnxFile = join(RESNET_DIR, 'resnet50-shaped.onnx');
-  started = performance.now();
-  const onnxReport = await convertToOnnx(h5, onnxFile);
-  const onnxMs = performance.now() - started;
+  const converted = await convertResNet50(h5, tfjsDir, onnxFile);
+  const { tfjs, onnx } = converted;
   lines.push(
     `onnx export (ResNet50-shaped Keras 2 .h5, ${mb((await stat(h5)).size)}, ` +
-      `${onnxReport.params.toLocaleString('en-US')} params): convert to TF.js ${fmtMs(tfjsMs)} ` +
-      `(${mb(tfjsReport.bytesAfter)} shards), to ONNX ${fmtMs(onnxMs)} (${mb(onnxReport.bytes)}, ` +
-      `${onnxReport.nodes} nodes: ${Object.entries(onnxReport.ops)
+      `${onnx.params.toLocaleString('en-US')} params): ` +
+      (converted.ms
+        ? `convert to TF.js ${fmtMs(converted.ms.tfjs)}, to ONNX ${fmtMs(converted.ms.onnx)} `
+        : 'conversions cached (newer than the .h5 and src/onnx) ') +
+      `(${mb(tfjs.bytesAfter)} shards; ${mb(onnx.bytes)} .onnx, ${onnx.nodes} nodes: ` +
+      `${Object.entries(onnx.ops)
         .map(([op, n]) => `${n} ${op}`)
-        .join(', ')}; check difference ${onnxReport.maxAbsDiff.toExponential(1)})`,
+        .join(', ')}; check difference ${onnx.maxAbsDiff.toExponential(1)})`,
   );
   return [
     {
@@ -149,8 +193,89 @@ async function prepareModels(work: string, lines: string[]): Promise<BenchModel[
       params: nsfwReport.params,
       labels: nsfwjsLabels(),
     },
-    { name: 'ResNet50-shaped', size: 224, runs: 12, tfjsDir, onnxFile, params: onnxReport.params, labels: null },
+    { name: 'ResNet50-shaped', size: 224, runs: 12, tfjsDir, onnxFile, params: onnx.params, labels: null },
   ];
+}
+
+/** The ResNet50 through `package` + `invoke --local --s3-local` (the built CLI and handler bundle, dist/). */
+async function invokeResNet50(work: string, tfjsDir: string, lines: string[]): Promise<void> {
+  const NODE_EXAMPLE = join(ROOT, 'fixtures', 'node-example');
+  const base = JSON.parse(await readFile(join(NODE_EXAMPLE, 'lambda-ml.config.json'), 'utf8'));
+  // memoryMb decides ONNX Runtime's threads (min(6, ceil(MB / 1,769)), src/handler/onnx-threads.ts)
+  const cases = [
+    { label: 'wasm', backend: 'wasm', memoryMb: 3538 },
+    { label: 'onnx 1 thread (1769 MB)', backend: 'onnx', memoryMb: 1769 },
+    { label: 'onnx 2 threads (3538 MB)', backend: 'onnx', memoryMb: 3538 },
+  ];
+  const photo = join(work, 'baboon.png');
+  await writeFile(photo, baboonPhoto());
+  const figures: Record<string, { first: number; warm: number; infer: number; peak: number }> = {};
+  for (const c of cases) {
+    const dir = join(work, `invoke-${c.backend}-${c.memoryMb}`);
+    await mkdir(join(dir, 'node_modules'), { recursive: true });
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'bench-resnet50', version: '1.0.0' }));
+    const config = {
+      ...base,
+      deps: 'node_modules',
+      function: { ...base.function, memoryMb: c.memoryMb },
+      models: [
+        {
+          name: 'resnet',
+          path: tfjsDir,
+          s3: 's3://lambda-ml-demo-models/resnet/',
+          input: { width: 224, height: 224, range: [0, 1] },
+          topK: 1,
+          tag: 'resnet',
+          backend: c.backend,
+        },
+      ],
+    };
+    await writeFile(join(dir, 'lambda-ml.config.json'), JSON.stringify(config, null, 2));
+    const cli = (args: string[]) =>
+      execFileSync(process.execPath, [join(ROOT, 'bin', 'lambda-ml'), ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', TMPDIR: work },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 1 << 28,
+      });
+    cli(['package', '--out', 'out', '--json']);
+    const body = JSON.parse(
+      cli(['invoke', '--local', '--s3-local', '--image', photo, '--repeat', '11', '--out', 'out', '--json']),
+    ) as {
+      coldStart: { backend: string; onnxThreads?: number; modelLoad: Record<string, number> };
+      invocations: {
+        ms: number;
+        maxRssBytes: number;
+        result: {
+          results: {
+            predictions: Record<string, { label: string; score: number }[]>;
+            timings: { infer: Record<string, number> };
+          }[];
+        };
+      }[];
+    };
+    const runs = body.invocations;
+    const top = runs[0].result.results[0].predictions.resnet[0];
+    const infer = runs.slice(1).map((r) => r.result.results[0].timings.infer.resnet);
+    figures[c.label] = {
+      first: runs[0].ms,
+      warm: median(runs.slice(1).map((r) => r.ms)),
+      infer: median(infer),
+      peak: Math.max(...runs.map((r) => r.maxRssBytes)),
+    };
+    const f = figures[c.label];
+    const wasm = figures.wasm;
+    lines.push(
+      `onnx invoke --local ResNet50-shaped ${c.label}: backend ${body.coldStart.backend}` +
+        (body.coldStart.onnxThreads ? ` (${body.coldStart.onnxThreads} threads)` : '') +
+        `; first image ${fmtMs(f.first)} (model load ${fmtMs(body.coldStart.modelLoad.resnet)}, infer ` +
+        `${fmtMs(runs[0].result.results[0].timings.infer.resnet)}); warm invocation p50 ${fmtMs(f.warm)}, ` +
+        `infer p50 ${fmtMs(f.infer)} (${infer.length} warm)` +
+        (c.backend === 'wasm' ? '' : ` = ${(f.infer / wasm.infer).toFixed(3)}x wasm`) +
+        `; peak RSS ${mb(f.peak)}; tag ${top.label} ${top.score.toFixed(4)}; load ${load()}`,
+    );
+  }
 }
 
 export async function runOnnxBench(): Promise<OnnxBenchResult> {
@@ -168,6 +293,7 @@ export async function runOnnxBench(): Promise<OnnxBenchResult> {
       await writeFile(inputFile, input);
       const figures = {} as Record<BackendKey, BackendFigures>;
       for (const b of BACKENDS) {
+        const loadAtStart = loadavg()[0];
         const raw = runWorker({
           backend: b.backend,
           threads: b.threads,
@@ -181,11 +307,13 @@ export async function runOnnxBench(): Promise<OnnxBenchResult> {
         const loadFirstPeakGrowth = raw.peakLoadFirst - raw.rssBeforeLoad;
         figures[b.key] = {
           raw,
+          loadAtStart,
           coldMs: raw.requireMs + raw.initMs + raw.loadMs + raw.firstMs,
           p50: pct(raw.warm, 50),
           p95: pct(raw.warm, 95),
           cpuP50: median(raw.warmCpu),
           loadFirstPeakGrowth,
+          loadFirstGrowth: raw.rssAfterFirst - raw.rssBeforeLoad,
           arena: loadFirstPeakGrowth - model.params * 4,
         };
       }
@@ -197,9 +325,11 @@ export async function runOnnxBench(): Promise<OnnxBenchResult> {
         const top = argmax(r.scores);
         const memory =
           b.backend === 'onnx'
-            ? `load + first run peak growth ${mb(f.loadFirstPeakGrowth)} = float32 weights ` +
-              `${mb(model.params * 4)} + arena ${f.arena} bytes (${mb(f.arena)})`
-            : `load + first predict peak growth ${mb(f.loadFirstPeakGrowth)}`;
+            ? `session create + first run RSS growth peak ${mb(f.loadFirstPeakGrowth)} (settled ` +
+              `${mb(f.loadFirstGrowth)}) = float32 weights ${mb(model.params * 4)} + arena ${f.arena} bytes ` +
+              `(${mb(f.arena)})`
+            : `model load + first predict RSS growth peak ${mb(f.loadFirstPeakGrowth)} (settled ` +
+              `${mb(f.loadFirstGrowth)})`;
         lines.push(
           `onnx ${model.name} ${b.label}: cold start ${ms(f.coldMs)} = require ${ms(r.requireMs)} + ` +
             `backend init ${ms(r.initMs)} + ${b.backend === 'onnx' ? 'session create' : 'model load'} ` +
@@ -208,7 +338,8 @@ export async function runOnnxBench(): Promise<OnnxBenchResult> {
             `; warm p50 ${ms(f.p50)} p95 ${ms(f.p95)} (${r.warm.length} runs, CPU ${ms(f.cpuP50)}/image)` +
             (b.key === 'wasm' ? '' : ` = ${(f.p50 / wasm.p50).toFixed(3)}x wasm`) +
             `; peak RSS ${mb(r.peakRss)}; ${memory}${r.peakReset ? '' : ' (VmHWM not resettable: upper bound)'}; ` +
-            `top-1 ${model.labels?.[top] ?? `class ${top}`} ${r.scores[top].toFixed(4)}`,
+            `top-1 ${model.labels?.[top] ?? `class ${top}`} ${r.scores[top].toFixed(4)}; ` +
+            `load ${f.loadAtStart.toFixed(1)}`,
         );
       }
       const pairs: [BackendKey, BackendKey][] = [
@@ -251,6 +382,8 @@ export async function runOnnxBench(): Promise<OnnxBenchResult> {
           ),
         ].join('; '),
     );
+    // ONNX_BENCH_INVOKE=0 leaves out the end-to-end part (two packages with ONNX conversion + three invokes)
+    if (process.env.ONNX_BENCH_INVOKE !== '0') await invokeResNet50(work, benchModels[1].tfjsDir, lines);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

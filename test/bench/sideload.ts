@@ -27,6 +27,12 @@ const EXAMPLE = join(ROOT, 'fixtures', 'node-example');
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const MiB = 1024 * 1024;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/**
+ * The child's own peak RSS, as source: VmHWM of /proc/self/status. Not resourceUsage().maxRSS: Linux carries
+ * ru_maxrss over fork and exec, so a child of this (big) process would report at least the parent's size.
+ */
+const PEAK_RSS =
+  "Number(/VmHWM:\\s+(\\d+)/.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'))[1]) * 1024";
 
 interface Tree {
   readonly name: string;
@@ -94,7 +100,7 @@ function extractOurs(built: Built, format: 'tar.br' | 'zip'): { ms: number; rss:
     `const t0 = performance.now();` +
     `await ensureDeps({ config: ${JSON.stringify(config)}, taskRoot: ${JSON.stringify(built.dir)}, ` +
     `tmpDir: ${JSON.stringify(tmp)} });` +
-    `console.log(JSON.stringify({ ms: performance.now() - t0, rss: process.resourceUsage().maxRSS * 1024 }));`;
+    `console.log(JSON.stringify({ ms: performance.now() - t0, rss: ${PEAK_RSS} }));`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop() as string);
@@ -123,7 +129,7 @@ function baselineRss(): number {
   const script =
     `await import(${JSON.stringify(join(ROOT, 'dist', 'handler', 'sideload.js'))});` +
     `await import(${JSON.stringify(join(ROOT, 'dist', 'handler', 'tar-extract.js'))});` +
-    'console.log(process.resourceUsage().maxRSS * 1024);';
+    `console.log(${PEAK_RSS});`;
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim());
 }
 

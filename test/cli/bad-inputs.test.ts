@@ -45,7 +45,7 @@ const ISSUE_BULLETS = [
   'direct-zip',
   'offline-invoke',
 ] as const;
-const OTHER_BULLETS = ['runtimes', 'init', 'sideload'] as const;
+const OTHER_BULLETS = ['runtimes', 'init', 'sideload', 'backend'] as const;
 const FOUND = ['partly', 'badly', 'new'] as const;
 const ROW_KEYS = [
   'id',

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hasAnsi, runBin } from '../helpers/cli.js';
+import { copyStarterProject } from '../helpers/bad-input-project.js';
+import { hasAnsi, runBin, runCli } from '../helpers/cli.js';
 import { assertOneLineError, cleanStderr, exampleProject, tempDir } from '../helpers/cli-procs.js';
 
 const H5 = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/keras-h5');
@@ -125,3 +126,71 @@ test(
     }
   },
 );
+
+/** `convert models/m out --quantize uint8 --json` in a copy of the bad-input starter project (models/m: 224x224x3). */
+async function quantizeRun(project: string, extra: readonly string[], cwd = project) {
+  const out = join(project, `out-${Math.random().toString(36).slice(2)}`);
+  const result = await runCli(
+    [
+      'convert',
+      relative(cwd, join(project, 'models', 'm')),
+      relative(cwd, out),
+      '--quantize',
+      'uint8',
+      '--json',
+      ...extra,
+    ],
+    { cwd },
+  );
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  const body = JSON.parse(result.stdout);
+  return {
+    maxAbsDiff: body.quantization.maxAbsDiff as number,
+    input: body.quantization.normalisation,
+    from: body.quantization.normalisationFrom as string,
+  };
+}
+
+test('convert --quantize --config: calibration is preprocessed with the config model whose path is IN; flags win', async (t) => {
+  const project = join(await tempDir(t, 'lambda-ml-convert-config-'), 'project');
+  await copyStarterProject(project);
+  const configFile = join(project, 'lambda-ml.config.json');
+  const setInput = async (input: object) => {
+    const config = JSON.parse(await readFile(configFile, 'utf8'));
+    config.models[0].input = input;
+    await writeFile(configFile, JSON.stringify(config));
+  };
+  const plain = await quantizeRun(project, []);
+  assert.equal(plain.from, 'defaults');
+  assert.deepEqual(plain.input, {
+    width: 224,
+    height: 224,
+    range: [0, 1],
+    channels: 'rgb',
+    mean: [0, 0, 0],
+    std: [1, 1, 1],
+  });
+  const stats = { width: 224, height: 224, range: [-1, 1], mean: [0.2, -0.1, 0.3], std: [0.5, 0.25, 2] };
+  await setInput(stats);
+  // from a sub-folder: IN against the cwd, the config's paths against its own folder
+  await mkdir(join(project, 'sub'));
+  const fromConfig = await quantizeRun(project, ['--config', '../lambda-ml.config.json'], join(project, 'sub'));
+  assert.equal(fromConfig.from, 'models[0] "m" of ../lambda-ml.config.json');
+  assert.deepEqual(fromConfig.input, { ...stats, channels: 'rgb' });
+  // what the calibration used: the same flags without the config give the same drift; the defaults another
+  const flags = ['--range', '-1,1', '--mean', '0.2,-0.1,0.3', '--std', '0.5,0.25,2'];
+  const sameByFlags = await quantizeRun(project, flags);
+  assert.equal(sameByFlags.from, 'flags');
+  assert.equal(sameByFlags.maxAbsDiff, fromConfig.maxAbsDiff);
+  assert.notEqual(plain.maxAbsDiff, fromConfig.maxAbsDiff);
+  // a different mean in the config changes it
+  await setInput({ ...stats, mean: [0.6, 0.6, 0.6] });
+  const otherMean = await quantizeRun(project, ['--config', 'lambda-ml.config.json']);
+  assert.deepEqual(otherMean.input.mean, [0.6, 0.6, 0.6]);
+  assert.notEqual(otherMean.maxAbsDiff, fromConfig.maxAbsDiff);
+  // a flag wins over the config, key by key
+  const overridden = await quantizeRun(project, ['--config', 'lambda-ml.config.json', '--mean', '0.2,-0.1,0.3']);
+  assert.equal(overridden.from, 'models[0] "m" of lambda-ml.config.json, --mean from the command line');
+  assert.deepEqual(overridden.input, { ...stats, channels: 'rgb' });
+  assert.equal(overridden.maxAbsDiff, fromConfig.maxAbsDiff);
+});

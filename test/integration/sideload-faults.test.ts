@@ -56,6 +56,15 @@ async function smallTmp(t: import('node:test').TestContext, bytes: number) {
   return { tmpDir, env: { LAMBDA_ML_TMP_LIMIT_BYTES: String(bytes) }, real: false };
 }
 
+/** How many entries `dir` holds; 0 when it does not exist (or stops existing while it is read). */
+function filesIn(dir: string): number {
+  try {
+    return readdirSync(dir).length;
+  } catch {
+    return 0;
+  }
+}
+
 /** Waits until a temp folder of the extraction exists and holds `files` data files; returns its path. */
 async function waitForTemp(base: string, files: number, deadlineMs = 60_000): Promise<string> {
   const t0 = Date.now();
@@ -63,7 +72,8 @@ async function waitForTemp(base: string, files: number, deadlineMs = 60_000): Pr
     const temp = existsSync(base) ? readdirSync(base).find((n) => n.startsWith('.tmp-')) : undefined;
     if (temp) {
       const data = join(base, temp, 'node_modules', 'fake-pkg', 'data');
-      const count = files === 0 ? 0 : existsSync(data) ? readdirSync(data).length : 0;
+      // It may be the dead temp of the start before, which the new child is removing right now: gone is 0 files.
+      const count = files === 0 ? 0 : filesIn(data);
       if (count >= files) return join(base, temp);
     }
     if (Date.now() - t0 > deadlineMs) throw new Error(`no temp folder with ${files} files under ${base}`);

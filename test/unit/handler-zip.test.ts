@@ -17,32 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { extractZip, safeEntryPath } from '../../src/handler/zip-extract.js';
-import { readCentralDirectory } from '../../src/handler/zip-read.js';
-import { signS3Get } from '../../src/handler/s3-lite.js';
-
-/** The Checksum shape @smithy/signature-v4 expects, on node:crypto (HMAC when given a secret). */
-class Sha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(
-      typeof data === 'string'
-        ? data
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : new Uint8Array(data),
-    );
-  }
-  reset() {}
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-}
+import { readZipDirectory } from '../../src/archive/zip-directory.js';
 
 const crc32 = (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32;
 
@@ -114,7 +90,7 @@ test('extracts a `zip -r -X -y` archive like unzip: contents, modes, symlinks, e
   assert.equal((await stat(join(out, 'node_modules', 'pkg', 'private.txt'))).mode & 0o777, 0o600);
   assert.equal(await readlink(join(out, 'node_modules', 'pkg', 'main.js')), 'index.js');
   assert.ok((await lstat(join(out, 'node_modules', 'empty'))).isDirectory());
-  assert.ok(readCentralDirectory(zip).some((e) => e.name === 'node_modules/pkg/été ünïcode.txt'));
+  assert.ok(readZipDirectory(zip).some((e) => e.name === 'node_modules/pkg/été ünïcode.txt'));
 });
 
 test('zip-slip: "..", absolute and escaping symlink entries are refused; a bad CRC is caught', async (t) => {
@@ -146,42 +122,7 @@ test('zip-slip: "..", absolute and escaping symlink entries are refused; a bad C
   const link = (name: string, target: string) => ({ name, data: Buffer.from(target), mode: 0o120777 });
   await assert.rejects(
     extractZip(storedZip([link('a', '.'), link('a/b', '../x')]), out3),
-    /symlink a\/b sits under another symlink \(a\): refused/,
+    /entry a\/b lies under a symlink of the archive: refused/,
   );
   assert.deepEqual(await readdir(dir).then((names) => names.includes('x')), false, 'nothing written above the tree');
-});
-
-test('the built-in SigV4 GET signature equals the AWS SDK signer (@smithy/signature-v4)', async () => {
-  const env = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-    AWS_SESSION_TOKEN: 'tok/en+=',
-  };
-  const now = new Date('2024-05-01T12:34:56Z');
-  for (const [bucket, key] of [
-    ['my-bucket', 'lambda-ml/fn/deps 1+été.zip'],
-    ['dotted.bucket', "a/b/c!'()*.zip"],
-  ]) {
-    const ours = signS3Get(bucket, key, env, now);
-    const signer = new SignatureV4({
-      service: 's3',
-      region: 'eu-west-1',
-      sha256: Sha256 as never,
-      uriEscapePath: false,
-      applyChecksum: false,
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-        sessionToken: env.AWS_SESSION_TOKEN,
-      },
-    });
-    const headers = { ...ours.headers };
-    delete headers.authorization;
-    const signed = await signer.sign(
-      { method: 'GET', protocol: 'https:', hostname: ours.url.hostname, path: ours.path, headers, query: {} },
-      { signingDate: now },
-    );
-    assert.equal(ours.headers.authorization, signed.headers.authorization, `${bucket}/${key}`);
-  }
 });

@@ -17,10 +17,11 @@ import { createProgressPrinter } from '../../backfill/progress.js';
 import { backfillUserArguments } from '../../backfill/user-arguments.js';
 import type { BackfillFlags } from './backfill-flags.js';
 import { showProgress, type Io } from '../io.js';
-import { checkCredentials, parseEndpoint, probeEndpoint } from '../../invoke/s3-endpoint.js';
+import { checkCredentials, chooseEndpoint, probeEndpoint } from '../../invoke/s3-endpoint.js';
 import { toAwsError } from '../../remote/aws-errors.js';
 import { stageToEndpoint } from '../../invoke/stage-local.js';
 import { EXIT, type ExitCode } from '../../lib/errors.js';
+import { s3EndpointConfig } from '../../lib/s3-endpoint.js';
 import type { Config, Manifest } from '../../types.js';
 import type { BackfillSource } from '../../pipeline/backfill.js';
 
@@ -31,24 +32,15 @@ export interface LocalInputs {
   readonly manifest: Manifest;
 }
 
-/** --endpoint, else the SDK's S3 endpoint variables; null for AWS itself. */
-function endpointOf(flags: BackfillFlags, env: NodeJS.ProcessEnv): string | null {
-  if (flags.endpoint !== undefined) return parseEndpoint(flags.endpoint, '--endpoint');
-  for (const name of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL']) {
-    if (env[name]) return parseEndpoint(env[name] as string, name);
-  }
-  return null;
-}
-
 export async function runLocalBackfillCommand(io: Io, flags: BackfillFlags, inputs: LocalInputs): Promise<ExitCode> {
   const { manifest, source, out } = inputs;
-  const endpoint = endpointOf(flags, io.env);
+  const endpoint = chooseEndpoint(flags.endpoint, io.env);
   await checkCredentials(io.env);
   if (endpoint) await probeEndpoint(endpoint);
   const region = flags.region ?? manifest.region ?? io.env.AWS_REGION ?? 'us-east-1';
   const s3 = new S3Client({
     region,
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...s3EndpointConfig(endpoint),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

@@ -90,7 +90,12 @@ export async function budgetCommand(io: Io, flags: BudgetFlags): Promise<ExitCod
     }
     const extras = { warnAtPercent, files, delta };
     // What a backfill of 1,000,000 images would cost (docs/backfill.md, "What it costs"); measured by invoke --repeat.
-    const backfill = budgetCost(config, await readMeasuredTiming(join(config.rootDir, '.lambda-ml')));
+    const measured = await readMeasuredTiming(join(config.rootDir, '.lambda-ml'));
+    const backfill = budgetCost(
+      config,
+      measured,
+      run.budget.components.models.map((m) => m.backend),
+    );
     const cost = { images: 1_000_000, time: backfill.time, estimates: backfill.cost };
     if (flags.json) io.stdout.write(JSON.stringify({ ...doc, cost }, null, 2) + '\n');
     else if (flags.markdown !== undefined && flags.markdown !== false) {

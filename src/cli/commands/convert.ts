@@ -7,98 +7,27 @@ import { createRequire } from 'node:module';
 import { relative, resolve } from 'node:path';
 import { formatBytes } from '../../lib/bytes.js';
 import { EXIT, fsError, inputError, type ExitCode } from '../../lib/errors.js';
-import { makeColors, type GlobalOptions, type Io } from '../io.js';
+import { makeColors, type Io } from '../io.js';
 import { checkOutputFolder } from '../output-file.js';
-import type { ConvertReport, QuantizeChoice, QuantizeOptions } from '../../convert/index.js';
-import { CHANNELS, channelCount, type Channels } from '../../handler/preprocess.js';
+import type { ConvertReport } from '../../convert/index.js';
+import { checkQuantizeFlags, configInputFor, quantizeOptions, type ConvertFlags } from './convert-options.js';
 
-export interface ConvertFlags extends GlobalOptions {
-  readonly quantize?: string;
-  readonly maxDiff?: string;
-  readonly calibrate?: string;
-  readonly range?: string;
-  readonly channels?: string;
-  readonly mean?: string;
-  readonly std?: string;
-  readonly strict?: boolean;
-  /** onnx | tfjs; default by OUT's extension (convert-onnx.ts). */
-  readonly format?: string;
-}
-
-const numbers = (flag: string, value: string, count: number | null, example: string): number[] => {
-  const values = value.split(',').map((part) => Number(part.trim()));
-  if (values.some((n) => !Number.isFinite(n) || value.trim() === '') || (count !== null && values.length !== count)) {
-    throw inputError(
-      `${flag} must be ${count === null ? 'numbers' : `${count} numbers`} separated by commas (got "${value}")`,
-      `e.g. ${flag} ${example}`,
-    );
-  }
-  return values;
-};
-
-/** The quantisation flags, checked before anything is read (one line each, exit 2). */
-function quantizeOptions(io: Io, flags: ConvertFlags): QuantizeOptions {
-  if (flags.quantize !== undefined && !['auto', 'uint8', 'float16'].includes(flags.quantize)) {
-    throw inputError(
-      `--quantize must be auto, uint8 or float16 (got "${flags.quantize}")`,
-      'auto picks uint8/float16/float32 per tensor and keeps every top-1',
-    );
-  }
-  const needs = ['maxDiff', 'calibrate', 'range', 'channels', 'mean', 'std', 'strict'].filter(
-    (key) => flags[key as keyof ConvertFlags] !== undefined,
-  );
-  if (!flags.quantize && needs.length > 0)
-    throw inputError(
-      `--${needs[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --quantize`,
-      'e.g. --quantize auto',
-    );
-  const maxDiff = flags.maxDiff === undefined ? undefined : numbers('--max-diff', flags.maxDiff, 1, '0.02')[0];
-  if (maxDiff !== undefined && !(maxDiff > 0 && maxDiff <= 1))
-    throw inputError(`--max-diff must be > 0 and <= 1 (got "${flags.maxDiff}")`, 'e.g. --max-diff 0.02');
-  if (flags.channels !== undefined && !(CHANNELS as readonly string[]).includes(flags.channels)) {
-    throw inputError(
-      `--channels must be rgb, bgr or grey (got "${flags.channels}")`,
-      'caffe-style Keras models (ResNet50) use bgr',
-    );
-  }
-  const channels = flags.channels as Channels | undefined;
-  const count = channelCount(channels);
-  const range = flags.range === undefined ? [0, 1] : numbers('--range', flags.range, 2, '0,1');
-  if (range[0] >= range[1])
-    throw inputError(`--range must be MIN,MAX with MIN < MAX (got "${flags.range}")`, 'e.g. --range -1,1');
-  const perChannel = (flag: string, value: string | undefined) => {
-    if (value === undefined) return undefined;
-    const values = numbers(flag, value, null, count === 1 ? '0.5' : '0.485,0.456,0.406');
-    if (values.length !== 1 && values.length !== count)
-      throw inputError(
-        `${flag} must be 1 or ${count} numbers (got "${value}")`,
-        `one per ${channels ?? 'rgb'} channel`,
-      );
-    return values.length === 1 ? Array.from({ length: count }, () => values[0]) : values;
-  };
-  const std = perChannel('--std', flags.std);
-  if (std?.some((n) => n <= 0))
-    throw inputError(`--std must be > 0 (got "${flags.std}")`, 'e.g. --std 0.229,0.224,0.225');
-  return {
-    quantize: flags.quantize as QuantizeChoice | undefined,
-    maxDiff,
-    calibrate: flags.calibrate === undefined ? undefined : resolve(io.cwd, flags.calibrate),
-    input: { range: [range[0], range[1]], channels, mean: perChannel('--mean', flags.mean), std },
-    strict: flags.strict,
-  };
-}
+export type { ConvertFlags } from './convert-options.js';
 
 export async function convertCommand(io: Io, input: string, output: string, flags: ConvertFlags): Promise<ExitCode> {
   const { convertFormat, convertOnnxCommand } = await import('./convert-onnx.js');
   if (convertFormat(flags.format, output) === 'onnx') return convertOnnxCommand(io, input, output, { ...flags });
-  const options = quantizeOptions(io, flags);
-  // IN and OUT are command-line paths: errors name them as given, against the cwd (no config is involved).
+  checkQuantizeFlags(flags);
+  // IN and OUT are command-line paths: errors name them as given, against the cwd
   const inPath = resolve(io.cwd, input);
   await stat(inPath).catch((error: NodeJS.ErrnoException) => {
     const hint = `check the path to the Keras .h5 or .keras file (relative to ${io.cwd})`;
     if (error.code === 'ENOENT') throw inputError(`${input} not found`, hint);
     throw fsError(error, input);
   });
+  // with --quantize, --config names the config whose model at IN gives the calibration input (convert-options.ts)
+  const config = flags.quantize && flags.config ? await configInputFor(io, flags.config, input) : undefined;
+  const options = quantizeOptions(io, flags, config);
   const outPath = resolve(io.cwd, output);
   await checkOutputFolder('OUT', outPath, output);
   const convert = await import('../../convert/index.js');
@@ -157,10 +86,19 @@ function printReport(io: Io, flags: ConvertFlags, report: Printable): ExitCode {
           `difference ${q.maxAbsDiff.toFixed(4)} (${q.passes} passes, ${(q.ms / 1000).toFixed(1)} s)\n`,
       );
       io.stdout.write(`  largest: ${q.largest.map((t) => `${t.name} ${t.dtype}`).join(', ')}\n`);
+      io.stdout.write(`  calibration input: ${describeInput(q.normalisation)} (${q.normalisationFrom})\n`);
     }
     io.stdout.write(
       c.dim(`Next: point models[].path at ${relative(io.cwd, report.outDir) || '.'} and run lambda-ml budget\n`),
     );
   }
   return EXIT.OK;
+}
+
+/** `28x28 grey, range [0, 1], mean [0.1307], std [0.3081]`: what the calibration inputs were preprocessed with. */
+function describeInput(input: NonNullable<Printable['quantization']>['normalisation']): string {
+  const list = (values: readonly number[]) => `[${values.map((n) => Number(n.toPrecision(6))).join(', ')}]`;
+  const size = input.width && input.height ? `${input.width}x${input.height} ${input.channels ?? 'rgb'}, ` : '';
+  const stats = [input.mean && `mean ${list(input.mean)}`, input.std && `std ${list(input.std)}`].filter(Boolean);
+  return `${size}range ${list(input.range)}${stats.length > 0 ? `, ${stats.join(', ')}` : ''}`;
 }

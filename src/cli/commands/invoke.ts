@@ -10,11 +10,12 @@ import type { ChalkInstance } from 'chalk';
 import { loadConfig, parseJson } from '../../config/load.js';
 import { toAwsError } from '../../remote/aws-errors.js';
 import { EXIT, inputError, LambdaMlError, type ExitCode } from '../../lib/errors.js';
+import { s3EndpointConfig } from '../../lib/s3-endpoint.js';
 import { parseS3Object, s3PutEvent } from '../../invoke/events.js';
 import { invokeLocal, nodeRuntimeOf, type LocalInvokeReport } from '../../invoke/local-invoke.js';
 import { checkNodeFlag, resolveNode, type NodeChoice } from '../../invoke/node-binary.js';
 import { checkImages, invokeOffline, type OfflineImage } from '../../invoke/offline-invoke.js';
-import { checkCredentials, parseEndpoint, probeEndpoint } from '../../invoke/s3-endpoint.js';
+import { checkCredentials, chooseEndpoint, probeEndpoint } from '../../invoke/s3-endpoint.js';
 import { eventProblem } from '../../invoke/validate-event.js';
 import { MANIFEST_FILE } from '../../pipeline/package.js';
 import type { Manifest } from '../../types.js';
@@ -41,7 +42,7 @@ const EVENT_HINT = 'give an S3 notification ({"Records": [...]}) or an S3 Batch 
 
 export async function invokeCommand(io: Io, flags: InvokeFlags, signal?: AbortSignal): Promise<ExitCode> {
   const repeat = checkFlags(flags);
-  const endpoint = flags.s3Local ? null : endpointOf(flags, io.env);
+  const endpoint = flags.s3Local ? null : chooseEndpoint(flags.endpoint, io.env);
   const flagged = flags.node === undefined ? undefined : await checkNodeFlag(flags.node, io.cwd);
   const images = flags.s3Local ? await checkImages(flags.image ?? [], io.cwd) : null;
   const eventFor = images ? null : await eventOf(flags, io.cwd);
@@ -90,15 +91,6 @@ function checkFlags(flags: InvokeFlags): number {
   return typeof flags.repeat === 'number' ? flags.repeat : wholeNumber('--repeat', 1, 1000)(String(flags.repeat ?? 1));
 }
 
-/** --endpoint, else the SDK's endpoint variables, each checked as a URL. */
-function endpointOf(flags: InvokeFlags, env: NodeJS.ProcessEnv): string | null {
-  if (flags.endpoint !== undefined) return parseEndpoint(flags.endpoint, '--endpoint');
-  for (const name of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL']) {
-    if (env[name]) return parseEndpoint(env[name] as string, name);
-  }
-  return null;
-}
-
 const READ_ERRORS: Record<string, string> = { ENOENT: 'not found', EISDIR: 'is a folder' };
 
 /** The event of --s3 (given the function's region) or --event, checked for the shape the handler reads. */
@@ -139,8 +131,7 @@ async function stageModels(manifest: Manifest, out: string, endpoint: string, sa
   const { S3Client } = await import('@aws-sdk/client-s3');
   const { stageToEndpoint } = await import('../../invoke/stage-local.js');
   const s3 = new S3Client({
-    endpoint,
-    forcePathStyle: true,
+    ...s3EndpointConfig(endpoint),
     region: manifest.region ?? 'us-east-1',
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

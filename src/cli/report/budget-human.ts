@@ -101,7 +101,8 @@ export function renderBudget(
     row(
       `model ${model.name} (${model.format}, ${model.location})`,
       model.bytes,
-      `memory ${formatBytes(model.memoryBytes)}${model.quantization ? `, ${model.quantization}` : ''}`,
+      `memory ${formatBytes(model.memoryBytes)}${model.quantization ? `, ${model.quantization}` : ''}` +
+        (model.backend ? `, on ${model.backend}` : ''),
     );
 
   if (deps.packages.length > 0) {

@@ -51,7 +51,8 @@ export function renderBudgetMarkdown(budget: Budget, config: Config, extras: Mar
   for (const model of models)
     out.push(
       `| model ${model.name} | ${formatBytes(model.bytes)} ` +
-        `| ${model.format}, ${model.location}, memory ${formatBytes(model.memoryBytes)} |`,
+        `| ${model.format}, ${model.location}, memory ${formatBytes(model.memoryBytes)}` +
+        `${model.backend ? `, on ${model.backend}` : ''} |`,
     );
   if (budget.warnings.length) out.push('', '**Warnings**', '', ...budget.warnings.map((w) => `- ${w}`));
   if (budget.suggestions.length)

@@ -11,6 +11,12 @@ import type { StarterModel } from './starter-model.js';
 
 export const CONFIG_FILE = 'lambda-ml.config.json';
 
+/**
+ * The starter's .npmrc: onnxruntime-node's postinstall downloads CUDA binaries from NuGet unless told to skip, and
+ * the onnx backend needs none of them (package ships the CPU build only). Written when the folder has no .npmrc.
+ */
+export const STARTER_NPMRC = 'onnxruntime-node-install=skip\n';
+
 /** What goes into the project folder. */
 export interface StarterWrite {
   readonly dir: string;
@@ -50,6 +56,8 @@ export async function writeStarter(starter: StarterWrite): Promise<string[]> {
     }
     await put(CONFIG_FILE, JSON.stringify(starter.config, null, 2) + '\n');
     await put('package.json', JSON.stringify(starter.pkg, null, 2) + '\n');
+    const npmrc = existsSync(join(dir, '.npmrc')) ? [] : ['.npmrc'];
+    if (npmrc.length > 0) await put('.npmrc', STARTER_NPMRC);
     // Commit: the model folder replaces any old one as a whole, then the two files (rename replaces atomically).
     if (model) {
       const target = join(dir, 'models', model.name);
@@ -57,7 +65,7 @@ export async function writeStarter(starter: StarterWrite): Promise<string[]> {
       await rm(target, { recursive: true, force: true });
       await rename(join(staging, 'models', model.name), target);
     }
-    for (const file of [CONFIG_FILE, 'package.json']) await rename(join(staging, file), join(dir, file));
+    for (const file of [CONFIG_FILE, 'package.json', ...npmrc]) await rename(join(staging, file), join(dir, file));
     return written.sort().map((rel) => join(dir, ...rel.split('/')));
   } catch (error) {
     if (created !== undefined) await rm(created, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 /**
  * Reads a zip's central directory from its last bytes: the End Of Central Directory record (EOCD),
  * the zip64 locator/record when present, then the directory itself. Works on byte ranges so a remote
- * zip (a layer's pre-signed URL) is measured without being downloaded (docs/design.md §4).
+ * zip (a layer's pre-signed URL) is measured without being downloaded (docs/design.md §4), and on a zip held in
+ * memory (`readZipDirectory`): the one reader of the CLI (remote layers) and the handler (deps.zip).
  */
+import { isUtf8 } from 'node:buffer';
 
 /** EOCD is 22 bytes plus a comment of at most 65,535 bytes: the tail that always contains it. */
 export const EOCD_SEARCH_BYTES = 22 + 0xffff;
@@ -11,6 +13,8 @@ const EOCD_SIG = 0x06054b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
 const CD_HEADER_SIG = 0x02014b50;
+const LOCAL_HEADER_SIG = 0x04034b50;
+const S_IFMT = 0o170000;
 const U32_MAX = 0xffffffff;
 const U16_MAX = 0xffff;
 
@@ -28,8 +32,10 @@ export interface ZipEntryInfo {
   readonly name: string;
   readonly bytes: number; // uncompressed
   readonly compressedBytes: number;
-  readonly method: number;
+  readonly method: number; // 0 stored, 8 deflate
+  readonly crc32: number;
   readonly localHeaderOffset: number;
+  readonly mode: number; // unix st_mode when the zip was made on unix, else 0
   readonly isDirectory: boolean;
   readonly isSymlink: boolean;
   readonly isEncrypted: boolean;
@@ -86,6 +92,7 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
     const madeBy = dir.readUInt16LE(at + 4);
     const flags = dir.readUInt16LE(at + 8);
     const method = dir.readUInt16LE(at + 10);
+    const crc32 = dir.readUInt32LE(at + 16);
     let compressedBytes = dir.readUInt32LE(at + 20);
     let bytes = dir.readUInt32LE(at + 24);
     const nameLength = dir.readUInt16LE(at + 28);
@@ -94,8 +101,9 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
     const externalAttrs = dir.readUInt32LE(at + 38);
     let localHeaderOffset = dir.readUInt32LE(at + 42);
     const nameBytes = dir.subarray(at + 46, at + 46 + nameLength);
-    // bit 11: UTF-8 names; otherwise CP437, which is ASCII for the names that matter here
-    const name = nameBytes.toString(flags & 0x800 ? 'utf8' : 'latin1');
+    // bit 11: UTF-8 names. Without it the name should be CP437, but Info-ZIP on unix writes the bytes it was given
+    // (UTF-8) and sets no flag: valid UTF-8 is read as UTF-8, anything else as latin1.
+    const name = nameBytes.toString(flags & 0x800 || isUtf8(nameBytes) ? 'utf8' : 'latin1');
     const extra = dir.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength);
     for (let e = 0; e + 4 <= extra.length;) {
       const id = extra.readUInt16LE(e);
@@ -118,18 +126,48 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
       }
       e += 4 + length;
     }
-    const unixMode = madeBy >> 8 === 3 ? externalAttrs >>> 16 : 0;
+    const mode = madeBy >> 8 === 3 ? externalAttrs >>> 16 : 0;
     entries.push({
       name,
       bytes,
       compressedBytes,
       method,
+      crc32,
       localHeaderOffset,
-      isDirectory: name.endsWith('/'),
-      isSymlink: (unixMode & 0o170000) === 0o120000,
+      mode,
+      isDirectory: name.endsWith('/') || (mode & S_IFMT) === 0o040000,
+      isSymlink: (mode & S_IFMT) === 0o120000,
       isEncrypted: (flags & 1) === 1,
     });
     at += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/** Reads the central directory of a zip held in memory (zip64 included). */
+export function readZipDirectory(zip: Buffer): ZipEntryInfo[] {
+  const tail = zip.subarray(Math.max(0, zip.length - EOCD_SEARCH_BYTES));
+  let where = locateDirectory(tail, zip.length);
+  if (where.zip64RecordOffset !== null) {
+    where = readZip64Record(zip.subarray(where.zip64RecordOffset, where.zip64RecordOffset + 56));
+  }
+  if (where.offset + where.size > zip.length) throw new Error('truncated: the central directory ends past the file');
+  return parseCentralDirectory(zip.subarray(where.offset, where.offset + where.size), where.entries);
+}
+
+/**
+ * Where an entry's data starts, from the start of its local header (`header`: at least its first 30 bytes); the
+ * local name and extra field may differ in length from the central directory's.
+ */
+export function localDataOffset(header: Buffer, name: string): number {
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_HEADER_SIG)
+    throw new Error(`bad local header for ${name}`);
+  return 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+}
+
+/** The compressed bytes of an entry of a zip held in memory (a view into `zip`, no copy). */
+export function entryData(zip: Buffer, entry: ZipEntryInfo): Buffer {
+  const start = entry.localHeaderOffset + localDataOffset(zip.subarray(entry.localHeaderOffset), entry.name);
+  if (start + entry.compressedBytes > zip.length) throw new Error(`truncated entry ${entry.name}`);
+  return zip.subarray(start, start + entry.compressedBytes);
 }
