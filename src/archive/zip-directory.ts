@@ -5,18 +5,12 @@
  * memory (`readZipDirectory`): the one reader of the CLI (remote layers) and the handler (deps.zip).
  */
 import { isUtf8 } from 'node:buffer';
+import { MAX16, MAX32, SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR } from './zip-format.js';
 
 /** EOCD is 22 bytes plus a comment of at most 65,535 bytes: the tail that always contains it. */
 export const EOCD_SEARCH_BYTES = 22 + 0xffff;
 
-const EOCD_SIG = 0x06054b50;
-const ZIP64_LOCATOR_SIG = 0x07064b50;
-const ZIP64_EOCD_SIG = 0x06064b50;
-const CD_HEADER_SIG = 0x02014b50;
-const LOCAL_HEADER_SIG = 0x04034b50;
 const S_IFMT = 0o170000;
-const U32_MAX = 0xffffffff;
-const U16_MAX = 0xffff;
 
 /** Where the central directory is, as the end records say. */
 export interface DirectoryLocation {
@@ -51,15 +45,15 @@ const readU64 = (buf: Buffer, at: number) => Number(buf.readBigUInt64LE(at));
 export function locateDirectory(tail: Buffer, fileSize: number): DirectoryLocation {
   const tailStart = fileSize - tail.length;
   for (let at = tail.length - 22; at >= 0; at--) {
-    if (tail.readUInt32LE(at) !== EOCD_SIG) continue;
+    if (tail.readUInt32LE(at) !== SIG_EOCD) continue;
     const commentLength = tail.readUInt16LE(at + 20);
     if (at + 22 + commentLength !== tail.length) continue; // a stray signature inside the comment
     const entries = tail.readUInt16LE(at + 10);
     const size = tail.readUInt32LE(at + 12);
     const offset = tail.readUInt32LE(at + 16);
-    const isZip64 = entries === U16_MAX || size === U32_MAX || offset === U32_MAX;
+    const isZip64 = entries === MAX16 || size === MAX32 || offset === MAX32;
     const locatorAt = at - 20;
-    if (locatorAt >= 0 && tail.readUInt32LE(locatorAt) === ZIP64_LOCATOR_SIG) {
+    if (locatorAt >= 0 && tail.readUInt32LE(locatorAt) === SIG_ZIP64_LOCATOR) {
       const recordOffset = readU64(tail, locatorAt + 8);
       if (recordOffset >= tailStart) return readZip64Record(tail.subarray(recordOffset - tailStart));
       return { entries, offset, size, zip64RecordOffset: recordOffset };
@@ -72,7 +66,7 @@ export function locateDirectory(tail: Buffer, fileSize: number): DirectoryLocati
 
 /** Parses a zip64 EOCD record (at least 56 bytes). */
 export function readZip64Record(record: Buffer): DirectoryLocation {
-  if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIG)
+  if (record.length < 56 || record.readUInt32LE(0) !== SIG_ZIP64_EOCD)
     throw new Error('corrupt zip64 end of central directory record');
   return {
     entries: readU64(record, 32),
@@ -87,7 +81,7 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
   const entries: ZipEntryInfo[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > dir.length || dir.readUInt32LE(at) !== CD_HEADER_SIG)
+    if (at + 46 > dir.length || dir.readUInt32LE(at) !== SIG_CENTRAL)
       throw new Error(`corrupt central directory at entry ${i}`);
     const madeBy = dir.readUInt16LE(at + 4);
     const flags = dir.readUInt16LE(at + 8);
@@ -111,15 +105,15 @@ export function parseCentralDirectory(dir: Buffer, count: number): ZipEntryInfo[
       if (id === 0x0001) {
         let field = e + 4;
         // zip64 fields appear only for the values saturated in the fixed header, in this order
-        if (bytes === U32_MAX) {
+        if (bytes === MAX32) {
           bytes = readU64(extra, field);
           field += 8;
         }
-        if (compressedBytes === U32_MAX) {
+        if (compressedBytes === MAX32) {
           compressedBytes = readU64(extra, field);
           field += 8;
         }
-        if (localHeaderOffset === U32_MAX) {
+        if (localHeaderOffset === MAX32) {
           localHeaderOffset = readU64(extra, field);
           field += 8;
         }
@@ -160,8 +154,7 @@ export function readZipDirectory(zip: Buffer): ZipEntryInfo[] {
  * local name and extra field may differ in length from the central directory's.
  */
 export function localDataOffset(header: Buffer, name: string): number {
-  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_HEADER_SIG)
-    throw new Error(`bad local header for ${name}`);
+  if (header.length < 30 || header.readUInt32LE(0) !== SIG_LOCAL) throw new Error(`bad local header for ${name}`);
   return 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
 }
 

@@ -13,11 +13,12 @@ export interface ZipRecord {
 
 export const MAX32 = 0xffffffff;
 export const MAX16 = 0xffff;
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_ZIP64_EOCD = 0x06064b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
+// Record signatures, for the writer here and the reader (zip-directory.ts).
+export const SIG_LOCAL = 0x04034b50;
+export const SIG_CENTRAL = 0x02014b50;
+export const SIG_EOCD = 0x06054b50;
+export const SIG_ZIP64_EOCD = 0x06064b50;
+export const SIG_ZIP64_LOCATOR = 0x07064b50;
 const FLAG_UTF8 = 0x0800; // bit 11: names are UTF-8
 // 1980-01-01 00:00:00, the earliest DOS date: ((1980-1980)<<9)|(1<<5)|1. A fixed stamp keeps rebuilds identical.
 const DOS_DATE = 0x0021;

@@ -58,7 +58,7 @@ function imageSpec(spec: CalibrationSpec, image: { height: number; width: number
     throw inputError(
       `the model takes ${image.channels} channel${image.channels === 1 ? '' : 's'} and the calibration input ` +
         `channels are ${channels} (${count})`,
-      image.channels === 1 ? 'use --channels grey' : 'use --channels rgb or bgr',
+      `set --channels (or the config model's input.channels) to ${image.channels === 1 ? 'grey' : 'rgb or bgr'}`,
     );
   const perChannel = (values: readonly number[] | undefined, fallback: number) =>
     Array.from({ length: count }, (_, c) => values?.[c] ?? values?.[0] ?? fallback);

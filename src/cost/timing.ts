@@ -50,9 +50,9 @@ export function imageTime(options: {
   const count = Math.max(1, options.models);
   const backends = Array.from({ length: count }, (_, i) => options.backends?.[i] ?? 'wasm');
   const one = ESTIMATE_MS.perRecord + backends.reduce((t, b) => t + MODEL_MS_BY_BACKEND[b], 0);
-  const on = [...new Set(backends)].join('/');
+  const on = backends.every((b) => b === 'wasm') ? '' : ` on ${[...new Set(backends)].join('/')}`;
   const label =
-    `estimated: ${one} ms on 1 CPU for ${options.models} model(s) on ${on}, scaled to ${shareText}; ` +
+    `estimated: ${one} ms on 1 CPU for ${options.models} model(s)${on}, scaled to ${shareText}; ` +
     'run invoke --local --repeat to measure';
   return { ms: scaleToMemory(one, options.memoryMb), msOnOneCpu: one, estimated: true, label };
 }

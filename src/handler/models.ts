@@ -236,7 +236,14 @@ export async function loadOnnxFromDir(spec: ModelSpec, files: ModelFiles, option
     load: ms(t0),
     ...(files.bytes ? { fetchStart: files.startedAt, fetchEnd: files.endedAt } : {}),
   };
-  return { spec, dir: files.dir, backend: 'onnx', onnx, dispose: () => void onnx.release(), timings };
+  return {
+    spec,
+    dir: files.dir,
+    backend: 'onnx',
+    onnx,
+    dispose: () => void onnx.release().catch(() => undefined),
+    timings,
+  };
 }
 
 /** Loaded models, kept in module scope across warm invocations (one per backend and model folder). */

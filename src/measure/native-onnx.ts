@@ -18,6 +18,12 @@ import type { Architecture, ModelScan } from '../types.js';
 export const ONNX_RUNTIME = 'onnxruntime-node';
 const COMMON = 'onnxruntime-common';
 
+/**
+ * The newest glibc symbol version libonnxruntime.so.1 (1.30.0, linux x64 and arm64) needs: Amazon Linux 2 (2.26)
+ * cannot load it, Amazon Linux 2023 (2.34) can. test/integration/onnx-backend-files.test.ts reads it from the ELF.
+ */
+export const ONNX_RUNTIME_GLIBC: readonly [number, number] = [2, 28];
+
 /** Node's `process.arch` for a Lambda architecture (the binding's folder: bin/napi-v6/linux/x64). */
 const ARCH_DIR: Record<Architecture, string> = { x86_64: 'x64', arm64: 'arm64' };
 

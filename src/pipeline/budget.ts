@@ -57,7 +57,7 @@ export async function planFromScan(config: Config, scanned: Scan, options: Budge
   const view = runtimeView(config, scanned, options.now);
   const record = recordFor(view.runtime);
   // Each model's backend (onnx when it converts, docs/config.md): what ships and its memory follow from it.
-  const chosen = await chooseBackends(config, view.scan, record, { keepIn: options.keepIn });
+  const chosen = await chooseBackends(config, view.scan, record, { keepIn: options.keepIn, runtime: view.runtime });
   const { scan } = chosen;
   const measured = await measureProject(config, scan, record, {
     onProgress: options.onZipProgress,

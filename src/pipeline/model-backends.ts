@@ -12,8 +12,9 @@ import { ONNX_FILE } from '../handler/onnx-session.js';
 import { LambdaMlError } from '../lib/errors.js';
 import { onnxMemoryBytes } from '../plan/memory.js';
 import type { RuntimeRecord } from '../runtimes/record.js';
+import type { LambdaRuntime } from '../runtimes/table.js';
 import type { Backend, Config, ModelConfig, ModelScan, Scan, TfjsBackend } from '../types.js';
-import { onnxProblemsOf, probeOnnx, type OnnxProbe } from './onnx-probe.js';
+import { onnxProblemsOf, onnxRuntimeBlocked, probeOnnx, type OnnxProbe } from './onnx-probe.js';
 
 /** What chooseBackends decided: the scan with every model's backend (and ONNX sizes), and the notes for the report. */
 export interface ChosenBackends {
@@ -33,7 +34,7 @@ export async function chooseBackends(
   config: Config,
   scan: Scan,
   record: RuntimeRecord,
-  options: { readonly keepIn?: string } = {},
+  options: { readonly keepIn?: string; readonly runtime?: LambdaRuntime } = {},
 ): Promise<ChosenBackends> {
   const requests = scan.models.map((m): Request => {
     const index = config.models.findIndex((c) => c.name === m.name);
@@ -54,9 +55,15 @@ export async function chooseBackends(
   }
   const tried = new Map<string, OnnxProbe>();
   const check = options.keepIn !== undefined; // package: run the export in ONNX Runtime before it ships
+  const blocked = options.runtime ? onnxRuntimeBlocked(options.runtime) : null;
+  const asked = requests.find((r) => r.requested === 'onnx');
+  if (blocked && asked) {
+    const hint = 'move function.runtime to a Node runtime on Amazon Linux 2023 (nodejs20.x or later), or use "wasm"';
+    throw new LambdaMlError('input', `${asked.at} is "onnx", but ${blocked}`, hint);
+  }
   for (const r of requests) {
-    if (r.requested === 'auto' || r.requested === 'onnx')
-      tried.set(r.model.name, await probeOnnx(r.model, r.scan, { check }));
+    if (r.requested !== 'auto' && r.requested !== 'onnx') continue;
+    tried.set(r.model.name, blocked ? { problems: blocked, layers: [] } : await probeOnnx(r.model, r.scan, { check }));
   }
   const problemsOf = (r: Request) => tried.get(r.model.name)?.problems ?? null;
   const refused = requests.filter((r) => r.requested === 'onnx' && problemsOf(r) !== null);

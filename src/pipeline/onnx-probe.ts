@@ -5,7 +5,20 @@
  */
 import { createRequire } from 'node:module';
 import { LambdaMlError } from '../lib/errors.js';
+import { ONNX_RUNTIME_GLIBC } from '../measure/native-onnx.js';
+import type { LambdaRuntime } from '../runtimes/table.js';
 import type { ModelConfig, ModelScan } from '../types.js';
+
+/**
+ * Why ONNX Runtime cannot load on the function's OS, or null: libonnxruntime.so.1 needs glibc 2.28
+ * (ONNX_RUNTIME_GLIBC), and the Amazon Linux 2 runtimes (nodejs18.x and older) have 2.26.
+ */
+export function onnxRuntimeBlocked(runtime: LambdaRuntime): string | null {
+  const needs = ONNX_RUNTIME_GLIBC;
+  const has = runtime.glibc;
+  if (needs[0] < has[0] || (needs[0] === has[0] && needs[1] <= has[1])) return null;
+  return `onnxruntime-node needs glibc ${needs.join('.')}; ${runtime.id} (${runtime.os}) has ${has.join('.')}`;
+}
 
 /** What trying the export found. */
 export interface OnnxProbe {

@@ -118,10 +118,27 @@ export function ensureHeavy(say: Say): BenchProject {
   return { name: 'heavy', dir, configs: { current: currentConfig(dir, { backend: 'wasm' }), previous } };
 }
 
+/** The folders of dist/ that `package` and the handler it ships are built from (not convert, deploy, the CLI...). */
+const PACKAGING_DIST = [
+  'archive',
+  'config',
+  'handler',
+  'handler-bundle',
+  'lib',
+  'measure',
+  'onnx',
+  'pack',
+  'pipeline',
+  'plan',
+  'runtimes',
+  'scan',
+];
+
 /** (path, content) of every file under `dir`: a build's fingerprint (tsc rewrites unchanged files). */
 function treeFingerprint(dir: string): string {
   const hash = createHash('sha256');
   const walk = (d: string) => {
+    if (!existsSync(d)) return;
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
@@ -142,13 +159,13 @@ export interface Packaged {
 
 /**
  * `bin package -c config --out <cached folder>`; `label` names the version. Reused while the config, the lockfile and
- * the CLI's dist/ are unchanged.
+ * the CLI's packaging code (PACKAGING_DIST) are unchanged.
  */
 export function packageWith(label: string, bin: string, project: BenchProject, config: string, say: Say): Packaged {
   const key = createHash('sha256')
     .update(readFileSync(config))
     .update(readFileSync(join(project.dir, 'package-lock.json')))
-    .update(treeFingerprint(join(bin, '..', '..', 'dist')))
+    .update(PACKAGING_DIST.map((d) => treeFingerprint(join(bin, '..', '..', 'dist', d))).join())
     .digest('hex')
     .slice(0, 12);
   const outs = join(COLDSTART_DIR, 'out');
@@ -156,7 +173,9 @@ export function packageWith(label: string, bin: string, project: BenchProject, c
   const outDir = join(outs, `${prefix}${key}`);
   if (existsSync(join(outDir, 'manifest.json'))) return { label, outDir, packageMs: null };
   if (existsSync(outs))
-    for (const old of readdirSync(outs)) if (old.startsWith(prefix)) rmSync(join(outs, old), { recursive: true });
+    for (const old of readdirSync(outs))
+      if (old.startsWith(prefix) && /^[0-9a-f]{12}$/.test(old.slice(prefix.length)))
+        rmSync(join(outs, old), { recursive: true });
   say(`coldstart: packaging ${project.name} with ${label} (${bin})`);
   const tmp = `${outDir}.tmp-${process.pid}`;
   const t0 = performance.now();

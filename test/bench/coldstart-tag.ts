@@ -171,28 +171,55 @@ interface Compared {
   readonly peers: ColdRun[][];
   readonly ratios: number[][];
   readonly cpuRatios: number[][];
+  /** Cold starts that did not tag the photo, by label: the handler's error message. */
+  readonly failures: Map<string, string[]>;
 }
 
-/** One unmeasured start of each (page cache, s3rver), then `pairs` rounds alternating ours and each peer. */
+/**
+ * One unmeasured start of each (page cache, s3rver), then `pairs` rounds alternating ours and each peer. A start that
+ * fails is counted with its message (a Lambda would retry it, which a first-tag time cannot show); ratios are over
+ * the pairs where both tagged.
+ */
 async function compare(ours: Ready, peers: readonly Ready[], s3: ThrottledS3, node: string, pairs: number) {
-  for (const r of [ours, ...peers]) await coldStart(r, s3, node);
   const result: Compared = {
     ours: [],
     peers: peers.map(() => []),
     ratios: peers.map(() => []),
     cpuRatios: peers.map(() => []),
+    failures: new Map(),
   };
+  const attempt = async (r: Ready): Promise<ColdRun | null> => {
+    try {
+      return await coldStart(r, s3, node);
+    } catch (error) {
+      const message = (error as Error).message;
+      say(`  ${r.label}: FAILED: ${message}`);
+      result.failures.set(r.label, [...(result.failures.get(r.label) ?? []), message]);
+      return null;
+    }
+  };
+  for (const r of [ours, ...peers]) await attempt(r);
+  result.failures.clear(); // the warm-up's failures are reported by the measured runs if they recur
   for (let i = 0; i < pairs; i++) {
-    const a = await coldStart(ours, s3, node);
-    result.ours.push(a);
+    const a = await attempt(ours);
+    if (a) result.ours.push(a);
     for (const [j, peer] of peers.entries()) {
-      const b = await coldStart(peer, s3, node);
-      result.peers[j].push(b);
-      result.ratios[j].push(a.firstTagMs / b.firstTagMs);
-      result.cpuRatios[j].push(a.cpuMs / b.cpuMs);
+      const b = await attempt(peer);
+      if (b) result.peers[j].push(b);
+      if (a && b) {
+        result.ratios[j].push(a.firstTagMs / b.firstTagMs);
+        result.cpuRatios[j].push(a.cpuMs / b.cpuMs);
+      }
     }
   }
   return result;
+}
+
+/** "label: k of n cold starts failed (first: message)" for each label that failed, or []. */
+function failureLines(r: Compared, pairs: number): string[] {
+  return [...r.failures].map(
+    ([label, messages]) => `  ${label}: ${messages.length} of ${pairs} cold starts failed (first: ${messages[0]})`,
+  );
 }
 
 async function stageAll(readies: readonly Ready[], s3: ThrottledS3): Promise<void> {
@@ -205,7 +232,11 @@ async function stageAll(readies: readonly Ready[], s3: ThrottledS3): Promise<voi
 
 const medianOf = (runs: readonly ColdRun[], pick: (r: ColdRun) => number) => median(runs.map(pick));
 const verdict = (ratio: number, target: number) =>
-  ratio <= target ? 'met' : `missed by ${(ratio - target).toFixed(2)}x (${((ratio / target - 1) * 100).toFixed(0)}%)`;
+  Number.isNaN(ratio)
+    ? 'not measured'
+    : ratio <= target
+      ? 'met'
+      : `missed by ${(ratio - target).toFixed(2)}x (${((ratio / target - 1) * 100).toFixed(0)}%)`;
 
 function describe(r: Ready): string {
   const fn = r.manifest.artifacts.function;
@@ -261,6 +292,7 @@ function skipReason(): string | null {
 
 /** "wall A vs B; ratio Rx; cpu A vs B, Rx": medians of the pairs (the ratio is the median of paired ratios). */
 function figures(r: Compared, peer: number): { line: string; ratio: number } {
+  if (r.ratios[peer].length === 0) return { line: 'no pair where both tagged the photo', ratio: Number.NaN };
   const ratio = median(r.ratios[peer]);
   const wall = (runs: readonly ColdRun[]) => s(medianOf(runs, (x) => x.firstTagMs));
   const cpu = (runs: readonly ColdRun[]) => s(medianOf(runs, (x) => x.cpuMs));
@@ -293,6 +325,7 @@ export async function coldstartStarter(): Promise<string[]> {
         `target <= 0.6x: ${verdict(f.ratio, 0.6)}`,
       `  current: ${describe(current)}; ${breakdown(r.ours)}`,
       `  previous: ${describe(previous)}; ${breakdown(r.peers[0])}`,
+      ...failureLines(r, pairs),
     ];
   } finally {
     await s3.stop();
@@ -330,6 +363,7 @@ export async function coldstartSideloadS3(): Promise<string[]> {
       `  current: ${describe(current)}; ${breakdown(r.ours)}`,
       `  current, zip: ${describe(currentZip)}; ${breakdown(r.peers[1])}`,
       `  previous: ${describe(previous)}; ${breakdown(r.peers[0])}`,
+      ...failureLines(r, pairs),
     ];
   } finally {
     await s3.stop();

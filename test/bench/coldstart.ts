@@ -7,6 +7,9 @@
  *   their packages resolved from node_modules by name), paired runs in fresh processes.
  * - function-size: the starter's bundle plan (the node example, prune trace), unzipped function.zip with the bundled
  *   handler against today's layout (tsc's handler files + the deps traced from the handler's four packages).
+ * - coldstart-starter, coldstart-sideload-s3 (coldstart-tag.ts): process start -> first tag written against the
+ *   previous release packaging the same project; coldstart-resnet50 (coldstart-resnet50.ts): the seed's model class
+ *   through `invoke --local`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';

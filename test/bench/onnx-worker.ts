@@ -11,6 +11,8 @@ import { join } from 'node:path';
 export interface WorkerJob {
   readonly backend: 'wasm' | 'onnx';
   readonly threads: number; // ONNX Runtime intraOpNumThreads (1 for wasm: it has no threads under Node)
+  /** ONNX Runtime: a graph optimization level other than the handler's ('all'), created here with its other options. */
+  readonly optimization?: 'extended';
   readonly model: string; // TF.js layers folder (wasm) or .onnx file
   readonly input: string; // float32 [1, size, size, 3] NHWC, raw little-endian
   readonly size: number;
@@ -94,9 +96,21 @@ if (job.backend === 'wasm') {
   peakBefore = kb('VmHWM');
   peakReset = resetPeak();
   t = performance.now();
-  const session = await createOnnxModel(ort, job.model, job.threads);
-  loadMs = performance.now() - t;
-  predict = () => session.run(input, shape);
+  if (job.optimization) {
+    const session = await ort.InferenceSession.create(job.model, {
+      intraOpNumThreads: job.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: job.optimization,
+    });
+    loadMs = performance.now() - t;
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, shape) };
+    predict = async () => (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
+  } else {
+    const session = await createOnnxModel(ort, job.model, job.threads);
+    loadMs = performance.now() - t;
+    predict = () => session.run(input, shape);
+  }
 }
 const rssAfterLoad = kb('VmRSS');
 t = performance.now();

@@ -21,9 +21,9 @@ if (wanted('h5-readers')) {
   for (const line of (await runH5ReadersBench()).lines) console.log(line);
 }
 if (wanted('convert')) {
-  const { runConvertBench } = await import('./convert.js');
-  for (const quantize of [undefined, 'auto'] as const) {
-    const result = await runConvertBench({ quantize });
+  const { CONVERT_BENCH_RUNS, runConvertBench } = await import('./convert.js');
+  for (const run of CONVERT_BENCH_RUNS) {
+    const result = await runConvertBench(run);
     console.log(result.line, result.isWithinTargets ? '' : '(over target)');
   }
 }

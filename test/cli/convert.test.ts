@@ -151,7 +151,7 @@ async function quantizeRun(project: string, extra: readonly string[], cwd = proj
   };
 }
 
-test('convert --quantize --config: calibration is preprocessed with the config model whose path is IN; flags win', async (t) => {
+test('convert --quantize --config: calibration uses the input of the config model at IN; flags win', async (t) => {
   const project = join(await tempDir(t, 'lambda-ml-convert-config-'), 'project');
   await copyStarterProject(project);
   const configFile = join(project, 'lambda-ml.config.json');

@@ -240,7 +240,8 @@ test('deploy --json creates, publishes and aliases the function; the code sha ma
   assert.equal(server.notification(BUCKETS.trigger)!.entries.length, 4, 'one entry per suffix');
   // the models were uploaded by the failed run already and are not uploaded twice
   assert.deepEqual(body.uploaded, []);
-  await s3rver.client.send(new HeadObjectCommand({ Bucket: BUCKETS.models, Key: 'safety/model.json' }));
+  // backend auto: the example's model ships as ONNX (docs/handler.md, "Choosing a backend")
+  await s3rver.client.send(new HeadObjectCommand({ Bucket: BUCKETS.models, Key: 'safety/model.onnx' }));
 });
 
 test('a second deploy makes no write call: changed false', async () => {

@@ -91,7 +91,7 @@ test('--s3 --json --keep: cold-start timings, tags merged in s3rver, a kept task
   assert.equal(body.function, 'asset-classifier');
   for (const key of ['firstInvocationMs', 'backendInit', 'init'])
     assert.equal(typeof body.coldStart[key], 'number', key);
-  assert.equal(body.coldStart.backend, 'wasm');
+  assert.equal(body.coldStart.backend, 'onnx', 'backend auto: the example model converts');
   const runtime = runtimeOf(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).function.runtime);
   assert.equal(Number(body.node.version.split('.')[0]), runtime.major, "the handler ran on the runtime's Node major");
   assert.ok(['current', 'cache'].includes(body.node.source), body.node.source);
@@ -116,7 +116,7 @@ test('--s3 --json --keep: cold-start timings, tags merged in s3rver, a kept task
   assert.ok(existsSync(join(body.taskRoot, 'lambda-ml.runtime.json')));
   const models = await readdir(join(dirname(body.taskRoot), 'tmp', 'lambda-ml', 'models'));
   assert.equal(models.length, 1);
-  assert.ok(existsSync(join(dirname(body.taskRoot), 'tmp', 'lambda-ml', 'models', models[0], 'model.json')));
+  assert.ok(existsSync(join(dirname(body.taskRoot), 'tmp', 'lambda-ml', 'models', models[0], 'model.onnx')));
 });
 
 test('--event FILE --repeat 3: the image tagged, the non-image a skipped record (exit 0), warm p50/p95', async (t) => {

@@ -83,7 +83,7 @@ test('the bundle: same bytes twice, no machine path, one SIMD .wasm, imports onl
   );
   assert.deepEqual(
     info.native.map((n) => n.name),
-    ['sharp'],
+    ['sharp', 'onnxruntime-node'],
   );
   assert.ok(info.packages.some((p) => p.name === '@tensorflow/tfjs'));
   t.diagnostic(`bundle: ${info.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}`);

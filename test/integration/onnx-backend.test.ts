@@ -24,7 +24,6 @@ const AGREE = 1e-4;
 
 const cleanups: (() => unknown)[] = [];
 const scope = { after: (fn: () => unknown) => void cleanups.push(fn) };
-process.on('exit', () => undefined);
 
 let dir = '';
 let images: string[] = [];
@@ -92,7 +91,7 @@ const skipIfNoLink = (t: { skip: (why: string) => void }) => {
   return !canLink;
 };
 
-test('the starter: .npmrc skips the CUDA download, onnxruntime-node is pinned beside the other handler deps', async () => {
+test('the starter: .npmrc skips the CUDA download; onnxruntime-node pinned with the handler deps', async () => {
   assert.equal(await readFile(join(dir, '.npmrc'), 'utf8'), 'onnxruntime-node-install=skip\n');
   const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
   const own = JSON.parse(await readFile(join(REPO_ROOT, 'node_modules/onnxruntime-node/package.json'), 'utf8'));
@@ -134,6 +133,9 @@ test('zipinfo: onnxruntime-node ships for linux x64 only (no darwin, win32, arm6
   if (skipIfNoLink(t)) return;
   const zip = join(starter.packaged.out, 'function.zip');
   unzipTest(zip);
+  // Issue 13: the Node classifier's function stays under 80 MB unzipped with ONNX Runtime in it.
+  const { unzippedBytes } = starter.packaged.body.manifest.artifacts.function;
+  assert.ok(unzippedBytes <= 80_000_000, `function.zip unzips to ${unzippedBytes} bytes`);
   const names = execFileSync('zipinfo', ['-1', zip], { maxBuffer: 64 << 20 })
     .toString()
     .split('\n')
@@ -183,7 +185,7 @@ test('runtime config: each model carries its backend (auto -> onnx, wasm as aske
   );
 });
 
-test('invoke --local tags the photos with the same labels on onnx as on wasm; the cold start names the backend', async (t) => {
+test('invoke --local: the same labels on onnx as on wasm; the cold start names the backend', async (t) => {
   if (skipIfNoLink(t)) return;
   const onnxRun = await invoke(starter.config, starter.packaged.out);
   assert.equal(onnxRun.coldStart.backend, 'onnx');

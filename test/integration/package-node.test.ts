@@ -55,7 +55,7 @@ test(
     // The bundle inlines these but sharp, which ships for the CPU: a change to the handler's imports updates this.
     assert.deepEqual(
       [...HANDLER_PACKAGES],
-      ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3'],
+      ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', '@aws-sdk/client-s3', 'onnxruntime-node'],
     );
     const dir = tempDir(t);
     const out = join(dir, 'out');
@@ -74,7 +74,9 @@ test(
     // Regular files only: a symlink's zip entry holds its target path, which docs/design.md §4 does not count as deps
     // bytes. node_modules/sharp/ is the handler's own sharp (for the CPU), not the user's deps.
     const isFile = (e: { mode: number }) => (e.mode & 0o170000) === 0o100000;
-    const deps = entries.filter((e) => e.name.startsWith('node_modules/') && !e.name.startsWith('node_modules/sharp/'));
+    // node_modules/onnxruntime-node/ too: the example's model runs on onnx (backend auto), shipped by the handler.
+    const ours = /^node_modules\/(sharp|onnxruntime-node)\//;
+    const deps = entries.filter((e) => e.name.startsWith('node_modules/') && !ours.test(e.name));
     const trace = deps.filter(isFile).reduce((total, e) => total + e.size, 0);
     assert.equal(trace, sizes.afterStrip - body.prune.savedBytes, 'zipfile sees what the trace kept');
     assert.ok(trace < sizes.safe && sizes.safe < sizes.naive, `${trace} < ${sizes.safe} < ${sizes.naive}`);

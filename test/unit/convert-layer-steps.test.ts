@@ -81,6 +81,17 @@ const MODELS: { name: string; build: () => tf.LayersModel; inputs: number[][] }[
     ],
   },
   {
+    name: 'masks: Embedding(maskZero) into an LSTM',
+    build: () => {
+      const model = tf.sequential();
+      model.add(tf.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 6, maskZero: true, name: 'emb' }));
+      model.add(tf.layers.lstm({ units: 5, name: 'lstm' }));
+      model.add(tf.layers.dense({ units: 3, activation: 'softmax', name: 'cls' }));
+      return model;
+    },
+    inputs: [[4, 6]],
+  },
+  {
     name: 'conv net: Conv2D, BatchNormalization, DepthwiseConv2D, pooling, Dense',
     build: () => {
       const model = tf.sequential();
@@ -99,8 +110,8 @@ const MODELS: { name: string; build: () => tf.LayersModel; inputs: number[][] }[
 const maxDiff = (a: tf.Tensor[], b: tf.Tensor[]) =>
   Math.max(
     ...a.map((tensor, index) => {
-      const x = tensor.dataSync();
-      const y = b[index].dataSync();
+      const x = tensor.dataSync() as Float32Array;
+      const y = b[index].dataSync() as Float32Array;
       return x.reduce((max, value, i) => Math.max(max, Math.abs(value - y[i])), 0);
     }),
   );
@@ -113,7 +124,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
       if ((await selectBackend(tf, req, backend)).active !== backend) return t.skip(`${backend} did not load`);
       const model = row.build();
       seedWeights(model, 10 + index);
-      const inputs = row.inputs.map((shape, i) => input(shape, 100 + i));
+      const inputs = row.inputs.map((shape, i) =>
+        // token ids with zeros (masked steps) for an Embedding, else floats in [-1, 1)
+        model.inputs[i].dtype === 'int32'
+          ? tf.tensor(
+              Int32Array.from({ length: shape[0] * shape[1] }, (_, k) => (k * 7) % 10 && k % 3),
+              shape,
+              'int32',
+            )
+          : input(shape, 100 + i),
+      );
       const expected = predict(model, inputs);
       const plan = planSteps(model);
       const start = new Map(plan.inputs.map((key, i) => [key, { tensor: inputs[i], mask: null }]));
@@ -131,7 +151,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assert.ok(maxDiff(toTensors(tail), expected) <= 1e-5, `from step ${step} (${plan.steps[step].layer.name})`);
       }
       // nothing leaks but the caches (and the tensors made here to compare)
-      const cached = new Set([...kept.values()].flatMap((cache) => [...cache.values()].map((value) => value.tensor)));
+      const values = [...kept.values()].flatMap((cache) => [...cache.values()]);
+      const cached = new Set(values.flatMap((value) => (value.mask ? [value.tensor, value.mask] : [value.tensor])));
       const made = (1 + kept.size) * expected.length;
       assert.equal(tf.memory().numTensors - before, [...cached].filter((x) => !inputs.includes(x)).length + made);
       model.dispose();

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { formatBytes } from '../../lib/bytes.js';
 import { EXIT, fsError, inputError, type ExitCode } from '../../lib/errors.js';
 import { makeColors, type Io } from '../io.js';
@@ -31,15 +31,17 @@ export async function convertCommand(io: Io, input: string, output: string, flag
   const outPath = resolve(io.cwd, output);
   await checkOutputFolder('OUT', outPath, output);
   const convert = await import('../../convert/index.js');
-  const isFolder = (await stat(inPath)).isDirectory();
+  // a TF.js model is its folder or its model.json
+  const isModelJson = basename(inPath) === 'model.json';
+  const isFolder = isModelJson || (await stat(inPath)).isDirectory();
   if (isFolder && !options.quantize)
     throw inputError(
-      `${input}: is a folder`,
+      `${input}: is ${isModelJson ? 'a TF.js model' : 'a folder'}`,
       'a TF.js model folder needs no conversion; add --quantize auto to re-quantise it',
     );
   if (options.quantize) await useWasm();
   if (isFolder) {
-    const report = await convert.convertTfjs(inPath, outPath, options);
+    const report = await convert.convertTfjs(isModelJson ? dirname(inPath) : inPath, outPath, options);
     return printReport(io, flags, { ...report, layers: undefined, format: 'TF.js layers', kerasVersion: undefined });
   }
   const report = await convert.convertKeras(inPath, outPath, options);
