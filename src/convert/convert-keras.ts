@@ -15,6 +15,7 @@ import {
   type QuantizationReport,
   type QuantizeOptions,
 } from './quantize-check.js';
+import type { Grid } from './quantize.js';
 import type { ConvertReport } from './types.js';
 import { writeTfjsModel, type WeightModes } from './write-tfjs.js';
 
@@ -57,6 +58,7 @@ export async function convertKeras(
       const bindings = prepared.bind(skeleton);
       weights = bindings.length;
       let modes: WeightModes;
+      let grids: ReadonlyMap<string, Grid> | undefined;
       if (options.quantize) {
         // the search writes the float weights itself (by slices, straight into the model); integer ones as stored
         const tensors = bindingTensors(bindings, inPath);
@@ -66,13 +68,14 @@ export async function convertKeras(
         const plan = await planQuantization(skeleton, tensors, options, inPath);
         quantization = plan.report;
         modes = modesOf(plan.dtypes);
+        grids = plan.grids;
       }
       // mkdir returns the first folder it created: removed again if the write fails, so a failed run leaves nothing.
       createdParent = await mkdir(dirname(out), { recursive: true }).catch((error) => {
         throw fsError(error, dirname(out), 'create');
       });
       temp = await makeTempDirBeside(out);
-      written = await writeTfjsModel(prepared.source, bindings, temp, modes, inPath).catch((error) => {
+      written = await writeTfjsModel(prepared.source, bindings, temp, modes, inPath, grids).catch((error) => {
         throw writeError(error, out);
       });
       await replaceDir(temp, out);

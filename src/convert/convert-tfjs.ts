@@ -105,7 +105,7 @@ export async function convertTfjs(inDir: string, outDir: string, options: Quanti
       backend: topology.backend ?? 'tensorflow',
       modelConfig,
     };
-    const written = await writeTfjsModel(source, bindings, temp, modesOf(plan.dtypes), inDir);
+    const written = await writeTfjsModel(source, bindings, temp, modesOf(plan.dtypes), inDir, plan.grids);
     await replaceDir(temp, out);
     return {
       format: 'tfjs-layers',

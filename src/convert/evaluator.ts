@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { liveBefore, planSteps, runSteps, type LayerStep, type StepPlan, type StepValue } from './layer-steps.js';
+import { uint8Grid, type Grid } from './quantize.js';
 import { writeWeight } from './weight-writer.js';
 import { decodedAs, type PassRunner, type SearchTensor, type TensorDtype, type Verdict } from './quantize-auto.js';
 
@@ -32,6 +33,8 @@ export class Evaluator implements PassRunner {
   passes = 0;
   /** The step the last pass started at (0: from the inputs). */
   lastBegin = 0;
+  /** Each tensor's uint8 grid, computed the first time it is decoded (the writer reuses them: one read less). */
+  readonly grids = new Map<string, Grid>();
   private readonly variables: Map<string, tf.LayerVariable>;
   private readonly current = new Map<string, TensorDtype>();
   private reference: { values: Float32Array; width: number; top: Int32Array }[] = [];
@@ -84,11 +87,19 @@ export class Evaluator implements PassRunner {
       if (!variable) throw new Error(`quantize: no weight ${tensor.name} in the built model`);
       writeWeight(variable, (target) => {
         // read into the target and decode there: each value depends on itself and the tensor's grid, computed first
-        const decoded = decodedAs(tensor.read(target), dtype, target);
+        const values = tensor.read(target);
+        const grid = dtype === 'uint8' ? this.gridOf(tensor.name, values) : undefined;
+        const decoded = decodedAs(values, dtype, target, grid);
         if (decoded.buffer !== target.buffer || decoded.byteOffset !== target.byteOffset) target.set(decoded);
       });
       this.current.set(tensor.name, dtype);
     }
+  }
+
+  private gridOf(name: string, values: Float32Array): Grid {
+    let grid = this.grids.get(name);
+    if (!grid) this.grids.set(name, (grid = uint8Grid(values)));
+    return grid;
   }
 
   /** The step a pass with `dtypes` must start at: the first that reads a weight not at float32. */

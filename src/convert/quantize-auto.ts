@@ -4,7 +4,7 @@
  * stays within `maxDiff`. Forward passes are batched and bounded (see `searchDtypes`).
  */
 import { roundToHalf } from './float16.js';
-import { uint8Grid } from './quantize.js';
+import { uint8Grid, type Grid } from './quantize.js';
 
 export type TensorDtype = 'uint8' | 'float16' | 'float32';
 
@@ -35,14 +35,14 @@ export interface QuantPlan {
 
 /**
  * The float32 values TF.js decodes from a tensor stored as `dtype`, written into `out` when given (which may be
- * `values` itself: each value is read before its slot is written).
+ * `values` itself: each value is read before its slot is written); uint8 on `grid` when given (that of `values`).
  */
-export function decodedAs(values: Float32Array, dtype: TensorDtype, out?: Float32Array): Float32Array {
+export function decodedAs(values: Float32Array, dtype: TensorDtype, out?: Float32Array, grid?: Grid): Float32Array {
   if (dtype === 'float32') return values;
   const target = out ? out.subarray(0, values.length) : new Float32Array(values.length);
   if (dtype === 'float16') return roundToHalf(values, target);
   // one fused pass, the same arithmetic as quantizeUint8 then TF.js's decoding (q * scale + min)
-  const { scale, min } = uint8Grid(values);
+  const { scale, min } = grid ?? uint8Grid(values);
   for (let index = 0; index < values.length; index++) {
     const q = Math.round((values[index] - min) / scale);
     target[index] = (q < 0 ? 0 : q > 255 ? 255 : q) * scale + min;

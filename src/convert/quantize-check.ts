@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LambdaMlError } from '../lib/errors.js';
 import { batchLimits, calibrationInputs, type CalibrationSpec } from './calibrate.js';
 import { elementCount, readFloat32Into, readTensor } from './read-tensor.js';
+import type { Grid } from './quantize.js';
 import type { WeightBinding } from './types.js';
 import { Evaluator } from './evaluator.js';
 import { checkFixed, searchDtypes, summarise, type SearchTensor, type TensorDtype } from './quantize-auto.js';
@@ -40,7 +41,7 @@ export async function planQuantization(
   tensors: readonly SearchTensor[],
   options: QuantizeOptions,
   label: string,
-): Promise<{ dtypes: ReadonlyMap<string, TensorDtype>; report: QuantizationReport }> {
+): Promise<{ dtypes: ReadonlyMap<string, TensorDtype>; grids: ReadonlyMap<string, Grid>; report: QuantizationReport }> {
   const started = performance.now();
   const mode = options.quantize ?? 'auto';
   const threshold = options.maxDiff ?? DEFAULT_MAX_DIFF;
@@ -74,6 +75,7 @@ export async function planQuantization(
     }
     return {
       dtypes: plan.dtypes,
+      grids: evaluator.grids,
       report: {
         mode,
         calibration: calibration.source,

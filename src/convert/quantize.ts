@@ -13,8 +13,14 @@ export interface Encoded {
   readonly quantization: Quantization;
 }
 
+/** A tensor's uint8 grid: value = q * scale + min. */
+export interface Grid {
+  readonly scale: number;
+  readonly min: number;
+}
+
 /** The per-tensor uint8 grid: min, and scale = (max - min) / 255. */
-export function uint8Grid(values: Float32Array): { scale: number; min: number } {
+export function uint8Grid(values: Float32Array): Grid {
   const range = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
   widenRange(range, values);
   return gridOf(range);
@@ -33,7 +39,7 @@ export function widenRange(range: { min: number; max: number }, values: Float32A
 }
 
 /** The grid of a min/max (none seen: an empty tensor, grid 0 with scale 1). */
-export function gridOf(range: { readonly min: number; readonly max: number }): { scale: number; min: number } {
+export function gridOf(range: { readonly min: number; readonly max: number }): Grid {
   const isEmpty = range.min > range.max;
   const min = isEmpty ? 0 : range.min;
   const width = isEmpty ? 0 : range.max - range.min;
@@ -42,7 +48,7 @@ export function gridOf(range: { readonly min: number; readonly max: number }): {
 }
 
 /** The uint8 codes of `values` on a grid, into `out` (at least as long) when given. */
-export function uint8Codes(values: Float32Array, grid: { scale: number; min: number }, out?: Uint8Array): Uint8Array {
+export function uint8Codes(values: Float32Array, grid: Grid, out?: Uint8Array): Uint8Array {
   const { scale, min } = grid;
   const bytes = out ? out.subarray(0, values.length) : new Uint8Array(values.length);
   for (let index = 0; index < values.length; index++) {

@@ -93,37 +93,15 @@ let jsBuffer: Float32Array | undefined;
  * one JS buffer, both reused for every slice of every tensor.
  */
 export function* float32SlicesReused(dataset: TensorSource, label: string): Generator<Float32Array> {
-  const total = elementCount(dataset);
-  if (!isPlainFloat32(dataset)) {
-    yield readTensor(dataset, label).values as Float32Array;
+  const direct = h5Reader(dataset);
+  if (!direct) {
+    yield* isPlainFloat32(dataset) ? float32Slices(dataset) : [readTensor(dataset, label).values as Float32Array];
     return;
   }
-  const h5 = h5Module();
-  const shape = dataset.shape ?? [];
-  const fileId = (dataset as { file_id?: unknown }).file_id;
-  const row = shape.length > 0 && total > 0 ? total / shape[0] : 0;
-  if (!h5 || typeof fileId !== 'bigint' || row === 0 || row * 4 > SLICE_BYTES) {
-    yield* float32Slices(dataset);
-    return;
-  }
-  const rows = Math.floor(SLICE_BYTES / 4 / row);
-  h5Buffer ??= h5._malloc(SLICE_BYTES);
   jsBuffer ??= new Float32Array(SLICE_BYTES / 4);
-  for (let start = 0; start < shape[0]; start += rows) {
-    const count = Math.min(rows, shape[0] - start);
-    const counts = shape.map((size, axis) => BigInt(axis === 0 ? count : size));
-    const offsets = shape.map((_, axis) => BigInt(axis === 0 ? start : 0));
-    h5.get_dataset_data(
-      fileId,
-      dataset.path,
-      counts,
-      offsets,
-      counts.map(() => 1n),
-      BigInt(h5Buffer),
-    );
-    // a fresh view each time: the heap's buffer changes when it grows
-    const slice = jsBuffer.subarray(0, count * row);
-    slice.set(new Float32Array(h5.HEAPU8.buffer, h5Buffer, count * row));
+  for (const view of direct()) {
+    const slice = jsBuffer.subarray(0, view.length);
+    slice.set(view);
     yield slice;
   }
 }
@@ -132,9 +110,38 @@ export function* float32SlicesReused(dataset: TensorSource, label: string): Gene
 export function readFloat32Into(dataset: TensorSource, out: Float32Array, label: string): Float32Array {
   const target = out.subarray(0, elementCount(dataset));
   let offset = 0;
-  for (const slice of float32SlicesReused(dataset, label)) {
+  // from h5wasm's heap straight into the target (no JS buffer between: nothing else reads HDF5 meanwhile)
+  const direct = h5Reader(dataset);
+  for (const slice of direct ? direct() : float32SlicesReused(dataset, label)) {
     target.set(slice, offset);
     offset += slice.length;
   }
   return target;
+}
+
+/**
+ * Slices of a little-endian float32 h5wasm dataset as views of one buffer in h5wasm's heap (each valid until the
+ * next HDF5 read), or undefined when the dataset is not one or a row is wider than a slice.
+ */
+function h5Reader(dataset: TensorSource): (() => Generator<Float32Array>) | undefined {
+  const h5 = h5Module();
+  const shape = dataset.shape ?? [];
+  const fileId = (dataset as { file_id?: unknown }).file_id;
+  const total = elementCount(dataset);
+  const row = shape.length > 0 && total > 0 ? total / shape[0] : 0;
+  if (!h5 || !isPlainFloat32(dataset) || typeof fileId !== 'bigint' || row === 0 || row * 4 > SLICE_BYTES)
+    return undefined;
+  const rows = Math.floor(SLICE_BYTES / 4 / row);
+  return function* () {
+    h5Buffer ??= h5._malloc(SLICE_BYTES);
+    for (let start = 0; start < shape[0]; start += rows) {
+      const count = Math.min(rows, shape[0] - start);
+      const counts = shape.map((size, axis) => BigInt(axis === 0 ? count : size));
+      const offsets = shape.map((_, axis) => BigInt(axis === 0 ? start : 0));
+      const strides = counts.map(() => 1n);
+      h5.get_dataset_data(fileId, dataset.path, counts, offsets, strides, BigInt(h5Buffer));
+      // a fresh view each time: the heap's buffer changes when it grows
+      yield new Float32Array(h5.HEAPU8.buffer, h5Buffer, count * row);
+    }
+  };
 }

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../lib/errors.js';
 import { floatToHalf } from './float16.js';
-import { gridOf, uint8Codes, widenRange, type Quantization, type QuantizeMode } from './quantize.js';
+import { gridOf, uint8Codes, widenRange, type Grid, type Quantization, type QuantizeMode } from './quantize.js';
 import { elementCount, float32SlicesReused, isPlainFloat32, readTensor, storedBytes } from './read-tensor.js';
 import { createShardWriter, shardNames, type ShardWriter } from './shard-writer.js';
 import type { KerasSource, WeightBinding } from './types.js';
@@ -38,7 +38,8 @@ function encodedBytes(binding: WeightBinding, mode: QuantizeMode | undefined): n
 
 /**
  * Writes a TF.js layers model (model.json + 4 MiB shards) into `dir`, reading one weight at a time
- * from the HDF5 file so memory stays near the largest tensor, not the model.
+ * from the HDF5 file so memory stays near the largest tensor, not the model. `grids`: the uint8 grids already known
+ * (by TF.js name), each that of the weight's values.
  */
 export async function writeTfjsModel(
   source: Pick<KerasSource, 'kerasVersion' | 'backend' | 'modelConfig'>,
@@ -46,6 +47,7 @@ export async function writeTfjsModel(
   dir: string,
   modes: WeightModes,
   label: string,
+  grids?: ReadonlyMap<string, Grid>,
 ): Promise<Written> {
   const total = bindings.reduce((sum, binding) => sum + encodedBytes(binding, modeFor(modes, binding)), 0);
   const paths = shardNames(total);
@@ -61,7 +63,7 @@ export async function writeTfjsModel(
       const isFloat = binding.dataset.metadata.type === 1;
       if (isFloat && (mode || isPlainFloat32(binding.dataset))) {
         const entry: ManifestWeight = { name: binding.name, shape: [...binding.shape], dtype: 'float32' };
-        entry.quantization = await writeFloat(writer, binding, mode, label);
+        entry.quantization = await writeFloat(writer, binding, mode, label, grids?.get(binding.name));
         weights.push(entry);
         continue;
       }
@@ -97,13 +99,15 @@ let halves = new Uint16Array(0);
 
 /**
  * Writes one float weight by slices (float32 as read, or encoded), buffers reused: memory stays at a few MiB however
- * large the tensor. uint8 reads it twice: its grid is that of all its values.
+ * large the tensor. uint8 needs the grid of all its values first: `known` (the search computed it), else one more
+ * read.
  */
 async function writeFloat(
   writer: ShardWriter,
   binding: WeightBinding,
   mode: QuantizeMode | undefined,
   label: string,
+  known?: Grid,
 ): Promise<Quantization | undefined> {
   const slices = () => float32SlicesReused(binding.dataset, label);
   if (!mode) {
@@ -118,9 +122,12 @@ async function writeFloat(
     }
     return { dtype: 'float16' };
   }
-  const range = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
-  for (const slice of slices()) widenRange(range, slice);
-  const grid = gridOf(range);
+  let grid = known;
+  if (!grid) {
+    const range = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+    for (const slice of slices()) widenRange(range, slice);
+    grid = gridOf(range);
+  }
   for (const slice of slices()) {
     if (codes.length < slice.length) codes = new Uint8Array(slice.length);
     await writer.write(uint8Codes(slice, grid, codes));

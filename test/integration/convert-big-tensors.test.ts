@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../../src/convert/compare.js';
 import { floatToHalf, halfToFloat, roundToHalf } from '../../src/convert/float16.js';
 import { getDataset, h5Ready, openHdf5 } from '../../src/convert/h5-file.js';
-import { quantizeUint8 } from '../../src/convert/quantize.js';
+import { quantizeUint8, uint8Grid } from '../../src/convert/quantize.js';
 import { float32SlicesReused, readFloat32Into, readTensor } from '../../src/convert/read-tensor.js';
 import type { WeightBinding } from '../../src/convert/types.js';
 import { writeTfjsModel } from '../../src/convert/write-tfjs.js';
@@ -88,6 +88,14 @@ test('slices into reused buffers give the whole-tensor values, grid and bytes (u
     });
     assert.equal(offset, bytes.length);
   }
+  // uint8 with the grids the search already computed (one read less) writes the same bytes
+  const grids = new Map(bindings.map((b) => [b.name, uint8Grid(expected.get(b.name.split('/')[1])!)] as const));
+  const known = join(work, 'uint8-known');
+  await mkdir(known);
+  const source = { kerasVersion: '2.2.4', backend: 'tensorflow', modelConfig: {} };
+  await writeTfjsModel(source, bindings, known, 'uint8', path, grids);
+  for (const name of await readdir(join(work, 'uint8')))
+    assert.ok((await readFile(join(known, name))).equals(await readFile(join(work, 'uint8', name))), name);
 });
 
 test('roundToHalf is floatToHalf then halfToFloat, in place too', () => {
