@@ -4,6 +4,7 @@
  * OUT.onnx` does, and its bytes are kept to be staged. TF.js and the exporter load only when a model is tried.
  */
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { LambdaMlError } from '../lib/errors.js';
 import { ONNX_RUNTIME_GLIBC } from '../measure/native-onnx.js';
 import type { LambdaRuntime } from '../runtimes/table.js';
@@ -65,9 +66,11 @@ export async function probeOnnx(model: ModelConfig, scan: ModelScan, options: { 
   await useWasm();
   const onnx = await import('../onnx/index.js');
   const label = `model ${model.name}`;
+  // A TF.js model configured by its model.json: the exporter reads the folder.
+  const path = model.path.endsWith('.json') ? dirname(model.path) : model.path;
   let loaded;
   try {
-    loaded = await onnx.loadForExport(model.path, label);
+    loaded = await onnx.loadForExport(path, label);
   } catch (error) {
     if (error instanceof LambdaMlError && error.code === 'input') return refused(error.message);
     throw error;

@@ -93,6 +93,7 @@ test(
   { skip },
   async (t) => {
     const project = await exampleProject(t, (config) => {
+      config.backend = 'wasm'; // TF.js output: backend auto would export ONNX (docs/config.md)
       config.models = [
         {
           name: 'digits',

@@ -89,7 +89,7 @@ test("package's Next line suggests --s3-local, quoted so it works when pasted wi
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.equal(cleanStderr(result.stderr).trim(), '', "no warning: the handler ran on its runtime's Node");
   const lines = result.stdout.trimEnd().split('\n');
-  assert.match(lines[0], /^✓ invoked asset-classifier locally \(bundle, wasm, Node 24\.\d+\.\d+\)$/);
+  assert.match(lines[0], /^✓ invoked asset-classifier locally \(bundle, onnx, Node 24\.\d+\.\d+\)$/);
   assert.match(result.stdout, /^ {2}cold start \d+ ms: unpack \d+ ms, import \d+ ms/m);
   const steps = 'download \\d+, decode \\d+, infer safety \\d+, tag \\d+';
   const photo = escape(join(photos, 'baboon photo.png'));

@@ -159,7 +159,7 @@ test('human output lists the record and its tags, without colour', async () => {
   );
   assert.equal(result.code, 0, result.stderr);
   assert.ok(!hasAnsi(result.stdout));
-  assert.match(result.stdout, /^✓ invoked asset-classifier locally \(bundle, wasm, Node \d+\.\d+\.\d+\)$/m);
+  assert.match(result.stdout, /^✓ invoked asset-classifier locally \(bundle, onnx, Node \d+\.\d+\.\d+\)$/m);
   assert.match(result.stdout, /^ {2}cold start \d+ ms: unpack \d+ ms, import \d+ ms/m);
   assert.match(
     result.stdout,

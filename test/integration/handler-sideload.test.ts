@@ -62,7 +62,7 @@ test('sideload from a zip in the task root: verified, extracted once, loadable t
   assert.deepEqual(await readdir(join(tmpDir, 'lambda-ml')), [config.sha256]);
 });
 
-test('sideload from S3 (built-in SigV4 GET, s3rver); a wrong sha256 is a clear error and leaves nothing', async (t) => {
+test('sideload from S3 (the SDK against s3rver); a wrong sha256 is a clear error and leaves nothing', async (t) => {
   const dir = await tmp(t);
   const { zipPath, config } = await makeDepsZip(dir);
   const s3 = await startS3(t);

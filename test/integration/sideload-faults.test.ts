@@ -99,7 +99,7 @@ for (const format of FORMATS) {
     assert.deepEqual(await readdir(join(tmpDir, 'lambda-ml')), [config.sha256]);
   });
 
-  test(`${format}: from s3rver (built-in GET, SDK); a wrong sha256 or corrupt bytes leave nothing`, async (t) => {
+  test(`${format}: from s3rver (default and given SDK client): bad sha256 or bytes leave nothing`, async (t) => {
     const dir = await tmp(t);
     const { bytes, config } = await makeDeps(dir, format, { files: 50 });
     const s3 = await startS3(t);
@@ -192,6 +192,7 @@ for (const format of FORMATS) {
     const env = { ...slow.env, ...capEnv };
     for (const share of [0, 0.1, 0.35, 0.6, 0.85]) {
       const { child, done } = runChild(childScript(s3Config, dir, tmpDir), env);
+      t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
       const temp = await waitForTemp(base, Math.ceil(share * files));
       child.kill('SIGKILL');
       const result = await done;

@@ -212,9 +212,9 @@ export function canMountTmpfs(): boolean {
 export async function mountTmpfs(t: TestContext, bytes: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lambda-ml-tmpfs-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.ceil(bytes / 4096) * 4096}`, 'tmpfs', dir]);
-  t.after(() => {
+  t.after(async () => {
     execFileSync('umount', ['-l', dir]);
-    execFileSync('rmdir', [dir]);
+    await rm(dir, { recursive: true, force: true }); // the bare mount point, or what a late writer left on it
   });
   return dir;
 }
@@ -224,7 +224,7 @@ export const childScript = (
   config: SideloadConfig,
   taskRoot: string,
   tmpDir: string,
-  fetcher: 'lite' | 'sdk' = 'lite',
+  fetcher: 'default' | 'sdk' = 'default',
 ) => `
 import { ensureDeps } from ${JSON.stringify(join(PROJECT_ROOT, 'src/handler/sideload.ts'))};
 ${fetcher === 'sdk' ? sdkFetcherSource : 'const fetchZip = undefined;'}
