@@ -167,34 +167,25 @@ export async function coldStart(ready: Ready, s3: ThrottledS3, node: string, tim
 }
 
 interface Compared {
-  readonly ours: ColdRun[];
-  readonly peers: ColdRun[][];
-  readonly ratios: number[][];
-  readonly cpuRatios: number[][];
+  /** rounds[i][k]: round i's cold start of variant k (null: it failed). */
+  readonly rounds: (ColdRun | null)[][];
   /** Cold starts that did not tag the photo, by label: the handler's error message. */
   readonly failures: Map<string, string[]>;
 }
 
 /**
- * One unmeasured start of each (page cache, s3rver), then `pairs` rounds alternating ours and each peer. A start that
+ * One unmeasured start of each variant (page cache, s3rver), then `pairs` rounds running each in turn. A start that
  * fails is counted with its message (a Lambda would retry it, which a first-tag time cannot show); ratios are over
- * the pairs where both tagged.
+ * the rounds where both tagged.
  */
 async function compare(
-  ours: Ready,
-  peers: readonly Ready[],
+  variants: readonly Ready[],
   s3: ThrottledS3,
   node: string,
   pairs: number,
   timeoutS?: number,
-) {
-  const result: Compared = {
-    ours: [],
-    peers: peers.map(() => []),
-    ratios: peers.map(() => []),
-    cpuRatios: peers.map(() => []),
-    failures: new Map(),
-  };
+): Promise<Compared> {
+  const result: Compared = { rounds: [], failures: new Map() };
   const attempt = async (r: Ready): Promise<ColdRun | null> => {
     try {
       return await coldStart(r, s3, node, timeoutS);
@@ -205,22 +196,18 @@ async function compare(
       return null;
     }
   };
-  for (const r of [ours, ...peers]) await attempt(r);
+  for (const r of variants) await attempt(r);
   result.failures.clear(); // the warm-up's failures are reported by the measured runs if they recur
   for (let i = 0; i < pairs; i++) {
-    const a = await attempt(ours);
-    if (a) result.ours.push(a);
-    for (const [j, peer] of peers.entries()) {
-      const b = await attempt(peer);
-      if (b) result.peers[j].push(b);
-      if (a && b) {
-        result.ratios[j].push(a.firstTagMs / b.firstTagMs);
-        result.cpuRatios[j].push(a.cpuMs / b.cpuMs);
-      }
-    }
+    const round: (ColdRun | null)[] = [];
+    for (const r of variants) round.push(await attempt(r));
+    result.rounds.push(round);
   }
   return result;
 }
+
+/** Variant k's successful runs. */
+const runsOf = (r: Compared, k: number) => r.rounds.flatMap((round) => (round[k] ? [round[k]] : []));
 
 /** "label: k of n cold starts failed (first: message)" for each label that failed, or []. */
 function failureLines(r: Compared, pairs: number): string[] {
@@ -299,19 +286,29 @@ function skipReason(): string | null {
 }
 
 /** "wall A vs B; ratio Rx; cpu A vs B, Rx": medians of the pairs (the ratio is the median of paired ratios). */
-function figures(r: Compared, peer: number): { line: string; ratio: number } {
-  if (r.ratios[peer].length === 0) return { line: 'no pair where both tagged the photo', ratio: Number.NaN };
-  const ratio = median(r.ratios[peer]);
-  const wall = (runs: readonly ColdRun[]) => s(medianOf(runs, (x) => x.firstTagMs));
-  const cpu = (runs: readonly ColdRun[]) => s(medianOf(runs, (x) => x.cpuMs));
+function figures(r: Compared, a: number, b: number): { line: string; ratio: number } {
+  const both = r.rounds.filter((round) => round[a] && round[b]) as ColdRun[][];
+  if (both.length === 0) return { line: 'no round where both tagged the photo', ratio: Number.NaN };
+  const ratios = both.map((round) => round[a].firstTagMs / round[b].firstTagMs);
+  const ratio = median(ratios);
+  const wall = (k: number) => s(medianOf(runsOf(r, k), (x) => x.firstTagMs));
+  const cpu = (k: number) => s(medianOf(runsOf(r, k), (x) => x.cpuMs));
+  const cpuRatio = median(both.map((round) => round[a].cpuMs / round[b].cpuMs));
   const line =
-    `${wall(r.ours)} vs ${wall(r.peers[peer])}, ratio ${ratio.toFixed(2)}x (pairs ` +
-    `${r.ratios[peer].map((x) => x.toFixed(2)).join(' ')}); function process CPU ${cpu(r.ours)} vs ` +
-    `${cpu(r.peers[peer])}, ${median(r.cpuRatios[peer]).toFixed(2)}x`;
+    `${wall(a)} vs ${wall(b)}, ratio ${ratio.toFixed(2)}x (pairs ${ratios.map((x) => x.toFixed(2)).join(' ')}); ` +
+    `function process CPU ${cpu(a)} vs ${cpu(b)}, ${cpuRatio.toFixed(2)}x`;
   return { line, ratio };
 }
 
-/** (a): the starter, bundle plan. */
+/** A config beside the project's current one with `extra` on top (a variant of the same project). */
+function variantConfig(project: BenchProject, name: string, extra: Record<string, unknown>): string {
+  const file = join(project.dir, `${name}.config.json`);
+  const base = JSON.parse(readFileSync(project.configs.current, 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...base, ...extra }, null, 2) + '\n');
+  return file;
+}
+
+/** (a): the starter, bundle plan, on wasm (the target) and on the ONNX backend. */
 export async function coldstartStarter(): Promise<string[]> {
   const why = skipReason();
   if (why) return [`coldstart-starter: skipped (${why})`];
@@ -320,19 +317,23 @@ export async function coldstartStarter(): Promise<string[]> {
   const work = mkdtempSync(join(tmpdir(), 'lambda-ml-bench-cs-'));
   const s3 = await startThrottledS3(null);
   try {
-    const { current, previous } = prepare(project, prevBin, work);
+    const onnxConfig = variantConfig(project, 'current-onnx', { backend: 'onnx' });
+    const { current, previous, extras } = prepare(project, prevBin, work, { 'current-onnx': onnxConfig });
+    const [onnx] = extras;
     const node = await nodeFor(current.manifest);
-    await stageAll([current, previous], s3);
+    await stageAll([current, previous, onnx], s3);
     const pairs = 7;
-    const r = await compare(current, [previous], s3, node.path, pairs);
-    const f = figures(r, 0);
+    const r = await compare([current, previous, onnx], s3, node.path, pairs);
+    const f = figures(r, 0, 1);
     return [
       `coldstart-starter: process start -> first tag written, starter (lambda-ml init, plan ` +
         `${current.manifest.plan}, wasm), Node ${node.version}, S3 = s3rver on loopback, medians of ${pairs} ` +
         `paired runs: bundled handler vs previous release ${PREV_COMMIT} (tsc files + node_modules): ${f.line}; ` +
         `target <= 0.6x: ${verdict(f.ratio, 0.6)}`,
-      `  current: ${describe(current)}; ${breakdown(r.ours)}`,
-      `  previous: ${describe(previous)}; ${breakdown(r.peers[0])}`,
+      `  the same on "backend": "onnx" vs the previous release: ${figures(r, 2, 1).line}`,
+      `  current: ${describe(current)}; ${breakdown(runsOf(r, 0))}`,
+      `  current, onnx: ${describe(onnx)}; ${breakdown(runsOf(r, 2))}`,
+      `  previous: ${describe(previous)}; ${breakdown(runsOf(r, 1))}`,
       ...failureLines(r, pairs),
     ];
   } finally {
@@ -357,16 +358,14 @@ export async function coldstartSideloadS3(): Promise<string[]> {
   const work = mkdtempSync(join(tmpdir(), 'lambda-ml-bench-cs-'));
   const s3 = await startThrottledS3(50 * MiB);
   try {
-    const zipConfig = join(project.dir, 'current-zip.config.json');
-    const base = JSON.parse(readFileSync(project.configs.current, 'utf8'));
-    writeFileSync(zipConfig, JSON.stringify({ ...base, sideload: { format: 'zip' } }, null, 2) + '\n');
+    const zipConfig = variantConfig(project, 'current-zip', { sideload: { format: 'zip' } });
     const { current, previous, extras } = prepare(project, prevBin, work, { 'current-zip': zipConfig });
     const [currentZip] = extras;
     const node = await nodeFor(current.manifest);
     await stageAll([current, previous, currentZip], s3);
     const pairs = 3;
-    const r = await compare(current, [previous, currentZip], s3, node.path, pairs, HEAVY_TIMEOUT_S);
-    const f = figures(r, 0);
+    const r = await compare([current, previous, currentZip], s3, node.path, pairs, HEAVY_TIMEOUT_S);
+    const f = figures(r, 0, 1);
     const deps = current.manifest.artifacts.deps;
     const added = Object.keys(HEAVY_EXTRAS).join(', ');
     return [
@@ -375,10 +374,10 @@ export async function coldstartSideloadS3(): Promise<string[]> {
         `Node ${node.version}, invoked with a ${HEAVY_TIMEOUT_S} s deadline, medians of ${pairs} paired runs: ` +
         `bundled handler + ${deps?.file} vs previous release ` +
         `${PREV_COMMIT} (tsc files, node_modules in deps.zip): ${f.line}; target <= 0.7x: ${verdict(f.ratio, 0.7)}`,
-      `  this version with "sideload": { "format": "zip" } as the peer: ${figures(r, 1).line}`,
-      `  current: ${describe(current)}; ${breakdown(r.ours)}`,
-      `  current, zip: ${describe(currentZip)}; ${breakdown(r.peers[1])}`,
-      `  previous: ${describe(previous)}; ${breakdown(r.peers[0])}`,
+      `  this version, deps.tar.br vs "sideload": { "format": "zip" }: ${figures(r, 0, 2).line}`,
+      `  current: ${describe(current)}; ${breakdown(runsOf(r, 0))}`,
+      `  current, zip: ${describe(currentZip)}; ${breakdown(runsOf(r, 2))}`,
+      `  previous: ${describe(previous)}; ${breakdown(runsOf(r, 1))}`,
       ...failureLines(r, pairs),
     ];
   } finally {
