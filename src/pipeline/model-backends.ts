@@ -100,7 +100,10 @@ export async function chooseBackends(
 }
 
 /** The TF.js backend of the models on TF.js: the one config names (validation allows one), else wasm. */
-export function tfjsBackendOf(config: Pick<Config, 'backend' | 'models'>): TfjsBackend {
+export function tfjsBackendOf(config: {
+  readonly backend: Backend;
+  readonly models: readonly { readonly backend?: Backend | null }[];
+}): TfjsBackend {
   return [config.backend, ...config.models.map((m) => m.backend)].find(isTfjsBackend) ?? 'wasm';
 }
 

@@ -72,8 +72,7 @@ test('deploy --dry-run --json packages, lists the calls it would make, and write
   const body = JSON.parse(result.stdout);
   assert.equal(body.dryRun, true);
   assert.deepEqual(ops(body.calls.filter((call: { write: boolean }) => call.write)), [
-    'PutObject',
-    'PutObject',
+    'PutObject', // the model: one model.onnx (backend auto, docs/handler.md "Choosing a backend")
     'CreateFunction',
     'PublishVersion',
     'CreateAlias',
@@ -143,8 +142,7 @@ test("deploy --dry-run with no credentials lists a new function's calls, says it
     'could not compare with AWS (no credentials found): these are the calls for a new function',
   ]);
   assert.deepEqual(ops(body.calls.filter((call: { write: boolean }) => call.write)), [
-    'PutObject',
-    'PutObject',
+    'PutObject', // the model: one model.onnx (backend auto, docs/handler.md "Choosing a backend")
     'CreateFunction',
     'PublishVersion',
     'CreateAlias',
