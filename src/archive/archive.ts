@@ -26,12 +26,14 @@ export interface ArchiveResult {
   readonly reusable?: ReusableZip;
 }
 
-/** Knobs that never change the bytes; `keep` and `reuse` apply to zip only. */
+/** Knobs that never change the bytes; `keep`, `reuse` and `cacheDir` apply to zip only. */
 export interface ArchiveOptions {
   readonly onProgress?: (doneBytes: number, totalBytes: number) => void;
   readonly signal?: AbortSignal;
   readonly keep?: boolean;
   readonly reuse?: readonly ReusableZip[];
+  /** The deflate cache folder (deflate-cache.ts). */
+  readonly cacheDir?: string;
 }
 
 /** The exact size and sha256 of `entries` as a `format` archive, nothing written. */

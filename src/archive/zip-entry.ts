@@ -9,6 +9,7 @@ import { LambdaMlError, fsError, inputError } from '../lib/errors.js';
 import { checkEntryName } from './zip-inspect.js';
 import type { ArchiveEntry } from './archive-entry.js';
 import type { ByteGate } from './zip-gate.js';
+import { DEFLATE_CACHE_MIN_BYTES, hashFile, sha256Of, type CachedDeflate, type DeflateCache } from './deflate-cache.js';
 
 /**
  * One thing to put in a zip: the archive entry (archive-entry.ts), one type for deps.zip, deps.tar.br and
@@ -30,8 +31,10 @@ export interface PreparedEntry {
   readonly crc: number;
   readonly size: number;
   readonly compressedSize: number;
-  readonly payload: Buffer | null; // null: too big to hold, compressed again while writing
+  readonly payload: Buffer | null; // null: too big to hold, compressed again while writing (or copied from `cached`)
   readonly reserved: number; // bytes held in the gate until written
+  /** The deflate cache's copy of this entry's payload (deflate-cache.ts): written from there, not deflated again. */
+  readonly cached?: CachedDeflate;
 }
 
 // Modes are normalised (docs/design.md §6) so umask and checkout permissions never change the zip.
@@ -131,6 +134,7 @@ export async function prepareEntry(
   gate: ByteGate,
   level: number,
   signal: AbortSignal,
+  cache?: DeflateCache,
 ): Promise<PreparedEntry> {
   const { entry } = planned;
   if (entry.kind !== 'file' || entry.source === undefined) {
@@ -167,13 +171,25 @@ export async function prepareEntry(
     failure = { error };
   }
   const reserved = failure || size > STREAM_THRESHOLD ? 0 : size;
+  const cacheable = cache !== undefined && level > 0 && size >= DEFLATE_CACHE_MIN_BYTES;
   try {
     await gate.enter(index, reserved);
     if (failure) throw failure.error;
     signal.throwIfAborted();
-    if (size > STREAM_THRESHOLD) return await scanLargeFile(source, level, signal);
+    if (size > STREAM_THRESHOLD) {
+      if (!cacheable) return await scanLargeFile(source, level, signal);
+      await handle?.close();
+      handle = undefined;
+      return await cachedLargeFile(source, level, signal, cache);
+    }
     const data = await (handle as FileHandle).readFile({ signal });
-    return await compress(data, level, reserved);
+    if (!cacheable || data.length !== size) return await compress(data, level, reserved);
+    const sha256 = sha256Of(data);
+    const hit = await cache.lookup(sha256, data.length, level);
+    if (hit) return hit.method === 0 ? stored(data, reserved) : fromCache(hit, reserved);
+    const prepared = await compress(data, level, reserved);
+    const kept = await cache.store(sha256, level, prepared, prepared.method === 8 ? prepared.payload : null);
+    return kept?.payloadPath ? { ...prepared, cached: kept } : prepared;
   } catch (error) {
     throw wrapSourceError(error, source);
   } finally {
@@ -196,8 +212,45 @@ function readSmallFile(source: string, name: string): Buffer | null {
 const notRegular = (source: string, name: string) =>
   inputError(`${source}: not a regular file (zip entry "${name}")`, 'list folders as kind "dir"');
 
-/** Pass 1 for a large file: CRC and compressed size without keeping the output. */
-async function scanLargeFile(source: string, level: number, signal: AbortSignal): Promise<PreparedEntry> {
+/** A cache hit: the record's fields, the payload left on disk (the writer copies it, or streams a stored file). */
+const fromCache = (hit: CachedDeflate, reserved: number): PreparedEntry => {
+  const { method, crc, size, compressedSize } = hit;
+  return { method, crc, size, compressedSize, payload: null, reserved, ...(hit.payloadPath ? { cached: hit } : {}) };
+};
+
+/**
+ * A large file through the cache: hashed, then looked up; on a miss pass 1 deflates it straight into the cache, so
+ * pass 2 copies that instead of deflating again.
+ */
+async function cachedLargeFile(
+  source: string,
+  level: number,
+  signal: AbortSignal,
+  cache: DeflateCache,
+): Promise<PreparedEntry> {
+  const { sha256, size } = await hashFile(source, signal);
+  const hit = await cache.lookup(sha256, size, level);
+  if (hit) return fromCache(hit, 0);
+  const pending = await cache.begin(sha256, level);
+  if (!pending) return scanLargeFile(source, level, signal);
+  try {
+    const scanned = await scanLargeFile(source, level, signal, pending.write);
+    // The file changed between the hash and the deflate: keep nothing, pass 2 will notice.
+    const kept = scanned.size === size ? await pending.commit(scanned) : (await pending.abort(), null);
+    return kept?.payloadPath ? { ...scanned, cached: kept } : scanned;
+  } catch (error) {
+    await pending.abort();
+    throw error;
+  }
+}
+
+/** Pass 1 for a large file: CRC and compressed size, the output handed to `tee` (the cache) or dropped. */
+async function scanLargeFile(
+  source: string,
+  level: number,
+  signal: AbortSignal,
+  tee?: (chunk: Buffer) => Promise<void>,
+): Promise<PreparedEntry> {
   let crc = 0;
   let size = 0;
   let compressedSize = 0;
@@ -213,7 +266,10 @@ async function scanLargeFile(source: string, level: number, signal: AbortSignal)
       },
       createDeflateRaw(deflateOptions(level)),
       async (chunks: AsyncIterable<Buffer>) => {
-        for await (const chunk of chunks) compressedSize += chunk.length;
+        for await (const chunk of chunks) {
+          compressedSize += chunk.length;
+          if (tee) await tee(chunk);
+        }
       },
       { signal },
     );

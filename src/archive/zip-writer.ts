@@ -8,6 +8,7 @@ import { centralHeader, endOfCentralDirectory, localHeader } from './zip-format.
 import type { ZipRecord } from './zip-format.js';
 import { createByteGate } from './zip-gate.js';
 import { openReuse, type KeptEntry, type ReusableZip, type ReuseHit } from './zip-reuse.js';
+import { openDeflateCache } from './deflate-cache.js';
 
 export type { ZipEntry } from './zip-entry.js';
 export type { ReusableZip } from './zip-reuse.js';
@@ -22,6 +23,8 @@ export interface ZipResult {
   readonly sha256Base64: string; // what Lambda reports as CodeSha256
   /** Entries copied from `reuse` zips instead of deflated. */
   readonly reusedEntries: number;
+  /** Entries whose deflate came from the deflate cache (`cacheDir`), an earlier run's or this one's. */
+  readonly cachedEntries: number;
   /** With `keep` (writeZip only): the file and its entries' records, for a later writeZip's `reuse`. */
   readonly reusable?: ReusableZip;
 }
@@ -36,6 +39,8 @@ export interface ZipOptions {
   readonly keep?: boolean;
   /** Zips this run wrote with `keep`: their matching entries are copied, not deflated again (zip-reuse.ts). */
   readonly reuse?: readonly ReusableZip[];
+  /** A deflate cache folder (deflate-cache.ts): big files deflated by an earlier run are copied from there. */
+  readonly cacheDir?: string;
 }
 
 // Uncompressed bytes held by read-but-unwritten entries; one bigger file still passes alone.
@@ -129,6 +134,8 @@ async function emitZipRecords(
   const jobs: Promise<PreparedEntry>[] = [];
   const records: ZipRecord[] = [];
   const reuse = options.reuse?.length ? openReuse(options.reuse, level) : null;
+  const cache = options.cacheDir ? openDeflateCache(options.cacheDir) : undefined;
+  let cachedEntries = 0;
   const hits: (ReuseHit | null)[] = [];
   let running = 0;
   let written = 0;
@@ -144,7 +151,7 @@ async function emitZipRecords(
       // A reused entry holds no bytes in memory: it is copied from its zip when its turn to be written comes.
       const job = hit
         ? gate.enter(index, 0).then(() => reusedEntry(hit))
-        : prepareEntry(entries[index], index, gate, level, signal);
+        : prepareEntry(entries[index], index, gate, level, signal, cache);
       jobs.push(job);
       job
         .catch(() => undefined)
@@ -163,8 +170,11 @@ async function emitZipRecords(
       const record: ZipRecord = { ...prepared, name: entry.pathBytes, mode: entry.mode, offset: sink.offset() };
       await sink.write(localHeader(record));
       const hit = hits[index];
+      if (prepared.cached) cachedEntries++;
       if (hit) await reuse!.copy(hit, sink.write);
       else if (prepared.payload !== null) await sink.write(prepared.payload);
+      else if (prepared.cached)
+        await cache!.copy(prepared.cached, sink.write); // measuring hashes these bytes too
       else await streamLargeFile(entry, prepared, level, sink.write, signal);
       gate.release(prepared.reserved);
       written++;
@@ -186,6 +196,7 @@ async function emitZipRecords(
       sha256: digest.toString('hex'),
       sha256Base64: digest.toString('base64'),
       reusedEntries: hits.filter((hit) => hit !== null).length,
+      cachedEntries,
     };
     return { zip, records };
   } catch (error) {

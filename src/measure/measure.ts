@@ -6,6 +6,7 @@
  * function.zip copies and which it replaces (each file deflated once; a full disk names a file the user knows).
  */
 import { join } from 'node:path';
+import { cacheRoot } from '../lib/npm-install.js';
 import type { ArchiveEntry } from '../archive/archive-entry.js';
 import {
   measureArchive,
@@ -75,7 +76,7 @@ export async function measureProject(
   const codeEntries = [...(scan.code.root ? entriesToInputs(scan.code.root, scan.code.entries) : []), ...emitted];
   const depsEntries = () => (scan.deps.root ? entriesToInputs(scan.deps.root, prune.kept) : []);
   const archive = (entries: readonly ArchiveEntry[], format: ArchiveFormat, file: string, more: ArchiveOptions) => {
-    const common = { signal: options.signal, ...more };
+    const common = { signal: options.signal, cacheDir: deflateCacheDir(options.env), ...more };
     return options.keepIn
       ? writeArchive(entries, join(options.keepIn, file), format, { ...common, keep: format === 'zip' })
       : measureArchive(entries, format, common);
@@ -118,6 +119,9 @@ export async function measureProject(
   const draft = (bundle ?? code).reusable ?? null;
   return { strip, prune, natives, emitted, code, deps, bundle, draft, input };
 }
+
+/** The deflate cache (archive/deflate-cache.ts) inside lambda-ml's cache folder (docs/design.md, "The deflate cache"). */
+export const deflateCacheDir = (env: NodeJS.ProcessEnv = process.env): string => join(cacheRoot(env), 'deflate');
 
 /** `prune`: off, the record's safe rules, or a trace of the handler's imports (@vercel/nft loads only for that). */
 async function pruneDeps(config: Config, scan: Scan, record: RuntimeRecord, strip: StripResult): Promise<PruneResult> {

@@ -12,7 +12,7 @@ import { ONNX_FILE } from '../handler/onnx-session.js';
 import { LambdaMlError } from '../lib/errors.js';
 import { onnxMemoryBytes } from '../plan/memory.js';
 import type { RuntimeRecord } from '../runtimes/record.js';
-import type { LambdaRuntime } from '../runtimes/table.js';
+import { creatableRuntimes, type LambdaRuntime } from '../runtimes/table.js';
 import type { Backend, Config, ModelConfig, ModelScan, Scan, TfjsBackend } from '../types.js';
 import { onnxProblemsOf, onnxRuntimeBlocked, probeOnnx, type OnnxProbe } from './onnx-probe.js';
 
@@ -58,7 +58,8 @@ export async function chooseBackends(
   const blocked = options.runtime ? onnxRuntimeBlocked(options.runtime) : null;
   const asked = requests.find((r) => r.requested === 'onnx');
   if (blocked && asked) {
-    const hint = 'move function.runtime to a Node runtime on Amazon Linux 2023 (nodejs20.x or later), or use "wasm"';
+    const newer = creatableRuntimes(options.runtime?.language).map((r) => r.id);
+    const hint = `move function.runtime to a runtime on Amazon Linux 2023 (${newer.join(', ')}), or use "wasm"`;
     throw new LambdaMlError('input', `${asked.at} is "onnx", but ${blocked}`, hint);
   }
   for (const r of requests) {

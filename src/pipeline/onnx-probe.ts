@@ -12,7 +12,7 @@ import type { ModelConfig, ModelScan } from '../types.js';
 
 /**
  * Why ONNX Runtime cannot load on the function's OS, or null: libonnxruntime.so.1 needs glibc 2.28
- * (ONNX_RUNTIME_GLIBC), and the Amazon Linux 2 runtimes (nodejs18.x and older) have 2.26.
+ * (ONNX_RUNTIME_GLIBC), and the Amazon Linux 2 runtimes (the Node 18 runtime and older) have 2.26.
  */
 export function onnxRuntimeBlocked(runtime: LambdaRuntime): string | null {
   const needs = ONNX_RUNTIME_GLIBC;

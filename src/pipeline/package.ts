@@ -11,7 +11,7 @@ import { checkSecrets } from '../pack/secrets.js';
 import { entriesToInputs } from '../measure/archive-entries.js';
 import type { ArchiveEntry } from '../archive/archive-entry.js';
 import { writeArchive, type ArchiveResult } from '../archive/archive.js';
-import { KEPT_FILES } from '../measure/measure.js';
+import { deflateCacheDir, KEPT_FILES } from '../measure/measure.js';
 import { cleanStaleTemps, makeTempDirBeside, replaceDir } from '../lib/atomic-dir.js';
 import { formatS3Url, parseS3Url } from '../lib/s3-url.js';
 import { layerModulePaths, recordFor } from '../runtimes/registry.js';
@@ -141,6 +141,7 @@ async function build(input: BuildInput): Promise<{ manifest: Manifest; reusedEnt
   const plan = budget.plan as NonNullable<Budget['plan']>;
   const zipOptions = (label: string) => ({
     signal: options.signal,
+    cacheDir: deflateCacheDir(options.env),
     onProgress: (done: number, total: number) => options.onPackProgress?.(label, done, total),
   });
   const staged = await stageModels(temp, config.models, scan.models, options.convert, record.loadsKeras);

@@ -2,7 +2,7 @@
  * Where every scanned byte goes (docs/report.md): each file of code, deps and models is given the artifact it ends
  * up in and its fate. PURE: reads only what `budget` already computed (scan, strip, prune, plan).
  */
-import type { Budget, FileEntry, PackageInfo, Scan, Strategy } from '../types.js';
+import { HANDLER_PROVIDER, type Budget, type FileEntry, type PackageInfo, type Scan, type Strategy } from '../types.js';
 
 /** What happens to a file: shipped as is, left to a layer, pruned, sideloaded into /tmp, or a model file. */
 export type Fate = 'kept' | 'layer' | 'pruned' | 'sideloaded' | 'model';
@@ -117,14 +117,17 @@ export function classifyFiles(input: ReportInput): Classified {
   };
   add(input.prune.kept, depsArtifact);
   if (stripped.length > 0) {
-    artifacts.push({
-      id: 'stripped',
-      kind: 'stripped',
-      name: 'left to layers',
-      fate: 'layer',
-      limit: null,
-      note: "packages of your deps that a layer provides: not shipped, the layer's copy runs",
-    });
+    // Stripped for a layer, or because the handler bundle inlines them (the Node handler: TF.js, the S3 client).
+    const providers = new Set(budget.components.deps.packages.map((p) => p.providedBy).filter((by) => by !== null));
+    const byHandler = providers.has(HANDLER_PROVIDER);
+    const byLayer = [...providers].some((by) => by !== HANDLER_PROVIDER);
+    const [name, note] =
+      byHandler && !byLayer
+        ? ['in the handler', 'packages of your deps the handler bundle brings itself: not shipped again']
+        : byHandler
+          ? ['left to layers and the handler', 'packages a layer provides or the handler bundle brings: not shipped']
+          : ['left to layers', "packages of your deps that a layer provides: not shipped, the layer's copy runs"];
+    artifacts.push({ id: 'stripped', kind: 'stripped', name, fate: 'layer', limit: null, note });
     add(stripped, 'stripped');
   }
   if (input.prune.removed.some((e) => e.link === null && e.bytes > 0)) {

@@ -24,7 +24,7 @@ export const CLIENT_JS = String.raw`
   var byId = {}, current = null;
   var LIMIT_NAMES = { unzipped: 'the unzipped limit', tmp: 'the /tmp limit' };
   var FATE_NAMES = { kept: 'kept: ships in function.zip', sideloaded: 'sideloaded into /tmp',
-    layer: 'provided by a layer', model: 'model', pruned: 'pruned: not shipped' };
+    layer: 'provided elsewhere (a layer or the handler)', model: 'model', pruned: 'pruned: not shipped' };
 
   function prep(node, parent, id) {
     node.id = id; node.parent = parent; byId[id] = node;

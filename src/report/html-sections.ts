@@ -92,7 +92,7 @@ export function planSection(budget: BudgetDocument): string {
   const fixes = budget.suggestions.map((s) => s.message);
   const suggestions = fixes.length ? `<h3>To make it fit</h3>${list(fixes)}` : '';
   const warnings = budget.warnings.length ? `<h3>Warnings</h3>${list(budget.warnings)}` : '';
-  const plan = budget.plan ? `<code>${e(budget.plan)}</code>: ` : '<b>Nothing fits</b>: ';
+  const plan = budget.plan ? `<code>${e(budget.plan)}</code>: ` : ''; // a failing reason says "nothing fits" itself
   return `<section id="plan"><h2>Plan</h2>
 <p>${plan}${e(budget.reason)}</p>
 ${table(['plan', 'result', 'failing limits'], attempts, { compact: true })}

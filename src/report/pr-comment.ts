@@ -72,7 +72,7 @@ function render(input: PrCommentInput, top: number): string {
     const status = statusCell(statuses[i], warnAt);
     out.push(`| ${LIMIT_LABELS[check.limit]} | ${checkAmounts(check)} | ${formatPercent1(ratio)} | ${status} |`);
   });
-  out.push('', `${budget.fits ? 'Why' : 'Nothing fits'}: ${escapeMarkdown(budget.reason)}`);
+  out.push('', `Why: ${escapeMarkdown(budget.reason)}`); // a failing reason starts "nothing fits: ..." itself
   const bullet = (text: string) => `- ${escapeMarkdown(text)}`;
   if (budget.suggestions.length) {
     out.push('', '**To make it fit**', '', ...budget.suggestions.map((s) => bullet(s.message)));

@@ -201,9 +201,9 @@ test('warnAtPercent: above it budget warns, exit 0; over the limit exit 1; a hig
   const near = await project({ limits: { unzippedBytes: Math.ceil(used / 0.95) } });
   const warned = await runCli(['budget'], { cwd: near });
   assert.equal(warned.code, 0, warned.stderr);
-  const lead = String.raw`[\d.]+ KiB unzipped of [\d.]+ KiB \(95\.0%\), `;
+  const lead = String.raw`[\d.]+ [KM]iB unzipped of [\d.]+ [KM]iB \(95\.0%\), `;
   const soft = String.raw`above the soft budget \(warnAtPercent 90%\)`;
-  const line = new RegExp(String.raw`^ {2}! ${lead}[\d.]+ KiB headroom: ${soft}$`, 'm');
+  const line = new RegExp(String.raw`^ {2}! ${lead}[\d.]+ [KM]iB headroom: ${soft}$`, 'm');
   assert.match(warned.stdout.replace(/\n {4}(?=\S)/g, ' '), line, 'one warning (wrapped at 80 columns)');
   assert.match(warned.stdout, /^ {2}unzipped +█{19}░ .* 95% {2}near$/m);
   const json = JSON.parse((await runCli(['budget', '--json'], { cwd: near })).stdout);

@@ -195,6 +195,7 @@ test('the package emits the bootstrap with its runtime config (bundled deps.zip,
   const runtime = JSON.parse(readFileSync(join(task, 'lambda-ml.runtime.json'), 'utf8')) as {
     sideload: Record<string, unknown>;
   };
+  // The zip fields stay; the format-neutral ones (docs/design.md, "Sideload archive") are added beside them.
   assert.deepEqual(runtime.sideload, {
     zip: 'deps.zip',
     s3: null,
@@ -202,7 +203,14 @@ test('the package emits the bootstrap with its runtime config (bundled deps.zip,
     zipBytes: deps.bytes,
     unzippedBytes: deps.unzippedBytes,
     files: deps.files,
+    archive: 'deps.zip',
+    archiveBytes: deps.bytes,
+    format: 'zip',
+    diskBytes: runtime.sideload.diskBytes,
+    entries: runtime.sideload.entries,
   });
+  assert.ok((runtime.sideload.diskBytes as number) >= deps.unzippedBytes, 'disk use counts at least every byte');
+  assert.ok((runtime.sideload.entries as number) >= deps.files, 'entries count every file');
   assert.ok(existsSync(join(task, 'deps.zip')));
   execFileSync('python3', ['-m', 'py_compile', join(task, 'lambda_ml_bootstrap.py')]);
 });

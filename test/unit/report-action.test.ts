@@ -145,7 +145,7 @@ test(
     assert.equal(ours(7).length, 1);
     const body = ours(7)[0].body;
     assert.ok(body.startsWith(`${COMMENT_MARKER}\n### lambda-ml budget: ✅ fits (plan \`bundle\`)`), body);
-    const headroom = String.raw`^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\* `;
+    const headroom = String.raw`^\*\*[\d.]+ [KM]iB unzipped of 250 MiB \([\d.]+%\), [\d.]+ MiB headroom\*\* `;
     const lead = new RegExp(`${headroom}${String.raw`\(\+293 KiB against the base\)$`}`, 'm');
     assert.match(body, lead);
     assert.match(body, /\| `canvas` \| 2\.11\.2 \| – \| 293 KiB \| \+293 KiB \(new\) \|/);
@@ -170,7 +170,7 @@ test(
     );
     assert.match(
       summary,
-      /^\*\*[\d.]+ KiB unzipped of 250 MiB \(0\.\d%\), [\d.]+ MiB headroom\*\*$/m,
+      /^\*\*[\d.]+ [KM]iB unzipped of 250 MiB \([\d.]+%\), [\d.]+ MiB headroom\*\*$/m,
       'leads with the headroom',
     );
     assert.match(
@@ -232,7 +232,12 @@ test('over budget: exit 1 fails the check, and the comment says what fails', { t
     assert.equal(outcome.exitCode, 1);
     assert.equal(outcome.comment, 'created');
     assert.match(ours(9)[0].body, /### lambda-ml budget: ❌ does not fit/);
-    assert.match(ours(9)[0].body, /over by [\d.]+ KiB\*\*/);
+    assert.match(ours(9)[0].body, /over by [\d.]+ [KM]iB\*\*/);
+    assert.match(
+      ours(9)[0].body,
+      /^Why: nothing fits: bundle fails unzipped/m,
+      'the reason once, not "Nothing fits: nothing fits"',
+    );
   } finally {
     git('checkout', '-q', '--', 'app/lambda-ml.config.json');
   }

@@ -23,7 +23,7 @@ export function renderBudgetMarkdown(budget: Budget, config: Config, extras: Mar
   out.push(`## lambda-ml budget: ${config.function.name} ${budget.fits ? '✅ fits' : '❌ does not fit'}`, '');
   const lead = leadCheck(budget.checks);
   if (lead) out.push(`**${headroomLine(lead)}**`, '');
-  out.push(budget.fits ? `**Plan:** \`${budget.plan}\`: ${budget.reason}` : `**Nothing fits:** ${budget.reason}`, '');
+  out.push(budget.fits ? `**Plan:** \`${budget.plan}\`: ${budget.reason}` : `**Why:** ${budget.reason}`, '');
   out.push('| limit | used | max | % | status |', '|---|---:|---:|---:|---|');
   for (const check of budget.checks) {
     const used = check.limit === 'layers' ? String(check.used) : formatBytes(check.used);
