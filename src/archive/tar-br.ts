@@ -13,6 +13,7 @@ type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { entryPathProblem, type ArchiveEntry } from './archive-entry.js';
 import { diskUsage } from './disk-usage.js';
 import { BROTLI_WRITE, CHUNK_BYTES, TAR_EPOCH, TAR_MODE } from './tar-br-format.js';
+import { drained } from '../lib/drained.js';
 
 /** The archive as written (or as it would be written). */
 export interface TarBrResult {
@@ -114,16 +115,6 @@ function addEntry(tar: Pack, headers: Headers, data?: Buffer): Promise<void> {
     else tar.entry(headers, data, done);
   });
 }
-
-/** Resolves when a streamx writable wants more, or is gone (its error then surfaces through the entry callback). */
-const drained = (stream: NodeJS.EventEmitter) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off('drain', done).off('close', done);
-      resolve();
-    };
-    stream.on('drain', done).on('close', done);
-  });
 
 /** Streams a big file into its entry: the size comes from the open handle, so a file that changes is an error. */
 async function addLargeFile(tar: Pack, planned: PlannedTarEntry, source: string): Promise<number> {

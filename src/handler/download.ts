@@ -48,8 +48,29 @@ export function cutError(state: DownloadState, cause: unknown): Error {
 }
 
 /**
+ * When the projection may fail a transfer: after PROJECT_AFTER_MS of evidence (the first chunks measure latency and
+ * TCP slow start, not the rate: projecting from the first 100 ms failed healthy cold starts under load), and only
+ * when even a rest PROJECT_SLACK times faster than so far would miss the deadline. Past the deadline it always fails.
+ */
+export const PROJECT_AFTER_MS = 1000;
+export const PROJECT_SLACK = 1.5;
+
+/** Why the transfer cannot finish in time, or null: at `now`, `received` of `expected` after `elapsed` ms. */
+export function outOfTime(
+  progress: { readonly received: number; readonly expected: number; readonly elapsedMs: number },
+  leftMs: number,
+): { readonly etaMs: number } | null {
+  const { received, expected, elapsedMs } = progress;
+  if (received >= expected) return null;
+  const etaMs = received > 0 ? ((expected - received) * elapsedMs) / received : Number.POSITIVE_INFINITY;
+  if (leftMs <= 0) return { etaMs };
+  if (elapsedMs < PROJECT_AFTER_MS) return null;
+  return etaMs / PROJECT_SLACK > leftMs ? { etaMs } : null;
+}
+
+/**
  * Yields `body` chunk by chunk while hashing and counting it. Fails fast when, at the rate so far, the rest would
- * not arrive before the invocation's deadline; fails with cutError when the body errors or ends short.
+ * not arrive before the invocation's deadline (outOfTime); fails with cutError when the body errors or ends short.
  */
 export async function* downloadTap(body: AsyncIterable<Uint8Array>, state: DownloadState): AsyncGenerator<Uint8Array> {
   const t0 = performance.now();
@@ -62,17 +83,16 @@ export async function* downloadTap(body: AsyncIterable<Uint8Array>, state: Downl
       state.received += chunk.length;
       if (state.received > state.expected)
         throw new TransferError(`${state.what}: more than the ${state.expected} bytes it was packaged with: refused`);
-      const elapsed = performance.now() - t0;
-      if (deadline && state.received < state.expected && elapsed > 100) {
-        const eta = ((state.expected - state.received) * elapsed) / state.received;
-        if (performance.now() + eta > deadlineAt) {
-          throw new TransferError(
-            `${state.what}: the download would not finish in time (${state.received} of ${state.expected} bytes ` +
-              `after ${Math.round(elapsed)} ms, about ${Math.round(eta)} ms to go, ` +
-              `${Math.round(deadline.remainingMs())} ms left in this invocation). Raise function.timeoutS, or use ` +
-              'the sideload-bundled plan so the archive ships inside the function zip.',
-          );
-        }
+      const now = performance.now();
+      const elapsedMs = now - t0;
+      const late = deadline ? outOfTime({ ...state, elapsedMs }, deadlineAt - now) : null;
+      if (deadline && late) {
+        throw new TransferError(
+          `${state.what}: the download would not finish in time (${state.received} of ${state.expected} bytes ` +
+            `after ${Math.round(elapsedMs)} ms, about ${Math.round(late.etaMs)} ms to go, ` +
+            `${Math.round(deadline.remainingMs())} ms left in this invocation). Raise function.timeoutS, or use ` +
+            'the sideload-bundled plan so the archive ships inside the function zip.',
+        );
       }
       yield chunk;
     }

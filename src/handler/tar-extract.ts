@@ -10,6 +10,7 @@ import { createBrotliDecompress } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { BROTLI_READ, CHUNK_BYTES, TAR_FRAMING_PER_ENTRY } from '../archive/tar-br-format.js';
 import { checkLinkTarget, safeEntryPath } from './entry-safety.js';
+import { drained } from '../lib/drained.js';
 
 /** What the archive may unpack to: `package` recorded both, so more is a broken or hostile archive. */
 export interface TarBrLimits {
@@ -32,16 +33,6 @@ export class ArchiveError extends Error {
 
 // Read once: modes are restored exactly, so we need to know what the umask strips.
 const UMASK = process.umask();
-
-/** Resolves when a streamx writable wants more, or is gone (its error surfaces where the caller awaits it). */
-const drained = (stream: NodeJS.EventEmitter) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off('drain', done).off('close', done);
-      resolve();
-    };
-    stream.on('drain', done).on('close', done);
-  });
 
 /**
  * Extracts the tar.br bytes of `source` under `dest` (an existing, empty folder). `label` names the archive in every

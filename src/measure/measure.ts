@@ -120,7 +120,7 @@ export async function measureProject(
   return { strip, prune, natives, emitted, code, deps, bundle, draft, input };
 }
 
-/** The deflate cache (archive/deflate-cache.ts) inside lambda-ml's cache folder (docs/design.md, "The deflate cache"). */
+/** The deflate cache (archive/deflate-cache.ts) in lambda-ml's cache folder (docs/design.md, "The deflate cache"). */
 export const deflateCacheDir = (env: NodeJS.ProcessEnv = process.env): string => join(cacheRoot(env), 'deflate');
 
 /** `prune`: off, the record's safe rules, or a trace of the handler's imports (@vercel/nft loads only for that). */

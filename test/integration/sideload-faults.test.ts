@@ -311,4 +311,26 @@ for (const format of FORMATS) {
     assert.ok(Date.now() - t0 < 2000, 'gave up well before the deadline');
     assert.deepEqual(await readdir(join(tmpDir, 'lambda-ml')), []);
   });
+
+  test(`${format}: a slow first half second (a busy loop) fails no download that ends in time`, async (t) => {
+    // Projecting from the first 100 ms failed healthy cold starts under load (docs/performance.md, "Cold start").
+    const dir = await tmp(t);
+    const { bytes, config } = await makeDeps(dir, format, { randomBytes: 256 * 1024 });
+    const slow = await startSlowS3(t, { 'artifacts/fn/deps': bytes });
+    slow.rate = 32 * 1024; // 8+ s at this rate, then as fast as it can
+    const fast = setTimeout(() => (slow.rate = 0), 500);
+    t.after(() => clearTimeout(fast));
+    const tmpDir = join(dir, 'tmp');
+    await mkdir(tmpDir);
+    const end = Date.now() + 4000;
+    const result = await ensureDeps({
+      config: fromS3(config, 's3://artifacts/fn/deps'),
+      taskRoot: dir,
+      tmpDir,
+      env: { ...process.env, ...slow.env },
+      remainingMs: () => end - Date.now(),
+    });
+    assert.equal(result.reused, false);
+    assert.deepEqual(await readdir(join(tmpDir, 'lambda-ml')), [config.sha256]);
+  });
 }
