@@ -19,7 +19,7 @@ export interface CheckDelta extends SizeChange {
 }
 
 export interface ComponentDelta extends SizeChange {
-  readonly id: string; // code, deps, deps.zip, layer:<name>, model:<name>
+  readonly id: string; // code, deps, deps.zip (the sideload archive, either format), layer:<name>, model:<name>
   readonly kind: 'code' | 'deps' | 'depsZip' | 'layer' | 'model';
   readonly name: string;
 }

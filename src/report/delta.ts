@@ -65,11 +65,17 @@ function componentDeltas(base: BudgetDocument, head: BudgetDocument): ComponentD
     const change = sizeChange(after(base), after(head));
     rows.push({ id: 'deps', kind: 'deps', name: 'deps (after strip + prune)', ...change });
   }
-  // deps.zip is measured only when a decision needs it: compare it only when both runs measured it.
-  const baseZip = base.components.deps.zipBytes;
-  const headZip = head.components.deps.zipBytes;
-  if (baseZip !== null && headZip !== null) {
-    rows.push({ id: 'deps.zip', kind: 'depsZip', name: 'deps.zip', ...sizeChange(baseZip, headZip) });
+  // The sideload archive (deps.tar.br or deps.zip) is measured only when a decision needs it: compared only when
+  // both runs measured it. A base from before the tar.br format has only zipBytes; a change of format is its own row.
+  const archiveOf = (doc: BudgetDocument) => {
+    const deps = doc.components.deps;
+    const bytes = deps.archiveBytes ?? deps.zipBytes;
+    return bytes === null || bytes === undefined ? null : { bytes, name: deps.archive ?? 'deps.zip' };
+  };
+  const [baseArchive, headArchive] = [archiveOf(base), archiveOf(head)];
+  if (baseArchive && headArchive) {
+    const name = baseArchive.name === headArchive.name ? headArchive.name : `${baseArchive.name} → ${headArchive.name}`;
+    rows.push({ id: 'deps.zip', kind: 'depsZip', name, ...sizeChange(baseArchive.bytes, headArchive.bytes) });
   }
   type Named = { readonly name: string; readonly bytes: number };
   const named = (kind: 'layer' | 'model', a: readonly Named[], b: readonly Named[]) => {

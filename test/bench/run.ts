@@ -10,6 +10,10 @@ if (wanted('zip')) {
   const { runZipBench } = await import('./zip.js');
   for (const result of await runZipBench()) console.log(result.line);
 }
+if (wanted('deflate-cache')) {
+  const { runDeflateCacheBench } = await import('./deflate-cache.js');
+  for (const line of await runDeflateCacheBench()) console.log(line);
+}
 if (wanted('handler')) {
   const mod = (await import('./handler.js')) as { runHandlerBench?: () => Promise<{ lines: string[] }> };
   if (mod.runHandlerBench) for (const line of (await mod.runHandlerBench()).lines) console.log(line);

@@ -23,6 +23,8 @@ interface DocParts {
   layers?: { name: string; bytes: number }[];
   binaries?: { path: string; bytes: number; kind: 'native' | 'wasm'; package: string | null }[];
   files?: { path: string; bytes: number; package: string | null }[];
+  /** The sideload archive's fields in components.deps (zipBytes alone: a base from before deps.tar.br). */
+  archive?: { zipBytes: number | null; archive?: string; archiveBytes?: number; format?: string };
 }
 
 function doc(parts: DocParts): BudgetDocument {
@@ -43,6 +45,7 @@ function doc(parts: DocParts): BudgetDocument {
         afterStrip: 0,
         afterPrune: parts.afterPrune ?? depsBytes,
         zipBytes: null,
+        ...parts.archive,
         packages: parts.packages.map((p) => ({
           name: p.name,
           version: p.version,
@@ -197,6 +200,25 @@ test('new among the largest files: not in the base list and bigger than its smal
   const small = doc({ unzipped: 1, packages: [], files });
   assert.deepEqual(paths(BASE, small), ['a.js'], 'tiny.js may have been below the cut');
   assert.deepEqual(paths({ ...BASE, files: undefined }, HEAD), [], 'no list on the base: nothing claimed new');
+});
+
+test('the sideload archive: deps.tar.br against deps.tar.br, and against an older base that had deps.zip', () => {
+  const pkgs = [{ name: 'a', version: '1.0.0', bytes: 1_000_000 }];
+  const zip = { zipBytes: 500_000, archive: 'deps.zip', archiveBytes: 500_000, format: 'zip' };
+  const tarBr = (bytes: number) => ({ zipBytes: null, archive: 'deps.tar.br', archiveBytes: bytes, format: 'tar.br' });
+  const rowOf = (a: DocParts['archive'], b: DocParts['archive']) =>
+    budgetDelta(
+      doc({ packages: pkgs, unzipped: 1, archive: a }),
+      doc({ packages: pkgs, unzipped: 1, archive: b }),
+    ).components.find((c) => c.kind === 'depsZip');
+  const same = rowOf(tarBr(250_000), tarBr(260_000));
+  assert.equal(same?.name, 'deps.tar.br');
+  assert.deepEqual([same?.base, same?.head, same?.bytes], [250_000, 260_000, 10_000]);
+  const moved = rowOf({ zipBytes: 500_000 }, tarBr(260_000)); // a base written before archiveBytes existed
+  assert.equal(moved?.name, 'deps.zip → deps.tar.br');
+  assert.equal(moved?.bytes, -240_000);
+  assert.equal(rowOf(zip, zip)?.name, 'deps.zip');
+  assert.equal(rowOf({ zipBytes: null }, tarBr(1)), undefined, 'not measured in the base: no row');
 });
 
 test('sizeChange: statuses and percentages', () => {

@@ -84,5 +84,15 @@ export function starterPackage(name: string, lambdaMl: string): Record<string, u
     scripts: { ...STARTER_SCRIPTS },
     dependencies: pinnedHandlerDeps(),
     devDependencies: { 'lambda-ml': lambdaMl },
+    allowScripts: { ...STARTER_ALLOW_SCRIPTS },
   };
 }
+
+/**
+ * npm's install-script policy (package.json `allowScripts`, npm 11.16+; advisory until npm 12 blocks what it does not
+ * list): sharp's check and onnxruntime-node's installer, which `.npmrc` tells to skip its CUDA download.
+ */
+export const STARTER_ALLOW_SCRIPTS: Readonly<Record<string, boolean>> = Object.freeze({
+  sharp: true,
+  'onnxruntime-node': true,
+});
