@@ -94,7 +94,8 @@ export function createHandler(deps: HandlerDeps): LambdaHandler {
     timeline.backendEnd = Math.round(performance.now());
     for (const warning of backend.warnings) log({ level: 'warn', msg: warning });
     const get = (bucket: string, key: string) => deps.s3.get(bucket, key, null);
-    const opts = { taskRoot: deps.taskRoot, tmpDir: deps.tmpDir, get, env: deps.env };
+    const getStream = deps.s3.getStream?.bind(deps.s3);
+    const opts = { taskRoot: deps.taskRoot, tmpDir: deps.tmpDir, get, getStream, env: deps.env };
     const models: LoadedModel[] = [];
     // One at a time: loading converts weights to float32, and peak memory matters more than a few ms. Their
     // downloads all started with the cold start (prefetched), so they overlap the deps extraction and the backend.

@@ -39,7 +39,8 @@ export async function bootstrap(context?: LambdaContext, env: NodeJS.ProcessEnv 
   const s3 = makeS3Ops(sdk, client);
   // The model downloads start first and run while the deps are extracted and the backend starts (docs/handler.md).
   const get = (bucket: string, key: string) => s3.get(bucket, key, null);
-  const prefetched = startModelFetches(config.models, { taskRoot, tmpDir, get, env });
+  const getStream = s3.getStream;
+  const prefetched = startModelFetches(config.models, { taskRoot, tmpDir, get, getStream, env });
   if (config.strategy !== 'bundle' && config.sideload) {
     const deps = await ensureDeps({
       config: config.sideload,

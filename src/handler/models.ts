@@ -3,7 +3,9 @@
  * tfjs-node, or (format onnx) as an ONNX Runtime session (onnx-session.ts).
  */
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { joinKey, splitS3Url } from '../lib/s3-url.js';
 import type { RuntimeConfig } from '../types.js';
@@ -81,6 +83,8 @@ export interface ModelFetchOptions {
   readonly taskRoot: string;
   readonly tmpDir: string;
   readonly get: ObjectGetter;
+  /** Streams an object: an ONNX model then goes to /tmp as it arrives (with `get`, it was whole in memory first). */
+  readonly getStream?: (bucket: string, key: string) => Promise<AsyncIterable<Uint8Array>>;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -116,6 +120,11 @@ export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions):
     await Promise.all(
       spec.files.map(async (file) => {
         const key = joinKey(prefix, file.name);
+        if (!keepBytes && opts.getStream) {
+          const label = `model ${spec.name}: s3://${bucket}/${key}`;
+          await streamToFile(await opts.getStream(bucket, key), join(temp, file.name), file, label);
+          return;
+        }
         const data = await opts.get(bucket, key);
         const actual = sha256(data);
         // An empty sha256 is a model that only ever lived in S3: package could not hash it, so the size is the check.
@@ -244,6 +253,40 @@ export async function loadOnnxFromDir(spec: ModelSpec, files: ModelFiles, option
     dispose: () => void onnx.release().catch(() => undefined),
     timings,
   };
+}
+
+/**
+ * Writes one model file as it arrives, hashing it on the way: checked against the runtime config (sha256, or the size
+ * when package could not hash it) before the folder is renamed into place (atomicDir).
+ */
+async function streamToFile(
+  body: AsyncIterable<Uint8Array>,
+  path: string,
+  file: ModelSpec['files'][number],
+  label: string, // "model NAME: s3://bucket/key", as the other fetch errors say it
+): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  await pipeline(
+    body,
+    async function* (chunks: AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunks) {
+        size += chunk.length;
+        if (size > file.bytes) throw new Error(`${label}: more than the ${file.bytes} bytes it was packaged with`);
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    createWriteStream(path, { flags: 'wx' }),
+  );
+  const actual = hash.digest('hex');
+  if (file.sha256 === '' ? size !== file.bytes : actual !== file.sha256) {
+    const what =
+      file.sha256 === ''
+        ? `size mismatch (expected ${file.bytes} bytes, got ${size})`
+        : `sha256 mismatch (expected ${file.sha256}, got ${actual})`;
+    throw new Error(`${label} ${what}; run \`lambda-ml deploy\` again`);
+  }
 }
 
 /** Loaded models, kept in module scope across warm invocations (one per backend and model folder). */

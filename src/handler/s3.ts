@@ -11,6 +11,8 @@ export type S3Module = typeof S3Sdk;
 export interface S3Ops {
   head(bucket: string, key: string, versionId: string | null): Promise<{ size: number; contentType: string | null }>;
   get(bucket: string, key: string, versionId: string | null): Promise<Buffer>;
+  /** The object's body as a stream (an ONNX model is written to /tmp as it arrives, never held whole). */
+  getStream?(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>>;
   getTags(bucket: string, key: string, versionId: string | null): Promise<Tag[]>;
   putTags(bucket: string, key: string, versionId: string | null, tags: readonly Tag[]): Promise<void>;
   /** Writes the JSON sidecar (a different object, under the `results` prefix). */
@@ -62,6 +64,7 @@ export function makeS3Ops(sdk: S3Module, client: S3Sdk.S3Client): S3Ops {
       const bytes = await res.Body.transformToByteArray();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
+    getStream: makeS3BodyFetcher(sdk, client),
     async getTags(Bucket, Key, versionId) {
       const res = await client.send(new sdk.GetObjectTaggingCommand({ Bucket, Key, ...v(versionId) }));
       return (res.TagSet ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));

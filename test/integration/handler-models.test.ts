@@ -114,3 +114,50 @@ test('models from S3 are fetched once into /tmp (sha256-checked, atomic) and cac
 });
 
 void SKIP_FIXTURES;
+
+test('an ONNX model from S3 is streamed to /tmp (never whole in memory), checked, and refused when it differs', async (t) => {
+  const { convertToOnnx } = await import('../../src/onnx/index.js');
+  const { createHash } = await import('node:crypto');
+  const { fetchModelFiles } = await import('../../src/handler/models.js');
+  const { ONNX_FILE } = await import('../../src/handler/onnx-session.js');
+  const s3 = await startS3(t);
+  await s3.client.send(new CreateBucketCommand({ Bucket: 'models' }));
+  const tmpDir = await mkdtemp(join(tmpdir(), 'lambda-ml-onnx-stream-'));
+  t.after(() => rm(tmpDir, { recursive: true, force: true }));
+  const onnxPath = join(tmpDir, 'src.onnx');
+  await convertToOnnx(await nsfwModelDir(), onnxPath);
+  const data = await readFile(onnxPath);
+  await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: `o/${ONNX_FILE}`, Body: data }));
+  const file = { name: ONNX_FILE, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+  const spec = {
+    ...modelSpec(await nsfwModelDir()),
+    name: 'o',
+    format: 'onnx' as const,
+    backend: 'onnx' as const,
+    dir: null,
+    s3: 's3://models/o/',
+    files: [file],
+  };
+  const ops = makeS3Ops(sdk, s3.client);
+  let whole = 0;
+  const get = (b: string, k: string) => {
+    whole++;
+    return ops.get(b, k, null);
+  };
+  const opts = { taskRoot: tmpDir, tmpDir: join(tmpDir, 'tmp'), get, getStream: ops.getStream };
+  const files = await fetchModelFiles(spec, opts);
+  assert.equal(whole, 0, 'streamed, not fetched whole');
+  assert.equal(files.bytes, null, 'no bytes kept: ONNX Runtime reads the file');
+  assert.equal(files.downloaded, true);
+  assert.ok((await readFile(join(files.dir, ONNX_FILE))).equals(data), 'the same bytes on disk');
+
+  const models = join(tmpDir, 'tmp', 'lambda-ml', 'models');
+  for (const [name, bad, pattern] of [
+    ['hash', { ...file, sha256: '0'.repeat(64) }, /^model hash: s3:\/\/models\/o\/model\.onnx sha256 mismatch/],
+    ['short', { ...file, bytes: data.length - 1 }, /^model short: s3:\/\/models\/o\/model\.onnx: more than the/],
+  ] as const) {
+    const before = await readdir(models);
+    await assert.rejects(fetchModelFiles({ ...spec, name, files: [bad] }, opts), { message: pattern });
+    assert.deepEqual(await readdir(models), before, `${name}: nothing kept, no temp folder`);
+  }
+});
