@@ -161,10 +161,17 @@ interface ModelJson {
   signature?: unknown;
 }
 
+/** The bytes of `data` as an ArrayBuffer of their own: the Buffer's, when it spans it whole (big reads do). */
+const ownArrayBuffer = (data: Buffer): ArrayBuffer =>
+  data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
+    ? data.buffer
+    : new Uint8Array(data).buffer;
+
 /**
- * An IOHandler that reads model.json and concatenates the shards, so tf.loadLayersModel/loadGraphModel need neither
- * fetch nor tfjs-node.
+ * An IOHandler that reads model.json and hands TF.js the shards (ArrayBuffer[]), so tf.loadLayersModel/loadGraphModel
+ * need neither fetch nor tfjs-node.
  */
+
 export function fileIOHandler(dir: string, bytes: ReadonlyMap<string, Buffer> | null = null) {
   // Files downloaded by this start are loaded from memory; the others are read from the folder.
   const read = async (name: string) => bytes?.get(name) ?? readFile(join(dir, name));
@@ -173,8 +180,9 @@ export function fileIOHandler(dir: string, bytes: ReadonlyMap<string, Buffer> | 
       const json = JSON.parse((await read('model.json')).toString('utf8')) as ModelJson;
       const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
       const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths).map((p) => read(p)));
-      const all = Buffer.concat(shards);
-      const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+      // The shards as they are (TF.js reads an ArrayBuffer[] through its CompositeArrayBuffer): concatenating them
+      // and slicing the result held two more copies of the weights at once (the ResNet50-class model: 2 x 98 MiB).
+      const weightData = shards.map(ownArrayBuffer);
       return {
         modelTopology: json.modelTopology,
         weightSpecs,
