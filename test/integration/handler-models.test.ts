@@ -115,7 +115,7 @@ test('models from S3 are fetched once into /tmp (sha256-checked, atomic) and cac
 
 void SKIP_FIXTURES;
 
-test('an ONNX model from S3 is streamed to /tmp (never whole in memory), checked, and refused when it differs', async (t) => {
+test('an ONNX model from S3 is streamed to /tmp (never whole in memory), checked, refused if it differs', async (t) => {
   const { convertToOnnx } = await import('../../src/onnx/index.js');
   const { createHash } = await import('node:crypto');
   const { fetchModelFiles } = await import('../../src/handler/models.js');

@@ -36,7 +36,10 @@ test("the cost estimate takes each model's backend; all on wasm reads as before"
   const mixed = imageTime({ memoryMb: 1769, models: 2, backends: ['onnx', 'wasm'] });
   assert.equal(mixed.msOnOneCpu, ESTIMATE_MS.perRecord + MODEL_MS_BY_BACKEND.onnx + MODEL_MS_BY_BACKEND.wasm);
   assert.match(mixed.label, / on onnx\/wasm, /);
-  assert.ok(MODEL_MS_BY_BACKEND.onnx < MODEL_MS_BY_BACKEND.wasm / 5, 'measured 0.135x wasm at one thread');
+  assert.ok(
+    MODEL_MS_BY_BACKEND.onnx < MODEL_MS_BY_BACKEND.wasm / 5,
+    'measured 0.091x wasm at one thread (quiet machine)',
+  );
 });
 
 test('the TF.js backend of the models on TF.js: the one named, else wasm', () => {
