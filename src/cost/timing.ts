@@ -15,8 +15,8 @@ export const ESTIMATE_MS = { perModel: 60, perRecord: 100 } as const;
 /**
  * Per model by backend, on one CPU. onnx: MobileNetV2 on ONNX Runtime at 1 thread ran at 0.091x wasm's warm p50 in
  * the same `npm run bench onnx` run on a quiet machine (10.5 ms against 116 ms; ResNet50-shaped 0.218x; 0.135x under
- * load), so 60 ms x 0.091, rounded up. cpu: TF.js's plain JS backend, ~15x wasm (../shared/fixtures/MANIFEST.md: 1,570–1,920 ms against 88–152
- * ms). tensorflow: not measured here (tfjs-node cannot ship), wasm's figure.
+ * load), so 60 ms x 0.091, rounded up. cpu: TF.js's plain JS backend, ~15x wasm (../shared/fixtures/MANIFEST.md:
+ * 1,570–1,920 ms against 88–152 ms). tensorflow: not measured here (tfjs-node cannot ship), wasm's figure.
  */
 export const MODEL_MS_BY_BACKEND: Readonly<Record<ModelBackend, number>> = {
   wasm: ESTIMATE_MS.perModel,
