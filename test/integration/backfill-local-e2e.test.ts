@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   CreateBucketCommand,
   GetObjectTaggingCommand,
@@ -51,16 +51,29 @@ async function image(seed: number, format: 'png' | 'jpeg' | 'webp' | 'gif'): Pro
 
 const TITLE = 'the packaged classifier, run locally: formats, bad files, SlowDown retried, tags merged, the report';
 
+/** The Node example packaged once for this file's two tests (each reads it; neither writes into it). */
+let packaged: Promise<{ out: string; manifest: Manifest }> | undefined;
+const packageOnce = () =>
+  (packaged ??= (async () => {
+    await ensureNodeExample();
+    const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-e2e-'));
+    const out = join(work, 'out');
+    await promisify(execFile)(process.execPath, [BIN, 'package', '--out', out, '--json'], {
+      cwd: NODE_EXAMPLE,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    return { out, manifest: JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest };
+  })());
+// At the file's end, not a test's: both tests use the package.
+after(async () => {
+  const done = await packaged?.catch(() => undefined);
+  if (done) await rm(dirname(done.out), { recursive: true, force: true });
+});
+
 test(TITLE, { timeout: 240_000 }, async (t) => {
-  await ensureNodeExample();
-  const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-e2e-'));
+  const { out, manifest } = await packageOnce();
+  const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-e2e-reports-'));
   t.after(() => rm(work, { recursive: true, force: true }));
-  const out = join(work, 'out');
-  await promisify(execFile)(process.execPath, [BIN, 'package', '--out', out, '--json'], {
-    cwd: NODE_EXAMPLE,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
 
   const s3 = await startS3(t);
   const proxy = await startLambdaServer({ s3Endpoint: s3.endpoint });
@@ -168,15 +181,7 @@ const CLI_TITLE =
   'lambda-ml backfill --local: 80 images and bad files at concurrency 2 then 4, a second run tags nothing';
 
 test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
-  await ensureNodeExample();
-  const work = await mkdtemp(join(tmpdir(), 'lambda-ml-backfill-cli-'));
-  t.after(() => rm(work, { recursive: true, force: true }));
-  const out = join(work, 'out');
-  await promisify(execFile)(process.execPath, [BIN, 'package', '--out', out, '--json'], {
-    cwd: NODE_EXAMPLE,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
+  const { out, manifest } = await packageOnce();
   const s3 = await startS3(t);
   const proxy = await startLambdaServer({ s3Endpoint: s3.endpoint });
   t.after(() => proxy.stop());
@@ -202,7 +207,7 @@ test(CLI_TITLE, { timeout: 420_000 }, async (t) => {
   // environments interleaving, at least one call fails every attempt and its task answers TemporaryFailure.
   proxy.failNext('PutObjectTagging', { status: 503, type: 'SlowDown', message: 'Please reduce your request rate.' }, 6);
   const first = await backfillLocal({ out, bucket, prefix: 'photos/', endpoint: proxy.endpoint, concurrency: 2 });
-  assert.equal(first.exitCode, 1, 'a task failed permanently: exit 1');
+  assert.equal(first.exitCode, 1, `a task failed permanently: exit 1\n${JSON.stringify(first.json).slice(0, 800)}`);
   assert.deepEqual([first.json.counts.succeeded, first.json.counts.failed], [images.length, bad.length]);
   assert.ok(first.json.counts.retries >= 1, 'the TemporaryFailure was retried');
   assert.equal(proxy.calls.filter((c) => c.op === 'PutObjectTagging' && c.status === 503).length, 6);

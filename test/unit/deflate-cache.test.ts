@@ -39,7 +39,7 @@ const FILES: Record<string, () => Buffer> = {
   'small.txt': () => texty(200 * 1024, 1),
   'mid.txt': () => texty(3 * 1024 * 1024, 2),
   'random.bin': () => randomBytes(2 * 1024 * 1024),
-  'large.txt': () => texty(STREAM_THRESHOLD + 5 * 1024 * 1024, 3),
+  'large.txt': () => texty(STREAM_THRESHOLD + 1024 * 1024, 3),
 };
 const CACHEABLE = ['mid.txt', 'large.txt']; // the stored one has a record but no payload to copy
 
