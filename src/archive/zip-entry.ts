@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -234,9 +235,12 @@ async function cachedLargeFile(
   const pending = await cache.begin(sha256, level);
   if (!pending) return scanLargeFile(source, level, signal);
   try {
-    const scanned = await scanLargeFile(source, level, signal, pending.write);
-    // The file changed between the hash and the deflate: keep nothing, pass 2 will notice.
-    const kept = scanned.size === size ? await pending.commit(scanned) : (await pending.abort(), null);
+    const seen = createHash('sha256');
+    const scanned = await scanLargeFile(source, level, signal, pending.write, seen);
+    // The file changed between the hash and the deflate: keep nothing (the entry would sit under the old content's
+    // key), and write it from the file (pass 2 then checks it against pass 1).
+    const same = scanned.size === size && seen.digest('hex') === sha256;
+    const kept = same ? await pending.commit(scanned) : (await pending.abort(), null);
     return kept?.payloadPath ? { ...scanned, cached: kept } : scanned;
   } catch (error) {
     await pending.abort();
@@ -250,6 +254,7 @@ async function scanLargeFile(
   level: number,
   signal: AbortSignal,
   tee?: (chunk: Buffer) => Promise<void>,
+  hash?: Hash, // the content's SHA-256, computed on the way
 ): Promise<PreparedEntry> {
   let crc = 0;
   let size = 0;
@@ -261,6 +266,7 @@ async function scanLargeFile(
         for await (const chunk of chunks) {
           crc = crc32(chunk, crc);
           size += chunk.length;
+          hash?.update(chunk);
           yield chunk;
         }
       },
