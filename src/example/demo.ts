@@ -103,7 +103,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const node = await resolveNode({
     runtime: runtimeOf(packaged.manifest.function.runtime),
     env: options.env,
-    onInstall: (what) => options.log(`installing ${what} (once)…`),
+    onInstall: (what) => options.log(`${what}…`), // a whole line already: "installing X into DIR, once"
   });
   if (node.warning) options.log(`warning: ${node.warning}`);
   const local = await startLocalS3('us-east-1');
