@@ -87,6 +87,7 @@ export async function measureProject(
     config,
     strip,
     handlerBytes: inputBytes(emitted),
+    handlerFiles: emitted.filter((e) => e.kind === 'file').length,
     prune: { mode: prune.mode, savedBytes: prune.savedBytes, rules: prune.rules },
     codeZipBytes: code.bytes,
     depsZipBytes: null,

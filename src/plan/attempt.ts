@@ -23,6 +23,7 @@ export interface PlanInput {
   readonly strip: StripResult;
   readonly prune: Budget['prune'];
   readonly handlerBytes: number; // what `package` adds at the function root (handler / bootstrap)
+  readonly handlerFiles?: number; // and how many files that is (absent: not counted)
   readonly codeZipBytes: number; // level-9 zip of code + handler
   readonly depsZipBytes: number | null; // exact bytes of the deps archive (its format below); null when not measured
   /** The deps archive's format (default zip): a tar.br is streamed at cold start, a zip held in memory. */

@@ -38,7 +38,7 @@ export function planBudget(input: PlanInput): Budget {
     reason: reasonFor(forced, chosen, attempts, config, depsFormat),
     runtime: runtime.name,
     components: {
-      code: { bytes: scan.code.bytes + input.handlerBytes, files: scan.code.files },
+      code: { bytes: scan.code.bytes + input.handlerBytes, files: scan.code.files + (input.handlerFiles ?? 0) },
       deps: {
         kind: scan.deps.kind,
         bytes: scan.deps.bytes,
