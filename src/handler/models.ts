@@ -126,15 +126,7 @@ export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions):
           return;
         }
         const data = await opts.get(bucket, key);
-        const actual = sha256(data);
-        // An empty sha256 is a model that only ever lived in S3: package could not hash it, so the size is the check.
-        if (file.sha256 === '' ? data.length !== file.bytes : actual !== file.sha256) {
-          const what =
-            file.sha256 === ''
-              ? `size mismatch (expected ${file.bytes} bytes, got ${data.length})`
-              : `sha256 mismatch (expected ${file.sha256}, got ${actual})`;
-          throw new Error(`model ${spec.name}: s3://${bucket}/${key} ${what}; run \`lambda-ml deploy\` again`);
-        }
+        checkFetched(file, data.length, sha256(data), `model ${spec.name}: s3://${bucket}/${key}`);
         await writeFile(join(temp, file.name), data);
         if (keepBytes) bytes.set(file.name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       }),
@@ -287,14 +279,20 @@ async function streamToFile(
     },
     createWriteStream(path, { flags: 'wx' }),
   );
-  const actual = hash.digest('hex');
-  if (file.sha256 === '' ? size !== file.bytes : actual !== file.sha256) {
-    const what =
-      file.sha256 === ''
-        ? `size mismatch (expected ${file.bytes} bytes, got ${size})`
-        : `sha256 mismatch (expected ${file.sha256}, got ${actual})`;
-    throw new Error(`${label} ${what}; run \`lambda-ml deploy\` again`);
-  }
+  checkFetched(file, size, hash.digest('hex'), label);
+}
+
+/**
+ * A fetched model file against the runtime config. An empty sha256 is a model that only ever lived in S3: package
+ * could not hash it, so the size is the check.
+ */
+function checkFetched(file: ModelSpec['files'][number], size: number, actual: string, label: string): void {
+  if (file.sha256 === '' ? size === file.bytes : actual === file.sha256) return;
+  const what =
+    file.sha256 === ''
+      ? `size mismatch (expected ${file.bytes} bytes, got ${size})`
+      : `sha256 mismatch (expected ${file.sha256}, got ${actual})`;
+  throw new Error(`${label} ${what}; run \`lambda-ml deploy\` again`);
 }
 
 /** Loaded models, kept in module scope across warm invocations (one per backend and model folder). */
