@@ -19,6 +19,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { versions } from 'node:process';
 import { LambdaMlError } from '../lib/errors.js';
+import { sha256Hex } from '../lib/sha256.js';
 
 /** Files smaller than this are deflated each time: a lookup would cost about what deflating them does. */
 export const DEFLATE_CACHE_MIN_BYTES = 1024 * 1024;
@@ -72,12 +73,21 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sh
   return { sha256: hash.digest('hex'), size };
 }
 
-export const sha256Of = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
 /** The cache in `dir` (created on first store). */
 export function openDeflateCache(dir: string): DeflateCache {
   const base = (sha256: string, level: number) => join(dir, `z${versions.zlib}-l${level}`, sha256.slice(0, 2), sha256);
   const tempOf = (path: string) => `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  /** Temp file, then rename: a concurrent run sees the whole file or none. */
+  const writeAtomically = async (path: string, data: string | Buffer) => {
+    const temp = tempOf(path);
+    try {
+      await writeFile(temp, data, { flag: 'wx' });
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
+  };
 
   async function writeRecord(
     sha256: string,
@@ -85,16 +95,7 @@ export function openDeflateCache(dir: string): DeflateCache {
     record: DeflateRecord,
     payloadSha256: string | null,
   ): Promise<CachedDeflate> {
-    const path = `${base(sha256, level)}.json`;
-    const temp = tempOf(path);
-    const body = { ...pick(record), payloadSha256 };
-    try {
-      await writeFile(temp, JSON.stringify(body) + '\n', { flag: 'wx' });
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true }).catch(() => undefined);
-      throw error;
-    }
+    await writeAtomically(`${base(sha256, level)}.json`, JSON.stringify({ ...pick(record), payloadSha256 }) + '\n');
     return { ...pick(record), payloadSha256, payloadPath: record.method === 8 ? `${base(sha256, level)}.bin` : null };
   }
 
@@ -124,17 +125,8 @@ export function openDeflateCache(dir: string): DeflateCache {
       const path = base(sha256, level);
       try {
         await mkdir(dirname(path), { recursive: true });
-        if (record.method === 8 && payload) {
-          const temp = tempOf(`${path}.bin`);
-          try {
-            await writeFile(temp, payload, { flag: 'wx' });
-            await rename(temp, `${path}.bin`);
-          } catch (error) {
-            await rm(temp, { force: true }).catch(() => undefined);
-            throw error;
-          }
-        }
-        return await writeRecord(sha256, level, record, record.method === 8 && payload ? sha256Of(payload) : null);
+        if (record.method === 8 && payload) await writeAtomically(`${path}.bin`, payload);
+        return await writeRecord(sha256, level, record, record.method === 8 && payload ? sha256Hex(payload) : null);
       } catch {
         return null;
       }

@@ -10,7 +10,8 @@ import { LambdaMlError, fsError, inputError } from '../lib/errors.js';
 import { checkEntryName } from './zip-inspect.js';
 import type { ArchiveEntry } from './archive-entry.js';
 import type { ByteGate } from './zip-gate.js';
-import { DEFLATE_CACHE_MIN_BYTES, hashFile, sha256Of, type CachedDeflate, type DeflateCache } from './deflate-cache.js';
+import { sha256Hex } from '../lib/sha256.js';
+import { DEFLATE_CACHE_MIN_BYTES, hashFile, type CachedDeflate, type DeflateCache } from './deflate-cache.js';
 
 /**
  * One thing to put in a zip: the archive entry (archive-entry.ts), one type for deps.zip, deps.tar.br and
@@ -185,7 +186,7 @@ export async function prepareEntry(
     }
     const data = await (handle as FileHandle).readFile({ signal });
     if (!cacheable || data.length !== size) return await compress(data, level, reserved);
-    const sha256 = sha256Of(data);
+    const sha256 = sha256Hex(data);
     const hit = await cache.lookup(sha256, data.length, level);
     if (hit) return hit.method === 0 ? stored(data, reserved) : fromCache(hit, reserved);
     const prepared = await compress(data, level, reserved);

@@ -2,7 +2,7 @@
  * Real test assets from npm: the nsfwjs@4 models (unpacked from their UMD bundles), its class names, and the baboon
  * photo.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -126,6 +126,3 @@ export function baboonPhoto(): Buffer {
   const uri = require('baboon-image-uri') as string;
   return Buffer.from(uri.slice(uri.indexOf(',') + 1), 'base64');
 }
-
-/** sha256 hex of a buffer (for tests and fixtures). */
-export const sha256Hex = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');

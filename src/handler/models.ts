@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { joinKey, splitS3Url } from '../lib/s3-url.js';
+import { sha256Hex } from '../lib/sha256.js';
 import type { RuntimeConfig } from '../types.js';
 import { atomicDir, cleanStaleTemps } from './atomic-dir.js';
 import { registerCustomLayers } from './custom-layers.js';
@@ -60,14 +61,13 @@ export interface ModelFiles {
 /** Fetches one object fully (injected: the handler passes the AWS SDK client). */
 export type ObjectGetter = (bucket: string, key: string) => Promise<Uint8Array>;
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
 /**
  * The cache folder of a model: its name plus a hash of its files' hashes, so a new version never reuses an old folder.
  */
 export function modelCacheDir(tmpDir: string, spec: ModelSpec): string {
-  const id = sha256(
+  const id = sha256Hex(
     Buffer.from(
       spec.files
         .map((f) => `${f.name}:${f.sha256}`)
@@ -126,7 +126,7 @@ export async function fetchModelFiles(spec: ModelSpec, opts: ModelFetchOptions):
           return;
         }
         const data = await opts.get(bucket, key);
-        checkFetched(file, data.length, sha256(data), `model ${spec.name}: s3://${bucket}/${key}`);
+        checkFetched(file, data.length, sha256Hex(data), `model ${spec.name}: s3://${bucket}/${key}`);
         await writeFile(join(temp, file.name), data);
         if (keepBytes) bytes.set(file.name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       }),
