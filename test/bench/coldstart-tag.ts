@@ -344,8 +344,9 @@ export async function coldstartStarter(): Promise<string[]> {
 
 /**
  * The deadline (b) invokes with: Lambda's maximum, as a user shipping 100+ MB of deps would set. At the starter's 60 s
- * this loaded machine turns slow starts into timeouts (the previous release's zip extraction took 41 s here) and the
- * download's early give-up fires; `COLDSTART_TIMEOUT_S=60` measures that.
+ * this loaded machine turns slow starts into timeouts (the previous release's zip extraction took 41 s here), and the
+ * download's early give-up fired before download.ts waited for a second of evidence; `COLDSTART_TIMEOUT_S=60` measures
+ * that.
  */
 const HEAVY_TIMEOUT_S = Number(process.env.COLDSTART_TIMEOUT_S ?? 900);
 
